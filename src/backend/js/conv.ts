@@ -19,10 +19,10 @@ export function conv2d(x: FloatArray, w: FloatArray, bias: FloatArray | null, g:
   const s = shapes(g);
   const { cinG, coutG, K, P, inPlane } = s;
   const wRows = Float64Array.from(w); // float64 copy: the A operand of every GEMM
-  const col = s.pointwise ? null : new Float64Array(K * P);
+  const col = s.pointwise ? null : new Float64Array(K * P); // zeroed once: see im2col
   const init = new Float64Array(g.outC);
   if (bias) init.set(bias);
-  const acc = new Float64Array(P);
+  const acc = new Float64Array(4 * P);
   for (let b = 0; b < g.n; b++) {
     for (let gi = 0; gi < g.groups; gi++) {
       const xOff = (b * g.inC + gi * cinG) * inPlane;
@@ -49,7 +49,7 @@ export function conv2dBackwardInput(gradOut: FloatArray, w: FloatArray, g: Conv2
     }
   }
   const zeros = new Float64Array(K);
-  const acc = new Float64Array(P);
+  const acc = new Float64Array(4 * P);
   const dcol = s.pointwise ? null : new Float64Array(K * P);
   const dxGroup = s.pointwise ? null : new Float64Array(cinG * inPlane);
   for (let b = 0; b < g.n; b++) {
@@ -73,7 +73,7 @@ export function conv2dBackwardWeight(gradOut: FloatArray, x: FloatArray, g: Conv
   const s = shapes(g);
   const { cinG, coutG, K, P, inPlane } = s;
   const dw = new Float64Array(g.outC * K); // summed over the batch in float64
-  const col = s.pointwise ? null : new Float64Array(K * P);
+  const col = s.pointwise ? null : new Float64Array(K * P); // zeroed once: see im2col
   for (let b = 0; b < g.n; b++) {
     for (let gi = 0; gi < g.groups; gi++) {
       const xOff = (b * g.inC + gi * cinG) * inPlane;
@@ -127,11 +127,16 @@ function shapes(g: Conv2dGeometry) {
     P: g.outH * g.outW,
     inPlane: g.inH * g.inW,
     pointwise,
-    tables: { ohLo: h.lo, ohHi: h.hi, owLo: v.lo, owHi: v.hi } as TapTables,
+    tables: { ohLo: h.lo, ohHi: h.hi, owLo: v.lo, owHi: v.hi } satisfies TapTables,
   };
 }
 
-/** Fill col (K × outH·outW) from `channels` input planes starting at xOff. */
+/**
+ * Fill col (K × outH·outW) from `channels` input planes starting at xOff.
+ * Only in-image entries are written: which entries fall in the padding depends
+ * on the geometry alone, so a zero-initialized buffer can be reused for every
+ * image and group without clearing it again.
+ */
 function im2col(x: FloatArray, xOff: number, channels: number, g: Conv2dGeometry, t: TapTables, col: Float64Array): void {
   const { inH, inW, outH, outW, kH, kW, strideH, strideW, padH, padW, dilationH, dilationW } = g;
   const P = outH * outW;
@@ -139,20 +144,15 @@ function im2col(x: FloatArray, xOff: number, channels: number, g: Conv2dGeometry
   for (let c = 0; c < channels; c++) {
     const plane = xOff + c * inH * inW;
     for (let kh = 0; kh < kH; kh++) {
-      const ohLo = t.ohLo[kh];
-      const ohHi = t.ohHi[kh];
       for (let kw = 0; kw < kW; kw++, row += P) {
         const owLo = t.owLo[kw];
         const owHi = t.owHi[kw];
-        col.fill(0, row, row + ohLo * outW);
-        for (let oh = ohLo; oh < ohHi; oh++) {
+        for (let oh = t.ohLo[kh]; oh < t.ohHi[kh]; oh++) {
           const dst = row + oh * outW;
           const src = plane + (oh * strideH + kh * dilationH - padH) * inW + kw * dilationW - padW;
-          col.fill(0, dst, dst + owLo);
-          for (let ow = owLo; ow < owHi; ow++) col[dst + ow] = x[src + ow * strideW];
-          col.fill(0, dst + owHi, dst + outW);
+          if (strideW === 1) for (let ow = owLo; ow < owHi; ow++) col[dst + ow] = x[src + ow];
+          else for (let ow = owLo; ow < owHi; ow++) col[dst + ow] = x[src + ow * strideW];
         }
-        col.fill(0, row + ohHi * outW, row + P);
       }
     }
   }
@@ -181,8 +181,10 @@ function col2im(col: Float64Array, channels: number, g: Conv2dGeometry, t: TapTa
 
 /**
  * C (m×n, at cOff) = A (m×k, float64 at aOff) · B (k×n, at bOff) + rowInit[i].
- * i-k-j order: the inner loop streams a contiguous row of B into a float64
- * accumulator row, which is stored into C once.
+ * i-k-j order: the inner loop streams contiguous rows of B into float64
+ * accumulator rows, stored into C once. Rows of A go four at a time and k
+ * four at a time, so each loaded B value feeds four rows and each accumulator
+ * load/store carries four products (about 4× faster than one row at a time).
  */
 function gemm(
   a: Float64Array, aOff: number,
@@ -190,31 +192,107 @@ function gemm(
   c: FloatArray, cOff: number,
   m: number, k: number, n: number,
   rowInit: Float64Array, initOff: number,
-  acc: Float64Array,
+  acc: Float64Array, // scratch of at least 4·n
 ): void {
-  for (let i = 0; i < m; i++) {
-    acc.fill(rowInit[initOff + i]);
-    const aRow = aOff + i * k;
-    for (let q = 0; q < k; q++) {
-      const av = a[aRow + q];
-      const bRow = bOff + q * n;
-      for (let j = 0; j < n; j++) acc[j] += av * b[bRow + j];
-    }
+  let i = 0;
+  for (; i + 4 <= m; i += 4) {
+    for (let r = 0; r < 4; r++) acc.fill(rowInit[initOff + i + r], r * n, (r + 1) * n);
+    gemmRows4(a, aOff + i * k, b, bOff, k, n, acc);
+    const cRow = cOff + i * n;
+    for (let j = 0; j < 4 * n; j++) c[cRow + j] = acc[j];
+  }
+  for (; i < m; i++) {
+    acc.fill(rowInit[initOff + i], 0, n);
+    gemmRow1(a, aOff + i * k, b, bOff, k, n, acc);
     const cRow = cOff + i * n;
     for (let j = 0; j < n; j++) c[cRow + j] = acc[j];
   }
 }
 
-/** C (m×k, float64 at cOff) += A (m×n at aOff) · B (k×n at bOff)ᵀ: dot products of contiguous rows. */
+/** acc[r·n + j] += Σ_q A[r, q]·B[q, j] for the four A rows starting at aRow. */
+function gemmRows4(a: Float64Array, aRow: number, b: FloatArray, bOff: number, k: number, n: number, acc: Float64Array): void {
+  const r0 = aRow, r1 = r0 + k, r2 = r1 + k, r3 = r2 + k;
+  const n2 = 2 * n, n3 = 3 * n;
+  let q = 0;
+  for (; q + 4 <= k; q += 4) {
+    const a00 = a[r0 + q], a01 = a[r0 + q + 1], a02 = a[r0 + q + 2], a03 = a[r0 + q + 3];
+    const a10 = a[r1 + q], a11 = a[r1 + q + 1], a12 = a[r1 + q + 2], a13 = a[r1 + q + 3];
+    const a20 = a[r2 + q], a21 = a[r2 + q + 1], a22 = a[r2 + q + 2], a23 = a[r2 + q + 3];
+    const a30 = a[r3 + q], a31 = a[r3 + q + 1], a32 = a[r3 + q + 2], a33 = a[r3 + q + 3];
+    const b0 = bOff + q * n, b1 = b0 + n, b2 = b1 + n, b3 = b2 + n;
+    for (let j = 0; j < n; j++) {
+      const v0 = b[b0 + j], v1 = b[b1 + j], v2 = b[b2 + j], v3 = b[b3 + j];
+      acc[j] += a00 * v0 + a01 * v1 + a02 * v2 + a03 * v3;
+      acc[n + j] += a10 * v0 + a11 * v1 + a12 * v2 + a13 * v3;
+      acc[n2 + j] += a20 * v0 + a21 * v1 + a22 * v2 + a23 * v3;
+      acc[n3 + j] += a30 * v0 + a31 * v1 + a32 * v2 + a33 * v3;
+    }
+  }
+  for (; q < k; q++) {
+    const a0 = a[r0 + q], a1 = a[r1 + q], a2 = a[r2 + q], a3 = a[r3 + q];
+    const bRow = bOff + q * n;
+    for (let j = 0; j < n; j++) {
+      const v = b[bRow + j];
+      acc[j] += a0 * v;
+      acc[n + j] += a1 * v;
+      acc[n2 + j] += a2 * v;
+      acc[n3 + j] += a3 * v;
+    }
+  }
+}
+
+/** acc[j] += Σ_q A[q]·B[q, j] for the single A row at aRow (leftover rows; depthwise groups). */
+function gemmRow1(a: Float64Array, aRow: number, b: FloatArray, bOff: number, k: number, n: number, acc: Float64Array): void {
+  let q = 0;
+  for (; q + 4 <= k; q += 4) {
+    const a0 = a[aRow + q], a1 = a[aRow + q + 1], a2 = a[aRow + q + 2], a3 = a[aRow + q + 3];
+    const b0 = bOff + q * n, b1 = b0 + n, b2 = b1 + n, b3 = b2 + n;
+    for (let j = 0; j < n; j++) acc[j] += a0 * b[b0 + j] + a1 * b[b1 + j] + a2 * b[b2 + j] + a3 * b[b3 + j];
+  }
+  for (; q < k; q++) {
+    const av = a[aRow + q];
+    const bRow = bOff + q * n;
+    for (let j = 0; j < n; j++) acc[j] += av * b[bRow + j];
+  }
+}
+
+/**
+ * C (m×k, float64 at cOff) += A (m×n at aOff) · B (k×n at bOff)ᵀ: dot products
+ * of contiguous rows, in 4×2 blocks (8 running sums) so each loaded value is
+ * used several times; leftover rows/columns fall back to single dot products.
+ */
 function gemmNT(
   a: FloatArray, aOff: number,
   b: FloatArray, bOff: number,
   c: Float64Array, cOff: number,
   m: number, k: number, n: number,
 ): void {
+  const m4 = m - (m % 4);
+  const k2 = k - (k % 2);
+  for (let i = 0; i < m4; i += 4) {
+    const r0 = aOff + i * n, r1 = r0 + n, r2 = r1 + n, r3 = r2 + n;
+    for (let q = 0; q < k2; q += 2) {
+      const b0 = bOff + q * n, b1 = b0 + n;
+      let s00 = 0, s01 = 0, s10 = 0, s11 = 0, s20 = 0, s21 = 0, s30 = 0, s31 = 0;
+      for (let j = 0; j < n; j++) {
+        const v0 = b[b0 + j], v1 = b[b1 + j];
+        const x0 = a[r0 + j], x1 = a[r1 + j], x2 = a[r2 + j], x3 = a[r3 + j];
+        s00 += x0 * v0; s01 += x0 * v1;
+        s10 += x1 * v0; s11 += x1 * v1;
+        s20 += x2 * v0; s21 += x2 * v1;
+        s30 += x3 * v0; s31 += x3 * v1;
+      }
+      const o = cOff + i * k + q;
+      c[o] += s00; c[o + 1] += s01;
+      c[o + k] += s10; c[o + k + 1] += s11;
+      c[o + 2 * k] += s20; c[o + 2 * k + 1] += s21;
+      c[o + 3 * k] += s30; c[o + 3 * k + 1] += s31;
+    }
+  }
   for (let i = 0; i < m; i++) {
-    const aRow = aOff + i * n;
-    for (let q = 0; q < k; q++) {
+    // Rows below m4 only miss their last odd column; rows from m4 on need every column.
+    for (let q = i < m4 ? k2 : 0; q < k; q++) {
+      const aRow = aOff + i * n;
       const bRow = bOff + q * n;
       let sum = 0;
       for (let j = 0; j < n; j++) sum += a[aRow + j] * b[bRow + j];

@@ -1,0 +1,84 @@
+import { Tensor } from '../tensor/tensor.js';
+import { noGrad } from './grad-mode.js';
+
+export interface GradcheckOptions {
+  /** Finite-difference step. */
+  eps?: number;
+  atol?: number;
+  rtol?: number;
+  /** Return false instead of throwing on a mismatch. */
+  raiseException?: boolean;
+}
+
+/**
+ * Compare autograd's gradients of `fn` with central finite differences, as
+ * torch.autograd.gradcheck does. Inputs that require grad must be float64.
+ * Every output element is checked against every input element (the full Jacobian),
+ * so keep the tensors small. Returns true, or throws describing the worst mismatch.
+ */
+export function gradcheck(fn: (...inputs: Tensor[]) => Tensor | Tensor[], inputs: Tensor[], options: GradcheckOptions = {}): boolean {
+  const { eps = 1e-6, atol = 1e-5, rtol = 1e-3, raiseException = true } = options;
+  const wrt = inputs.filter((t) => t instanceof Tensor && t.requiresGrad);
+  if (wrt.length === 0) throw new Error('gradcheck: no input has requiresGrad: true');
+  for (const t of wrt) {
+    if (t.dtype !== 'float64') throw new Error(`gradcheck: inputs requiring grad must be float64 for a meaningful check, got ${t.dtype}`);
+    if (!t.isContiguous() && t.isLeaf) throw new Error('gradcheck: leaf inputs must be contiguous');
+  }
+  const run = (): Tensor[] => {
+    const out = fn(...inputs);
+    return Array.isArray(out) ? out : [out];
+  };
+  const outputs = run();
+  const outSizes = outputs.map((o) => o.size);
+
+  // Analytical Jacobian: one backward pass per output element.
+  const analytical = wrt.map((t) => outputs.map((o) => new Float64Array(t.size * o.size)));
+  outputs.forEach((out, oi) => {
+    if (!out.requiresGrad) return;
+    for (let j = 0; j < out.size; j++) {
+      for (const t of wrt) t.grad = null;
+      const seed = new Tensor(new Float64Array(out.size), out.shape);
+      seed.storage[j] = 1;
+      const fresh = run()[oi];
+      if (!fresh.requiresGrad) continue;
+      fresh.backward(seed.to(fresh.dtype));
+      wrt.forEach((t, ti) => {
+        const g = t.grad?.data();
+        if (!g) return;
+        for (let i = 0; i < t.size; i++) analytical[ti][oi][i * out.size + j] = g[i];
+      });
+    }
+  });
+  for (const t of wrt) t.grad = null;
+
+  // Numerical Jacobian: perturb each input element in place.
+  const failures: string[] = [];
+  noGrad(() => {
+    wrt.forEach((t, ti) => {
+      const data = t.storage;
+      for (let i = 0; i < t.size; i++) {
+        const idx = t.offset + i;
+        const orig = data[idx];
+        data[idx] = orig + eps;
+        const plus = run().map((o) => o.to('float64').data().slice());
+        data[idx] = orig - eps;
+        const minus = run().map((o) => o.to('float64').data().slice());
+        data[idx] = orig;
+        outSizes.forEach((n, oi) => {
+          for (let j = 0; j < n; j++) {
+            const numerical = (plus[oi][j] - minus[oi][j]) / (2 * eps);
+            const a = analytical[ti][oi][i * n + j];
+            if (!(Math.abs(a - numerical) <= atol + rtol * Math.abs(numerical))) {
+              failures.push(`input ${inputs.indexOf(t)} element ${i}, output ${oi} element ${j}: analytical ${a}, numerical ${numerical}`);
+            }
+          }
+        });
+      }
+    });
+  });
+  if (failures.length) {
+    if (!raiseException) return false;
+    throw new Error(`gradcheck: Jacobian mismatch in ${failures.length} entries, e.g.\n  ${failures.slice(0, 5).join('\n  ')}`);
+  }
+  return true;
+}

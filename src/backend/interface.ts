@@ -1,0 +1,175 @@
+/**
+ * The backend contract: primitive kernels over plain typed arrays.
+ *
+ * Kernels know nothing of tensors or autograd. They read inputs described by a
+ * `View` (typed array + shape + strides + offset, so transposed, sliced and
+ * broadcast inputs need no copy) and write into a contiguous output array that
+ * the caller allocated. Every array is owned by JavaScript, so a native backend
+ * works on the same memory zero-copy and the garbage collector reclaims it.
+ *
+ * The pure-TypeScript backend (`backend/js`) implements every kernel and is the
+ * oracle in tests; a faster backend may implement any subset and inherit the rest.
+ */
+
+export type DType = 'float32' | 'float64' | 'int32' | 'bool';
+export type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array;
+export type FloatArray = Float32Array | Float64Array;
+
+/** A strided window onto an array: element [i0, i1, ...] is data[offset + Σ ik·strides[k]]. */
+export interface View {
+  readonly data: TypedArray;
+  readonly shape: readonly number[];
+  readonly strides: readonly number[];
+  readonly offset: number;
+}
+
+export type UnaryOp =
+  | 'neg' | 'abs' | 'sign' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'square' | 'reciprocal'
+  | 'sin' | 'cos' | 'tanh' | 'sigmoid' | 'relu' | 'floor' | 'ceil' | 'round' | 'trunc'
+  | 'log1p' | 'expm1' | 'erf' | 'logicalNot' | 'isnan' | 'isinf' | 'softplus' | 'silu' | 'gelu' | 'geluTanh'
+  | 'hardswish' | 'hardsigmoid' | 'mish';
+
+/** Unary ops with up to two scalar parameters (a, b). */
+export type ScalarOp =
+  | 'clamp'      // min(max(x, a), b); NaN bound means "no bound"
+  | 'powScalar'  // x ** a
+  | 'rpowScalar' // a ** x
+  | 'leakyRelu'  // x > 0 ? x : a·x
+  | 'elu'        // x > 0 ? x : a·(exp(x) − 1)
+  | 'softplusBeta' // log(1 + exp(a·x)) / a, linear above threshold b
+  | 'threshold'  // x > a ? x : b
+  | 'hardtanh';  // clamp(x, a, b)
+
+export type BinaryOp =
+  | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | 'atan2' | 'fmod' | 'remainder'
+  | 'floorDiv' | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge' | 'logicalAnd' | 'logicalOr' | 'logicalXor';
+
+export type ReduceOp = 'sum' | 'prod' | 'max' | 'min' | 'any' | 'all';
+export type ArgReduceOp = 'argmax' | 'argmin';
+
+/** Batched matrix product: out[b] = alpha · op(A[b]) · op(B[b]) + beta · out[b]. */
+export interface MatmulArgs {
+  batch: number;
+  m: number;
+  n: number;
+  k: number;
+  /** A[b] is m×k (k×m when transA), row-major, starting at aOffset + b·aBatchStride. */
+  transA: boolean;
+  transB: boolean;
+  aOffset: number;
+  bOffset: number;
+  /** 0 broadcasts one matrix over the whole batch. */
+  aBatchStride: number;
+  bBatchStride: number;
+  alpha?: number;
+  beta?: number;
+}
+
+/** Geometry of a 2-D convolution on contiguous NCHW input and OIHW (C/groups) weights. */
+export interface Conv2dGeometry {
+  n: number;
+  inC: number;
+  inH: number;
+  inW: number;
+  outC: number;
+  outH: number;
+  outW: number;
+  kH: number;
+  kW: number;
+  strideH: number;
+  strideW: number;
+  padH: number;
+  padW: number;
+  dilationH: number;
+  dilationW: number;
+  groups: number;
+}
+
+/** Geometry of 2-D pooling on contiguous NCHW input (channels of all images flattened into `planes`). */
+export interface Pool2dGeometry {
+  planes: number;
+  inH: number;
+  inW: number;
+  outH: number;
+  outW: number;
+  kH: number;
+  kW: number;
+  strideH: number;
+  strideW: number;
+  padH: number;
+  padW: number;
+  dilationH: number;
+  dilationW: number;
+}
+
+export interface Backend {
+  readonly name: string;
+
+  // ---- layout -------------------------------------------------------------
+  /** Copy a strided view into contiguous `out` (same element type or converting). */
+  copy(x: View, out: TypedArray): void;
+
+  // ---- elementwise ----------------------------------------------------------
+  unary(op: UnaryOp, x: View, out: TypedArray): void;
+  scalar(op: ScalarOp, x: View, a: number, b: number, out: TypedArray): void;
+  /** `a` and `b` are already broadcast to the output shape (stride 0 on broadcast dims). */
+  binary(op: BinaryOp, a: View, b: View, out: TypedArray): void;
+  /** out = cond ? a : b, all three broadcast to the output shape. */
+  where(cond: View, a: View, b: View, out: TypedArray): void;
+
+  // ---- reductions (contiguous input) ---------------------------------------
+  /**
+   * Reduce a contiguous array of `shape` over the sorted axes `dims`; `out`
+   * holds the result in the shape with those axes removed (row-major).
+   */
+  reduce(op: ReduceOp, x: TypedArray, shape: readonly number[], dims: readonly number[], out: TypedArray): void;
+  /** Index of the max/min along one axis; first occurrence wins, NaN counts as maximal (as PyTorch). */
+  argReduce(op: ArgReduceOp, x: TypedArray, shape: readonly number[], dim: number, out: Int32Array): void;
+  /** Softmax / log-softmax along the middle axis of a contiguous [outer, size, inner] array. */
+  softmax(x: FloatArray, outer: number, size: number, inner: number, log: boolean, out: FloatArray): void;
+
+  // ---- linear algebra -------------------------------------------------------
+  matmul(a: FloatArray, b: FloatArray, out: FloatArray, args: MatmulArgs): void;
+
+  // ---- convolution (contiguous NCHW) ---------------------------------------
+  conv2d(x: FloatArray, w: FloatArray, bias: FloatArray | null, g: Conv2dGeometry, out: FloatArray): void;
+  /** dL/dx from dL/dy (gradOut NCHW of the output shape). Overwrites gradIn. */
+  conv2dBackwardInput(gradOut: FloatArray, w: FloatArray, g: Conv2dGeometry, gradIn: FloatArray): void;
+  /** dL/dw from dL/dy and x. Overwrites gradW. */
+  conv2dBackwardWeight(gradOut: FloatArray, x: FloatArray, g: Conv2dGeometry, gradW: FloatArray): void;
+
+  // ---- pooling (contiguous NCHW) -------------------------------------------
+  /** Max pooling; `indices` receives, per output, the flat h·inW+w of the winner in its plane (-1 if none). */
+  maxPool2d(x: FloatArray, g: Pool2dGeometry, out: FloatArray, indices: Int32Array): void;
+  maxPool2dBackward(gradOut: FloatArray, indices: Int32Array, g: Pool2dGeometry, gradIn: FloatArray): void;
+  /** Average pooling; divisor per window: the full window if countIncludePad, else the in-image part. */
+  avgPool2d(x: FloatArray, g: Pool2dGeometry, countIncludePad: boolean, divisorOverride: number, out: FloatArray): void;
+  avgPool2dBackward(gradOut: FloatArray, g: Pool2dGeometry, countIncludePad: boolean, divisorOverride: number, gradIn: FloatArray): void;
+
+  // ---- indexing (contiguous arrays; indices already validated) -------------
+  /** out[..., i, ...] = x[..., index[..., i, ...], ...] along `dim`; out has index's shape. */
+  gather(x: TypedArray, shape: readonly number[], dim: number, index: Int32Array, indexShape: readonly number[], out: TypedArray): void;
+  /** out[..., index[..., i, ...], ...] += src[..., i, ...] along `dim` (out has the gathered-from shape). */
+  scatterAdd(src: TypedArray, indexShape: readonly number[], dim: number, index: Int32Array, out: TypedArray, outShape: readonly number[]): void;
+  /** Rows index[j] of x along `dim`; out's shape is x's with shape[dim] = index.length. */
+  indexSelect(x: TypedArray, shape: readonly number[], dim: number, index: Int32Array, out: TypedArray): void;
+  /** out[rows index[j] along dim] += src[j-th row]; out has `outShape`, src has outShape with dim = index.length. */
+  indexAdd(src: TypedArray, outShape: readonly number[], dim: number, index: Int32Array, out: TypedArray): void;
+}
+
+/** Element constructor for a dtype. */
+export function arrayFor(dtype: DType, size: number): TypedArray {
+  switch (dtype) {
+    case 'float32': return new Float32Array(size);
+    case 'float64': return new Float64Array(size);
+    case 'int32': return new Int32Array(size);
+    case 'bool': return new Uint8Array(size);
+  }
+}
+
+export function dtypeOf(data: TypedArray): DType {
+  if (data instanceof Float32Array) return 'float32';
+  if (data instanceof Float64Array) return 'float64';
+  if (data instanceof Int32Array) return 'int32';
+  return 'bool';
+}

@@ -1,0 +1,138 @@
+// Strata native backend: declarations shared by the N-API layer, the thread
+// pool and the per-ISA kernel translation units.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace strata {
+
+using i64 = int64_t;
+
+// ---- CPU levels -------------------------------------------------------------
+// `avx512sim` is the AVX-512 kernel source (same vector width and register
+// blocking) compiled for AVX2, so the AVX-512 code paths can be tested on
+// machines without AVX-512. It is never chosen automatically.
+enum CpuLevel : int { CPU_SCALAR = 0, CPU_AVX2 = 1, CPU_AVX512 = 2, CPU_AVX512SIM = 3, CPU_LEVEL_COUNT = 4 };
+const char* cpu_level_name(int level);
+bool cpu_level_supported(int level);
+int cpu_best_level();
+
+// ---- thread pool ------------------------------------------------------------
+// fn(ctx, tid, nthreads) runs once for every tid in [0, nthreads); the calling
+// thread runs tid 0 and waits for the rest. Nested calls run serially.
+using TaskFn = void (*)(void* ctx, int tid, int nthreads);
+void parallel_raw(int nthreads, TaskFn fn, void* ctx);
+int max_threads();              // pool size (including the caller)
+void set_max_threads(int n);    // resize the pool (>= 1)
+bool in_parallel_region();
+
+template <class F>
+inline void parallel(int nthreads, F&& f) {
+  if (nthreads <= 1 || in_parallel_region()) {
+    f(0, 1);
+    return;
+  }
+  parallel_raw(nthreads, [](void* c, int t, int n) { (*static_cast<F*>(c))(t, n); }, static_cast<void*>(&f));
+}
+
+/** Threads worth using for `work` units (~1 unit = 1 ns of single-thread work). */
+inline int threads_for(double work, double minPerThread = 20000.0) {
+  if (in_parallel_region()) return 1;
+  int t = max_threads();
+  double byWork = work / minPerThread;
+  if (byWork < t) t = byWork < 1 ? 1 : static_cast<int>(byWork);
+  return t < 1 ? 1 : t;
+}
+
+/** Split [0, n) into `parts` near-equal ranges; returns [begin, end) of `part`. */
+inline void split_range(i64 n, int parts, int part, i64& begin, i64& end) {
+  i64 q = n / parts, r = n % parts;
+  begin = part * q + (part < r ? part : r);
+  end = begin + q + (part < r ? 1 : 0);
+}
+
+// ---- geometry ---------------------------------------------------------------
+struct ConvGeom {
+  i64 n, inC, inH, inW, outC, outH, outW, kH, kW, sH, sW, pH, pW, dH, dW, groups;
+};
+struct PoolGeom {
+  i64 planes, inH, inW, outH, outW, kH, kW, sH, sW, pH, pW, dH, dW;
+};
+
+/** Batched SGEMM: C[b] = alpha·op(A[b])·op(B[b]) + beta·C[b] (+ epilogue). */
+struct GemmCall {
+  i64 M, N, K;
+  const float* A; i64 lda; bool transA;
+  const float* B; i64 ldb; bool transB;
+  float* C; i64 ldc;
+  float alpha, beta;
+  i64 batch, strideA, strideB, strideC;
+  const float* rowBias;  // added per row of C (length M), may be null
+  const float* colBias;  // added per column of C (length N), may be null
+  int act;               // activation applied last: 0 none, 1 relu
+};
+
+// ---- op codes (must match src/backend/native/index.ts) ----------------------
+enum UnaryOp : int {
+  U_NEG, U_ABS, U_SIGN, U_EXP, U_LOG, U_SQRT, U_RSQRT, U_SQUARE, U_RECIPROCAL,
+  U_SIN, U_COS, U_TANH, U_SIGMOID, U_RELU, U_FLOOR, U_CEIL, U_ROUND, U_TRUNC,
+  U_LOG1P, U_EXPM1, U_ERF, U_LOGICALNOT, U_ISNAN, U_ISINF, U_SOFTPLUS, U_SILU, U_GELU, U_GELUTANH,
+  U_HARDSWISH, U_HARDSIGMOID, U_MISH, U_COUNT
+};
+enum ScalarOp : int {
+  S_CLAMP, S_POW, S_RPOW, S_LEAKYRELU, S_ELU, S_SOFTPLUSBETA, S_THRESHOLD, S_HARDTANH, S_COUNT
+};
+enum BinaryOp : int {
+  B_ADD, B_SUB, B_MUL, B_DIV, B_POW, B_MAXIMUM, B_MINIMUM, B_ATAN2, B_FMOD, B_REMAINDER,
+  B_FLOORDIV, B_EQ, B_NE, B_LT, B_LE, B_GT, B_GE, B_AND, B_OR, B_XOR, B_COUNT
+};
+enum ReduceOp : int { R_SUM, R_PROD, R_MAX, R_MIN, R_ANY, R_ALL, R_COUNT };
+
+// ---- the per-ISA kernel table -----------------------------------------------
+struct KernelTable {
+  const char* name;
+  int vectorWidth;  // floats per vector register
+  int gemmMR, gemmNR;
+
+  // Rows of elementwise kernels: n elements; input strides in elements (may be 0 or negative).
+  void (*copy32)(const uint32_t* x, i64 xs, uint32_t* out, i64 n);
+  void (*unary)(int op, const float* x, i64 xs, float* out, i64 n);
+  void (*unaryU8)(int op, const float* x, i64 xs, uint8_t* out, i64 n);
+  void (*scalar)(int op, const float* x, i64 xs, double a, double b, float* out, i64 n);
+  void (*binary)(int op, const float* a, i64 as, const float* b, i64 bs, float* out, i64 n);
+  void (*binaryU8)(int op, const float* a, i64 as, const float* b, i64 bs, uint8_t* out, i64 n);
+  void (*where)(const uint8_t* c, i64 cs, const float* a, i64 as, const float* b, i64 bs, float* out, i64 n);
+
+  // Reductions. reduceRow folds a contiguous row into one value; reduceAcc folds
+  // a contiguous row elementwise into acc (acc[i] = acc[i] op x[i]).
+  double (*reduceRow)(int op, const float* x, i64 n, double init);
+  void (*reduceAcc)(int op, const float* x, i64 n, double* acc);
+  void (*argReduce)(bool isMax, const float* x, i64 outer, i64 size, i64 inner, int32_t* out);
+  void (*softmax)(const float* x, i64 outer, i64 size, i64 inner, bool log, float* out);
+
+  void (*gemm)(const GemmCall& call);
+  void (*conv2d)(const float* x, const float* w, const float* bias, const ConvGeom& g, float* out);
+  void (*conv2dBackwardInput)(const float* gradOut, const float* w, const ConvGeom& g, float* gradIn);
+  void (*conv2dBackwardWeight)(const float* gradOut, const float* x, const ConvGeom& g, float* gradW);
+
+  void (*maxPool2d)(const float* x, const PoolGeom& g, float* out, int32_t* indices);
+  void (*maxPool2dBackward)(const float* gradOut, const int32_t* indices, const PoolGeom& g, float* gradIn);
+  void (*avgPool2d)(const float* x, const PoolGeom& g, bool countIncludePad, double divisorOverride, float* out);
+  void (*avgPool2dBackward)(const float* gradOut, const PoolGeom& g, bool countIncludePad, double divisorOverride, float* gradIn);
+};
+
+// Each ISA translation unit pair fills its part of a table.
+#define STRATA_DECLARE_ISA(ns)                 \
+  namespace ns {                               \
+  void fill_elementwise(KernelTable& t);       \
+  void fill_gemm(KernelTable& t);              \
+  }
+STRATA_DECLARE_ISA(isa_scalar)
+STRATA_DECLARE_ISA(isa_avx2)
+STRATA_DECLARE_ISA(isa_avx512)
+STRATA_DECLARE_ISA(isa_avx512sim)
+#undef STRATA_DECLARE_ISA
+
+const KernelTable& kernel_table(int level);
+
+}  // namespace strata

@@ -1,0 +1,37 @@
+/**
+ * Strata's backend-independent core: tensors, autograd and ops. Safe to bundle
+ * for the browser (no Node-only imports); `index.ts` adds the native backend.
+ */
+export { Tensor } from './tensor/tensor.js';
+export type { TensorLike, NestedArray } from './tensor/tensor.js';
+export type { DType, TypedArray } from './tensor/dtype.js';
+export { promoteTypes } from './tensor/dtype.js';
+export {
+  tensor, fromTypedArray, zeros, ones, full, empty, zerosLike, onesLike, fullLike, arange, linspace, eye,
+  rand, randn, randint, randperm, uniform_, normal_,
+} from './tensor/creation.js';
+export type { TensorOptions, RandomOptions } from './tensor/creation.js';
+export { Generator, defaultGenerator, manualSeed, seed, getRngState, setRngState } from './tensor/random.js';
+export type { GeneratorState } from './tensor/random.js';
+
+export { noGrad, enableGrad, isGradEnabled, setGradEnabled } from './autograd/grad-mode.js';
+export { gradcheck } from './autograd/gradcheck.js';
+export type { GradcheckOptions } from './autograd/gradcheck.js';
+export { Node } from './autograd/node.js';
+
+export { setBackend, getBackend, listBackends, registerBackend, withBackend } from './backend/registry.js';
+export type { Backend } from './backend/interface.js';
+
+export {
+  add, sub, rsub, mul, div, pow, maximum, minimum, remainder, fmod, atan2,
+  eq, ne, lt, le, gt, ge, logicalAnd, logicalOr, logicalXor, logicalNot, allclose,
+  neg, abs, sign, exp, log, log2, log10, log1p, expm1, sqrt, rsqrt, square, reciprocal,
+  sin, cos, tanh, sigmoid, relu, erf, floor, ceil, round, trunc, clamp, isnan, isinf, isfinite,
+  where, maskedFill,
+  sum, mean, prod, amax, amin, maxDim as max, minDim as min, argmax, argmin, variance as var, std, logsumexp,
+  logsumexp as logSumExp, norm, all, any, softmax, logSoftmax,
+  matmul, mm, bmm, dot,
+  reshape, view, flatten, unflatten, permute, transpose, squeeze, unsqueeze, expand, slice, narrow, select, unbind,
+  split, chunk, flip, repeat, cat, stack, gather, scatterAdd, indexSelect, oneHot, pad, cast, clone,
+} from './ops/index.js';
+export type { MaxMinResult, VarOptions, PadOptions } from './ops/index.js';

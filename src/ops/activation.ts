@@ -1,0 +1,121 @@
+/** Activation functions with their gradients (exposed as st.F.* and as nn modules). */
+import { checkFloat, checkTensor } from './util.js';
+import { scalarOp, unaryOp, where } from './unary.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+const SQRT_2PI = Math.sqrt(2 * Math.PI);
+const GELU_TANH_C = Math.sqrt(2 / Math.PI);
+
+function floatInput(x: Tensor, op: string): Tensor {
+  checkTensor(x, op);
+  checkFloat(x, op);
+  return x;
+}
+
+export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
+  return scalarOp('leakyRelu', 'leakyRelu', floatInput(x, 'leakyRelu'), negativeSlope, 0, (g, v) =>
+    g.mul(v.gt(0).to(g.dtype).mul(1 - negativeSlope).add(negativeSlope)),
+  );
+}
+
+export function elu(x: Tensor, alpha = 1): Tensor {
+  return scalarOp('elu', 'elu', floatInput(x, 'elu'), alpha, 0, (g, v, out) => g.mul(where(v.gt(0), 1, out.add(alpha))));
+}
+
+/** SELU: scale·elu(x, alpha) with the self-normalising constants. */
+export function selu(x: Tensor): Tensor {
+  return elu(x, 1.6732632423543772).mul(1.0507009873554805);
+}
+
+/** Exact GELU x·Φ(x), or its tanh approximation with approximate: 'tanh'. */
+export function gelu(x: Tensor, options: { approximate?: 'none' | 'tanh' } = {}): Tensor {
+  const input = floatInput(x, 'gelu');
+  if ((options.approximate ?? 'none') === 'tanh') {
+    return unaryOp('geluTanh', 'gelu', input, 'same', (g, v) => {
+      const inner = v.add(v.pow(3).mul(0.044715)).mul(GELU_TANH_C);
+      const t = inner.tanh();
+      const dInner = v.square().mul(3 * 0.044715).add(1).mul(GELU_TANH_C);
+      return g.mul(t.add(1).mul(0.5).add(v.mul(0.5).mul(t.square().neg().add(1)).mul(dInner)));
+    });
+  }
+  return unaryOp('gelu', 'gelu', input, 'same', (g, v) => {
+    const cdf = v.mul(Math.SQRT1_2).erf().add(1).mul(0.5);
+    const pdf = v.square().mul(-0.5).exp().div(SQRT_2PI);
+    return g.mul(cdf.add(v.mul(pdf)));
+  });
+}
+
+export function silu(x: Tensor): Tensor {
+  return unaryOp('silu', 'silu', floatInput(x, 'silu'), 'same', (g, v) => {
+    const s = v.sigmoid();
+    return g.mul(s.mul(v.mul(s.neg().add(1)).add(1)));
+  });
+}
+
+export function mish(x: Tensor): Tensor {
+  return unaryOp('mish', 'mish', floatInput(x, 'mish'), 'same', (g, v) => {
+    const t = softplus(v.detach()).tanh();
+    return g.mul(t.add(v.mul(v.sigmoid()).mul(t.square().neg().add(1))));
+  });
+}
+
+/** log(1 + exp(beta·x))/beta, linear where beta·x > threshold (PyTorch's defaults 1 and 20). */
+export function softplus(x: Tensor, options: { beta?: number; threshold?: number } = {}): Tensor {
+  const beta = options.beta ?? 1;
+  const threshold = options.threshold ?? 20;
+  return scalarOp('softplusBeta', 'softplus', floatInput(x, 'softplus'), beta, threshold, (g, v) => {
+    const z = v.mul(beta);
+    return g.mul(where(z.gt(threshold), 1, z.sigmoid()));
+  });
+}
+
+export function hardswish(x: Tensor): Tensor {
+  return unaryOp('hardswish', 'hardswish', floatInput(x, 'hardswish'), 'same', (g, v) =>
+    g.mul(where(v.lt(-3), 0, where(v.le(3), v.div(3).add(0.5), 1))),
+  );
+}
+
+export function hardsigmoid(x: Tensor): Tensor {
+  return unaryOp('hardsigmoid', 'hardsigmoid', floatInput(x, 'hardsigmoid'), 'same', (g, v) =>
+    g.mul(where(v.gt(-3).logicalAnd(v.lt(3)), 1 / 6, 0)),
+  );
+}
+
+export function hardtanh(x: Tensor, minVal = -1, maxVal = 1): Tensor {
+  return scalarOp('hardtanh', 'hardtanh', floatInput(x, 'hardtanh'), minVal, maxVal, (g, v) =>
+    g.maskedFill(v.le(minVal).logicalOr(v.ge(maxVal)), 0),
+  );
+}
+
+export function relu6(x: Tensor): Tensor {
+  return hardtanh(x, 0, 6);
+}
+
+/** x where x > threshold, else value. */
+export function threshold(x: Tensor, thresholdValue: number, value: number): Tensor {
+  return scalarOp('threshold', 'threshold', floatInput(x, 'threshold'), thresholdValue, value, (g, v) => g.maskedFill(v.le(thresholdValue), 0));
+}
+
+/** Leaky ReLU with a learned slope per channel (dim 1) or one shared slope. */
+export function prelu(x: Tensor, weight: Tensor): Tensor {
+  floatInput(x, 'prelu');
+  if (weight.ndim > 1) throw new Error(`prelu: weight must be 1-D, got shape [${weight.shape}]`);
+  const channels = weight.size;
+  if (channels !== 1 && (x.ndim < 2 || x.shape[1] !== channels)) {
+    throw new Error(`prelu: weight has ${channels} slopes but the input has ${x.ndim < 2 ? 'no channel dimension' : x.shape[1] + ' channels'} (shape [${x.shape}])`);
+  }
+  const slope = channels === 1 ? weight.reshape([]) : weight.reshape([channels, ...Array(x.ndim - 2).fill(1)]);
+  return where(x.gt(0), x, x.mul(slope));
+}
+
+export function logSigmoid(x: Tensor): Tensor {
+  return softplus(x.neg()).neg();
+}
+
+export function softsign(x: Tensor): Tensor {
+  return x.div(x.abs().add(1));
+}
+
+export function tanhshrink(x: Tensor): Tensor {
+  return x.sub(x.tanh());
+}

@@ -1,0 +1,141 @@
+import type { BinaryOp } from '../backend/interface.js';
+import { kernels } from '../backend/registry.js';
+import { needsGrad, record } from '../autograd/node.js';
+import { isFloat, promoteTypes, type DType } from '../tensor/dtype.js';
+import { broadcastShapes } from '../tensor/shape.js';
+import { Tensor, type TensorLike } from '../tensor/tensor.js';
+import { broadcastView, empty, sumToShape, toTensorLike } from './util.js';
+
+type Result = 'promote' | 'float' | 'bool';
+type GradRule = (g: Tensor, a: Tensor, b: Tensor, out: Tensor) => [Tensor | null, Tensor | null];
+
+/** Both operands as tensors of one compute dtype; a plain number adapts to the tensor's dtype. */
+export function operands(a0: TensorLike | boolean, b0: TensorLike | boolean, op: string, result: Result): [Tensor, Tensor, DType] {
+  if (!(a0 instanceof Tensor) && !(b0 instanceof Tensor)) throw new Error(`${op}: at least one argument must be a Tensor`);
+  const a = a0 instanceof Tensor ? a0 : toTensorLike(a0, (b0 as Tensor).dtype);
+  const b = b0 instanceof Tensor ? b0 : toTensorLike(b0, a.dtype);
+  let dtype = promoteTypes(a.dtype, b.dtype);
+  if (result === 'float' && !isFloat(dtype)) dtype = 'float32';
+  return [a.to(dtype), b.to(dtype), dtype];
+}
+
+function binaryOp(op: BinaryOp, name: string, a0: TensorLike | boolean, b0: TensorLike | boolean, result: Result, grad?: GradRule): Tensor {
+  const [a, b, dtype] = operands(a0, b0, name, result);
+  const shape = broadcastShapes(a.shape, b.shape, name);
+  const out = empty(shape, result === 'bool' ? 'bool' : dtype);
+  kernels().binary(op, broadcastView(a, shape), broadcastView(b, shape), out.storage);
+  if (!grad || !needsGrad(a, b)) return out;
+  return record(out, `${name[0].toUpperCase()}${name.slice(1)}Backward0`, [a, b], (g) => {
+    const [ga, gb] = grad(g, a, b, out);
+    return [ga && sumToShape(ga, a.shape), gb && sumToShape(gb, b.shape)];
+  });
+}
+
+export function add(a: TensorLike, b: TensorLike, options: { alpha?: number } = {}): Tensor {
+  const alpha = options.alpha ?? 1;
+  if (alpha !== 1) return add(a, mul(b, alpha));
+  return binaryOp('add', 'add', a, b, 'promote', (g) => [g, g]);
+}
+
+export function sub(a: TensorLike, b: TensorLike, options: { alpha?: number } = {}): Tensor {
+  const alpha = options.alpha ?? 1;
+  if (alpha !== 1) return sub(a, mul(b, alpha));
+  return binaryOp('sub', 'sub', a, b, 'promote', (g) => [g, g.neg()]);
+}
+
+/** Reversed subtraction: b − a (for numbers on the left: st.rsub(t, 1) = 1 − t). */
+export function rsub(a: TensorLike, b: TensorLike): Tensor {
+  return sub(b, a);
+}
+
+export function mul(a: TensorLike, b: TensorLike): Tensor {
+  return binaryOp('mul', 'mul', a, b, 'promote', (g, x, y) => [g.mul(y), g.mul(x)]);
+}
+
+export function div(a: TensorLike, b: TensorLike, options: { roundingMode?: 'trunc' | 'floor' | null } = {}): Tensor {
+  const mode = options.roundingMode ?? null;
+  if (mode === 'floor') return binaryOp('floorDiv', 'div', a, b, 'promote');
+  if (mode === 'trunc') {
+    const q = binaryOp('div', 'div', a, b, 'float');
+    const [x, y] = operands(a, b, 'div', 'promote');
+    return q.trunc().to(promoteTypes(x.dtype, y.dtype));
+  }
+  if (mode !== null) throw new Error(`div: roundingMode must be null, 'trunc' or 'floor', got '${mode}'`);
+  return binaryOp('div', 'div', a, b, 'float', (g, _x, y, out) => [g.div(y), g.mul(out).div(y).neg()]);
+}
+
+export function pow(a: TensorLike, b: TensorLike): Tensor {
+  if (a instanceof Tensor && typeof b === 'number') return powScalar(a, b);
+  return binaryOp('pow', 'pow', a, b, 'promote', (g, x, y, out) => [
+    // d/dx x^y = y·x^(y−1); d/dy x^y = x^y·ln x, taken as 0 where x = 0 (as PyTorch masks it).
+    g.mul(y).mul(x.pow(y.sub(1))),
+    g.mul(out).mul(where0(x.eq(0), x.log())),
+  ]);
+}
+
+function where0(mask: Tensor, values: Tensor): Tensor {
+  return values.maskedFill(mask, 0);
+}
+
+function powScalar(x: Tensor, exponent: number): Tensor {
+  const dtype = isFloat(x.dtype) || Number.isInteger(exponent) ? x.dtype : 'float32';
+  const input = x.to(dtype);
+  const out = empty(x.shape, dtype);
+  kernels().scalar('powScalar', input.strided, exponent, 0, out.storage);
+  if (exponent === 0) return record(out, 'PowBackward0', [input], (g) => [g.mul(0)]);
+  return record(out, 'PowBackward0', [input], (g) => [g.mul(exponent).mul(exponent === 2 ? input : input.pow(exponent - 1))]);
+}
+
+export function maximum(a: TensorLike, b: TensorLike): Tensor {
+  // Ties share the gradient equally, as PyTorch does.
+  return binaryOp('maximum', 'maximum', a, b, 'promote', (g, x, y) => {
+    const half = g.mul(x.eq(y).to(g.dtype).mul(-0.5).add(1));
+    return [half.maskedFill(x.lt(y), 0), half.maskedFill(x.gt(y), 0)];
+  });
+}
+
+export function minimum(a: TensorLike, b: TensorLike): Tensor {
+  return binaryOp('minimum', 'minimum', a, b, 'promote', (g, x, y) => {
+    const half = g.mul(x.eq(y).to(g.dtype).mul(-0.5).add(1));
+    return [half.maskedFill(x.gt(y), 0), half.maskedFill(x.lt(y), 0)];
+  });
+}
+
+export function remainder(a: TensorLike, b: TensorLike): Tensor {
+  return binaryOp('remainder', 'remainder', a, b, 'promote', (g, x, y) => [g, g.mul(x.div(y).floor()).neg()]);
+}
+
+export function fmod(a: TensorLike, b: TensorLike): Tensor {
+  return binaryOp('fmod', 'fmod', a, b, 'promote', (g, x, y) => [g, g.mul(x.div(y).trunc()).neg()]);
+}
+
+export function atan2(a: TensorLike, b: TensorLike): Tensor {
+  return binaryOp('atan2', 'atan2', a, b, 'float', (g, x, y) => {
+    const denom = x.square().add(y.square());
+    return [g.mul(y).div(denom), g.mul(x).div(denom).neg()];
+  });
+}
+
+export const eq = (a: TensorLike, b: TensorLike): Tensor => binaryOp('eq', 'eq', a, b, 'bool');
+export const ne = (a: TensorLike, b: TensorLike): Tensor => binaryOp('ne', 'ne', a, b, 'bool');
+export const lt = (a: TensorLike, b: TensorLike): Tensor => binaryOp('lt', 'lt', a, b, 'bool');
+export const le = (a: TensorLike, b: TensorLike): Tensor => binaryOp('le', 'le', a, b, 'bool');
+export const gt = (a: TensorLike, b: TensorLike): Tensor => binaryOp('gt', 'gt', a, b, 'bool');
+export const ge = (a: TensorLike, b: TensorLike): Tensor => binaryOp('ge', 'ge', a, b, 'bool');
+export const logicalAnd = (a: TensorLike, b: TensorLike): Tensor => binaryOp('logicalAnd', 'logicalAnd', a, b, 'bool');
+export const logicalOr = (a: TensorLike, b: TensorLike): Tensor => binaryOp('logicalOr', 'logicalOr', a, b, 'bool');
+export const logicalXor = (a: TensorLike, b: TensorLike): Tensor => binaryOp('logicalXor', 'logicalXor', a, b, 'bool');
+
+/** True when every element of a and b are within atol + rtol·|b| (NaNs equal only with equalNan). */
+export function allclose(a: Tensor, b: Tensor, options: { rtol?: number; atol?: number; equalNan?: boolean } = {}): boolean {
+  const { rtol = 1e-5, atol = 1e-8, equalNan = false } = options;
+  const shape = broadcastShapes(a.shape, b.shape, 'allclose');
+  const x = a.broadcastTo(shape).to('float64').data();
+  const y = b.broadcastTo(shape).to('float64').data();
+  for (let i = 0; i < x.length; i++) {
+    if (Number.isNaN(x[i]) || Number.isNaN(y[i])) {
+      if (!(equalNan && Number.isNaN(x[i]) && Number.isNaN(y[i]))) return false;
+    } else if (x[i] !== y[i] && !(Math.abs(x[i] - y[i]) <= atol + rtol * Math.abs(y[i]))) return false;
+  }
+  return true;
+}

@@ -1,0 +1,12 @@
+/** Every tensor op, each defined once (forward over backend kernels + gradient rule). */
+export * from './util.js';
+export * from './cast.js';
+export * from './binary.js';
+export * from './unary.js';
+export * from './reduce.js';
+export * from './view.js';
+export * from './join.js';
+export * from './indexing.js';
+export * from './pad.js';
+export * from './matmul.js';
+export * from './activation.js';

@@ -1,0 +1,103 @@
+import { kernels } from '../backend/registry.js';
+import { needsGrad, record } from '../autograd/node.js';
+import { normalizeDim, shapeStr } from '../tensor/shape.js';
+import { Tensor } from '../tensor/tensor.js';
+import { checkTensor, empty } from './util.js';
+
+/** Index tensor as contiguous int32, each value checked against `limit` (negative values count from the end for indexSelect). */
+function indexArray(index: Tensor | readonly number[], limit: number, op: string, allowNegative: boolean): Int32Array {
+  const t = index instanceof Tensor ? index : null;
+  if (t && t.dtype !== 'int32') throw new Error(`${op}: index must be an int32 tensor, got ${t.dtype}`);
+  const values = t ? (t.contiguous().data() as Int32Array) : Int32Array.from(index as number[]);
+  const out = new Int32Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    let v = values[i];
+    if (allowNegative && v < 0) v += limit;
+    if (!(v >= 0 && v < limit)) throw new Error(`${op}: index ${values[i]} is out of bounds for dimension of size ${limit}`);
+    out[i] = v;
+  }
+  return out;
+}
+
+/** out[i][j] = x[index[i][j]][j] (for dim 0), as torch.gather. */
+export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
+  checkTensor(x, 'gather');
+  checkTensor(index, 'gather', 'index');
+  const d = normalizeDim(dim, x.ndim, 'gather');
+  if (index.ndim !== x.ndim) throw new Error(`gather: index rank ${index.ndim} must equal input rank ${x.ndim}`);
+  index.shape.forEach((s, i) => {
+    if (i !== d && s > x.shape[i]) {
+      throw new Error(`gather: index shape ${shapeStr(index.shape)} exceeds input shape ${shapeStr(x.shape)} at dimension ${i}`);
+    }
+  });
+  const idx = indexArray(index, x.shape[d], 'gather', false);
+  const input = x.contiguous();
+  const out = empty(index.shape, x.dtype);
+  kernels().gather(input.data(), x.shape, d, idx, index.shape, out.storage);
+  if (!needsGrad(x)) return out;
+  return record(out, 'GatherBackward0', [x], (g) => [scatterAddInto(empty(x.shape, g.dtype), d, idx, index.shape, g)]);
+}
+
+function scatterAddInto(target: Tensor, dim: number, idx: Int32Array, indexShape: readonly number[], src: Tensor): Tensor {
+  kernels().scatterAdd(src.contiguous().data(), indexShape, dim, idx, target.storage, target.shape);
+  return target;
+}
+
+/** A copy of x with src added at the gathered positions: out[index[i][j]][j] += src[i][j] (dim 0). */
+export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): Tensor {
+  const d = normalizeDim(dim, x.ndim, 'scatterAdd');
+  const idx = indexArray(index, x.shape[d], 'scatterAdd', false);
+  const out = scatterAddInto(x.clone().detach(), d, idx, index.shape, leadingWindow(src, index.shape));
+  if (!needsGrad(x, src)) return out;
+  return record(out, 'ScatterAddBackward0', [x, src], (g) => {
+    const gs = empty(index.shape, g.dtype);
+    kernels().gather(g.contiguous().data(), g.shape, d, idx, index.shape, gs.storage);
+    return [g, padTo(gs, src.shape)];
+  });
+}
+
+function padTo(g: Tensor, shape: readonly number[]): Tensor {
+  if (g.shape.every((s, i) => s === shape[i])) return g;
+  const full = empty(shape, g.dtype);
+  leadingWindow(full, g.shape).copy_(g);
+  return full;
+}
+
+/** The leading window of `t` with `shape` (scatter uses only the part of src that index covers). */
+function leadingWindow(t: Tensor, shape: readonly number[]): Tensor {
+  return shape.reduce((w, s, i) => w.narrow(i, 0, s), t);
+}
+
+/** The entries of x at `index` along `dim` (index: 1-D int32 tensor or number list). */
+export function indexSelect(x: Tensor, dim: number, index: Tensor | readonly number[]): Tensor {
+  checkTensor(x, 'indexSelect');
+  const d = normalizeDim(dim, x.ndim, 'indexSelect');
+  if (index instanceof Tensor && index.ndim > 1) throw new Error(`indexSelect: index must be 1-D, got shape ${shapeStr(index.shape)}`);
+  const shape = x.ndim === 0 ? [1] : x.shape;
+  const idx = indexArray(index, shape[d], 'indexSelect', false);
+  const outShape = [...shape];
+  outShape[d] = idx.length;
+  const out = empty(x.ndim === 0 ? [] : outShape, x.dtype);
+  kernels().indexSelect(x.contiguous().data(), shape, d, idx, out.storage);
+  if (!needsGrad(x)) return out;
+  return record(out, 'IndexSelectBackward0', [x], (g) => {
+    const gx = empty(x.shape, g.dtype);
+    kernels().indexAdd(g.contiguous().data(), shape, d, idx, gx.storage);
+    return [gx];
+  });
+}
+
+/** One-hot encoding of int32 class indices: shape [..., numClasses], int32 (numClasses = max + 1 when -1). */
+export function oneHot(x: Tensor, numClasses = -1): Tensor {
+  checkTensor(x, 'oneHot');
+  if (x.dtype !== 'int32') throw new Error(`oneHot: expects an int32 tensor of class indices, got ${x.dtype}`);
+  const values = x.contiguous().data();
+  let classes = numClasses;
+  if (classes === -1) classes = values.length ? Math.max(...values) + 1 : 0;
+  const out = empty([...x.shape, classes], 'int32');
+  values.forEach((v, i) => {
+    if (v < 0 || v >= classes) throw new Error(`oneHot: class value ${v} is outside [0, ${classes})`);
+    out.storage[i * classes + v] = 1;
+  });
+  return out;
+}

@@ -1,0 +1,126 @@
+import type { FloatArray } from '../backend/interface.js';
+import { kernels } from '../backend/registry.js';
+import { needsGrad, record } from '../autograd/node.js';
+import { isFloat, promoteTypes } from '../tensor/dtype.js';
+import { broadcastShapes, shapeStr } from '../tensor/shape.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { checkTensor, empty, sumToShape } from './util.js';
+
+/** How a [..., rows, cols] tensor is handed to the GEMM kernel without copying, when possible. */
+interface Operand {
+  data: FloatArray;
+  offset: number;
+  trans: boolean;
+  batchStride: number;
+}
+
+/**
+ * Describe x (already broadcast to `batch` leading dims) as a GEMM operand: row-
+ * or column-major matrices at a fixed batch stride. Anything else is copied.
+ */
+function operand(x: Tensor, batch: number): Operand {
+  const r = x.ndim;
+  const rows = x.shape[r - 2];
+  const cols = x.shape[r - 1];
+  const sr = x.strides[r - 2];
+  const sc = x.strides[r - 1];
+  const rowMajor = (sc === 1 || cols === 1) && (sr === cols || rows === 1);
+  const colMajor = !rowMajor && (sr === 1 || rows === 1) && (sc === rows || cols === 1);
+  const batchStride = uniformBatchStride(x);
+  if ((rowMajor || colMajor) && batchStride !== null) {
+    return { data: x.storage as FloatArray, offset: x.offset, trans: colMajor, batchStride: batch === 1 ? 0 : batchStride };
+  }
+  const c = x.clone().detach();
+  return { data: c.storage as FloatArray, offset: 0, trans: false, batchStride: batch === 1 ? 0 : uniformBatchStride(c) ?? rows * cols };
+}
+
+/** The one stride that steps through all batch matrices in order, or null if there is none. */
+function uniformBatchStride(x: Tensor): number | null {
+  const lead = x.shape.slice(0, -2);
+  const strides = x.strides.slice(0, -2);
+  let stride: number | null = null;
+  let expected: number | null = null;
+  for (let d = lead.length - 1; d >= 0; d--) {
+    if (lead[d] === 1) continue;
+    if (expected === null) {
+      stride = strides[d];
+      expected = strides[d] * lead[d];
+      if (stride === 0) expected = 0;
+    } else if (strides[d] !== expected) {
+      return null;
+    } else {
+      expected = strides[d] * lead[d];
+    }
+  }
+  return stride ?? 0;
+}
+
+/** Matrix product with torch.matmul's rules: 1-D operands, batching and batch broadcasting. */
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  checkTensor(a, 'matmul');
+  checkTensor(b, 'matmul', 'other');
+  if (a.ndim === 0 || b.ndim === 0) {
+    throw new Error(`matmul: both arguments need at least 1 dimension, got shapes ${shapeStr(a.shape)} and ${shapeStr(b.shape)}`);
+  }
+  if (a.ndim === 1 && b.ndim === 1) return dot(a, b);
+  const a2 = a.ndim === 1 ? a.unsqueeze(0) : a;
+  const b2 = b.ndim === 1 ? b.unsqueeze(1) : b;
+  let out = batchedMatmul(a2, b2, 'matmul');
+  if (a.ndim === 1) out = out.squeeze(-2);
+  if (b.ndim === 1) out = out.squeeze(-1);
+  return out;
+}
+
+/** 2-D × 2-D only. */
+export function mm(a: Tensor, b: Tensor): Tensor {
+  if (a.ndim !== 2 || b.ndim !== 2) throw new Error(`mm: expects 2-D tensors, got shapes ${shapeStr(a.shape)} and ${shapeStr(b.shape)}`);
+  return batchedMatmul(a, b, 'mm');
+}
+
+/** 3-D × 3-D with equal batch sizes only. */
+export function bmm(a: Tensor, b: Tensor): Tensor {
+  if (a.ndim !== 3 || b.ndim !== 3 || a.shape[0] !== b.shape[0]) {
+    throw new Error(`bmm: expects 3-D tensors with the same batch size, got shapes ${shapeStr(a.shape)} and ${shapeStr(b.shape)}`);
+  }
+  return batchedMatmul(a, b, 'bmm');
+}
+
+export function dot(a: Tensor, b: Tensor): Tensor {
+  if (a.ndim !== 1 || b.ndim !== 1 || a.shape[0] !== b.shape[0]) {
+    throw new Error(`dot: expects two 1-D tensors of the same length, got shapes ${shapeStr(a.shape)} and ${shapeStr(b.shape)}`);
+  }
+  return a.mul(b).sum();
+}
+
+function batchedMatmul(a0: Tensor, b0: Tensor, op: string): Tensor {
+  const m = a0.shape[a0.ndim - 2];
+  const k = a0.shape[a0.ndim - 1];
+  const n = b0.shape[b0.ndim - 1];
+  if (b0.shape[b0.ndim - 2] !== k) {
+    throw new Error(
+      `${op}: shapes ${shapeStr(a0.shape)} and ${shapeStr(b0.shape)} cannot be multiplied (${m}x${k} and ${b0.shape[b0.ndim - 2]}x${n})`,
+    );
+  }
+  let dtype = promoteTypes(a0.dtype, b0.dtype);
+  if (!isFloat(dtype)) dtype = 'float32';
+  const a = a0.to(dtype);
+  const b = b0.to(dtype);
+  const batchShape = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2), op);
+  const batch = batchShape.reduce((p, d) => p * d, 1);
+  const ae = a.expand([...batchShape, m, k]);
+  const be = b.expand([...batchShape, k, n]);
+  const out = empty([...batchShape, m, n], dtype);
+  if (batch > 0 && m > 0 && n > 0) {
+    const A = operand(ae, batch);
+    const B = operand(be, batch);
+    kernels().matmul(A.data, B.data, out.storage as FloatArray, {
+      batch, m, n, k, transA: A.trans, transB: B.trans, aOffset: A.offset, bOffset: B.offset,
+      aBatchStride: A.batchStride, bBatchStride: B.batchStride,
+    });
+  }
+  if (!needsGrad(a, b)) return out;
+  return record(out, a.ndim === 2 && b.ndim === 2 ? 'MmBackward0' : 'BmmBackward0', [a, b], (g) => [
+    a.requiresGrad ? sumToShape(g.matmul(be.mT), a.shape) : null,
+    b.requiresGrad ? sumToShape(ae.mT.matmul(g), b.shape) : null,
+  ]);
+}

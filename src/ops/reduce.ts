@@ -1,0 +1,259 @@
+import type { ReduceOp } from '../backend/interface.js';
+import { kernels } from '../backend/registry.js';
+import { needsGrad, record } from '../autograd/node.js';
+import { isFloat, type DType } from '../tensor/dtype.js';
+import { normalizeDim, normalizeDims, shapeStr, sizeOf } from '../tensor/shape.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { checkFloat, checkTensor, empty } from './util.js';
+
+export interface VarOptions {
+  /** Subtracted from the count in the divisor (1 = Bessel's correction, the default). */
+  correction?: number;
+  /** Legacy form: true means correction 1, false correction 0. */
+  unbiased?: boolean;
+  keepdim?: boolean;
+}
+
+/** Values and indices of max/min along a dim; destructure as [values, indices] or read .values/.indices. */
+export type MaxMinResult = [Tensor, Tensor] & { values: Tensor; indices: Tensor };
+
+type Dims = number | readonly number[] | null | undefined;
+
+/** Shape after reducing `dims`, with or without the size-1 dims kept. */
+function reducedShape(shape: readonly number[], dims: readonly number[], keepdim: boolean): number[] {
+  return keepdim ? shape.map((d, i) => (dims.includes(i) ? 1 : d)) : shape.filter((_, i) => !dims.includes(i));
+}
+
+/** Expand a reduced gradient back over the reduced dims of `shape`. */
+function expandBack(g: Tensor, shape: readonly number[], dims: readonly number[], keepdim: boolean): Tensor {
+  const kept = keepdim ? g : g.reshape(reducedShape(shape, dims, true));
+  return kept.expand([...shape]);
+}
+
+function runReduce(op: ReduceOp, x: Tensor, dims: number[], keepdim: boolean, dtype: DType): Tensor {
+  const input = x.contiguous();
+  const out = empty(reducedShape(x.shape, dims, keepdim), dtype);
+  kernels().reduce(op, input.storage.subarray(input.offset, input.offset + input.size) as never, x.shape, dims, out.storage);
+  return out;
+}
+
+export function sum(x: Tensor, dim?: Dims, keepdim = false): Tensor {
+  checkTensor(x, 'sum');
+  const dims = normalizeDims(dim, x.ndim, 'sum');
+  const dtype: DType = isFloat(x.dtype) ? x.dtype : 'int32';
+  const out = runReduce('sum', x, dims, keepdim, dtype);
+  if (!needsGrad(x)) return out;
+  return record(out, 'SumBackward1', [x], (g) => [expandBack(g, x.shape, dims, keepdim)]);
+}
+
+export function mean(x: Tensor, dim?: Dims, keepdim = false): Tensor {
+  checkTensor(x, 'mean');
+  if (!isFloat(x.dtype)) {
+    throw new Error(`mean: input dtype must be floating point (float32 or float64), got ${x.dtype}; convert with .float() first`);
+  }
+  const dims = normalizeDims(dim, x.ndim, 'mean');
+  const count = dims.reduce((n, d) => n * x.shape[d], 1);
+  return sum(x, dims, keepdim).div(count);
+}
+
+export function prod(x: Tensor, dim?: number | null, keepdim = false): Tensor {
+  checkTensor(x, 'prod');
+  const dims = normalizeDims(dim, x.ndim, 'prod');
+  const out = runReduce('prod', x, dims, keepdim, isFloat(x.dtype) ? x.dtype : 'int32');
+  if (!needsGrad(x)) return out;
+  // d prod / d x_i = prod of the others; computed without dividing so zeros are handled.
+  return record(out, 'ProdBackward0', [x], (g) => {
+    const size = dims.reduce((n, d) => n * x.shape[d], 1);
+    const gradFull = expandBack(g, x.shape, dims, keepdim);
+    if (size === 0) return [gradFull];
+    const others = productOfOthers(x, dims);
+    return [gradFull.mul(others)];
+  });
+}
+
+/** For each element, the product of the other elements of its reduction group. */
+function productOfOthers(x: Tensor, dims: number[]): Tensor {
+  const moved = x.permute([...x.shape.keys()].filter((d) => !dims.includes(d)).concat(dims)).contiguous();
+  const group = dims.reduce((n, d) => n * x.shape[d], 1);
+  const values = moved.data();
+  const result = empty(moved.shape, x.dtype);
+  const r = result.storage;
+  for (let start = 0; start < values.length; start += group) {
+    let prefix = 1;
+    for (let i = 0; i < group; i++) {
+      r[start + i] = prefix;
+      prefix *= values[start + i];
+    }
+    let suffix = 1;
+    for (let i = group - 1; i >= 0; i--) {
+      r[start + i] *= suffix;
+      suffix *= values[start + i];
+    }
+  }
+  const order = [...x.shape.keys()].filter((d) => !dims.includes(d)).concat(dims);
+  const inverse = order.map((_, i) => order.indexOf(i));
+  return result.permute(inverse);
+}
+
+/** Max over dims; the gradient is shared equally among tied maxima (as torch.amax). */
+export function amax(x: Tensor, dim?: Dims, keepdim = false): Tensor {
+  return extremum('max', x, dim, keepdim);
+}
+
+export function amin(x: Tensor, dim?: Dims, keepdim = false): Tensor {
+  return extremum('min', x, dim, keepdim);
+}
+
+function extremum(op: 'max' | 'min', x: Tensor, dim: Dims, keepdim: boolean): Tensor {
+  const name = op === 'max' ? 'amax' : 'amin';
+  checkTensor(x, name);
+  const dims = normalizeDims(dim, x.ndim, name);
+  if (dims.some((d) => x.shape[d] === 0)) throw new Error(`${name}: cannot reduce over a zero-size dimension of shape ${shapeStr(x.shape)}`);
+  const out = runReduce(op, x, dims, keepdim, x.dtype);
+  if (!needsGrad(x)) return out;
+  return record(out, op === 'max' ? 'AmaxBackward0' : 'AminBackward0', [x], (g) => {
+    const hit = x.eq(expandBack(out, x.shape, dims, keepdim)).to(x.dtype);
+    const count = hit.sum(dims, true);
+    return [expandBack(g, x.shape, dims, keepdim).mul(hit).div(count)];
+  });
+}
+
+function extremumDim(op: 'argmax' | 'argmin', x: Tensor, dim: number, keepdim: boolean): MaxMinResult {
+  const name = op === 'argmax' ? 'max' : 'min';
+  checkTensor(x, name);
+  const d = normalizeDim(dim, x.ndim, name);
+  if (x.ndim > 0 && x.shape[d] === 0) throw new Error(`${name}: cannot reduce over a zero-size dimension`);
+  const indices = argReduce(op, x, d, keepdim);
+  const values = x.ndim === 0 ? x.clone() : x.gather(d, keepdim ? indices : indices.unsqueeze(d));
+  const result = (keepdim || x.ndim === 0 ? values : values.squeeze(d)) as Tensor;
+  return Object.assign([result, indices], { values: result, indices }) as unknown as MaxMinResult;
+}
+
+export function maxDim(x: Tensor, dim: number, keepdim = false): MaxMinResult {
+  return extremumDim('argmax', x, dim, keepdim);
+}
+
+export function minDim(x: Tensor, dim: number, keepdim = false): MaxMinResult {
+  return extremumDim('argmin', x, dim, keepdim);
+}
+
+function argReduce(op: 'argmax' | 'argmin', x: Tensor, dim: number, keepdim: boolean): Tensor {
+  const input = x.contiguous();
+  const shape = x.ndim === 0 ? [1] : x.shape;
+  const out = empty(x.ndim === 0 ? [] : reducedShape(x.shape, [dim], keepdim), 'int32');
+  kernels().argReduce(op, input.storage.subarray(input.offset, input.offset + input.size) as never, shape, dim, out.storage as Int32Array);
+  return out;
+}
+
+export function argmax(x: Tensor, dim?: number | null, keepdim = false): Tensor {
+  checkTensor(x, 'argmax');
+  if (dim === undefined || dim === null) {
+    const flat = argReduce('argmax', x.reshape([-1]), 0, false);
+    return keepdim ? flat.reshape(x.shape.map(() => 1)) : flat;
+  }
+  return argReduce('argmax', x, normalizeDim(dim, x.ndim, 'argmax'), keepdim);
+}
+
+export function argmin(x: Tensor, dim?: number | null, keepdim = false): Tensor {
+  checkTensor(x, 'argmin');
+  if (dim === undefined || dim === null) {
+    const flat = argReduce('argmin', x.reshape([-1]), 0, false);
+    return keepdim ? flat.reshape(x.shape.map(() => 1)) : flat;
+  }
+  return argReduce('argmin', x, normalizeDim(dim, x.ndim, 'argmin'), keepdim);
+}
+
+function varianceOptions(options: VarOptions | boolean | undefined): { correction: number; keepdim: boolean } {
+  if (typeof options === 'boolean') return { correction: options ? 1 : 0, keepdim: false };
+  const correction = options?.correction ?? (options?.unbiased === false ? 0 : 1);
+  return { correction, keepdim: options?.keepdim ?? false };
+}
+
+/** Variance with Bessel's correction by default (torch.var). */
+export function variance(x: Tensor, dim?: Dims, options?: VarOptions | boolean): Tensor {
+  checkTensor(x, 'var');
+  checkFloat(x, 'var');
+  const { correction, keepdim } = varianceOptions(options);
+  const dims = normalizeDims(dim, x.ndim, 'var');
+  const count = dims.reduce((n, d) => n * x.shape[d], 1);
+  const centered = x.sub(mean(x, dims, true));
+  return sum(centered.square(), dims, keepdim).div(Math.max(count - correction, 0));
+}
+
+export function std(x: Tensor, dim?: Dims, options?: VarOptions | boolean): Tensor {
+  return variance(x, dim, options).sqrt();
+}
+
+/** log Σ exp(x) over dims, computed stably around the maximum. */
+export function logsumexp(x: Tensor, dim: number | readonly number[], keepdim = false): Tensor {
+  checkTensor(x, 'logsumexp');
+  const input = isFloat(x.dtype) ? x : x.to('float32');
+  const dims = normalizeDims(dim, input.ndim, 'logsumexp');
+  if (input.size === 0) return sum(input.exp(), dims, keepdim).log();
+  // The shift is a constant for autograd: its gradient contributions cancel exactly.
+  const m = amax(input.detach(), dims, true);
+  const shift = m.maskedFill(m.isinf(), 0);
+  const out = sum(input.sub(shift).exp(), dims, true).log().add(shift);
+  return keepdim ? out : out.squeeze(dims);
+}
+
+/** Vector p-norm over dims (all elements by default); p may be 'fro', Infinity or -Infinity. */
+export function norm(x: Tensor, p: number | 'fro' = 2, dim?: Dims, keepdim = false): Tensor {
+  checkTensor(x, 'norm');
+  checkFloat(x, 'norm');
+  const dims = normalizeDims(dim, x.ndim, 'norm');
+  const order = p === 'fro' ? 2 : p;
+  if (order === Infinity) return amax(x.abs(), dims, keepdim);
+  if (order === -Infinity) return amin(x.abs(), dims, keepdim);
+  if (order === 1) return sum(x.abs(), dims, keepdim);
+  if (order === 0) return sum(x.ne(0).to(x.dtype), dims, keepdim);
+  if (order === 2) {
+    const out = sum(x.detach().square(), dims, keepdim).sqrt();
+    if (!needsGrad(x)) return out;
+    // d‖x‖/dx = x/‖x‖, defined as 0 at ‖x‖ = 0 (as PyTorch does, instead of NaN).
+    return record(out, 'NormBackward1', [x], (g) => {
+      const n = expandBack(out, x.shape, dims, keepdim);
+      const gx = expandBack(g, x.shape, dims, keepdim).mul(x).div(n);
+      return [gx.maskedFill(n.eq(0), 0)];
+    });
+  }
+  return sum(x.abs().pow(order), dims, keepdim).pow(1 / order);
+}
+
+export function all(x: Tensor, dim?: number | null, keepdim = false): Tensor {
+  checkTensor(x, 'all');
+  return runReduce('all', x, normalizeDims(dim, x.ndim, 'all'), keepdim, 'bool');
+}
+
+export function any(x: Tensor, dim?: number | null, keepdim = false): Tensor {
+  checkTensor(x, 'any');
+  return runReduce('any', x, normalizeDims(dim, x.ndim, 'any'), keepdim, 'bool');
+}
+
+/** Softmax along `dim`. */
+export function softmax(x: Tensor, dim: number): Tensor {
+  return softmaxImpl(x, dim, false);
+}
+
+/** log(softmax(x)) along `dim`, computed stably. */
+export function logSoftmax(x: Tensor, dim: number): Tensor {
+  return softmaxImpl(x, dim, true);
+}
+
+function softmaxImpl(x: Tensor, dim: number, log: boolean): Tensor {
+  const name = log ? 'logSoftmax' : 'softmax';
+  checkTensor(x, name);
+  if (dim === undefined || dim === null) throw new Error(`${name}: dim is required (e.g. ${name}(x, 1) for [N, C] logits)`);
+  const input = (isFloat(x.dtype) ? x : x.to('float32')).contiguous();
+  const d = normalizeDim(dim, input.ndim, name);
+  const shape = input.ndim === 0 ? [1] : input.shape;
+  const out = empty(input.shape, input.dtype);
+  const outer = sizeOf(shape.slice(0, d));
+  const inner = sizeOf(shape.slice(d + 1));
+  kernels().softmax(input.storage.subarray(input.offset, input.offset + input.size) as never, outer, shape[d], inner, log, out.storage as never);
+  if (!needsGrad(input)) return out;
+  if (log) {
+    return record(out, 'LogSoftmaxBackward0', [input], (g) => [g.sub(out.exp().mul(sum(g, d, true)))]);
+  }
+  return record(out, 'SoftmaxBackward0', [input], (g) => [out.mul(g.sub(sum(g.mul(out), d, true)))]);
+}

@@ -1,0 +1,121 @@
+import type { ScalarOp, UnaryOp } from '../backend/interface.js';
+import { kernels } from '../backend/registry.js';
+import { needsGrad, record } from '../autograd/node.js';
+import { isFloat, promoteTypes, type DType } from '../tensor/dtype.js';
+import { broadcastShapes } from '../tensor/shape.js';
+import { Tensor, type TensorLike } from '../tensor/tensor.js';
+import { broadcastView, checkTensor, empty, sumToShape, toTensorLike } from './util.js';
+import { maximum, minimum } from './binary.js';
+
+type Kind = 'float' | 'same' | 'bool';
+type GradRule = (g: Tensor, x: Tensor, out: Tensor) => Tensor;
+
+/** Run a unary kernel; 'float' ops turn integer inputs into float32 first (as exp(int) does in PyTorch). */
+export function unaryOp(op: UnaryOp, name: string, x: Tensor, kind: Kind, grad?: GradRule): Tensor {
+  checkTensor(x, name);
+  const input = kind === 'float' && !isFloat(x.dtype) ? x.to('float32') : x;
+  const out = empty(x.shape, kind === 'bool' ? 'bool' : input.dtype);
+  kernels().unary(op, input.strided, out.storage);
+  if (!grad || !needsGrad(input)) return out;
+  return record(out, `${name[0].toUpperCase()}${name.slice(1)}Backward0`, [input], (g) => [grad(g, input, out)]);
+}
+
+/** Run a kernel with scalar parameters (a, b) on a floating-point tensor. */
+export function scalarOp(op: ScalarOp, name: string, x: Tensor, a: number, b: number, grad?: GradRule): Tensor {
+  checkTensor(x, name);
+  const out = empty(x.shape, x.dtype);
+  kernels().scalar(op, x.strided, a, b, out.storage);
+  if (!grad || !needsGrad(x)) return out;
+  return record(out, `${name[0].toUpperCase()}${name.slice(1)}Backward0`, [x], (g) => [grad(g, x, out)]);
+}
+
+const zeroGrad: GradRule = (g) => g.mul(0);
+
+export const neg = (x: Tensor) => unaryOp('neg', 'neg', x, 'same', (g) => g.neg());
+export const abs = (x: Tensor) => unaryOp('abs', 'abs', x, 'same', (g, v) => g.mul(v.sign()));
+export const sign = (x: Tensor) => unaryOp('sign', 'sign', x, 'same', zeroGrad);
+export const exp = (x: Tensor) => unaryOp('exp', 'exp', x, 'float', (g, _v, out) => g.mul(out));
+export const log = (x: Tensor) => unaryOp('log', 'log', x, 'float', (g, v) => g.div(v));
+export const log2 = (x: Tensor) => log(x).mul(1 / Math.LN2);
+export const log10 = (x: Tensor) => log(x).mul(1 / Math.LN10);
+export const sqrt = (x: Tensor) => unaryOp('sqrt', 'sqrt', x, 'float', (g, _v, out) => g.div(out.mul(2)));
+export const rsqrt = (x: Tensor) => unaryOp('rsqrt', 'rsqrt', x, 'float', (g, _v, out) => g.mul(out.pow(3)).mul(-0.5));
+export const square = (x: Tensor) => unaryOp('square', 'square', x, 'same', (g, v) => g.mul(v).mul(2));
+export const reciprocal = (x: Tensor) => unaryOp('reciprocal', 'reciprocal', x, 'float', (g, _v, out) => g.mul(out.square()).neg());
+export const sin = (x: Tensor) => unaryOp('sin', 'sin', x, 'float', (g, v) => g.mul(v.cos()));
+export const cos = (x: Tensor) => unaryOp('cos', 'cos', x, 'float', (g, v) => g.mul(v.sin()).neg());
+export const tanh = (x: Tensor) => unaryOp('tanh', 'tanh', x, 'float', (g, _v, out) => g.mul(out.square().neg().add(1)));
+export const sigmoid = (x: Tensor) => unaryOp('sigmoid', 'sigmoid', x, 'float', (g, _v, out) => g.mul(out).mul(out.neg().add(1)));
+export const relu = (x: Tensor) => unaryOp('relu', 'relu', x, 'same', (g, _v, out) => g.maskedFill(out.le(0), 0));
+export const erf = (x: Tensor) =>
+  unaryOp('erf', 'erf', x, 'float', (g, v) => g.mul(v.square().neg().exp()).mul(2 / Math.sqrt(Math.PI)));
+export const log1p = (x: Tensor) => unaryOp('log1p', 'log1p', x, 'float', (g, v) => g.div(v.add(1)));
+export const expm1 = (x: Tensor) => unaryOp('expm1', 'expm1', x, 'float', (g, _v, out) => g.mul(out.add(1)));
+export const floor = (x: Tensor) => (isFloat(x.dtype) ? unaryOp('floor', 'floor', x, 'same', zeroGrad) : x);
+export const ceil = (x: Tensor) => (isFloat(x.dtype) ? unaryOp('ceil', 'ceil', x, 'same', zeroGrad) : x);
+export const round = (x: Tensor) => (isFloat(x.dtype) ? unaryOp('round', 'round', x, 'same', zeroGrad) : x);
+export const trunc = (x: Tensor) => (isFloat(x.dtype) ? unaryOp('trunc', 'trunc', x, 'same', zeroGrad) : x);
+export const logicalNot = (x: Tensor) => unaryOp('logicalNot', 'logicalNot', x, 'bool');
+export const isnan = (x: Tensor) => unaryOp('isnan', 'isnan', x, 'bool');
+export const isinf = (x: Tensor) => unaryOp('isinf', 'isinf', x, 'bool');
+export const isfinite = (x: Tensor) => isnan(x).logicalOr(isinf(x)).logicalNot();
+
+/**
+ * Clamp into [min, max]; either bound may be null. Number bounds use one kernel
+ * (gradient passes where min ≤ x ≤ max); tensor bounds broadcast like maximum/minimum.
+ */
+export function clamp(x: Tensor, min?: number | Tensor | null, max?: number | Tensor | null): Tensor {
+  checkTensor(x, 'clamp');
+  if ((min === null || min === undefined) && (max === null || max === undefined)) {
+    throw new Error("clamp: at least one of 'min' or 'max' must not be null");
+  }
+  if (min instanceof Tensor || max instanceof Tensor) {
+    let out = x;
+    if (min !== null && min !== undefined) out = maximum(out, min);
+    if (max !== null && max !== undefined) out = minimum(out, max);
+    return out;
+  }
+  const lo = min ?? NaN;
+  const hi = max ?? NaN;
+  const dtype = isFloat(x.dtype) || (Number.isInteger(lo) || Number.isNaN(lo)) && (Number.isInteger(hi) || Number.isNaN(hi)) ? x.dtype : 'float32';
+  return scalarOp('clamp', 'clamp', x.to(dtype), lo, hi, (g, v) => {
+    let keep = g;
+    if (!Number.isNaN(lo)) keep = keep.maskedFill(v.lt(lo), 0);
+    if (!Number.isNaN(hi)) keep = keep.maskedFill(v.gt(hi), 0);
+    return keep;
+  });
+}
+
+/** Elementwise choice: condition ? a : b, all three broadcast together. */
+export function where(condition: Tensor, a: TensorLike, b: TensorLike): Tensor {
+  checkTensor(condition, 'where', 'condition');
+  if (condition.dtype !== 'bool') throw new Error(`where: condition must be a bool tensor, got ${condition.dtype}`);
+  const at = a instanceof Tensor ? a : toTensorLike(a, b instanceof Tensor ? b.dtype : 'float32');
+  const bt = b instanceof Tensor ? b : toTensorLike(b, at.dtype);
+  const dtype: DType = promoteTypes(at.dtype, bt.dtype);
+  const x = at.to(dtype);
+  const y = bt.to(dtype);
+  const shape = broadcastShapes(broadcastShapes(condition.shape, x.shape, 'where'), y.shape, 'where');
+  const out = empty(shape, dtype);
+  kernels().where(broadcastView(condition, shape), broadcastView(x, shape), broadcastView(y, shape), out.storage);
+  if (!needsGrad(x, y)) return out;
+  return record(out, 'WhereBackward0', [x, y], (g) => [
+    sumToShape(g.maskedFill(condition.logicalNot(), 0), x.shape),
+    sumToShape(g.maskedFill(condition, 0), y.shape),
+  ]);
+}
+
+/** Copy of x with `value` wherever mask is true (mask broadcasts to x). */
+export function maskedFill(x: Tensor, mask: Tensor, value: number): Tensor {
+  checkTensor(mask, 'maskedFill', 'mask');
+  if (mask.dtype !== 'bool') throw new Error(`maskedFill: mask must be a bool tensor, got ${mask.dtype}`);
+  const shape = broadcastShapes(x.shape, mask.shape, 'maskedFill');
+  if (shape.length !== x.ndim || shape.some((d, i) => d !== x.shape[i])) {
+    throw new Error(`maskedFill: mask of shape [${mask.shape}] must broadcast to the input's shape [${x.shape}]`);
+  }
+  const fill = toTensorLike(value, x.dtype).to(x.dtype);
+  const out = empty(x.shape, x.dtype);
+  kernels().where(broadcastView(mask, shape), broadcastView(fill, shape), x.strided, out.storage);
+  if (!needsGrad(x)) return out;
+  return record(out, 'MaskedFillBackward0', [x], (g) => [g.maskedFill(mask, 0)]);
+}

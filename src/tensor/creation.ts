@@ -1,0 +1,201 @@
+import { arrayFor, checkDType, dtypeOf, isFloat, type DType, type TypedArray } from './dtype.js';
+import { checkShape, sizeOf } from './shape.js';
+import { Tensor, type NestedArray } from './tensor.js';
+import { defaultGenerator, type Generator } from './random.js';
+
+export interface TensorOptions {
+  dtype?: DType;
+  requiresGrad?: boolean;
+}
+
+export interface RandomOptions extends TensorOptions {
+  /** A generator other than the default one (st.manualSeed seeds the default). */
+  generator?: Generator;
+}
+
+function finish(t: Tensor, options: TensorOptions | undefined): Tensor {
+  if (options?.requiresGrad) t.requiresGrad = true;
+  return t;
+}
+
+function fromFlat(values: ArrayLike<number>, shape: readonly number[], dtype: DType): Tensor {
+  const data = arrayFor(dtype, values.length);
+  if (dtype === 'bool') for (let i = 0; i < values.length; i++) data[i] = values[i] ? 1 : 0;
+  else data.set(values as never);
+  return new Tensor(data, [...shape], undefined, 0, dtype);
+}
+
+/**
+ * A tensor from nested arrays, a typed array (copied) or a number.
+ * The dtype is inferred (typed array type; booleans → bool; numbers → float32) unless given.
+ */
+export function tensor(values: NestedArray | TypedArray | readonly number[], options: TensorOptions & { shape?: readonly number[] } = {}): Tensor {
+  if (options.dtype) checkDType(options.dtype, 'tensor');
+  if (ArrayBuffer.isView(values)) {
+    const typed = values as TypedArray;
+    const shape = options.shape ? checkShape(options.shape, 'tensor') : [typed.length];
+    if (sizeOf(shape) !== typed.length) {
+      throw new Error(`tensor: shape [${shape}] needs ${sizeOf(shape)} elements, but the typed array has ${typed.length}`);
+    }
+    return finish(fromFlat(typed, shape, options.dtype ?? dtypeOf(typed)), options);
+  }
+  const shape: number[] = [];
+  const flat: (number | boolean)[] = [];
+  let sawBool = false;
+  const walk = (v: NestedArray, depth: number): void => {
+    if (Array.isArray(v)) {
+      if (depth === shape.length) shape.push(v.length);
+      else if (shape[depth] !== v.length) {
+        throw new Error(`tensor: ragged nested array: expected length ${shape[depth]} at depth ${depth}, got ${v.length}`);
+      }
+      for (const item of v) walk(item, depth + 1);
+      return;
+    }
+    if (depth !== shape.length) throw new Error(`tensor: ragged nested array: found a number at depth ${depth}, expected arrays down to depth ${shape.length}`);
+    if (typeof v === 'boolean') sawBool = true;
+    else if (typeof v !== 'number') throw new Error(`tensor: expected numbers or booleans, got ${typeof v}`);
+    flat.push(v);
+  };
+  walk(values as NestedArray, 0);
+  const dtype = options.dtype ?? (sawBool ? 'bool' : 'float32');
+  const numeric = flat.map((v) => (typeof v === 'boolean' ? (v ? 1 : 0) : v));
+  let finalShape = shape;
+  if (options.shape) {
+    finalShape = checkShape(options.shape, 'tensor');
+    if (sizeOf(finalShape) !== numeric.length) throw new Error(`tensor: shape [${finalShape}] needs ${sizeOf(finalShape)} elements, got ${numeric.length}`);
+  }
+  return finish(fromFlat(numeric, finalShape, dtype), options);
+}
+
+/** Wrap a typed array without copying (as torch.from_numpy): the tensor and the array share memory. */
+export function fromTypedArray(data: TypedArray, shape: readonly number[] = [data.length]): Tensor {
+  const s = checkShape(shape, 'fromTypedArray');
+  if (sizeOf(s) !== data.length) throw new Error(`fromTypedArray: shape [${s}] needs ${sizeOf(s)} elements, but the array has ${data.length}`);
+  return new Tensor(data, s);
+}
+
+function sizes(shape: readonly number[] | number, op: string): number[] {
+  return checkShape(typeof shape === 'number' ? [shape] : shape, op);
+}
+
+export function full(shape: readonly number[] | number, value: number, options: TensorOptions = {}): Tensor {
+  const s = sizes(shape, 'full');
+  const dtype = options.dtype ?? (typeof value === 'boolean' ? 'bool' : 'float32');
+  const data = arrayFor(dtype, sizeOf(s));
+  if (value !== 0) data.fill(dtype === 'bool' ? (value ? 1 : 0) : value);
+  return finish(new Tensor(data, s, undefined, 0, dtype), options);
+}
+
+export const zeros = (shape: readonly number[] | number, options: TensorOptions = {}) => full(shape, 0, options);
+export const ones = (shape: readonly number[] | number, options: TensorOptions = {}) => full(shape, 1, options);
+export const empty = zeros;
+export const zerosLike = (t: Tensor, options: TensorOptions = {}) => full(t.shape, 0, { dtype: t.dtype, ...options });
+export const onesLike = (t: Tensor, options: TensorOptions = {}) => full(t.shape, 1, { dtype: t.dtype, ...options });
+export const fullLike = (t: Tensor, value: number, options: TensorOptions = {}) => full(t.shape, value, { dtype: t.dtype, ...options });
+
+/**
+ * Values from start to end (exclusive) by step: arange(end), arange(start, end), arange(start, end, step).
+ * int32 when all arguments are integers, else float32 (as PyTorch's int64/float32 choice).
+ */
+export function arange(start: number, end?: number, step = 1, options: TensorOptions = {}): Tensor {
+  if (end === undefined) [start, end] = [0, start];
+  if (step === 0) throw new Error('arange: step must be nonzero');
+  if ((end - start) / step < 0) throw new Error(`arange: upper bound and larger bound inconsistent with step sign (start=${start}, end=${end}, step=${step})`);
+  const n = Math.max(0, Math.ceil((end - start) / step));
+  const dtype = options.dtype ?? ([start, end, step].every(Number.isInteger) ? 'int32' : 'float32');
+  const data = arrayFor(dtype, n);
+  for (let i = 0; i < n; i++) data[i] = start + i * step;
+  return finish(new Tensor(data, [n], undefined, 0, dtype), options);
+}
+
+/** `steps` evenly spaced values from start to end inclusive. */
+export function linspace(start: number, end: number, steps: number, options: TensorOptions = {}): Tensor {
+  if (!Number.isInteger(steps) || steps < 0) throw new Error(`linspace: number of steps must be a non-negative integer, got ${steps}`);
+  const dtype = options.dtype ?? 'float32';
+  const data = arrayFor(dtype, steps);
+  const step = steps > 1 ? (end - start) / (steps - 1) : 0;
+  // Fill symmetrically from both ends, as PyTorch does, so the endpoint is exact.
+  const half = Math.floor(steps / 2);
+  for (let i = 0; i < steps; i++) data[i] = i < half ? start + step * i : end - step * (steps - 1 - i);
+  return finish(new Tensor(data, [steps], undefined, 0, dtype), options);
+}
+
+/** Identity matrix n×m (m = n by default). */
+export function eye(n: number, m: number = n, options: TensorOptions = {}): Tensor {
+  const t = zeros([n, m], options);
+  for (let i = 0; i < Math.min(n, m); i++) t.storage[i * m + i] = 1;
+  return t;
+}
+
+function floatDType(options: TensorOptions, op: string): DType {
+  const dtype = options.dtype ?? 'float32';
+  if (!isFloat(dtype)) throw new Error(`${op}: dtype must be float32 or float64, got ${dtype}`);
+  return dtype;
+}
+
+/** Uniform samples in [0, 1) (the same numbers as torch.rand after the same manualSeed). */
+export function rand(shape: readonly number[] | number, options: RandomOptions = {}): Tensor {
+  const s = sizes(shape, 'rand');
+  const dtype = floatDType(options, 'rand');
+  const gen = options.generator ?? defaultGenerator;
+  const data = arrayFor(dtype, sizeOf(s));
+  for (let i = 0; i < data.length; i++) data[i] = dtype === 'float32' ? gen.uniformFloat() : gen.uniformDouble();
+  return finish(new Tensor(data, s, undefined, 0, dtype), options);
+}
+
+/** Standard normal samples (torch.randn's numbers for the same seed). */
+export function randn(shape: readonly number[] | number, options: RandomOptions = {}): Tensor {
+  const s = sizes(shape, 'randn');
+  const dtype = floatDType(options, 'randn');
+  const data = arrayFor(dtype, sizeOf(s)) as Float32Array | Float64Array;
+  (options.generator ?? defaultGenerator).fillNormal(data, 0, 1);
+  return finish(new Tensor(data, s, undefined, 0, dtype), options);
+}
+
+/** Integers uniform in [low, high), int32 by default. */
+export function randint(low: number, high: number, shape: readonly number[] | number, options: RandomOptions = {}): Tensor {
+  const s = sizes(shape, 'randint');
+  if (!Number.isInteger(low) || !Number.isInteger(high) || low >= high) {
+    throw new Error(`randint: expected integers low < high, got low=${low}, high=${high}`);
+  }
+  const gen = options.generator ?? defaultGenerator;
+  const data = arrayFor(options.dtype ?? 'int32', sizeOf(s));
+  for (let i = 0; i < data.length; i++) data[i] = gen.randint(low, high);
+  return finish(new Tensor(data, s, undefined, 0, options.dtype ?? 'int32'), options);
+}
+
+/** A random permutation of 0..n−1 (int32), drawn as torch.randperm does on the CPU. */
+export function randperm(n: number, options: RandomOptions = {}): Tensor {
+  if (!Number.isInteger(n) || n < 0) throw new Error(`randperm: n must be a non-negative integer, got ${n}`);
+  const gen = options.generator ?? defaultGenerator;
+  const data = new Int32Array(n);
+  for (let i = 0; i < n; i++) data[i] = i;
+  for (let i = 0; i < n - 1; i++) {
+    const z = gen.random() % (n - i);
+    const tmp = data[i];
+    data[i] = data[z + i];
+    data[z + i] = tmp;
+  }
+  return new Tensor(data, [n]);
+}
+
+/** Fill a float tensor in place with U(from, to) (nn.init builds on this). */
+export function uniform_(t: Tensor, from = 0, to = 1, generator: Generator = defaultGenerator): Tensor {
+  if (!isFloat(t.dtype)) throw new Error(`uniform_: expects a floating-point tensor, got ${t.dtype}`);
+  if (!t.isContiguous()) return t.copy_(uniform_(zerosLike(t), from, to, generator));
+  const data = t.storage;
+  for (let i = 0; i < t.size; i++) {
+    data[t.offset + i] = t.dtype === 'float32' ? generator.uniformFloat(from, to) : generator.uniformDouble() * (to - from) + from;
+  }
+  return t;
+}
+
+/** Fill a float tensor in place with N(mean, std). */
+export function normal_(t: Tensor, mean = 0, std = 1, generator: Generator = defaultGenerator): Tensor {
+  if (!isFloat(t.dtype)) throw new Error(`normal_: expects a floating-point tensor, got ${t.dtype}`);
+  const values = arrayFor(t.dtype, t.size) as Float32Array | Float64Array;
+  generator.fillNormal(values, mean, std);
+  if (t.isContiguous()) t.storage.set(values, t.offset);
+  else t.copy_(new Tensor(values, t.shape));
+  return t;
+}

@@ -1,0 +1,34 @@
+import type { DType } from '../backend/interface.js';
+
+export type { DType, TypedArray } from '../backend/interface.js';
+export { arrayFor, dtypeOf } from '../backend/interface.js';
+
+export const DTYPES: readonly DType[] = ['float32', 'float64', 'int32', 'bool'];
+
+export function isFloat(dtype: DType): boolean {
+  return dtype === 'float32' || dtype === 'float64';
+}
+
+const RANK: Record<DType, number> = { bool: 0, int32: 1, float32: 2, float64: 3 };
+
+/** Result dtype of a binary op between two tensors (PyTorch's promotion, for our dtypes). */
+export function promoteTypes(a: DType, b: DType): DType {
+  return RANK[a] >= RANK[b] ? a : b;
+}
+
+/**
+ * Result dtype of a tensor combined with a JS number: a number never widens a
+ * float tensor; a fractional number turns an integer tensor into float32.
+ */
+export function promoteWithScalar(t: DType, value: number): DType {
+  if (isFloat(t)) return t;
+  if (!Number.isInteger(value)) return 'float32';
+  return t === 'bool' ? 'int32' : t;
+}
+
+export function checkDType(dtype: string, op: string): DType {
+  if (!(DTYPES as readonly string[]).includes(dtype)) {
+    throw new Error(`${op}: unknown dtype '${dtype}'; expected one of ${DTYPES.join(', ')}`);
+  }
+  return dtype as DType;
+}

@@ -1,0 +1,370 @@
+import type { View } from '../backend/interface.js';
+import { kernels } from '../backend/registry.js';
+import type { Node } from '../autograd/node.js';
+import { runBackward, type BackwardOptions } from '../autograd/backward.js';
+import { isGradEnabled } from '../autograd/grad-mode.js';
+import * as ops from '../ops/index.js';
+import type { MaxMinResult, VarOptions } from '../ops/index.js';
+import { arrayFor, type DType, type TypedArray } from './dtype.js';
+import { contiguousStrides, shapeStr, sizeOf } from './shape.js';
+import { formatTensor } from './format.js';
+
+export type Scalar = number | boolean;
+export type TensorLike = Tensor | number;
+export type NestedArray = number | boolean | NestedArray[];
+type Hook = (grad: Tensor) => Tensor | void;
+
+/**
+ * An n-dimensional array with optional gradient tracking.
+ *
+ * Storage is a plain typed array owned by JavaScript (garbage-collected; no
+ * dispose). A tensor is a strided window onto it, so transpose, permute,
+ * expand, narrow, squeeze and (contiguous) reshape are views that share
+ * storage, as in PyTorch. Every op returns a new tensor.
+ */
+export class Tensor {
+  /** Gradient accumulated by backward() for leaves (and tensors that called retainGrad()). */
+  grad: Tensor | null = null;
+  /** The op that produced this tensor, when it was recorded for autograd; null for leaves. */
+  gradFn: Node | null = null;
+  /** @internal */ hooks: Hook[] = [];
+  /** @internal */ retainsGrad = false;
+  private requiresGradFlag = false;
+
+  constructor(
+    /** The storage, shared by views (element [i, j, ...] is storage[offset + i·strides[0] + ...]). */
+    readonly storage: TypedArray,
+    readonly shape: readonly number[],
+    readonly strides: readonly number[] = contiguousStrides(shape),
+    readonly offset = 0,
+    readonly dtype: DType = dtypeOfArray(storage),
+  ) {}
+
+  /** @internal the strided window as kernels take it */
+  get strided(): View {
+    return { data: this.storage, shape: this.shape, strides: this.strides, offset: this.offset };
+  }
+
+  // ---- metadata ---------------------------------------------------------------
+  /** Number of elements. */
+  get size(): number {
+    return sizeOf(this.shape);
+  }
+  numel(): number {
+    return this.size;
+  }
+  /** Number of dimensions. */
+  get ndim(): number {
+    return this.shape.length;
+  }
+  dim(): number {
+    return this.shape.length;
+  }
+  /** Size of one dimension (negative counts from the end). */
+  sizeAt(dim: number): number {
+    const d = dim < 0 ? dim + this.ndim : dim;
+    if (d < 0 || d >= this.ndim) throw new Error(`size: dimension ${dim} out of range for rank ${this.ndim}`);
+    return this.shape[d];
+  }
+  get isLeaf(): boolean {
+    return this.gradFn === null;
+  }
+  get requiresGrad(): boolean {
+    return this.requiresGradFlag;
+  }
+  set requiresGrad(on: boolean) {
+    if (on && this.dtype !== 'float32' && this.dtype !== 'float64') {
+      throw new Error(`requiresGrad: only floating-point tensors can require gradients, this one is ${this.dtype}`);
+    }
+    this.requiresGradFlag = on;
+  }
+  /** Set requiresGrad in place and return this tensor (PyTorch's requires_grad_). */
+  requiresGrad_(on = true): this {
+    if (!this.isLeaf && !on) throw new Error('requiresGrad_: can only change requiresGrad of leaf tensors; use detach()');
+    this.requiresGrad = on;
+    return this;
+  }
+  isContiguous(): boolean {
+    let expected = 1;
+    for (let d = this.ndim - 1; d >= 0; d--) {
+      if (this.shape[d] !== 1 && this.strides[d] !== expected) return false;
+      expected *= this.shape[d];
+    }
+    return true;
+  }
+  isFloatingPoint(): boolean {
+    return this.dtype === 'float32' || this.dtype === 'float64';
+  }
+
+  // ---- reading ----------------------------------------------------------------
+  /**
+   * The elements in row-major order as a typed array. For a contiguous tensor
+   * that owns its whole storage this is the storage itself (no copy, like
+   * torch's .numpy()): writing into it changes the tensor.
+   */
+  data(): TypedArray {
+    if (this.isContiguous() && this.offset === 0 && this.storage.length === this.size) return this.storage;
+    const out = arrayFor(this.dtype, this.size);
+    kernels().copy(this.strided, out);
+    return out;
+  }
+  /** Alias of data(), as tfjs names it. */
+  dataSync(): TypedArray {
+    return this.data();
+  }
+  /** The elements as nested JS arrays (booleans for bool tensors). */
+  toArray(): NestedArray {
+    const flat = this.data();
+    const isBool = this.dtype === 'bool';
+    const build = (dim: number, offset: number): NestedArray => {
+      if (dim === this.ndim) return isBool ? flat[offset] !== 0 : flat[offset];
+      const stride = sizeOf(this.shape.slice(dim + 1));
+      const out: NestedArray[] = [];
+      for (let i = 0; i < this.shape[dim]; i++) out.push(build(dim + 1, offset + i * stride));
+      return out;
+    };
+    return build(0, 0);
+  }
+  /** PyTorch's name for toArray(). */
+  tolist(): NestedArray {
+    return this.toArray();
+  }
+  /** The value of a one-element tensor. */
+  item(): number {
+    if (this.size !== 1) throw new Error(`item: only one-element tensors can be converted to a number, got shape ${shapeStr(this.shape)}`);
+    return this.storage[this.offset];
+  }
+
+  // ---- autograd -----------------------------------------------------------------
+  /** Accumulate d(this)/d(leaf) into every leaf's .grad; `grad` is required for non-scalar tensors. */
+  backward(grad?: Tensor | null, options?: BackwardOptions): void {
+    runBackward(this, grad, options);
+  }
+  /** A tensor sharing storage, cut from the graph. */
+  detach(): Tensor {
+    return new Tensor(this.storage, this.shape, this.strides, this.offset, this.dtype);
+  }
+  /** Keep .grad on this non-leaf tensor after backward. */
+  retainGrad(): this {
+    if (!this.requiresGrad) throw new Error('retainGrad: cannot retain the gradient of a tensor that does not require grad');
+    this.retainsGrad = true;
+    return this;
+  }
+  /** Call `hook(grad)` when this tensor's gradient is computed; it may return a replacement. */
+  registerHook(hook: Hook): { remove(): void } {
+    if (!this.requiresGrad) throw new Error('registerHook: cannot register a hook on a tensor that does not require grad');
+    this.hooks.push(hook);
+    return { remove: () => (this.hooks = this.hooks.filter((h) => h !== hook)) };
+  }
+
+  // ---- in-place updates (optimisers, initialisers); never recorded --------------
+  private checkInPlace(op: string): void {
+    if (isGradEnabled() && this.requiresGrad) {
+      throw new Error(
+        `${op}: a tensor that requires grad cannot be modified in place while gradients are recorded; ` +
+          'wrap the update in st.noGrad(() => ...) (as optimisers do)',
+      );
+    }
+    if (this.strides.some((s, d) => s === 0 && this.shape[d] > 1)) {
+      throw new Error(`${op}: cannot write in place into an expanded tensor (several elements share one memory location)`);
+    }
+  }
+  /** Overwrite this tensor's elements with `src` (broadcast, converted to this dtype). */
+  copy_(src: TensorLike): this {
+    this.checkInPlace('copy_');
+    const values = ops.toTensorLike(src, this.dtype).to(this.dtype).broadcastTo(this.shape).contiguous();
+    ops.writeStrided(this, values);
+    return this;
+  }
+  fill_(value: number): this {
+    return this.copy_(value);
+  }
+  zero_(): this {
+    return this.copy_(0);
+  }
+  add_(other: TensorLike, options?: { alpha?: number }): this {
+    return this.copy_(ops.add(this, other, options));
+  }
+  sub_(other: TensorLike, options?: { alpha?: number }): this {
+    return this.copy_(ops.sub(this, other, options));
+  }
+  mul_(other: TensorLike): this {
+    return this.copy_(ops.mul(this, other));
+  }
+  div_(other: TensorLike): this {
+    return this.copy_(ops.div(this, other));
+  }
+  clamp_(min?: number | null, max?: number | null): this {
+    return this.copy_(ops.clamp(this, min, max));
+  }
+
+  // ---- conversion ---------------------------------------------------------------
+  /** A copy with another dtype (this tensor itself if the dtype already matches). */
+  to(dtype: DType): Tensor {
+    return ops.cast(this, dtype);
+  }
+  float(): Tensor {
+    return this.to('float32');
+  }
+  double(): Tensor {
+    return this.to('float64');
+  }
+  int(): Tensor {
+    return this.to('int32');
+  }
+  bool(): Tensor {
+    return this.to('bool');
+  }
+  clone(): Tensor {
+    return ops.clone(this);
+  }
+  contiguous(): Tensor {
+    return this.isContiguous() ? this : ops.clone(this);
+  }
+
+  // ---- elementwise ------------------------------------------------------------------
+  add(other: TensorLike, options?: { alpha?: number }): Tensor { return ops.add(this, other, options); }
+  sub(other: TensorLike, options?: { alpha?: number }): Tensor { return ops.sub(this, other, options); }
+  mul(other: TensorLike): Tensor { return ops.mul(this, other); }
+  div(other: TensorLike, options?: { roundingMode?: 'trunc' | 'floor' | null }): Tensor { return ops.div(this, other, options); }
+  pow(exponent: TensorLike): Tensor { return ops.pow(this, exponent); }
+  maximum(other: TensorLike): Tensor { return ops.maximum(this, other); }
+  minimum(other: TensorLike): Tensor { return ops.minimum(this, other); }
+  remainder(other: TensorLike): Tensor { return ops.remainder(this, other); }
+  fmod(other: TensorLike): Tensor { return ops.fmod(this, other); }
+  atan2(other: TensorLike): Tensor { return ops.atan2(this, other); }
+  neg(): Tensor { return ops.neg(this); }
+  abs(): Tensor { return ops.abs(this); }
+  sign(): Tensor { return ops.sign(this); }
+  exp(): Tensor { return ops.exp(this); }
+  log(): Tensor { return ops.log(this); }
+  log2(): Tensor { return ops.log2(this); }
+  log10(): Tensor { return ops.log10(this); }
+  log1p(): Tensor { return ops.log1p(this); }
+  expm1(): Tensor { return ops.expm1(this); }
+  sqrt(): Tensor { return ops.sqrt(this); }
+  rsqrt(): Tensor { return ops.rsqrt(this); }
+  square(): Tensor { return ops.square(this); }
+  reciprocal(): Tensor { return ops.reciprocal(this); }
+  sin(): Tensor { return ops.sin(this); }
+  cos(): Tensor { return ops.cos(this); }
+  tanh(): Tensor { return ops.tanh(this); }
+  sigmoid(): Tensor { return ops.sigmoid(this); }
+  relu(): Tensor { return ops.relu(this); }
+  erf(): Tensor { return ops.erf(this); }
+  floor(): Tensor { return ops.floor(this); }
+  ceil(): Tensor { return ops.ceil(this); }
+  round(): Tensor { return ops.round(this); }
+  trunc(): Tensor { return ops.trunc(this); }
+  clamp(min?: number | Tensor | null, max?: number | Tensor | null): Tensor { return ops.clamp(this, min, max); }
+  clip(min?: number | Tensor | null, max?: number | Tensor | null): Tensor { return ops.clamp(this, min, max); }
+  eq(other: TensorLike): Tensor { return ops.eq(this, other); }
+  ne(other: TensorLike): Tensor { return ops.ne(this, other); }
+  lt(other: TensorLike): Tensor { return ops.lt(this, other); }
+  le(other: TensorLike): Tensor { return ops.le(this, other); }
+  gt(other: TensorLike): Tensor { return ops.gt(this, other); }
+  ge(other: TensorLike): Tensor { return ops.ge(this, other); }
+  logicalNot(): Tensor { return ops.logicalNot(this); }
+  logicalAnd(other: TensorLike): Tensor { return ops.logicalAnd(this, other); }
+  logicalOr(other: TensorLike): Tensor { return ops.logicalOr(this, other); }
+  logicalXor(other: TensorLike): Tensor { return ops.logicalXor(this, other); }
+  isnan(): Tensor { return ops.isnan(this); }
+  isinf(): Tensor { return ops.isinf(this); }
+  isfinite(): Tensor { return ops.isfinite(this); }
+  /** PyTorch's x.where(condition, y): x where condition holds, else y. */
+  where(condition: Tensor, other: TensorLike): Tensor { return ops.where(condition, this, other); }
+  maskedFill(mask: Tensor, value: number): Tensor { return ops.maskedFill(this, mask, value); }
+
+  // ---- reductions ---------------------------------------------------------------------
+  sum(dim?: number | readonly number[] | null, keepdim = false): Tensor { return ops.sum(this, dim, keepdim); }
+  mean(dim?: number | readonly number[] | null, keepdim = false): Tensor { return ops.mean(this, dim, keepdim); }
+  prod(dim?: number | null, keepdim = false): Tensor { return ops.prod(this, dim, keepdim); }
+  /** Without dim: the largest element. With dim: [values, indices] (also as .values/.indices). */
+  max(): Tensor;
+  max(dim: number, keepdim?: boolean): MaxMinResult;
+  max(dim?: number, keepdim = false): Tensor | MaxMinResult { return dim === undefined ? ops.amax(this) : ops.maxDim(this, dim, keepdim); }
+  min(): Tensor;
+  min(dim: number, keepdim?: boolean): MaxMinResult;
+  min(dim?: number, keepdim = false): Tensor | MaxMinResult { return dim === undefined ? ops.amin(this) : ops.minDim(this, dim, keepdim); }
+  amax(dim?: number | number[] | null, keepdim = false): Tensor { return ops.amax(this, dim, keepdim); }
+  amin(dim?: number | number[] | null, keepdim = false): Tensor { return ops.amin(this, dim, keepdim); }
+  argmax(dim?: number | null, keepdim = false): Tensor { return ops.argmax(this, dim, keepdim); }
+  argmin(dim?: number | null, keepdim = false): Tensor { return ops.argmin(this, dim, keepdim); }
+  var(dim?: number | number[] | null, options?: VarOptions | boolean): Tensor { return ops.variance(this, dim, options); }
+  std(dim?: number | number[] | null, options?: VarOptions | boolean): Tensor { return ops.std(this, dim, options); }
+  logsumexp(dim: number | number[], keepdim = false): Tensor { return ops.logsumexp(this, dim, keepdim); }
+  logSumExp(dim: number | number[], keepdim = false): Tensor { return ops.logsumexp(this, dim, keepdim); }
+  norm(p: number | 'fro' = 2, dim?: number | number[] | null, keepdim = false): Tensor { return ops.norm(this, p, dim, keepdim); }
+  all(dim?: number | null, keepdim = false): Tensor { return ops.all(this, dim, keepdim); }
+  any(dim?: number | null, keepdim = false): Tensor { return ops.any(this, dim, keepdim); }
+  softmax(dim: number): Tensor { return ops.softmax(this, dim); }
+  logSoftmax(dim: number): Tensor { return ops.logSoftmax(this, dim); }
+
+  // ---- linear algebra -------------------------------------------------------------------
+  matmul(other: Tensor): Tensor { return ops.matmul(this, other); }
+  mm(other: Tensor): Tensor { return ops.mm(this, other); }
+  bmm(other: Tensor): Tensor { return ops.bmm(this, other); }
+  dot(other: Tensor): Tensor { return ops.dot(this, other); }
+  /** Transpose of a ≤2-D tensor. */
+  t(): Tensor {
+    if (this.ndim > 2) throw new Error(`t: expects a tensor with <= 2 dimensions, got ${this.ndim}; use transpose(d0, d1)`);
+    return this.ndim < 2 ? this : ops.transpose(this, 0, 1);
+  }
+  /** Transpose of the last two dimensions (PyTorch's .mT). */
+  get mT(): Tensor {
+    return ops.transpose(this, -2, -1);
+  }
+
+  // ---- shape ------------------------------------------------------------------------------
+  reshape(...shape: (number | readonly number[])[]): Tensor { return ops.reshape(this, flattenArgs(shape)); }
+  view(...shape: (number | readonly number[])[]): Tensor { return ops.view(this, flattenArgs(shape)); }
+  viewAs(other: Tensor): Tensor { return ops.view(this, other.shape); }
+  reshapeAs(other: Tensor): Tensor { return ops.reshape(this, other.shape); }
+  flatten(startDim = 0, endDim = -1): Tensor { return ops.flatten(this, startDim, endDim); }
+  unflatten(dim: number, sizes: number[]): Tensor { return ops.unflatten(this, dim, sizes); }
+  transpose(dim0: number, dim1: number): Tensor { return ops.transpose(this, dim0, dim1); }
+  permute(...dims: (number | readonly number[])[]): Tensor { return ops.permute(this, flattenArgs(dims)); }
+  squeeze(dim?: number | number[]): Tensor { return ops.squeeze(this, dim); }
+  unsqueeze(dim: number): Tensor { return ops.unsqueeze(this, dim); }
+  expand(...sizes: (number | readonly number[])[]): Tensor { return ops.expand(this, flattenArgs(sizes)); }
+  expandAs(other: Tensor): Tensor { return ops.expand(this, other.shape); }
+  broadcastTo(shape: readonly number[]): Tensor { return ops.expand(this, shape); }
+  narrow(dim: number, start: number, length: number): Tensor { return ops.narrow(this, dim, start, length); }
+  /** Python-style slice along one dim: x[..., start:end:step, ...] (negative indices count from the end). */
+  slice(dim: number, start?: number | null, end?: number | null, step = 1): Tensor { return ops.slice(this, dim, start, end, step); }
+  /** The sub-tensor at `index` along `dim`, with that dim removed. */
+  select(dim: number, index: number): Tensor { return ops.select(this, dim, index); }
+  split(splitSizeOrSections: number | number[], dim = 0): Tensor[] { return ops.split(this, splitSizeOrSections, dim); }
+  chunk(chunks: number, dim = 0): Tensor[] { return ops.chunk(this, chunks, dim); }
+  unbind(dim = 0): Tensor[] { return ops.unbind(this, dim); }
+  gather(dim: number, index: Tensor): Tensor { return ops.gather(this, dim, index); }
+  indexSelect(dim: number, index: Tensor | number[]): Tensor { return ops.indexSelect(this, dim, index); }
+  flip(dims: number | number[]): Tensor { return ops.flip(this, dims); }
+  repeat(...sizes: (number | readonly number[])[]): Tensor { return ops.repeat(this, flattenArgs(sizes)); }
+
+  // ---- printing ---------------------------------------------------------------------------
+  toString(): string {
+    return formatTensor(this);
+  }
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return formatTensor(this);
+  }
+
+  /** @internal a fresh tensor of ones with the same shape and dtype (used to seed backward). */
+  static onesLike(t: Tensor): Tensor {
+    return new Tensor(arrayFor(t.dtype, t.size).fill(1), t.shape, undefined, 0, t.dtype);
+  }
+}
+
+function dtypeOfArray(data: TypedArray): DType {
+  if (data instanceof Float32Array) return 'float32';
+  if (data instanceof Float64Array) return 'float64';
+  if (data instanceof Int32Array) return 'int32';
+  if (data instanceof Uint8Array) return 'bool';
+  throw new Error(`Tensor: unsupported storage ${Object.prototype.toString.call(data)}`);
+}
+
+/** Accept both f(2, 3) and f([2, 3]), as PyTorch's varargs sizes do. */
+function flattenArgs(args: (number | readonly number[])[]): number[] {
+  return args.length === 1 && Array.isArray(args[0]) ? [...(args[0] as readonly number[])] : (args as number[]);
+}
