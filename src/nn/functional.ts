@@ -1,0 +1,217 @@
+/**
+ * The functional API, `F`: torch.nn.functional's functions with camelCase names.
+ *
+ * ```ts
+ * import { F } from 'strata';
+ * const y = F.conv2d(x, w, b, { stride: 2, padding: 1 });
+ * const loss = F.crossEntropy(logits, labels, { labelSmoothing: 0.1 });
+ * ```
+ *
+ * Tensor arguments are positional in PyTorch's order; every argument with a default goes into one
+ * options object with PyTorch's keyword names in camelCase. Activations whose core ops take a positional
+ * parameter (leakyRelu, elu, hardtanh, ...) accept either that number or the options object here.
+ */
+import * as core from '../ops/index.js';
+import { conv1d, conv2d, convTranspose1d, convTranspose2d } from '../ops/conv.js';
+import { Tensor } from '../tensor/tensor.js';
+import { shapeStr } from '../tensor/shape.js';
+import { defaultGenerator } from '../tensor/random.js';
+import { checkFloat, checkTensor, empty } from '../ops/util.js';
+
+export type { ConvOptions, ConvTransposeOptions, SizeArg } from '../ops/conv.js';
+export type { MaxPoolOptions, AvgPoolOptions, LpPoolOptions, AdaptiveSize } from '../ops/pool.js';
+export type { BatchNormOptions, InstanceNormOptions } from '../ops/norm.js';
+export type { DropoutOptions } from '../ops/dropout.js';
+export type { InterpolateMode, InterpolateOptions } from '../ops/interpolate.js';
+export type {
+  Reduction, ReductionOptions, NllLossOptions, CrossEntropyOptions, BceWithLogitsOptions, TripletMarginOptions,
+} from '../ops/loss.js';
+export type { PadOptions } from '../ops/pad.js';
+
+// ---- convolution, pooling, normalisation, dropout, resampling, losses ----------------------------
+export { conv1d, conv2d, convTranspose1d, convTranspose2d };
+export {
+  maxPool1d, maxPool2d, avgPool1d, avgPool2d, lpPool1d, lpPool2d,
+  adaptiveAvgPool1d, adaptiveAvgPool2d, adaptiveMaxPool1d, adaptiveMaxPool2d,
+} from '../ops/pool.js';
+export { batchNorm, layerNorm, groupNorm, instanceNorm } from '../ops/norm.js';
+export { dropout, dropout1d, dropout2d, dropout3d, alphaDropout, featureAlphaDropout } from '../ops/dropout.js';
+export { interpolate, upsample } from '../ops/interpolate.js';
+export {
+  crossEntropy, nllLoss, mseLoss, l1Loss, smoothL1Loss, huberLoss, binaryCrossEntropy, binaryCrossEntropyWithLogits,
+  bceWithLogits, multiMarginLoss, klDiv, softMarginLoss, marginRankingLoss, hingeEmbeddingLoss, cosineEmbeddingLoss,
+  tripletMarginLoss, multilabelSoftMarginLoss, poissonNllLoss, gaussianNllLoss,
+} from '../ops/loss.js';
+export { pairwiseDistance, cosineSimilarity } from '../ops/loss.js';
+
+// ---- activations -------------------------------------------------------------------------------------
+export { relu, sigmoid, tanh, softmax, logSoftmax, pad } from '../ops/index.js';
+export { selu, gelu, silu, mish, softplus, hardswish, hardsigmoid, relu6, threshold, prelu, logSigmoid, softsign, tanhshrink } from '../ops/activation.js';
+
+/** A parameter given either as a plain number (the core op's form) or inside an options object. */
+function param<K extends string>(arg: number | Partial<Record<K, number>> | undefined, key: K, def: number): number {
+  if (typeof arg === 'number') return arg;
+  return arg?.[key] ?? def;
+}
+
+export function leakyRelu(x: Tensor, options?: number | { negativeSlope?: number }): Tensor {
+  return core.leakyRelu(x, param(options, 'negativeSlope', 0.01));
+}
+
+export function elu(x: Tensor, options?: number | { alpha?: number }): Tensor {
+  return core.elu(x, param(options, 'alpha', 1));
+}
+
+/** max(0, x) + min(0, α·(exp(x/α) − 1)). */
+export function celu(x: Tensor, options?: number | { alpha?: number }): Tensor {
+  const alpha = param(options, 'alpha', 1);
+  if (alpha === 0) throw new Error('celu: alpha must not be 0');
+  return core.elu(x.div(alpha), 1).mul(alpha);
+}
+
+export function hardtanh(x: Tensor, options?: number | { minVal?: number; maxVal?: number }, maxVal?: number): Tensor {
+  if (typeof options === 'number') return core.hardtanh(x, options, maxVal ?? 1);
+  return core.hardtanh(x, options?.minVal ?? -1, options?.maxVal ?? 1);
+}
+
+/** x where |x| > λ, else 0. */
+export function hardshrink(x: Tensor, options?: number | { lambd?: number }): Tensor {
+  const lambd = param(options, 'lambd', 0.5);
+  return x.maskedFill(x.abs().le(lambd), 0);
+}
+
+/** x − λ·sign(x) where |x| > λ, else 0. */
+export function softshrink(x: Tensor, options?: number | { lambd?: number }): Tensor {
+  const lambd = param(options, 'lambd', 0.5);
+  if (lambd < 0) throw new Error(`softshrink: lambd must be non-negative, got ${lambd}`);
+  return core.where(x.gt(lambd), x.sub(lambd), core.where(x.lt(-lambd), x.add(lambd), 0));
+}
+
+/** softmax(−x) along dim. */
+export function softmin(x: Tensor, dim: number): Tensor {
+  return core.softmax(x.neg(), dim);
+}
+
+/** Gated linear unit: a·σ(b) with a, b the two halves of x along dim (default −1). */
+export function glu(x: Tensor, options?: number | { dim?: number }): Tensor {
+  const dim = param(options, 'dim', -1);
+  checkTensor(x, 'glu');
+  const d = dim < 0 ? dim + x.ndim : dim;
+  if (x.ndim === 0 || x.shape[d] % 2 !== 0) {
+    throw new Error(`glu: halving dimension ${dim} must have an even size, got input of shape ${shapeStr(x.shape)}`);
+  }
+  const [a, b] = x.chunk(2, d);
+  return a.mul(b.sigmoid());
+}
+
+/**
+ * Randomized leaky ReLU: in training each non-positive element gets a slope drawn from U(lower, upper)
+ * (one default-generator draw each); in evaluation (the default, as PyTorch) the slope is (lower + upper)/2.
+ */
+export function rrelu(x: Tensor, options: { lower?: number; upper?: number; training?: boolean } = {}): Tensor {
+  const lower = options.lower ?? 1 / 8;
+  const upper = options.upper ?? 1 / 3;
+  checkTensor(x, 'rrelu');
+  checkFloat(x, 'rrelu');
+  if (!options.training) return core.leakyRelu(x, (lower + upper) / 2);
+  const values = x.contiguous().data();
+  const slopes = empty(x.shape, x.dtype);
+  for (let i = 0; i < values.length; i++) slopes.storage[i] = values[i] <= 0 ? defaultGenerator.uniformFloat(lower, upper) : 1;
+  return x.mul(slopes);
+}
+
+// ---- linear layers, distances, misc ------------------------------------------------------------------
+
+/** x·weightᵀ + bias, as torch.nn.functional.linear (weight [out, in], x [..., in]). */
+export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+  checkTensor(x, 'linear');
+  checkTensor(weight, 'linear', 'weight');
+  if (weight.ndim !== 2 && weight.ndim !== 1) throw new Error(`linear: expected weight of shape [out, in], got weight of shape ${shapeStr(weight.shape)}`);
+  const inF = weight.shape[weight.ndim - 1];
+  if (x.ndim === 0 || x.shape[x.ndim - 1] !== inF) {
+    throw new Error(`linear: expected input with ${inF} features in its last dim (weight ${shapeStr(weight.shape)}), got input of shape ${shapeStr(x.shape)}`);
+  }
+  const out = x.matmul(weight.t());
+  if (bias === null || bias === undefined) return out;
+  checkTensor(bias, 'linear', 'bias');
+  const outF = weight.ndim === 2 ? weight.shape[0] : 1;
+  if (bias.size !== outF || bias.ndim > 1) throw new Error(`linear: expected bias of shape [${outF}] (weight ${shapeStr(weight.shape)}), got bias of shape ${shapeStr(bias.shape)}`);
+  return out.add(weight.ndim === 1 ? bias.reshape([]) : bias);
+}
+
+/** x1ᵀ·W_o·x2 + b_o for each output o, as torch.nn.functional.bilinear (weight [out, in1, in2]). */
+export function bilinear(x1: Tensor, x2: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+  checkTensor(x1, 'bilinear', 'input1');
+  checkTensor(x2, 'bilinear', 'input2');
+  checkTensor(weight, 'bilinear', 'weight');
+  if (weight.ndim !== 3) throw new Error(`bilinear: expected weight of shape [out, in1, in2], got weight of shape ${shapeStr(weight.shape)}`);
+  const [outF, in1, in2] = weight.shape;
+  if (x1.ndim === 0 || x1.shape[x1.ndim - 1] !== in1 || x2.ndim === 0 || x2.shape[x2.ndim - 1] !== in2 || !x1.shape.slice(0, -1).every((d, i) => d === x2.shape[i]) || x1.ndim !== x2.ndim) {
+    throw new Error(`bilinear: expected inputs [..., ${in1}] and [..., ${in2}] with the same leading dims (weight ${shapeStr(weight.shape)}), got ${shapeStr(x1.shape)} and ${shapeStr(x2.shape)}`);
+  }
+  const t = x1.matmul(weight.permute([1, 0, 2]).reshape([in1, outF * in2]));
+  let out = t.reshape([...x1.shape.slice(0, -1), outF, in2]).mul(x2.unsqueeze(-2)).sum(-1);
+  if (bias !== null && bias !== undefined) out = out.add(bias);
+  return out;
+}
+
+/** x / max(‖x‖_p, eps) along dim, as torch.nn.functional.normalize. */
+export function normalize(x: Tensor, options: { p?: number; dim?: number; eps?: number } = {}): Tensor {
+  checkTensor(x, 'normalize');
+  const p = options.p ?? 2;
+  const dim = options.dim ?? 1;
+  const eps = options.eps ?? 1e-12;
+  const denom = core.norm(x, p, dim, true).clamp(eps);
+  return x.div(denom);
+}
+
+/** One-hot encoding of int32 class indices (numClasses = max + 1 by default), int32, as torch.nn.functional.one_hot. */
+export function oneHot(x: Tensor, options?: number | { numClasses?: number }): Tensor {
+  return core.oneHot(x, param(options, 'numClasses', -1));
+}
+
+/** Rows of `weight` ([num, dim]) picked by int32 indices: [..., dim]; paddingIdx rows get no gradient. */
+export function embedding(input: Tensor, weight: Tensor, options: { paddingIdx?: number | null } = {}): Tensor {
+  checkTensor(input, 'embedding');
+  checkTensor(weight, 'embedding', 'weight');
+  if (input.dtype !== 'int32') throw new Error(`embedding: expected int32 indices, got ${input.dtype}`);
+  if (weight.ndim !== 2) throw new Error(`embedding: expected weight of shape [num, dim], got weight of shape ${shapeStr(weight.shape)}`);
+  const out = weight.indexSelect(0, input.reshape([-1])).reshape([...input.shape, weight.shape[1]]);
+  const pi = options.paddingIdx;
+  if (pi === null || pi === undefined) return out;
+  const padIdx = pi < 0 ? pi + weight.shape[0] : pi;
+  const mask = input.eq(padIdx).unsqueeze(-1);
+  return core.where(mask, out.detach(), out);
+}
+
+/** [*, C·r², H, W] → [*, C, H·r, W·r], as torch.nn.functional.pixel_shuffle. */
+export function pixelShuffle(x: Tensor, upscaleFactor: number): Tensor {
+  checkTensor(x, 'pixelShuffle');
+  const r = upscaleFactor;
+  if (x.ndim < 3 || !Number.isInteger(r) || r < 1 || x.shape[x.ndim - 3] % (r * r) !== 0) {
+    throw new Error(`pixelShuffle: expected input [*, C·${r}², H, W] with channels divisible by ${r * r}, got input of shape ${shapeStr(x.shape)}`);
+  }
+  const lead = x.shape.slice(0, -3);
+  const [C, H, W] = x.shape.slice(-3);
+  const k = lead.length;
+  const c = C / (r * r);
+  const perm = [...lead.keys(), k, k + 3, k + 1, k + 4, k + 2];
+  return x.reshape([...lead, c, r, r, H, W]).permute(perm).reshape([...lead, c, H * r, W * r]);
+}
+
+/** [*, C, H·r, W·r] → [*, C·r², H, W], as torch.nn.functional.pixel_unshuffle. */
+export function pixelUnshuffle(x: Tensor, downscaleFactor: number): Tensor {
+  checkTensor(x, 'pixelUnshuffle');
+  const r = downscaleFactor;
+  if (x.ndim < 3 || !Number.isInteger(r) || r < 1 || x.shape[x.ndim - 2] % r !== 0 || x.shape[x.ndim - 1] % r !== 0) {
+    throw new Error(`pixelUnshuffle: expected input [*, C, H, W] with H and W divisible by ${r}, got input of shape ${shapeStr(x.shape)}`);
+  }
+  const lead = x.shape.slice(0, -3);
+  const [C, H, W] = x.shape.slice(-3);
+  const k = lead.length;
+  const perm = [...lead.keys(), k, k + 2, k + 4, k + 1, k + 3];
+  return x.reshape([...lead, C, H / r, r, W / r, r]).permute(perm).reshape([...lead, C * r * r, H / r, W / r]);
+}
+
+// Keep the Tensor import used for types in declarations.
+export type { Tensor };

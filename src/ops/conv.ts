@@ -1,0 +1,290 @@
+/**
+ * Convolutions over the backend's conv2d kernels (NCHW, OIHW weights):
+ * conv2d / conv1d and their transposes. Each has one explicit gradient rule:
+ *   conv:            dx = conv2dBackwardInput(dy, w),  dw = conv2dBackwardWeight(dy, x)
+ *   conv transposed: y  = conv2dBackwardInput(x, w),   dx = conv2d(dy, w),  dw = conv2dBackwardWeight(x, dy)
+ * (a transposed convolution is the adjoint of the convolution from its output space to its input space).
+ * 1-D versions run as 2-D with a height of 1; unbatched inputs (no N) get a batch of 1, as in PyTorch.
+ */
+import type { Conv2dGeometry, FloatArray } from '../backend/interface.js';
+import { kernels } from '../backend/registry.js';
+import { needsGrad, record } from '../autograd/node.js';
+import { shapeStr } from '../tensor/shape.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { checkFloat, checkTensor, empty } from './util.js';
+import { pad } from './pad.js';
+
+/** A size per spatial dim: one number for all, or one per dim ([h, w] in 2-D). */
+export type SizeArg = number | readonly number[];
+
+export interface ConvOptions {
+  stride?: SizeArg;
+  /** Zero padding per side, or 'valid' (none) or 'same' (output size = input size; stride 1 only). */
+  padding?: SizeArg | 'same' | 'valid';
+  dilation?: SizeArg;
+  groups?: number;
+}
+
+export interface ConvTransposeOptions {
+  stride?: SizeArg;
+  padding?: SizeArg;
+  /** Extra size added to one side of each output dim (smaller than stride or dilation). */
+  outputPadding?: SizeArg;
+  groups?: number;
+  dilation?: SizeArg;
+}
+
+/** The contiguous elements of a float tensor as exactly `size` values (the storage itself when possible). */
+export function denseData(x: Tensor): FloatArray {
+  return x.contiguous().data() as FloatArray;
+}
+
+/** A size argument as `n` integers (PyTorch's _pair / _single), each checked against `min`. */
+export function sizeList(v: SizeArg | undefined, def: number, n: number, name: string, op: string, min: number): number[] {
+  const raw = v === undefined || v === null ? def : v;
+  let list: number[];
+  if (typeof raw === 'number') list = Array(n).fill(raw);
+  else if (Array.isArray(raw) && raw.length === n) list = [...raw];
+  else if (Array.isArray(raw) && raw.length === 1) list = Array(n).fill(raw[0]);
+  else {
+    const form = n === 1 ? 'a number' : `a number or a list of ${n} numbers`;
+    throw new Error(`${op}: ${name} must be ${form}, got ${JSON.stringify(raw)}`);
+  }
+  if (list.some((s) => !Number.isInteger(s) || s < min)) {
+    throw new Error(`${op}: ${name} must be ${min === 0 ? 'non-negative' : 'positive'} integers, got ${shapeStr(list)}`);
+  }
+  return list;
+}
+
+function checkGroups(groups: number | undefined, op: string): number {
+  const g = groups ?? 1;
+  if (!Number.isInteger(g) || g < 1) throw new Error(`${op}: groups must be a positive integer, got ${g}`);
+  return g;
+}
+
+function checkSameDType(x: Tensor, w: Tensor, bias: Tensor | null | undefined, op: string): void {
+  checkFloat(x, op);
+  if (w.dtype !== x.dtype) throw new Error(`${op}: expected input and weight to have the same dtype, got ${x.dtype} and ${w.dtype}`);
+  if (bias && bias.dtype !== x.dtype) throw new Error(`${op}: expected input and bias to have the same dtype, got ${x.dtype} and ${bias.dtype}`);
+}
+
+/** Accept [N, C, *spatial] or unbatched [C, *spatial]; returns the batched input and whether a batch dim was added. */
+function batchInput(x: Tensor, spatial: number, op: string): [Tensor, boolean] {
+  if (x.ndim === spatial + 2) return [x, false];
+  if (x.ndim === spatial + 1) return [x.unsqueeze(0), true];
+  const names = spatial === 2 ? '[N, C, H, W] or unbatched [C, H, W]' : '[N, C, L] or unbatched [C, L]';
+  throw new Error(`${op}: expected a ${spatial + 2}-D input ${names}, got input of shape ${shapeStr(x.shape)}`);
+}
+
+// ---- convolution ----------------------------------------------------------------------
+
+/** 2-D cross-correlation, as torch.nn.functional.conv2d (input [N, C, H, W] or [C, H, W], weight [O, C/groups, kH, kW]). */
+export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvOptions = {}): Tensor {
+  return convNd(2, 'conv2d', x, weight, bias, options);
+}
+
+/** 1-D cross-correlation, as torch.nn.functional.conv1d (input [N, C, L] or [C, L], weight [O, C/groups, k]). */
+export function conv1d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvOptions = {}): Tensor {
+  return convNd(1, 'conv1d', x, weight, bias, options);
+}
+
+function convNd(spatial: 1 | 2, op: string, x: Tensor, weight: Tensor, bias: Tensor | null | undefined, options: ConvOptions): Tensor {
+  checkTensor(x, op);
+  checkTensor(weight, op, 'weight');
+  if (bias !== null && bias !== undefined) checkTensor(bias, op, 'bias');
+  checkSameDType(x, weight, bias, op);
+  if (weight.ndim !== spatial + 2) {
+    const form = spatial === 2 ? '[outC, inC/groups, kH, kW]' : '[outC, inC/groups, k]';
+    throw new Error(`${op}: expected a ${spatial + 2}-D weight ${form}, got weight of shape ${shapeStr(weight.shape)}`);
+  }
+  const [xb, unbatched] = batchInput(x, spatial, op);
+  const groups = checkGroups(options.groups, op);
+  const outC = weight.shape[0];
+  const inC = weight.shape[1] * groups;
+  if (xb.shape[1] !== inC) {
+    throw new Error(
+      `${op}: expected input with ${inC} channels (weight ${shapeStr(weight.shape)}, groups ${groups}), got input of shape ${shapeStr(x.shape)}`,
+    );
+  }
+  if (outC % groups !== 0) {
+    throw new Error(`${op}: the weight's ${outC} output channels must be divisible by groups ${groups} (weight ${shapeStr(weight.shape)})`);
+  }
+  if (bias && (bias.ndim !== 1 || bias.shape[0] !== outC)) {
+    throw new Error(`${op}: expected bias of shape [${outC}] (weight ${shapeStr(weight.shape)}), got bias of shape ${shapeStr(bias.shape)}`);
+  }
+  const kernel = weight.shape.slice(2);
+  const stride = sizeList(options.stride, 1, spatial, 'stride', op, 1);
+  const dilation = sizeList(options.dilation, 1, spatial, 'dilation', op, 1);
+  let input = xb;
+  let padding: number[];
+  const mode = options.padding;
+  if (mode === 'valid') {
+    padding = Array(spatial).fill(0);
+  } else if (mode === 'same') {
+    if (stride.some((s) => s !== 1)) throw new Error(`${op}: padding 'same' is not supported for strided convolutions (stride ${shapeStr(stride)})`);
+    // PyTorch: total d·(k−1) per dim, half on each side; an odd total puts the extra one on the right/bottom.
+    const total = kernel.map((k, i) => dilation[i] * (k - 1));
+    padding = total.map((t) => Math.floor(t / 2));
+    const extra = total.map((t) => t % 2);
+    if (extra.some((e) => e)) input = pad(input, extra.slice().reverse().flatMap((e) => [0, e]));
+  } else if (typeof mode === 'string') {
+    throw new Error(`${op}: padding must be a number, a list of numbers, 'same' or 'valid', got '${mode}'`);
+  } else {
+    padding = sizeList(mode, 0, spatial, 'padding', op, 0);
+  }
+  const inSizes = input.shape.slice(2);
+  const outSizes = inSizes.map((n, i) => Math.floor((n + 2 * padding[i] - dilation[i] * (kernel[i] - 1) - 1) / stride[i]) + 1);
+  if (outSizes.some((o) => o < 1)) {
+    const padded = inSizes.map((n, i) => n + 2 * padding[i]);
+    const dilated = kernel.map((k, i) => dilation[i] * (k - 1) + 1);
+    throw new Error(
+      `${op}: the padded input size ${shapeStr(padded)} (input ${shapeStr(x.shape)}, padding ${shapeStr(padding)}) is smaller than ` +
+        `the dilated kernel size ${shapeStr(dilated)}`,
+    );
+  }
+  // 1-D runs as 2-D with a unit height.
+  const x4 = spatial === 1 ? input.unsqueeze(2) : input;
+  const w4 = spatial === 1 ? weight.unsqueeze(2) : weight;
+  const two = (v: number[], unit: number): [number, number] => (spatial === 1 ? [unit, v[0]] : [v[0], v[1]]);
+  const [kH, kW] = two(kernel, 1);
+  const [strideH, strideW] = two(stride, 1);
+  const [padH, padW] = two(padding, 0);
+  const [dilationH, dilationW] = two(dilation, 1);
+  const [outH, outW] = two(outSizes, 1);
+  const geo: Conv2dGeometry = {
+    n: x4.shape[0], inC, inH: x4.shape[2], inW: x4.shape[3], outC, outH, outW,
+    kH, kW, strideH, strideW, padH, padW, dilationH, dilationW, groups,
+  };
+  let out = conv2dRaw(x4, w4, bias ?? null, geo);
+  if (spatial === 1) out = out.squeeze(2);
+  return unbatched ? out.squeeze(0) : out;
+}
+
+/** Convolution with a fully worked-out geometry on 4-D tensors (input [n, inC, inH, inW]), recorded for autograd. */
+function conv2dRaw(x: Tensor, w: Tensor, bias: Tensor | null, geo: Conv2dGeometry): Tensor {
+  const xd = denseData(x);
+  const wd = denseData(w);
+  const out = empty([geo.n, geo.outC, geo.outH, geo.outW], x.dtype);
+  kernels().conv2d(xd, wd, bias ? denseData(bias) : null, geo, out.storage as FloatArray);
+  if (!needsGrad(x, w, bias)) return out;
+  const inputs = bias ? [x, w, bias] : [x, w];
+  return record(out, 'ConvolutionBackward0', inputs, (g) => {
+    const gd = denseData(g.to(x.dtype));
+    let gx: Tensor | null = null;
+    let gw: Tensor | null = null;
+    if (x.requiresGrad) {
+      gx = empty(x.shape, x.dtype);
+      kernels().conv2dBackwardInput(gd, wd, geo, gx.storage as FloatArray);
+    }
+    if (w.requiresGrad) {
+      gw = empty(w.shape, w.dtype);
+      kernels().conv2dBackwardWeight(gd, xd, geo, gw.storage as FloatArray);
+    }
+    const gb = bias?.requiresGrad ? g.sum([0, 2, 3]) : null;
+    return [gx, gw, gb];
+  });
+}
+
+// ---- transposed convolution ------------------------------------------------------------
+
+/**
+ * 2-D transposed convolution, as torch.nn.functional.conv_transpose2d: input [N, inC, H, W] (or unbatched),
+ * weight [inC, outC/groups, kH, kW]; output size (H−1)·stride − 2·padding + dilation·(k−1) + outputPadding + 1.
+ */
+export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvTransposeOptions = {}): Tensor {
+  return convTransposeNd(2, 'convTranspose2d', x, weight, bias, options);
+}
+
+/** 1-D transposed convolution (input [N, inC, L] or [inC, L], weight [inC, outC/groups, k]). */
+export function convTranspose1d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvTransposeOptions = {}): Tensor {
+  return convTransposeNd(1, 'convTranspose1d', x, weight, bias, options);
+}
+
+function convTransposeNd(
+  spatial: 1 | 2, op: string, x: Tensor, weight: Tensor, bias: Tensor | null | undefined, options: ConvTransposeOptions,
+): Tensor {
+  checkTensor(x, op);
+  checkTensor(weight, op, 'weight');
+  if (bias !== null && bias !== undefined) checkTensor(bias, op, 'bias');
+  checkSameDType(x, weight, bias, op);
+  if (weight.ndim !== spatial + 2) {
+    const form = spatial === 2 ? '[inC, outC/groups, kH, kW]' : '[inC, outC/groups, k]';
+    throw new Error(`${op}: expected a ${spatial + 2}-D weight ${form}, got weight of shape ${shapeStr(weight.shape)}`);
+  }
+  const [xb, unbatched] = batchInput(x, spatial, op);
+  const groups = checkGroups(options.groups, op);
+  const inC = weight.shape[0];
+  const outC = weight.shape[1] * groups;
+  if (xb.shape[1] !== inC) {
+    throw new Error(
+      `${op}: expected input with ${inC} channels (weight ${shapeStr(weight.shape)}, groups ${groups}), got input of shape ${shapeStr(x.shape)}`,
+    );
+  }
+  if (inC % groups !== 0) {
+    throw new Error(`${op}: the weight's ${inC} input channels must be divisible by groups ${groups} (weight ${shapeStr(weight.shape)})`);
+  }
+  if (bias && (bias.ndim !== 1 || bias.shape[0] !== outC)) {
+    throw new Error(`${op}: expected bias of shape [${outC}] (weight ${shapeStr(weight.shape)}, groups ${groups}), got bias of shape ${shapeStr(bias.shape)}`);
+  }
+  if (typeof options.padding === 'string') throw new Error(`${op}: padding must be a number or a list of numbers, got '${options.padding}'`);
+  const kernel = weight.shape.slice(2);
+  const stride = sizeList(options.stride, 1, spatial, 'stride', op, 1);
+  const padding = sizeList(options.padding, 0, spatial, 'padding', op, 0);
+  const outputPadding = sizeList(options.outputPadding, 0, spatial, 'outputPadding', op, 0);
+  const dilation = sizeList(options.dilation, 1, spatial, 'dilation', op, 1);
+  if (outputPadding.some((p, i) => p >= stride[i] && p >= dilation[i])) {
+    throw new Error(
+      `${op}: outputPadding must be smaller than either stride or dilation, got outputPadding ${shapeStr(outputPadding)}, ` +
+        `stride ${shapeStr(stride)}, dilation ${shapeStr(dilation)}`,
+    );
+  }
+  const inSizes = xb.shape.slice(2);
+  const outSizes = inSizes.map((n, i) => (n - 1) * stride[i] - 2 * padding[i] + dilation[i] * (kernel[i] - 1) + outputPadding[i] + 1);
+  if (outSizes.some((o) => o < 1)) {
+    throw new Error(`${op}: the output size ${shapeStr(outSizes)} is too small (input ${shapeStr(x.shape)}, weight ${shapeStr(weight.shape)}, padding ${shapeStr(padding)})`);
+  }
+  // The kernels' 1×1 / stride 1 / no padding fast path assumes the conv's input and output planes have the
+  // same size, which outputPadding breaks; there the padded rows/columns receive nothing but the bias.
+  const pointwise = kernel.every((k) => k === 1) && stride.every((s) => s === 1) && padding.every((p) => p === 0);
+  const extra = pointwise ? outputPadding : outputPadding.map(() => 0);
+  const x4 = spatial === 1 ? xb.unsqueeze(2) : xb;
+  const w4 = spatial === 1 ? weight.unsqueeze(2) : weight;
+  const two = (v: number[], unit: number): [number, number] => (spatial === 1 ? [unit, v[0]] : [v[0], v[1]]);
+  const [kH, kW] = two(kernel, 1);
+  const [strideH, strideW] = two(stride, 1);
+  const [padH, padW] = two(padding, 0);
+  const [dilationH, dilationW] = two(dilation, 1);
+  const [outH, outW] = two(outSizes.map((o, i) => o - extra[i]), 1);
+  // The geometry of the convolution this op transposes: from the output space [n, outC, outH, outW] to x.
+  const geo: Conv2dGeometry = {
+    n: x4.shape[0], inC: outC, inH: outH, inW: outW, outC: inC, outH: x4.shape[2], outW: x4.shape[3],
+    kH, kW, strideH, strideW, padH, padW, dilationH, dilationW, groups,
+  };
+  let out = convTransposeRaw(x4, w4, geo);
+  if (extra.some((e) => e)) out = pad(out, extra.slice().reverse().flatMap((e) => [0, e]));
+  if (bias) out = out.add(bias.reshape([outC, 1, 1]));
+  if (spatial === 1) out = out.squeeze(2);
+  return unbatched ? out.squeeze(0) : out;
+}
+
+function convTransposeRaw(x: Tensor, w: Tensor, geo: Conv2dGeometry): Tensor {
+  const xd = denseData(x);
+  const wd = denseData(w);
+  const out = empty([geo.n, geo.inC, geo.inH, geo.inW], x.dtype);
+  kernels().conv2dBackwardInput(xd, wd, geo, out.storage as FloatArray);
+  if (!needsGrad(x, w)) return out;
+  return record(out, 'ConvolutionBackward0', [x, w], (g) => {
+    const gd = denseData(g.to(x.dtype));
+    let gx: Tensor | null = null;
+    let gw: Tensor | null = null;
+    if (x.requiresGrad) {
+      gx = empty(x.shape, x.dtype);
+      kernels().conv2d(gd, wd, null, geo, gx.storage as FloatArray);
+    }
+    if (w.requiresGrad) {
+      gw = empty(w.shape, w.dtype);
+      kernels().conv2dBackwardWeight(xd, gd, geo, gw.storage as FloatArray);
+    }
+    return [gx, gw];
+  });
+}

@@ -1,0 +1,103 @@
+/**
+ * Dropout variants. Masks are drawn from the default generator (st.manualSeed makes them reproducible),
+ * one uniformFloat() draw per masked unit in row-major order: a unit is kept when its draw is < 1 − p.
+ * The output is input × mask (with inverted scaling), so the gradient is upstream × the same mask.
+ */
+import { shapeStr } from '../tensor/shape.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { defaultGenerator } from '../tensor/random.js';
+import { checkFloat, checkTensor, empty } from './util.js';
+
+export interface DropoutOptions {
+  /** Probability of zeroing a unit (default 0.5). */
+  p?: number;
+  /** Apply dropout (default true for dropout/dropout1d/2d/3d, false for the alpha variants, as in PyTorch). */
+  training?: boolean;
+}
+
+function checkP(p: number, op: string): void {
+  if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new Error(`${op}: dropout probability has to be between 0 and 1, but got ${p}`);
+}
+
+/** A mask of `shape` whose kept entries hold `keepValue` and dropped ones `dropValue`. */
+function bernoulliMask(shape: readonly number[], x: Tensor, p: number, keepValue: number, dropValue: number): Tensor {
+  const mask = empty(shape, x.dtype);
+  const m = mask.storage;
+  const keepProb = 1 - p;
+  for (let i = 0; i < m.length; i++) m[i] = defaultGenerator.uniformFloat() < keepProb ? keepValue : dropValue;
+  return mask;
+}
+
+/** Shape of one mask entry per (sample, channel) — [N, C, 1, …] — or per channel for unbatched input. */
+function featureMaskShape(x: Tensor, batched: boolean): number[] {
+  const lead = batched ? 2 : 1;
+  return x.shape.map((d, i) => (i < lead ? d : 1));
+}
+
+function dropoutImpl(op: string, x: Tensor, options: DropoutOptions, maskShape: (x: Tensor) => number[]): Tensor {
+  checkTensor(x, op);
+  const p = options.p ?? 0.5;
+  checkP(p, op);
+  if (!(options.training ?? true) || p === 0) return x;
+  checkFloat(x, op);
+  if (p === 1) return x.mul(0);
+  return x.mul(bernoulliMask(maskShape(x), x, p, 1 / (1 - p), 0));
+}
+
+/** Zero each element with probability p and scale the rest by 1/(1 − p), as torch.nn.functional.dropout. */
+export function dropout(x: Tensor, options: DropoutOptions = {}): Tensor {
+  return dropoutImpl('dropout', x, options, (t) => [...t.shape]);
+}
+
+function featureDropout(op: string, spatial: number, x: Tensor, options: DropoutOptions): Tensor {
+  checkTensor(x, op);
+  if (x.ndim !== spatial + 1 && x.ndim !== spatial + 2) {
+    throw new Error(`${op}: expected a ${spatial + 1}-D (unbatched) or ${spatial + 2}-D (batched) input, got input of shape ${shapeStr(x.shape)}`);
+  }
+  return dropoutImpl(op, x, options, (t) => featureMaskShape(t, t.ndim === spatial + 2));
+}
+
+/** Zero whole channels of [N, C, L] (or [C, L]) with probability p, as torch.nn.functional.dropout1d. */
+export function dropout1d(x: Tensor, options: DropoutOptions = {}): Tensor {
+  return featureDropout('dropout1d', 1, x, options);
+}
+
+/**
+ * Zero whole channels of [N, C, H, W] (or unbatched [C, H, W]) with probability p. Note: torch 1.13
+ * still treats a 3-D input as [N, C, L] (with a deprecation warning); this follows the announced
+ * behaviour, unbatched [C, H, W] — use dropout1d for [N, C, L].
+ */
+export function dropout2d(x: Tensor, options: DropoutOptions = {}): Tensor {
+  return featureDropout('dropout2d', 2, x, options);
+}
+
+/** Zero whole channels of [N, C, D, H, W] (or [C, D, H, W]) with probability p. */
+export function dropout3d(x: Tensor, options: DropoutOptions = {}): Tensor {
+  return featureDropout('dropout3d', 3, x, options);
+}
+
+const SELU_ALPHA = 1.7580993408473766; // scale·alpha of SELU
+
+function alphaDropoutImpl(op: string, x: Tensor, options: DropoutOptions, maskShape: (x: Tensor) => number[]): Tensor {
+  checkTensor(x, op);
+  const p = options.p ?? 0.5;
+  checkP(p, op);
+  if (!(options.training ?? false) || p === 0) return x;
+  checkFloat(x, op);
+  if (p === 1) return x.mul(0);
+  // PyTorch: kept units x·a, dropped ones a·(−alpha'), plus b = alpha'·a·p, which keeps mean and variance.
+  const a = 1 / Math.sqrt((SELU_ALPHA * SELU_ALPHA * p + 1) * (1 - p));
+  const keep = bernoulliMask(maskShape(x), x, p, 1, 0);
+  const b = keep.sub(1).mul(SELU_ALPHA * a).add(SELU_ALPHA * a * p);
+  return x.mul(keep.mul(a)).add(b);
+}
+
+/** Dropout that keeps SELU's self-normalising mean and variance, as torch.nn.functional.alpha_dropout (training defaults to false). */
+export function alphaDropout(x: Tensor, options: DropoutOptions = {}): Tensor {
+  return alphaDropoutImpl('alphaDropout', x, options, (t) => [...t.shape]);
+}
+
+/** Alpha dropout of whole channels ([N, C, …]), as torch.nn.functional.feature_alpha_dropout. */
+export function featureAlphaDropout(x: Tensor, options: DropoutOptions = {}): Tensor {
+  return alphaDropoutImpl('featureAlphaDropout', x, options, (t) => featureMaskShape(t, true));
+}
