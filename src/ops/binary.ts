@@ -24,6 +24,11 @@ function binaryOp(op: BinaryOp, name: string, a0: TensorLike | boolean, b0: Tens
   const shape = broadcastShapes(a.shape, b.shape, name);
   const out = empty(shape, result === 'bool' ? 'bool' : dtype);
   kernels().binary(op, broadcastView(a, shape), broadcastView(b, shape), out.storage);
+  if (result !== 'bool' && dtype === 'bool') {
+    // Arithmetic on two bools stays bool (True + True is True), so keep the storage 0/1.
+    const s = out.storage;
+    for (let i = 0; i < s.length; i++) s[i] = s[i] !== 0 ? 1 : 0;
+  }
   if (!grad || !needsGrad(a, b)) return out;
   return record(out, `${name[0].toUpperCase()}${name.slice(1)}Backward0`, [a, b], (g) => {
     const [ga, gb] = grad(g, a, b, out);
@@ -40,7 +45,14 @@ export function add(a: TensorLike, b: TensorLike, options: { alpha?: number } = 
 export function sub(a: TensorLike, b: TensorLike, options: { alpha?: number } = {}): Tensor {
   const alpha = options.alpha ?? 1;
   if (alpha !== 1) return sub(a, mul(b, alpha));
+  if (isBool(a) && isBool(b)) {
+    throw new Error('sub: subtraction of two bool tensors is not supported; use logicalXor (or logicalNot) instead');
+  }
   return binaryOp('sub', 'sub', a, b, 'promote', (g) => [g, g.neg()]);
+}
+
+function isBool(x: TensorLike): boolean {
+  return x instanceof Tensor && x.dtype === 'bool';
 }
 
 /** Reversed subtraction: b − a (for numbers on the left: st.rsub(t, 1) = 1 − t). */
@@ -56,9 +68,10 @@ export function div(a: TensorLike, b: TensorLike, options: { roundingMode?: 'tru
   const mode = options.roundingMode ?? null;
   if (mode === 'floor') return binaryOp('floorDiv', 'div', a, b, 'promote');
   if (mode === 'trunc') {
-    const q = binaryOp('div', 'div', a, b, 'float');
-    const [x, y] = operands(a, b, 'div', 'promote');
-    return q.trunc().to(promoteTypes(x.dtype, y.dtype));
+    const [x, y, dtype] = operands(a, b, 'div', 'promote');
+    if (isFloat(dtype)) return binaryOp('div', 'div', x, y, 'promote').trunc();
+    // Integers: the float64 quotient truncates exactly for int32 operands (float32 would not).
+    return binaryOp('div', 'div', x.to('float64'), y.to('float64'), 'promote').trunc().to(dtype);
   }
   if (mode !== null) throw new Error(`div: roundingMode must be null, 'trunc' or 'floor', got '${mode}'`);
   return binaryOp('div', 'div', a, b, 'float', (g, _x, y, out) => [g.div(y), g.mul(out).div(y).neg()]);

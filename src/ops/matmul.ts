@@ -101,8 +101,10 @@ function batchedMatmul(a0: Tensor, b0: Tensor, op: string): Tensor {
       `${op}: shapes ${shapeStr(a0.shape)} and ${shapeStr(b0.shape)} cannot be multiplied (${m}x${k} and ${b0.shape[b0.ndim - 2]}x${n})`,
     );
   }
-  let dtype = promoteTypes(a0.dtype, b0.dtype);
-  if (!isFloat(dtype)) dtype = 'float32';
+  const resultType = promoteTypes(a0.dtype, b0.dtype);
+  // Integer operands are multiplied in float64 (exact for int32 products) and the result cast back, as
+  // torch.matmul keeps integer dtypes.
+  const dtype = isFloat(resultType) ? resultType : 'float64';
   const a = a0.to(dtype);
   const b = b0.to(dtype);
   const batchShape = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2), op);
@@ -118,6 +120,7 @@ function batchedMatmul(a0: Tensor, b0: Tensor, op: string): Tensor {
       aBatchStride: A.batchStride, bBatchStride: B.batchStride,
     });
   }
+  if (!isFloat(resultType)) return out.to(resultType);
   if (!needsGrad(a, b)) return out;
   return record(out, a.ndim === 2 && b.ndim === 2 ? 'MmBackward0' : 'BmmBackward0', [a, b], (g) => [
     a.requiresGrad ? sumToShape(g.matmul(be.mT), a.shape) : null,

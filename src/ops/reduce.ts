@@ -206,7 +206,11 @@ export function norm(x: Tensor, p: number | 'fro' = 2, dim?: Dims, keepdim = fal
   if (order === Infinity) return amax(x.abs(), dims, keepdim);
   if (order === -Infinity) return amin(x.abs(), dims, keepdim);
   if (order === 1) return sum(x.abs(), dims, keepdim);
-  if (order === 0) return sum(x.ne(0).to(x.dtype), dims, keepdim);
+  if (order === 0) {
+    // The count of non-zeros: differentiable with a zero gradient, as in PyTorch.
+    const count = sum(x.ne(0).to(x.dtype), dims, keepdim);
+    return needsGrad(x) ? record(count, 'NormBackward1', [x], () => [x.mul(0)]) : count;
+  }
   if (order === 2) {
     const out = sum(x.detach().square(), dims, keepdim).sqrt();
     if (!needsGrad(x)) return out;
@@ -217,7 +221,14 @@ export function norm(x: Tensor, p: number | 'fro' = 2, dim?: Dims, keepdim = fal
       return [gx.maskedFill(n.eq(0), 0)];
     });
   }
-  return sum(x.abs().pow(order), dims, keepdim).pow(1 / order);
+  const out = sum(x.detach().abs().pow(order), dims, keepdim).pow(1 / order);
+  if (!needsGrad(x)) return out;
+  // d‖x‖p/dx = sign(x)·|x|^(p−1) / ‖x‖p^(p−1), defined as 0 where the norm is 0 (as PyTorch).
+  return record(out, 'NormBackward1', [x], (g) => {
+    const n = expandBack(out, x.shape, dims, keepdim);
+    const scale = expandBack(g, x.shape, dims, keepdim).div(n.pow(order - 1)).maskedFill(n.eq(0), 0);
+    return [x.sign().mul(x.abs().pow(order - 1)).mul(scale)];
+  });
 }
 
 export function all(x: Tensor, dim?: number | null, keepdim = false): Tensor {

@@ -1,6 +1,7 @@
 import type { ScalarOp, UnaryOp } from '../backend/interface.js';
 import { kernels } from '../backend/registry.js';
 import { needsGrad, record } from '../autograd/node.js';
+import { noGrad } from '../autograd/grad-mode.js';
 import { isFloat, promoteTypes, type DType } from '../tensor/dtype.js';
 import { broadcastShapes } from '../tensor/shape.js';
 import { Tensor, type TensorLike } from '../tensor/tensor.js';
@@ -69,12 +70,7 @@ export function clamp(x: Tensor, min?: number | Tensor | null, max?: number | Te
   if ((min === null || min === undefined) && (max === null || max === undefined)) {
     throw new Error("clamp: at least one of 'min' or 'max' must not be null");
   }
-  if (min instanceof Tensor || max instanceof Tensor) {
-    let out = x;
-    if (min !== null && min !== undefined) out = maximum(out, min);
-    if (max !== null && max !== undefined) out = minimum(out, max);
-    return out;
-  }
+  if (min instanceof Tensor || max instanceof Tensor) return clampTensor(x, min ?? null, max ?? null);
   const lo = min ?? NaN;
   const hi = max ?? NaN;
   const dtype = isFloat(x.dtype) || (Number.isInteger(lo) || Number.isNaN(lo)) && (Number.isInteger(hi) || Number.isNaN(hi)) ? x.dtype : 'float32';
@@ -83,6 +79,37 @@ export function clamp(x: Tensor, min?: number | Tensor | null, max?: number | Te
     if (!Number.isNaN(lo)) keep = keep.maskedFill(v.lt(lo), 0);
     if (!Number.isNaN(hi)) keep = keep.maskedFill(v.gt(hi), 0);
     return keep;
+  });
+}
+
+/**
+ * clamp with tensor bounds: min(max(x, lo), hi) with NaN propagation. Gradients as torch.clamp:
+ * x gets g where lo ≤ x ≤ hi (ties go to x), lo where x < lo < hi, hi where x > hi or hi < lo.
+ */
+function clampTensor(x0: Tensor, min: number | Tensor | null, max: number | Tensor | null): Tensor {
+  const lo0 = min === null ? null : toTensorLike(min, x0.dtype);
+  const hi0 = max === null ? null : toTensorLike(max, x0.dtype);
+  let dtype = x0.dtype;
+  for (const t of [lo0, hi0]) if (t) dtype = promoteTypes(dtype, t.dtype);
+  const x = x0.to(dtype);
+  const lo = lo0 && lo0.to(dtype);
+  const hi = hi0 && hi0.to(dtype);
+  const out = noGrad(() => {
+    let o = x;
+    if (lo) o = maximum(o, lo);
+    if (hi) o = minimum(o, hi);
+    return o;
+  });
+  if (!needsGrad(x, lo, hi)) return out;
+  const inputs = [x, lo, hi].filter((t): t is Tensor => t !== null);
+  return record(out, 'ClampBackward0', inputs, (g) => {
+    const keepWhere = (pred: Tensor) => g.maskedFill(pred.logicalNot(), 0);
+    let xPred = lo ? x.ge(lo) : null;
+    if (hi) xPred = xPred ? xPred.logicalAnd(x.le(hi)) : x.le(hi);
+    const grads = [sumToShape(keepWhere(xPred as Tensor), x.shape)];
+    if (lo) grads.push(sumToShape(keepWhere(hi ? x.lt(lo).logicalAnd(lo.lt(hi)) : x.lt(lo)), lo.shape));
+    if (hi) grads.push(sumToShape(keepWhere(lo ? x.gt(hi).logicalOr(hi.lt(lo)) : x.gt(hi)), hi.shape));
+    return grads;
   });
 }
 

@@ -20,7 +20,7 @@ function finish(t: Tensor, options: TensorOptions | undefined): Tensor {
 
 function fromFlat(values: ArrayLike<number>, shape: readonly number[], dtype: DType): Tensor {
   const data = arrayFor(dtype, values.length);
-  if (dtype === 'bool') for (let i = 0; i < values.length; i++) data[i] = values[i] ? 1 : 0;
+  if (dtype === 'bool') for (let i = 0; i < values.length; i++) data[i] = values[i] !== 0 ? 1 : 0; // NaN → true
   else data.set(values as never);
   return new Tensor(data, [...shape], undefined, 0, dtype);
 }
@@ -117,6 +117,7 @@ export function linspace(start: number, end: number, steps: number, options: Ten
   // Fill symmetrically from both ends, as PyTorch does, so the endpoint is exact.
   const half = Math.floor(steps / 2);
   for (let i = 0; i < steps; i++) data[i] = i < half ? start + step * i : end - step * (steps - 1 - i);
+  if (steps === 1) data[0] = start;
   return finish(new Tensor(data, [steps], undefined, 0, dtype), options);
 }
 
@@ -158,10 +159,14 @@ export function randint(low: number, high: number, shape: readonly number[] | nu
   if (!Number.isInteger(low) || !Number.isInteger(high) || low >= high) {
     throw new Error(`randint: expected integers low < high, got low=${low}, high=${high}`);
   }
+  const dtype = options.dtype ?? 'int32';
+  if (dtype === 'int32' && (low < -(2 ** 31) || high > 2 ** 31)) {
+    throw new Error(`randint: low=${low}, high=${high} is out of range for dtype int32 (use dtype float64 for larger integers)`);
+  }
   const gen = options.generator ?? defaultGenerator;
-  const data = arrayFor(options.dtype ?? 'int32', sizeOf(s));
+  const data = arrayFor(dtype, sizeOf(s));
   for (let i = 0; i < data.length; i++) data[i] = gen.randint(low, high);
-  return finish(new Tensor(data, s, undefined, 0, options.dtype ?? 'int32'), options);
+  return finish(new Tensor(data, s, undefined, 0, dtype), options);
 }
 
 /** A random permutation of 0..n−1 (int32), drawn as torch.randperm does on the CPU. */

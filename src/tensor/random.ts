@@ -88,13 +88,14 @@ export class Generator {
   /** Fill with N(mean, std) samples exactly as PyTorch's CPU normal_ does for a tensor of this length. */
   fillNormal(out: Float32Array | Float64Array, mean: number, std: number): void {
     const n = out.length;
-    if (out instanceof Float32Array && n >= 16) {
-      // PyTorch's vectorised path: all uniforms first, then Box–Muller in blocks of 16;
-      // a ragged tail redraws the last 16 values.
-      for (let i = 0; i < n; i++) out[i] = this.uniformFloat();
+    if (n >= 16) {
+      // PyTorch's normal_fill for contiguous tensors of ≥ 16 elements (float32 and float64): all
+      // uniforms first, then Box–Muller in blocks of 16; a ragged tail redraws the last 16 values.
+      const draw = out instanceof Float32Array ? () => this.uniformFloat() : () => this.uniformDouble();
+      for (let i = 0; i < n; i++) out[i] = draw();
       for (let i = 0; i + 16 <= n; i += 16) boxMuller16(out, i, mean, std);
       if (n % 16 !== 0) {
-        for (let i = n - 16; i < n; i++) out[i] = this.uniformFloat();
+        for (let i = n - 16; i < n; i++) out[i] = draw();
         boxMuller16(out, n - 16, mean, std);
       }
       return;
@@ -138,7 +139,23 @@ export class Generator {
   }
 }
 
-function boxMuller16(data: Float32Array, start: number, mean: number, std: number): void {
+function boxMuller16(data: Float32Array | Float64Array, start: number, mean: number, std: number): void {
+  if (data instanceof Float32Array) {
+    // PyTorch does this step in float32 arithmetic (2π rounded to float, each operation rounded).
+    const f = Math.fround;
+    const twoPi = f(2 * Math.PI);
+    const m = f(mean);
+    const s = f(std);
+    for (let j = start; j < start + 8; j++) {
+      const u1 = f(1 - data[j]);
+      const u2 = data[j + 8];
+      const radius = f(Math.sqrt(f(-2 * f(Math.log(u1)))));
+      const theta = f(twoPi * u2);
+      data[j] = f(radius * f(Math.cos(theta))) * s + m;
+      data[j + 8] = f(radius * f(Math.sin(theta))) * s + m;
+    }
+    return;
+  }
   for (let j = start; j < start + 8; j++) {
     const u1 = 1 - data[j];
     const u2 = data[j + 8];

@@ -27,7 +27,7 @@ export function unary(op: UnaryOp, x: View, out: TypedArray): void {
     switch (op) {
       case 'neg': for (; o < end; o++, j += xs) out[o] = -d[j]; break;
       case 'abs': for (; o < end; o++, j += xs) out[o] = Math.abs(d[j]); break;
-      case 'sign': for (; o < end; o++, j += xs) out[o] = Math.sign(d[j]); break;
+      case 'sign': for (; o < end; o++, j += xs) out[o] = d[j] > 0 ? 1 : d[j] < 0 ? -1 : 0; break; // sign(NaN) = 0, as torch.sign
       case 'exp': for (; o < end; o++, j += xs) out[o] = Math.exp(d[j]); break;
       case 'log': for (; o < end; o++, j += xs) out[o] = Math.log(d[j]); break;
       case 'sqrt': for (; o < end; o++, j += xs) out[o] = Math.sqrt(d[j]); break;
@@ -46,7 +46,7 @@ export function unary(op: UnaryOp, x: View, out: TypedArray): void {
       case 'log1p': for (; o < end; o++, j += xs) out[o] = Math.log1p(d[j]); break;
       case 'expm1': for (; o < end; o++, j += xs) out[o] = Math.expm1(d[j]); break;
       case 'erf': for (; o < end; o++, j += xs) out[o] = erf(d[j]); break;
-      case 'logicalNot': for (; o < end; o++, j += xs) out[o] = d[j] ? 0 : 1; break;
+      case 'logicalNot': for (; o < end; o++, j += xs) out[o] = d[j] === 0 ? 1 : 0; break; // NaN counts as true
       case 'isnan': for (; o < end; o++, j += xs) out[o] = d[j] !== d[j] ? 1 : 0; break;
       case 'isinf': for (; o < end; o++, j += xs) out[o] = d[j] === Infinity || d[j] === -Infinity ? 1 : 0; break;
       case 'softplus': for (; o < end; o++, j += xs) out[o] = softplus(d[j]); break;
@@ -137,9 +137,10 @@ export function binary(op: BinaryOp, a: View, b: View, out: TypedArray): void {
       case 'le': for (; o < end; o++, i += as, j += bs) out[o] = ad[i] <= bd[j] ? 1 : 0; break;
       case 'gt': for (; o < end; o++, i += as, j += bs) out[o] = ad[i] > bd[j] ? 1 : 0; break;
       case 'ge': for (; o < end; o++, i += as, j += bs) out[o] = ad[i] >= bd[j] ? 1 : 0; break;
-      case 'logicalAnd': for (; o < end; o++, i += as, j += bs) out[o] = ad[i] && bd[j] ? 1 : 0; break;
-      case 'logicalOr': for (; o < end; o++, i += as, j += bs) out[o] = ad[i] || bd[j] ? 1 : 0; break;
-      case 'logicalXor': for (; o < end; o++, i += as, j += bs) out[o] = !ad[i] !== !bd[j] ? 1 : 0; break;
+      // Truthiness is `!== 0` (NaN is true, as in PyTorch), not JS truthiness.
+      case 'logicalAnd': for (; o < end; o++, i += as, j += bs) out[o] = ad[i] !== 0 && bd[j] !== 0 ? 1 : 0; break;
+      case 'logicalOr': for (; o < end; o++, i += as, j += bs) out[o] = ad[i] !== 0 || bd[j] !== 0 ? 1 : 0; break;
+      case 'logicalXor': for (; o < end; o++, i += as, j += bs) out[o] = (ad[i] !== 0) !== (bd[j] !== 0) ? 1 : 0; break;
       default: throw new Error(`js backend: unknown binary op '${op satisfies never}'`);
     }
   });

@@ -29,8 +29,8 @@ export function reduce(op: ReduceOp, x: TypedArray, shape: readonly number[], di
           case 'prod': for (; i < end; i += xs) a *= x[i]; break;
           case 'max': for (; i < end; i += xs) { const v = x[i]; if (v > a || v !== v) a = v; if (a !== a) break; } break;
           case 'min': for (; i < end; i += xs) { const v = x[i]; if (v < a || v !== v) a = v; if (a !== a) break; } break;
-          case 'any': for (; i < end; i += xs) if (x[i]) { a = 1; break; } break;
-          case 'all': for (; i < end; i += xs) if (!x[i]) { a = 0; break; } break;
+          case 'any': for (; i < end; i += xs) if (x[i] !== 0) { a = 1; break; } break; // NaN is true
+          case 'all': for (; i < end; i += xs) if (x[i] === 0) { a = 0; break; } break;
         }
         acc[o] = a;
       } else {
@@ -40,8 +40,8 @@ export function reduce(op: ReduceOp, x: TypedArray, shape: readonly number[], di
           case 'prod': for (; i < end; i += xs, k += os) acc[k] *= x[i]; break;
           case 'max': for (; i < end; i += xs, k += os) { const v = x[i]; if (v > acc[k] || v !== v) acc[k] = v; } break;
           case 'min': for (; i < end; i += xs, k += os) { const v = x[i]; if (v < acc[k] || v !== v) acc[k] = v; } break;
-          case 'any': for (; i < end; i += xs, k += os) if (x[i]) acc[k] = 1; break;
-          case 'all': for (; i < end; i += xs, k += os) if (!x[i]) acc[k] = 0; break;
+          case 'any': for (; i < end; i += xs, k += os) if (x[i] !== 0) acc[k] = 1; break;
+          case 'all': for (; i < end; i += xs, k += os) if (x[i] === 0) acc[k] = 0; break;
         }
       }
     });

@@ -1,0 +1,123 @@
+/**
+ * Shared helpers of the core test suite: backend loop (conformance), tolerant
+ * comparison, deterministic inputs, fixture decoding.
+ *
+ * Backend-independent tests are written once and run for every registered
+ * backend (`st.listBackends()`), or only for those listed in STRATA_BACKEND
+ * (comma-separated), e.g. `STRATA_BACKEND=native node scripts/run-tests.mjs test/core`.
+ */
+import { describe, beforeEach, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as st from '../../src/index.js';
+import type { Tensor, DType } from '../../src/index.js';
+
+/** The backends the suite runs against. */
+export function backendsUnderTest(): string[] {
+  const env = process.env.STRATA_BACKEND;
+  if (env) return env.split(',').map((s) => s.trim()).filter(Boolean);
+  return st.listBackends();
+}
+
+/** Register `body`'s tests once per backend, each suite selecting its backend before every test. */
+export function forEachBackend(body: (backend: string) => void): void {
+  for (const backend of backendsUnderTest()) {
+    describe(`backend ${backend}`, () => {
+      beforeEach(() => st.setBackend(backend));
+      after(() => st.setBackend('js'));
+      body(backend);
+    });
+  }
+}
+
+export type Numeric = ArrayLike<number> | readonly (number | boolean)[];
+
+/** Elementwise |a − e| ≤ atol + rtol·|e|; NaN matches NaN, infinities must match exactly. */
+export function assertClose(
+  actual: Tensor | Numeric,
+  expected: Tensor | Numeric,
+  options: { rtol?: number; atol?: number; what?: string } = {},
+): void {
+  const { rtol = 1e-5, atol = 1e-6, what = 'value' } = options;
+  const a = toNumbers(actual);
+  const e = toNumbers(expected);
+  assert.equal(a.length, e.length, `${what}: ${a.length} elements, expected ${e.length}`);
+  for (let i = 0; i < e.length; i++) {
+    const x = a[i];
+    const y = e[i];
+    if (Number.isNaN(y) || !Number.isFinite(y)) {
+      assert.ok(Object.is(x, y) || (Number.isNaN(x) && Number.isNaN(y)), `${what}[${i}]: got ${x}, expected ${y}`);
+      continue;
+    }
+    assert.ok(Math.abs(x - y) <= atol + rtol * Math.abs(y), `${what}[${i}]: got ${x}, expected ${y} (|diff| ${Math.abs(x - y)})`);
+  }
+}
+
+/** Exact equality of values (NaN equals NaN). */
+export function assertEqualValues(actual: Tensor | Numeric, expected: Tensor | Numeric, what = 'value'): void {
+  assertClose(actual, expected, { rtol: 0, atol: 0, what });
+}
+
+export function toNumbers(x: Tensor | Numeric): number[] {
+  if (x instanceof st.Tensor) return Array.from(x.data() as ArrayLike<number>);
+  return Array.from(x as ArrayLike<number | boolean>, (v) => Number(v));
+}
+
+/** Deterministic float64 values in [lo, hi) from a private generator (does not disturb st.manualSeed). */
+export function rnd(
+  shape: number[],
+  options: { seed?: number; lo?: number; hi?: number; away?: number; dtype?: DType; requiresGrad?: boolean } = {},
+): Tensor {
+  const { seed = 1, lo = -2, hi = 2, away = 0, dtype = 'float64', requiresGrad = true } = options;
+  const gen = new st.Generator(seed);
+  const u = st.rand(shape, { dtype: 'float64', generator: gen }).data() as Float64Array;
+  const values = Float64Array.from(u, (v) => {
+    let x = lo + (hi - lo) * v;
+    // Push values out of (−away, away) so non-differentiable points at 0 are avoided.
+    if (away > 0 && Math.abs(x) < away) x = x < 0 ? x - away : x + away;
+    return x;
+  });
+  const t = st.tensor(values, { shape, dtype });
+  if (requiresGrad) t.requiresGrad_();
+  return t;
+}
+
+/** Decode fixture numbers: "nan", "inf", "-inf" strings become numbers; booleans stay. */
+export function decode(v: unknown): number {
+  if (v === 'nan') return NaN;
+  if (v === 'inf') return Infinity;
+  if (v === '-inf') return -Infinity;
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  return v as number;
+}
+
+/** Decode every 'nan'/'inf'/'-inf' string in an argument object. */
+export function decodeArgs<T extends Record<string, unknown>>(args: T | undefined): T {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(args ?? {})) out[k] = v === 'nan' || v === 'inf' || v === '-inf' ? decode(v) : v;
+  return out as T;
+}
+
+/** Largest finite |value| (at least 1), to scale absolute tolerances. */
+export function magnitude(values: readonly unknown[]): number {
+  let m = 1;
+  for (const v of values) {
+    const x = Math.abs(decode(v));
+    if (Number.isFinite(x) && x > m) m = x;
+  }
+  return m;
+}
+
+/** Assert that `fn` throws an Error whose message contains every fragment. */
+export function assertThrowsWith(fn: () => unknown, fragments: (string | RegExp)[], what = ''): void {
+  let error: unknown = null;
+  try {
+    fn();
+  } catch (e) {
+    error = e;
+  }
+  assert.ok(error instanceof Error, `${what}: expected an error, nothing was thrown`);
+  for (const f of fragments) {
+    const ok = typeof f === 'string' ? error.message.includes(f) : f.test(error.message);
+    assert.ok(ok, `${what}: message ${JSON.stringify(error.message)} should contain ${String(f)}`);
+  }
+}
