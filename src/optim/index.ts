@@ -1,0 +1,20 @@
+/** st.optim: optimisers, lr schedulers (optim.lrScheduler) and delayed regularisation. */
+export { Optimizer, serializeTensor, deserializeTensor } from './optimizer.js';
+export type { ParamGroup, ParamGroupInput, Params, OptimizerStateDict, SerializedTensor, ParamState } from './optimizer.js';
+export { SGD } from './sgd.js';
+export type { SGDOptions } from './sgd.js';
+export { Adam, AdamW } from './adam.js';
+export type { AdamOptions } from './adam.js';
+export { NAdam } from './nadam.js';
+export type { NAdamOptions } from './nadam.js';
+export { RAdam } from './radam.js';
+export type { RAdamOptions } from './radam.js';
+export { RMSprop } from './rmsprop.js';
+export type { RMSpropOptions } from './rmsprop.js';
+export { Adagrad } from './adagrad.js';
+export type { AdagradOptions } from './adagrad.js';
+export { Adadelta } from './adadelta.js';
+export type { AdadeltaOptions } from './adadelta.js';
+export { DelayedRegularization } from './regularization.js';
+export type { DelayedRegularizationOptions } from './regularization.js';
+export * as lrScheduler from './lr-scheduler.js';
