@@ -52,7 +52,7 @@ function build(c: SchedCase, o: optim.Optimizer<any>): Sched {
     case 'CyclicLR': return new S.CyclicLR(o, x.baseLr, x.maxLr, x);
     case 'ReduceLROnPlateau': {
       const r = new S.ReduceLROnPlateau(o, x);
-      return r;
+      return { step: (m?: number) => r.step(m!), getLastLr: () => r.getLastLr(), stateDict: () => r.stateDict(), loadStateDict: (d: Record<string, unknown>) => r.loadStateDict(d) } as Sched;
     }
     case 'SequentialLR':
       if (x.kind === 'warmup_cosine') {
