@@ -302,7 +302,7 @@ function optionalWeight(weight: Tensor | null | undefined, shape: readonly numbe
 
 /**
  * Binary cross entropy of probabilities, as torch.nn.functional.binary_cross_entropy: each log is clamped
- * to ≥ −100, and the gradient is PyTorch's (x − t)/max(x·(1 − x), 1e-12).
+ * to ≥ −100, and the gradient is PyTorch's (x − t)/max(x·(1 − x), ε) with ε = 1e-12 (as a float32).
  */
 export function binaryCrossEntropy(input: Tensor, target: Tensor, weight?: Tensor | null, options: ReductionOptions = {}): Tensor {
   const op = 'binaryCrossEntropy';
@@ -321,11 +321,14 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor, weight?: Tenso
     return td.sub(1).mul(xd.neg().log1p().clamp(-100)).sub(td.mul(xd.log().clamp(-100)));
   });
   const loss = record(values, 'BinaryCrossEntropyBackward0', [x, t], (g) => [
-    x.requiresGrad ? g.mul(x.sub(t)).div(x.neg().add(1).mul(x).clamp(1e-12)) : null,
+    x.requiresGrad ? g.mul(x.sub(t)).div(x.neg().add(1).mul(x).clamp(BCE_EPSILON)) : null,
     t.requiresGrad ? g.mul(x.neg().log1p().sub(x.log())) : null,
   ]);
   return reduce(w ? loss.mul(w) : loss, reduction);
 }
+
+/** PyTorch's EPSILON of the binary_cross_entropy gradient: 1e-12 as a float32. */
+const BCE_EPSILON = Math.fround(1e-12);
 
 export interface BceWithLogitsOptions extends ReductionOptions {
   /** Weight of the positive examples, broadcast against the target (typically one per class, [C]). */
@@ -408,7 +411,7 @@ export function multiMarginLoss(
 
 /**
  * Kullback–Leibler divergence of `target` from the log-probabilities `input`: target·(log target − input)
- * (0 where target is 0), or with logTarget exp(target)·(target − input), as torch.nn.functional.kl_div.
+ * (0 where target is 0, with a finite target gradient there where PyTorch's is NaN), or with logTarget exp(target)·(target − input), as torch.nn.functional.kl_div.
  * reduction 'batchmean' divides the sum by the batch size (the mathematical KL); 'mean' by the element count.
  */
 export function klDiv(
@@ -439,7 +442,7 @@ export function pairwiseDistance(x1: Tensor, x2: Tensor, options: { p?: number; 
   return norm(diff, options.p ?? 2, diff.ndim === 0 ? null : -1, options.keepdim ?? false);
 }
 
-/** ⟨x1/max(‖x1‖, eps), x2/max(‖x2‖, eps)⟩ along dim (default 1), as torch.nn.functional.cosine_similarity. */
+/** ⟨x1/‖x1‖, x2/‖x2‖⟩ along dim with each squared norm at least eps² (default 1), as torch.nn.functional.cosine_similarity. */
 export function cosineSimilarity(x1: Tensor, x2: Tensor, options: { dim?: number; eps?: number } = {}): Tensor {
   const op = 'cosineSimilarity';
   checkTensor(x1, op, 'x1');
@@ -449,8 +452,10 @@ export function cosineSimilarity(x1: Tensor, x2: Tensor, options: { dim?: number
   const eps = options.eps ?? 1e-8;
   const a = x1.ndim < shape.length || !isFloat(x1.dtype) ? x1.to(isFloat(x1.dtype) ? x1.dtype : 'float32').expand(shape) : x1;
   const b = x2.ndim < shape.length || !isFloat(x2.dtype) ? x2.to(isFloat(x2.dtype) ? x2.dtype : 'float32').expand(shape) : x2;
-  const n1 = a.square().sum(dim, true).clamp(eps * eps).sqrt();
-  const n2 = b.square().sum(dim, true).clamp(eps * eps).sqrt();
+  // As PyTorch, the squared norms are clamped to eps² without the clamp's effect on the gradient.
+  const clampValue = (s: Tensor) => s.add(noGrad(() => s.clamp(eps * eps).sub(s)));
+  const n1 = clampValue(a.square().sum(dim, true)).sqrt();
+  const n2 = clampValue(b.square().sum(dim, true)).sqrt();
   return a.div(n1).mul(b.div(n2)).sum(dim);
 }
 
