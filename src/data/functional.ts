@@ -1,0 +1,584 @@
+/**
+ * Image operations behind the transforms (torchvision.transforms.functional),
+ * written as plain loops over channel-first pixel planes.
+ *
+ * Every function takes a `Uint8Image` or a tensor shaped [..., H, W] (usually
+ * CHW float32 in [0, 1]; leading dims are treated as independent planes) and
+ * returns a new image of the same kind: uint8 results are rounded and clamped.
+ */
+import { Tensor } from '../core.js';
+import { Uint8Image } from './image.js';
+
+export type ImageInput = Tensor | Uint8Image;
+type PixelArray = Uint8Array | Float32Array | Float64Array | Int32Array;
+
+/** A stack of H×W planes: plane k is data[k·h·w ..]; `lead` is the shape before H, W. */
+interface Planes {
+  data: PixelArray;
+  lead: number[];
+  h: number;
+  w: number;
+}
+
+/** `size` as [h, w] (a number means a square). */
+export function pair(size: number | readonly number[], what: string): [number, number] {
+  const s = typeof size === 'number' ? [size, size] : size.length === 1 ? [size[0], size[0]] : size;
+  if (s.length !== 2 || !s.every((v) => Number.isInteger(v) && v > 0)) {
+    throw new Error(`${what}: size must be a positive integer or a pair [h, w] of them, got ${JSON.stringify(size)}`);
+  }
+  return [s[0], s[1]];
+}
+
+function planesOf(img: ImageInput, op: string): Planes {
+  if (img instanceof Uint8Image) return { data: img.data, lead: [img.channels], h: img.height, w: img.width };
+  if (!(img instanceof Tensor)) throw new Error(`${op}: expected a Uint8Image or a tensor, got ${describe(img)}`);
+  if (img.ndim < 2) throw new Error(`${op}: expected a tensor with at least 2 dimensions [..., H, W], got shape [${img.shape}]`);
+  if (img.dtype === 'bool') throw new Error(`${op}: bool tensors are not images; convert with .float()`);
+  return { data: img.contiguous().data() as PixelArray, lead: img.shape.slice(0, -2), h: img.shape[img.ndim - 2], w: img.shape[img.ndim - 1] };
+}
+
+function rebuild(like: ImageInput, p: Planes): ImageInput {
+  if (like instanceof Uint8Image) return new Uint8Image(p.data as Uint8Array, p.lead[0], p.h, p.w);
+  return new Tensor(p.data, [...p.lead, p.h, p.w], undefined, 0, like.dtype);
+}
+
+export function describe(x: unknown): string {
+  if (x instanceof Tensor) return `a ${x.dtype} tensor of shape [${x.shape}]`;
+  if (x instanceof Uint8Image) return `a Uint8Image of shape [${x.shape}]`;
+  if (x === null) return 'null';
+  if (Array.isArray(x)) return 'an array';
+  return typeof x === 'object' ? `an object (${x.constructor?.name ?? 'Object'})` : `${typeof x} ${String(x)}`;
+}
+
+/** [C, H, W] (C = 1 for a plain H×W tensor). */
+export function imageSize(img: ImageInput): { channels: number; height: number; width: number } {
+  if (img instanceof Uint8Image) return { channels: img.channels, height: img.height, width: img.width };
+  if (!(img instanceof Tensor) || img.ndim < 2) throw new Error(`imageSize: expected a Uint8Image or a [..., H, W] tensor, got ${describe(img)}`);
+  return { channels: img.ndim >= 3 ? img.shape[img.ndim - 3] : 1, height: img.shape[img.ndim - 2], width: img.shape[img.ndim - 1] };
+}
+
+function alloc(like: PixelArray, n: number): PixelArray {
+  return new (like.constructor as new (n: number) => PixelArray)(n);
+}
+
+const isInteger = (a: PixelArray) => a instanceof Uint8Array || a instanceof Int32Array;
+
+/** Per-plane fill values: a number, or one per channel (the last leading dim). */
+function fillValues(fill: number | readonly number[], p: Planes, op: string): (plane: number) => number {
+  if (typeof fill === 'number') return () => fill;
+  const channels = p.lead.length ? p.lead[p.lead.length - 1] : 1;
+  if (fill.length === 1) return () => fill[0];
+  if (fill.length !== channels) throw new Error(`${op}: fill has ${fill.length} values but the image has ${channels} channels`);
+  return (plane) => fill[plane % channels];
+}
+
+function planeCount(p: Planes): number {
+  return p.lead.reduce((a, b) => a * b, 1);
+}
+
+// ---- geometry ---------------------------------------------------------------------------------
+
+/**
+ * Cut the box (top, left, height, width); parts of the box outside the image
+ * are filled with `fill` (torchvision's crop pads the same way).
+ */
+export function crop<T extends ImageInput>(img: T, top: number, left: number, height: number, width: number, fill: number | readonly number[] = 0): T {
+  const p = planesOf(img, 'crop');
+  if (![top, left, height, width].every(Number.isInteger) || height < 0 || width < 0) {
+    throw new Error(`crop: expected integer top, left and non-negative height, width; got ${top}, ${left}, ${height}, ${width}`);
+  }
+  const n = planeCount(p);
+  const fillOf = fillValues(fill, p, 'crop');
+  const out = alloc(p.data, n * height * width);
+  for (let k = 0; k < n; k++) {
+    const src = k * p.h * p.w;
+    const dst = k * height * width;
+    const f = fillOf(k);
+    for (let y = 0; y < height; y++) {
+      const sy = top + y;
+      const row = dst + y * width;
+      if (sy < 0 || sy >= p.h) {
+        out.fill(f, row, row + width);
+        continue;
+      }
+      const x0 = Math.max(0, -left);
+      const x1 = Math.min(width, p.w - left);
+      if (x0 > 0) out.fill(f, row, row + Math.min(x0, width));
+      if (x1 > x0) out.set(p.data.subarray(src + sy * p.w + left + x0, src + sy * p.w + left + x1), row + x0);
+      if (x1 < width) out.fill(f, row + Math.max(x1, 0), row + width);
+    }
+  }
+  return rebuild(img, { data: out, lead: p.lead, h: height, w: width }) as T;
+}
+
+/** Rounding as Python's round() (half to even), which torchvision's crop offsets use. */
+export function pyRound(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** The central height×width box, zero-padded first when the image is smaller (torchvision's center_crop). */
+export function centerCrop<T extends ImageInput>(img: T, size: number | readonly number[]): T {
+  const [th, tw] = pair(size, 'centerCrop');
+  const { height, width } = imageSize(img);
+  const top = height >= th ? pyRound((height - th) / 2) : -Math.floor((th - height) / 2);
+  const left = width >= tw ? pyRound((width - tw) / 2) : -Math.floor((tw - width) / 2);
+  return crop(img, top, left, th, tw);
+}
+
+export type PaddingMode = 'constant' | 'edge' | 'reflect' | 'symmetric';
+
+/** Padding as [left, top, right, bottom] from a number, [leftRight, topBottom] or [left, top, right, bottom]. */
+export function paddingLTRB(padding: number | readonly number[], op: string): [number, number, number, number] {
+  const p = typeof padding === 'number' ? [padding] : [...padding];
+  const full = p.length === 1 ? [p[0], p[0], p[0], p[0]] : p.length === 2 ? [p[0], p[1], p[0], p[1]] : p.length === 4 ? p : null;
+  if (!full || !full.every((v) => Number.isInteger(v) && v >= 0)) {
+    throw new Error(`${op}: padding must be a non-negative integer or a list of 2 or 4 of them, got ${JSON.stringify(padding)}`);
+  }
+  return full as [number, number, number, number];
+}
+
+/** Map an out-of-range coordinate back into 0..n−1 for a padding mode. */
+function padIndex(i: number, n: number, mode: PaddingMode): number {
+  if (i >= 0 && i < n) return i;
+  if (mode === 'edge') return i < 0 ? 0 : n - 1;
+  if (mode === 'reflect') {
+    if (n === 1) return 0;
+    const period = 2 * (n - 1);
+    let m = ((i % period) + period) % period;
+    if (m >= n) m = period - m;
+    return m;
+  }
+  // symmetric: the edge pixel is repeated
+  const period = 2 * n;
+  let m = ((i % period) + period) % period;
+  if (m >= n) m = period - 1 - m;
+  return m;
+}
+
+/** Pad the borders (torchvision's pad): `padding` as in paddingLTRB. */
+export function pad<T extends ImageInput>(
+  img: T,
+  padding: number | readonly number[],
+  options: { fill?: number | readonly number[]; paddingMode?: PaddingMode } = {},
+): T {
+  const { fill = 0, paddingMode = 'constant' } = options;
+  if (!['constant', 'edge', 'reflect', 'symmetric'].includes(paddingMode)) {
+    throw new Error(`pad: paddingMode must be constant, edge, reflect or symmetric, got '${paddingMode}'`);
+  }
+  const [l, t, r, b] = paddingLTRB(padding, 'pad');
+  const p = planesOf(img, 'pad');
+  if (paddingMode === 'constant') return crop(img, -t, -l, p.h + t + b, p.w + l + r, fill);
+  if (paddingMode === 'reflect' && (Math.max(l, r) >= p.w || Math.max(t, b) >= p.h)) {
+    throw new Error(`pad: reflect padding (${[l, t, r, b]}) must be smaller than the image size ${p.h}x${p.w}`);
+  }
+  const oh = p.h + t + b;
+  const ow = p.w + l + r;
+  const n = planeCount(p);
+  const out = alloc(p.data, n * oh * ow);
+  const xs = Int32Array.from({ length: ow }, (_, x) => padIndex(x - l, p.w, paddingMode));
+  for (let k = 0; k < n; k++) {
+    for (let y = 0; y < oh; y++) {
+      const src = (k * p.h + padIndex(y - t, p.h, paddingMode)) * p.w;
+      const dst = (k * oh + y) * ow;
+      for (let x = 0; x < ow; x++) out[dst + x] = p.data[src + xs[x]];
+    }
+  }
+  return rebuild(img, { data: out, lead: p.lead, h: oh, w: ow }) as T;
+}
+
+/** Mirror left–right. */
+export function hflip<T extends ImageInput>(img: T): T {
+  const p = planesOf(img, 'hflip');
+  const out = alloc(p.data, p.data.length);
+  const rows = planeCount(p) * p.h;
+  for (let row = 0; row < rows; row++) {
+    const base = row * p.w;
+    for (let x = 0; x < p.w; x++) out[base + x] = p.data[base + p.w - 1 - x];
+  }
+  return rebuild(img, { ...p, data: out }) as T;
+}
+
+/** Mirror top–bottom. */
+export function vflip<T extends ImageInput>(img: T): T {
+  const p = planesOf(img, 'vflip');
+  const out = alloc(p.data, p.data.length);
+  const n = planeCount(p);
+  for (let k = 0; k < n; k++) {
+    for (let y = 0; y < p.h; y++) {
+      const src = (k * p.h + p.h - 1 - y) * p.w;
+      out.set(p.data.subarray(src, src + p.w), (k * p.h + y) * p.w);
+    }
+  }
+  return rebuild(img, { ...p, data: out }) as T;
+}
+
+export type Interpolation = 'bilinear' | 'nearest';
+
+/**
+ * Taps and weights of 1-D linear resampling from `inSize` to `outSize`
+ * samples (pixel centres aligned, align_corners = false). With antialias and
+ * downscaling the triangle filter widens to the scale factor (PIL's and
+ * torch's antialiased bilinear); otherwise this is plain bilinear.
+ */
+function linearTaps(inSize: number, outSize: number, antialias: boolean) {
+  const scale = inSize / outSize;
+  const filterScale = antialias && scale > 1 ? scale : 1;
+  const support = filterScale;
+  const maxTaps = Math.ceil(support) * 2 + 1;
+  const start = new Int32Array(outSize);
+  const count = new Int32Array(outSize);
+  const weights = new Float64Array(outSize * maxTaps);
+  for (let i = 0; i < outSize; i++) {
+    const center = (i + 0.5) * scale;
+    const xmin = Math.max(Math.trunc(center - support + 0.5), 0);
+    const xmax = Math.min(Math.trunc(center + support + 0.5), inSize);
+    let total = 0;
+    for (let x = xmin; x < xmax; x++) {
+      const w = Math.max(0, 1 - Math.abs((x - center + 0.5) / filterScale));
+      weights[i * maxTaps + x - xmin] = w;
+      total += w;
+    }
+    for (let x = xmin; x < xmax; x++) weights[i * maxTaps + x - xmin] /= total || 1;
+    start[i] = xmin;
+    count[i] = xmax - xmin;
+  }
+  return { start, count, weights, maxTaps };
+}
+
+/** Resize every plane to height×width. */
+export function resizeTo<T extends ImageInput>(
+  img: T,
+  height: number,
+  width: number,
+  options: { interpolation?: Interpolation; antialias?: boolean } = {},
+): T {
+  const { interpolation = 'bilinear', antialias = true } = options;
+  const p = planesOf(img, 'resize');
+  if (!Number.isInteger(height) || !Number.isInteger(width) || height < 1 || width < 1) {
+    throw new Error(`resize: output size must be positive integers, got ${height}x${width}`);
+  }
+  if (p.h === 0 || p.w === 0) throw new Error(`resize: cannot resize an empty ${p.h}x${p.w} image`);
+  const n = planeCount(p);
+  const out = alloc(p.data, n * height * width);
+  if (interpolation === 'nearest') {
+    // torch's 'nearest': source index floor(dst · in/out)
+    const sy = Int32Array.from({ length: height }, (_, y) => Math.min(Math.floor(y * Math.fround(p.h / height)), p.h - 1));
+    const sx = Int32Array.from({ length: width }, (_, x) => Math.min(Math.floor(x * Math.fround(p.w / width)), p.w - 1));
+    for (let k = 0; k < n; k++) {
+      for (let y = 0; y < height; y++) {
+        const src = (k * p.h + sy[y]) * p.w;
+        const dst = (k * height + y) * width;
+        for (let x = 0; x < width; x++) out[dst + x] = p.data[src + sx[x]];
+      }
+    }
+    return rebuild(img, { data: out, lead: p.lead, h: height, w: width }) as T;
+  }
+  if (interpolation !== 'bilinear') throw new Error(`resize: interpolation must be 'bilinear' or 'nearest', got '${interpolation}'`);
+  const hx = linearTaps(p.w, width, antialias);
+  const hy = linearTaps(p.h, height, antialias);
+  const round = isInteger(p.data);
+  const maxValue = p.data instanceof Uint8Array ? 255 : Infinity;
+  const tmp = new Float64Array(p.h * width);
+  for (let k = 0; k < n; k++) {
+    const base = k * p.h * p.w;
+    for (let y = 0; y < p.h; y++) {
+      for (let x = 0; x < width; x++) {
+        let acc = 0;
+        const s = base + y * p.w + hx.start[x];
+        for (let j = 0; j < hx.count[x]; j++) acc += p.data[s + j] * hx.weights[x * hx.maxTaps + j];
+        tmp[y * width + x] = acc;
+      }
+    }
+    const dst = k * height * width;
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        let acc = 0;
+        for (let j = 0; j < hy.count[y]; j++) acc += tmp[(hy.start[y] + j) * width + x] * hy.weights[y * hy.maxTaps + j];
+        out[dst + y * width + x] = round ? Math.min(Math.max(Math.round(acc), 0), maxValue) : acc;
+      }
+    }
+  }
+  return rebuild(img, { data: out, lead: p.lead, h: height, w: width }) as T;
+}
+
+/**
+ * Output size of torchvision's resize: a number matches the shorter side
+ * (keeping the aspect ratio, optionally capping the longer side at maxSize);
+ * a pair is [h, w].
+ */
+export function resizedSize(height: number, width: number, size: number | readonly number[], maxSize?: number | null): [number, number] {
+  if (typeof size !== 'number' && size.length === 2) return pair(size, 'resize');
+  const s = typeof size === 'number' ? size : size[0];
+  if (!Number.isInteger(s) || s < 1) throw new Error(`resize: size must be a positive integer or [h, w], got ${JSON.stringify(size)}`);
+  const [short, long] = width <= height ? [width, height] : [height, width];
+  let newShort = s;
+  let newLong = Math.trunc((s * long) / short);
+  if (maxSize != null) {
+    if (maxSize <= s) throw new Error(`resize: maxSize = ${maxSize} must be strictly greater than the requested size ${s}`);
+    if (newLong > maxSize) [newShort, newLong] = [Math.trunc((maxSize * newShort) / newLong), maxSize];
+  }
+  return width <= height ? [newLong, newShort] : [newShort, newLong];
+}
+
+/** Resize (torchvision's resize): int size = shorter side, [h, w] = exact; bilinear with antialias by default. */
+export function resize<T extends ImageInput>(
+  img: T,
+  size: number | readonly number[],
+  options: { interpolation?: Interpolation; antialias?: boolean; maxSize?: number | null } = {},
+): T {
+  const { height, width } = imageSize(img);
+  const [h, w] = resizedSize(height, width, size, options.maxSize);
+  if (h === height && w === width) return img;
+  return resizeTo(img, h, w, options);
+}
+
+/** Crop the box then resize it to `size` (torchvision's resized_crop). */
+export function resizedCrop<T extends ImageInput>(
+  img: T,
+  top: number,
+  left: number,
+  height: number,
+  width: number,
+  size: number | readonly number[],
+  options: { interpolation?: Interpolation; antialias?: boolean } = {},
+): T {
+  const [h, w] = pair(size, 'resizedCrop');
+  return resizeTo(crop(img, top, left, height, width), h, w, options);
+}
+
+/**
+ * Rotate by `angle` degrees counter-clockwise about the centre (or `center`,
+ * [x, y] in pixels), keeping the size; uncovered pixels get `fill`.
+ */
+export function rotate<T extends ImageInput>(
+  img: T,
+  angle: number,
+  options: { interpolation?: Interpolation; center?: readonly [number, number] | null; fill?: number | readonly number[] } = {},
+): T {
+  const { interpolation = 'nearest', center = null, fill = 0 } = options;
+  if (interpolation !== 'nearest' && interpolation !== 'bilinear') {
+    throw new Error(`rotate: interpolation must be 'nearest' or 'bilinear', got '${interpolation}'`);
+  }
+  const p = planesOf(img, 'rotate');
+  const { h, w } = p;
+  const n = planeCount(p);
+  const fillOf = fillValues(fill, p, 'rotate');
+  // Inverse map (torchvision's _get_inverse_affine_matrix for a pure rotation), in coordinates centred on the image.
+  const rad = (angle * Math.PI) / 180;
+  const cos = Math.cos(rad);
+  const sin = Math.sin(rad);
+  const cx = center ? center[0] - w * 0.5 : 0;
+  const cy = center ? center[1] - h * 0.5 : 0;
+  const tx = cx - (cos * cx - sin * cy);
+  const ty = cy - (sin * cx + cos * cy);
+  const out = alloc(p.data, p.data.length);
+  const round = isInteger(p.data);
+  for (let y = 0; y < h; y++) {
+    const yc = y - h * 0.5 + 0.5;
+    for (let x = 0; x < w; x++) {
+      const xc = x - w * 0.5 + 0.5;
+      const sx = cos * xc - sin * yc + tx + w * 0.5 - 0.5;
+      const sy = sin * xc + cos * yc + ty + h * 0.5 - 0.5;
+      for (let k = 0; k < n; k++) {
+        const base = k * h * w;
+        let v: number;
+        if (interpolation === 'nearest') {
+          const ix = pyRound(sx);
+          const iy = pyRound(sy);
+          v = ix >= 0 && ix < w && iy >= 0 && iy < h ? p.data[base + iy * w + ix] : fillOf(k);
+        } else {
+          const x0 = Math.floor(sx);
+          const y0 = Math.floor(sy);
+          const fx = sx - x0;
+          const fy = sy - y0;
+          let acc = 0;
+          let mask = 0;
+          for (const [xx, yy, wt] of [[x0, y0, (1 - fx) * (1 - fy)], [x0 + 1, y0, fx * (1 - fy)], [x0, y0 + 1, (1 - fx) * fy], [x0 + 1, y0 + 1, fx * fy]]) {
+            if (xx >= 0 && xx < w && yy >= 0 && yy < h) {
+              acc += wt * p.data[base + yy * w + xx];
+              mask += wt;
+            }
+          }
+          v = acc + (1 - mask) * fillOf(k);
+          if (round) v = Math.min(Math.max(Math.round(v), 0), p.data instanceof Uint8Array ? 255 : Infinity);
+        }
+        out[base + y * w + x] = v;
+      }
+    }
+  }
+  return rebuild(img, { ...p, data: out }) as T;
+}
+
+// ---- colour -----------------------------------------------------------------------------------
+
+/**
+ * Colour ops work on float values in [0, bound]: a float tensor as is
+ * (bound 1), a Uint8Image as 0..255 (bound 255) converted back with
+ * truncation, as torchvision does for uint8 tensors.
+ */
+function colorPlanes(img: ImageInput, op: string): { p: Planes; values: Float32Array; bound: number; channels: number } {
+  const p = planesOf(img, op);
+  if (p.data instanceof Int32Array) throw new Error(`${op}: expected a float tensor or a Uint8Image, got an int32 tensor`);
+  const channels = p.lead.length ? p.lead[p.lead.length - 1] : 1;
+  if (channels !== 1 && channels !== 3) throw new Error(`${op}: expected an image with 1 or 3 channels, got ${channels}`);
+  const values = p.data instanceof Float32Array ? p.data.slice() : Float32Array.from(p.data);
+  return { p, values, bound: p.data instanceof Uint8Array ? 255 : 1, channels };
+}
+
+function colorResult<T extends ImageInput>(img: T, p: Planes, values: Float32Array): T {
+  let data: PixelArray = values;
+  if (p.data instanceof Uint8Array) data = Uint8Array.from(values, (v) => (v >= 255 ? 255 : v > 0 ? v : 0));
+  else if (p.data instanceof Float64Array) data = Float64Array.from(values);
+  return rebuild(img, { ...p, data }) as T;
+}
+
+/** torchvision's rgb_to_grayscale weights, in float32 per pixel of one RGB image at `base`. */
+function gray(values: Float32Array, base: number, plane: number, i: number): number {
+  const f = Math.fround;
+  return f(f(f(0.2989 * values[base + i]) + f(0.587 * values[base + plane + i])) + f(0.114 * values[base + 2 * plane + i]));
+}
+
+/** ratio·a + (1 − ratio)·b clamped to [0, bound] (torchvision's _blend, in float32). */
+function blend(a: number, b: number, ratio: number, bound: number): number {
+  const f = Math.fround;
+  const v = f(f(f(ratio) * a) + f(f(1 - ratio) * b));
+  return v < 0 ? 0 : v > bound ? bound : v;
+}
+
+/** Multiply by `factor` (0 black, 1 unchanged). */
+export function adjustBrightness<T extends ImageInput>(img: T, factor: number): T {
+  if (!(factor >= 0)) throw new Error(`adjustBrightness: factor must be non-negative, got ${factor}`);
+  const { p, values, bound } = colorPlanes(img, 'adjustBrightness');
+  for (let i = 0; i < values.length; i++) values[i] = blend(values[i], 0, factor, bound);
+  return colorResult(img, p, values);
+}
+
+/** Blend with the mean gray level (0 flat gray, 1 unchanged). */
+export function adjustContrast<T extends ImageInput>(img: T, factor: number): T {
+  if (!(factor >= 0)) throw new Error(`adjustContrast: factor must be non-negative, got ${factor}`);
+  const { p, values, bound, channels } = colorPlanes(img, 'adjustContrast');
+  const plane = p.h * p.w;
+  const images = values.length / (channels * plane);
+  const truncate = p.data instanceof Uint8Array;
+  for (let m = 0; m < images; m++) {
+    const base = m * channels * plane;
+    let sum = 0;
+    const count = channels === 3 ? plane : plane * channels;
+    for (let i = 0; i < count; i++) {
+      const g = channels === 3 ? gray(values, base, plane, i) : values[base + i];
+      sum += truncate ? Math.trunc(g) : g;
+    }
+    const mean = Math.fround(sum / count);
+    for (let i = base; i < base + channels * plane; i++) values[i] = blend(values[i], mean, factor, bound);
+  }
+  return colorResult(img, p, values);
+}
+
+/** Blend with the grayscale image (0 gray, 1 unchanged, 2 doubly saturated); 1-channel images are returned as is. */
+export function adjustSaturation<T extends ImageInput>(img: T, factor: number): T {
+  if (!(factor >= 0)) throw new Error(`adjustSaturation: factor must be non-negative, got ${factor}`);
+  const { p, values, bound, channels } = colorPlanes(img, 'adjustSaturation');
+  if (channels === 1) return img;
+  const plane = p.h * p.w;
+  const truncate = p.data instanceof Uint8Array;
+  for (let base = 0; base < values.length; base += 3 * plane) {
+    for (let i = 0; i < plane; i++) {
+      const g0 = gray(values, base, plane, i);
+      const g = truncate ? Math.trunc(g0) : g0;
+      for (let c = 0; c < 3; c++) values[base + c * plane + i] = blend(values[base + c * plane + i], g, factor, bound);
+    }
+  }
+  return colorResult(img, p, values);
+}
+
+/** Shift the hue by `factor` turns (in [−0.5, 0.5]) through HSV; 1-channel images are returned as is. */
+export function adjustHue<T extends ImageInput>(img: T, factor: number): T {
+  if (!(factor >= -0.5 && factor <= 0.5)) throw new Error(`adjustHue: factor must be in [-0.5, 0.5], got ${factor}`);
+  const { p, values, bound, channels } = colorPlanes(img, 'adjustHue');
+  if (channels === 1) return img;
+  const f = Math.fround;
+  const plane = p.h * p.w;
+  for (let base = 0; base < values.length; base += 3 * plane) {
+    for (let i = 0; i < plane; i++) {
+      const r = bound === 1 ? values[base + i] : f(values[base + i] / 255);
+      const g = bound === 1 ? values[base + plane + i] : f(values[base + plane + i] / 255);
+      const b = bound === 1 ? values[base + 2 * plane + i] : f(values[base + 2 * plane + i] / 255);
+      // rgb → hsv (torchvision's _rgb2hsv)
+      const maxc = Math.max(r, g, b);
+      const minc = Math.min(r, g, b);
+      const cr = f(maxc - minc);
+      const eq = maxc === minc;
+      const s = f(cr / (eq ? 1 : maxc));
+      const div = eq ? 1 : cr;
+      const rc = f(f(maxc - r) / div);
+      const gc = f(f(maxc - g) / div);
+      const bc = f(f(maxc - b) / div);
+      let h: number;
+      if (maxc === r) h = f(bc - gc);
+      else if (maxc === g) h = f(f(2 + rc) - bc);
+      else h = f(f(4 + gc) - rc);
+      h = f(f(h / 6) + 1) % 1;
+      // shift, then hsv → rgb (torchvision's _hsv2rgb)
+      h = f(f(h + factor) % 1);
+      if (h < 0) h = f(h + 1);
+      const v = maxc;
+      const h6 = f(h * 6);
+      const sector = Math.floor(h6);
+      const frac = f(h6 - sector);
+      const clamp01 = (x: number) => (x < 0 ? 0 : x > 1 ? 1 : x);
+      const pp = clamp01(f(v * f(1 - s)));
+      const q = clamp01(f(v * f(1 - f(s * frac))));
+      const t = clamp01(f(v * f(1 - f(s * f(1 - frac)))));
+      const rgb = [[v, t, pp], [q, v, pp], [pp, v, t], [pp, q, v], [t, pp, v], [v, pp, q]][((sector % 6) + 6) % 6];
+      for (let c = 0; c < 3; c++) values[base + c * plane + i] = bound === 1 ? rgb[c] : f(rgb[c] * 255);
+    }
+  }
+  return colorResult(img, p, values);
+}
+
+/** Luminance image (torchvision's rgb_to_grayscale): `numOutputChannels` 1 or 3. */
+export function rgbToGrayscale<T extends ImageInput>(img: T, numOutputChannels: 1 | 3 = 1): T {
+  const { p, values, channels } = colorPlanes(img, 'rgbToGrayscale');
+  const plane = p.h * p.w;
+  const images = values.length / (channels * plane);
+  const out = new Float32Array(images * numOutputChannels * plane);
+  const truncate = p.data instanceof Uint8Array;
+  for (let m = 0; m < images; m++) {
+    for (let i = 0; i < plane; i++) {
+      const g0 = channels === 3 ? gray(values, m * 3 * plane, plane, i) : values[m * plane + i];
+      const g = truncate ? Math.trunc(g0) : g0;
+      for (let c = 0; c < numOutputChannels; c++) out[(m * numOutputChannels + c) * plane + i] = g;
+    }
+  }
+  const lead = [...p.lead];
+  if (lead.length) lead[lead.length - 1] = numOutputChannels;
+  else if (numOutputChannels === 3) throw new Error('rgbToGrayscale: an H×W tensor has no channel dimension to expand to 3');
+  return colorResult(img, { ...p, lead }, out);
+}
+
+/** (x − mean) / std per channel (dim −3) of a float tensor (torchvision's normalize, in the tensor's precision). */
+export function normalize(t: Tensor, mean: readonly number[], std: readonly number[], options: { inplace?: boolean } = {}): Tensor {
+  if (!(t instanceof Tensor)) {
+    throw new Error(`normalize: expected a float tensor, got ${describe(t)}; put ToTensor() before Normalize in the pipeline`);
+  }
+  if (!t.isFloatingPoint()) throw new Error(`normalize: expected a float tensor, got ${t.dtype}`);
+  if (t.ndim < 3) throw new Error(`normalize: expected a tensor image of shape [..., C, H, W], got shape [${t.shape}]`);
+  const channels = t.shape[t.ndim - 3];
+  const expand = (v: readonly number[], name: string) => {
+    if (v.length !== 1 && v.length !== channels) throw new Error(`normalize: ${name} has ${v.length} values but the image has ${channels} channels`);
+    return Array.from({ length: channels }, (_, c) => (v.length === 1 ? v[0] : v[c]));
+  };
+  const f = t.dtype === 'float32' ? Math.fround : (x: number) => x;
+  const m = expand(mean, 'mean').map(f);
+  const s = expand(std, 'std').map(f);
+  if (s.some((v) => v === 0)) throw new Error(`normalize: std evaluated to zero after conversion to ${t.dtype}, leading to division by zero`);
+  const src = t.contiguous().data();
+  const out = options.inplace && t.isContiguous() && t.offset === 0 && t.storage.length === t.size ? src : alloc(src as PixelArray, src.length);
+  const plane = t.shape[t.ndim - 2] * t.shape[t.ndim - 1];
+  for (let i = 0; i < src.length; i++) {
+    const c = Math.floor(i / plane) % channels;
+    out[i] = f(f(src[i] - m[c]) / s[c]);
+  }
+  return out === src ? t : new Tensor(out, t.shape, undefined, 0, t.dtype);
+}

@@ -1,0 +1,35 @@
+/**
+ * st.data: datasets, transforms, the DataLoader, image I/O and downloads
+ * (torch.utils.data + torchvision.datasets/transforms/io/utils). Node-only.
+ */
+export { Subset, ConcatDataset, TensorDataset, randomSplit, checkIndex } from './dataset.js';
+export type { Dataset, SampleOf, RandomSplitOptions } from './dataset.js';
+export { DataLoader } from './loader.js';
+export type { DataLoaderOptions, DataLoaderState } from './loader.js';
+export { defaultCollate } from './collate.js';
+
+export { defaultDataRoot } from './root.js';
+export { ImageArrayDataset, readMaybeGzip } from './array-dataset.js';
+export type { ImageDatasetOptions } from './array-dataset.js';
+export { MNIST, FashionMNIST, parseIdx } from './mnist.js';
+export type { MNISTOptions, IdxArray } from './mnist.js';
+export { CIFAR10, CIFAR100, CIFAR10_CLASSES, CIFAR100_FINE_CLASSES, CIFAR100_COARSE_CLASSES, parseCifarRecords } from './cifar.js';
+export type { CIFAROptions, CIFAR100Options } from './cifar.js';
+export { ImageFolder, IMG_EXTENSIONS } from './folder.js';
+export type { ImageFolderOptions } from './folder.js';
+
+export { Uint8Image, imageToTensor, tensorToImage, makeGrid, saveImagePng, encodePng } from './image.js';
+export type { MakeGridOptions } from './image.js';
+export { readImage, readImageAsync, readImageTensor } from './image-io.js';
+export type { ImageReadMode, ReadImageOptions } from './image-io.js';
+
+export * as transforms from './transforms.js';
+export * as functional from './functional.js';
+export {
+  Compose, Lambda, ToTensor, Normalize, RandomCrop, RandomHorizontalFlip, RandomVerticalFlip, CenterCrop, Pad, Resize,
+  RandomResizedCrop, ColorJitter, RandomRotation, Grayscale, applyTransform,
+} from './transforms.js';
+export type { Transform, TransformLike, ImageInput } from './transforms.js';
+
+export { download, downloadMNIST, downloadFashionMNIST, downloadCIFAR10, downloadCIFAR100, extractTarGz, readTar, MNIST_RESOURCES } from './download.js';
+export type { DownloadOptions, TarEntry } from './download.js';

@@ -1,0 +1,260 @@
+/**
+ * DataLoader (torch.utils.data.DataLoader for map-style datasets, in-process):
+ * batches of `batchSize` samples in order or shuffled, collated into tensors.
+ *
+ * Random draws follow PyTorch's single-process loader: each epoch first draws
+ * a 64-bit base seed from the loader's generator (or the global one), then the
+ * permutation (from the loader's generator, or from a fresh generator seeded
+ * by the global one), then the transforms' draws sample by sample. So with the
+ * same seeds a shuffled epoch visits samples in PyTorch's order.
+ */
+import { Generator, defaultGenerator, randperm, type GeneratorState } from '../core.js';
+import { defaultCollate } from './collate.js';
+import type { Dataset } from './dataset.js';
+
+export interface DataLoaderOptions<T = any, B = any> {
+  /** Samples per batch (default 1); null yields samples one by one without collating. */
+  batchSize?: number | null;
+  /** Visit samples in a new random order every epoch (default false). */
+  shuffle?: boolean;
+  /** Drop the last batch when it is smaller than batchSize (default false). */
+  dropLast?: boolean;
+  /** Generator for the shuffling (default: derived from the global generator, as PyTorch). */
+  generator?: Generator | null;
+  /** Turns a list of samples into a batch (default defaultCollate). */
+  collateFn?: ((samples: T[]) => B) | null;
+  /** Alias of collateFn. */
+  collate?: ((samples: T[]) => B) | null;
+  /** Batches prepared ahead during `for await` iteration (default 1; 0 prepares on demand). */
+  prefetch?: number;
+}
+
+/** Where a loader is, for exact resumption (see DataLoader.stateDict). */
+export interface DataLoaderState {
+  /** State of the shuffling generator before the current epoch's draws; null between epochs. */
+  epochStart: GeneratorState | null;
+  /** Batches of the current epoch already delivered. */
+  nextBatch: number;
+  /** The loader's own generator (null when it has none) after the last delivered batch. */
+  generator: GeneratorState | null;
+  /** The global generator (used by transforms) after the last delivered batch. */
+  defaultGenerator: GeneratorState;
+}
+
+interface Epoch {
+  order: Int32Array;
+  epochStart: GeneratorState;
+  firstBatch: number;
+}
+
+interface Snapshot {
+  generator: GeneratorState | null;
+  defaultGenerator: GeneratorState;
+}
+
+export class DataLoader<T = any, B = any> implements Iterable<B>, AsyncIterable<B> {
+  readonly batchSize: number | null;
+  readonly shuffle: boolean;
+  readonly dropLast: boolean;
+  readonly generator: Generator | null;
+  readonly collateFn: ((samples: T[]) => B) | null;
+  readonly prefetch: number;
+  private state: DataLoaderState | null = null;
+  private pendingResume: DataLoaderState | null = null;
+
+  constructor(readonly dataset: Dataset<T>, options: DataLoaderOptions<T, B> = {}) {
+    if (!dataset || !Number.isInteger(dataset.length) || typeof dataset.get !== 'function') {
+      throw new Error('DataLoader: expected a dataset (an object with length and get(i))');
+    }
+    this.batchSize = options.batchSize === undefined ? 1 : options.batchSize;
+    if (this.batchSize !== null && (!Number.isInteger(this.batchSize) || this.batchSize < 1)) {
+      throw new Error(`DataLoader: batchSize should be a positive integer or null, got ${this.batchSize}`);
+    }
+    this.shuffle = options.shuffle ?? false;
+    this.dropLast = options.dropLast ?? false;
+    if (this.batchSize === null && this.dropLast) throw new Error('DataLoader: dropLast needs a batchSize');
+    this.generator = options.generator ?? null;
+    if (options.collateFn && options.collate && options.collateFn !== options.collate) {
+      throw new Error('DataLoader: pass collateFn or its alias collate, not both');
+    }
+    this.collateFn = options.collateFn ?? options.collate ?? null;
+    this.prefetch = options.prefetch ?? 1;
+    if (!Number.isInteger(this.prefetch) || this.prefetch < 0) throw new Error(`DataLoader: prefetch must be a non-negative integer, got ${this.prefetch}`);
+  }
+
+  /** Number of batches per epoch. */
+  get length(): number {
+    const n = this.dataset.length;
+    if (this.batchSize === null) return n;
+    return this.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
+  }
+
+  // ---- resumption -------------------------------------------------------------------------------
+
+  /**
+   * Where iteration stands: after restoring it with loadStateDict, the next
+   * iteration continues the interrupted epoch from the next undelivered batch,
+   * with the same order and the random state it would have had (the global
+   * generator included, for transforms that use it). Transforms with a
+   * generator of their own must be saved separately.
+   */
+  stateDict(): DataLoaderState {
+    return structuredClone(this.state ?? { epochStart: null, nextBatch: 0, ...this.snapshot() });
+  }
+
+  loadStateDict(state: DataLoaderState): void {
+    if (!state || typeof state !== 'object' || !Number.isInteger(state.nextBatch) || !state.defaultGenerator) {
+      throw new Error('DataLoader.loadStateDict: not a DataLoader state (expected {epochStart, nextBatch, generator, defaultGenerator})');
+    }
+    if ((state.generator === null) !== (this.generator === null)) {
+      throw new Error(`DataLoader.loadStateDict: the state was saved from a loader ${state.generator ? 'with' : 'without'} its own generator, this one is ${this.generator ? 'with' : 'without'}`);
+    }
+    this.state = structuredClone(state);
+    if (state.epochStart === null) {
+      this.restore(state);
+      this.pendingResume = null;
+    } else {
+      this.pendingResume = structuredClone(state);
+    }
+  }
+
+  private snapshot(): Snapshot {
+    return { generator: this.generator?.getState() ?? null, defaultGenerator: defaultGenerator.getState() };
+  }
+
+  private restore(s: Snapshot): void {
+    if (s.generator && this.generator) this.generator.setState(s.generator);
+    defaultGenerator.setState(s.defaultGenerator);
+  }
+
+  // ---- epochs and batches -----------------------------------------------------------------------
+
+  private beginEpoch(): Epoch {
+    const resume = this.pendingResume;
+    this.pendingResume = null;
+    const g = this.generator ?? defaultGenerator;
+    if (resume?.epochStart) g.setState(resume.epochStart);
+    const epochStart = g.getState();
+    const n = this.dataset.length;
+    g.random(); // PyTorch's iterator draws a 64-bit base seed first
+    g.random();
+    let order: Int32Array;
+    if (!this.shuffle) {
+      order = Int32Array.from({ length: n }, (_, i) => i);
+    } else if (this.generator) {
+      order = randperm(n, { generator: g }).data() as Int32Array;
+    } else {
+      // RandomSampler without a generator seeds a fresh one with a 64-bit draw (its low 32 bits are the second word)
+      g.random();
+      const low = g.random();
+      order = randperm(n, { generator: new Generator(low) }).data() as Int32Array;
+    }
+    const firstBatch = resume ? resume.nextBatch : 0;
+    if (resume) this.restore(resume);
+    this.state = { epochStart, nextBatch: firstBatch, ...this.snapshot() };
+    return { order, epochStart, firstBatch };
+  }
+
+  private indicesOf(epoch: Epoch, b: number): Int32Array {
+    const size = this.batchSize ?? 1;
+    return epoch.order.subarray(b * size, Math.min((b + 1) * size, epoch.order.length));
+  }
+
+  private delivered(epoch: Epoch, b: number, snap: Snapshot): void {
+    this.state = { epochStart: epoch.epochStart, nextBatch: b + 1, ...snap };
+  }
+
+  private finished(): void {
+    if (this.state) this.state = { ...this.state, epochStart: null, nextBatch: 0 };
+  }
+
+  /** Collate samples, taking the dataset's batch fast path when the default collate is in use. */
+  private collateIndices(indices: Int32Array, samples: () => T[]): B {
+    if (this.batchSize === null) return samples()[0] as unknown as B;
+    if (!this.collateFn && this.dataset.getBatch) {
+      const fast = this.dataset.getBatch(indices);
+      if (fast !== null && fast !== undefined) return fast as B;
+    }
+    return (this.collateFn ?? defaultCollate)(samples());
+  }
+
+  private buildBatch(indices: Int32Array): B {
+    return this.collateIndices(indices, () => Array.from(indices, (i) => this.dataset.get(i)));
+  }
+
+  *[Symbol.iterator](): Iterator<B> {
+    const epoch = this.beginEpoch();
+    for (let b = epoch.firstBatch; b < this.length; b++) {
+      const batch = this.buildBatch(this.indicesOf(epoch, b));
+      this.delivered(epoch, b, this.snapshot());
+      yield batch;
+    }
+    this.finished();
+  }
+
+  /**
+   * Async iteration: while the caller works on one batch, the next `prefetch`
+   * batches are prepared (in setImmediate turns; datasets with `load`, such as
+   * ImageFolder, decode their files concurrently). Samples are transformed in
+   * order, so the random draws are those of sync iteration.
+   */
+  [Symbol.asyncIterator](): AsyncIterator<B> {
+    const epoch = this.beginEpoch();
+    const total = this.length;
+    const { dataset } = this;
+    const asyncLoad = dataset.load && dataset.getLoaded ? dataset : null;
+    let next = epoch.firstBatch;
+    let stopped = false;
+    let chain: Promise<unknown> = Promise.resolve();
+    const queue: { b: number; result: Promise<{ batch: B; snap: Snapshot }> }[] = [];
+
+    const build = (b: number) => {
+      const indices = this.indicesOf(epoch, b);
+      // File loading starts now, concurrently; transforms run in batch order after the previous batch.
+      const canFast = !this.collateFn && !!dataset.getBatch && this.batchSize !== null;
+      const loads = asyncLoad && !canFast ? Promise.all(Array.from(indices, (i) => asyncLoad.load!(i))) : null;
+      loads?.catch(() => {});
+      const result = chain.then(async () => {
+        if (loads) {
+          const raw = await loads;
+          const batch = this.collateIndices(indices, () => Array.from(indices, (i, k) => asyncLoad!.getLoaded!(i, raw[k])));
+          return { batch, snap: this.snapshot() };
+        }
+        await new Promise((resolve) => setImmediate(resolve));
+        const batch = this.buildBatch(indices);
+        return { batch, snap: this.snapshot() };
+      });
+      chain = result.catch(() => {});
+      queue.push({ b, result });
+    };
+    const fill = (ahead: number) => {
+      while (!stopped && queue.length < ahead && next < total) build(next++);
+    };
+
+    return {
+      next: async (): Promise<IteratorResult<B>> => {
+        fill(1);
+        const item = queue.shift();
+        if (!item) {
+          if (!stopped) this.finished();
+          stopped = true;
+          return { done: true, value: undefined };
+        }
+        let out;
+        try {
+          out = await item.result;
+        } catch (e) {
+          stopped = true;
+          throw e;
+        }
+        this.delivered(epoch, item.b, out.snap);
+        fill(this.prefetch); // prepare the following batches while this one is used
+        return { done: false, value: out.batch };
+      },
+      return: async (): Promise<IteratorResult<B>> => {
+        stopped = true;
+        return { done: true, value: undefined };
+      },
+    };
+  }
+}
