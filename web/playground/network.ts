@@ -6,11 +6,12 @@
  * momentum or Adam. Records per-layer gradient norms for the gradient-flow
  * view. DOM-free, so it is unit-tested in Node.
  */
-import { fromTypedArray, noGrad, ones, rand, zeros, type Tensor } from '../../src/core.js';
+import { fromTypedArray, noGrad, ones, zeros, type Tensor } from '../../src/core.js';
+import * as F from '../../src/nn/functional.js';
+import { Adam, SGD, type Optimizer } from '../../src/optim/index.js';
 import { Rng } from '../common/rng.js';
 import { DOMAIN, type Point } from './datasets.js';
 import { featureById, featureMatrix, type FeatureId } from './features.js';
-import { Adam, SGD, type Optimizer } from './optimizers.js';
 import type { Activation, OptimizerName, Problem, Regularization } from './state.js';
 
 export interface NetConfig {
@@ -41,8 +42,6 @@ interface Layer {
   runningVar?: Tensor;
 }
 
-const BN_EPS = 1e-5;
-const BN_MOMENTUM = 0.1;
 
 function activate(x: Tensor, a: Activation): Tensor {
   switch (a) {
@@ -69,7 +68,7 @@ export interface GridOutputs {
 export class PlaygroundNet {
   readonly layers: Layer[] = [];
   readonly config: NetConfig;
-  private optimizer: Optimizer;
+  private optimizer: Optimizer<{ lr: number }>;
   /** Mean gradient norm of each layer's weights, per epoch (history for the gradient-flow view). */
   readonly gradHistory: number[][] = [];
   private gradSums: number[];
@@ -100,7 +99,7 @@ export class PlaygroundNet {
     this.gradSums = this.layers.map(() => 0);
   }
 
-  private makeOptimizer(): Optimizer {
+  private makeOptimizer(): Optimizer<{ lr: number }> {
     const params = this.parameters();
     const lr = this.config.learningRate;
     switch (this.config.optimizer) {
@@ -117,7 +116,7 @@ export class PlaygroundNet {
   /** Change the learning rate without resetting the optimiser's state. */
   setLearningRate(lr: number): void {
     this.config.learningRate = lr;
-    this.optimizer.lr = lr;
+    for (const g of this.optimizer.paramGroups) g.lr = lr;
   }
   setRegularization(kind: Regularization, rate: number): void {
     this.config.regularization = kind;
@@ -141,32 +140,15 @@ export class PlaygroundNet {
         h = this.config.problem === 'classification' ? z.tanh() : z;
         return;
       }
-      if (layer.gamma && layer.beta && layer.runningMean && layer.runningVar) z = this.batchNorm(z, layer, training);
+      if (layer.gamma && layer.beta && layer.runningMean && layer.runningVar) {
+        // Batch statistics while training (running ones for a batch of one, where they are undefined).
+        z = F.batchNorm(z, layer.runningMean, layer.runningVar, layer.gamma, layer.beta, { training: training && z.shape[0] > 1 });
+      }
       h = activate(z, this.config.activation);
       hidden.push(h);
-      const p = this.config.dropout;
-      if (training && p > 0) h = h.mul(rand(h.shape as number[]).ge(p).float().div(1 - p));
+      if (training && this.config.dropout > 0) h = F.dropout(h, { p: this.config.dropout, training: true });
     });
     return { output: h, hidden };
-  }
-
-  private batchNorm(z: Tensor, layer: Layer, training: boolean): Tensor {
-    const n = z.shape[0];
-    let mean: Tensor;
-    let variance: Tensor;
-    if (training && n > 1) {
-      mean = z.mean(0);
-      const centred = z.sub(mean);
-      variance = centred.square().mean(0);
-      noGrad(() => {
-        layer.runningMean!.mul_(1 - BN_MOMENTUM).add_(mean.mul(BN_MOMENTUM));
-        layer.runningVar!.mul_(1 - BN_MOMENTUM).add_(variance.mul((BN_MOMENTUM * n) / (n - 1)));
-      });
-    } else {
-      mean = layer.runningMean!;
-      variance = layer.runningVar!;
-    }
-    return z.sub(mean).div(variance.add(BN_EPS).sqrt()).mul(layer.gamma!).add(layer.beta!);
   }
 
   /** Mean of ½·(output − label)² over a set (no gradients, no dropout). */
