@@ -22,7 +22,11 @@ export function gradcheck(fn: (...inputs: Tensor[]) => Tensor | Tensor[], inputs
   if (wrt.length === 0) throw new Error('gradcheck: no input has requiresGrad: true');
   for (const t of wrt) {
     if (t.dtype !== 'float64') throw new Error(`gradcheck: inputs requiring grad must be float64 for a meaningful check, got ${t.dtype}`);
-    if (!t.isContiguous() && t.isLeaf) throw new Error('gradcheck: leaf inputs must be contiguous');
+    // A non-leaf never receives .grad, so its analytical Jacobian would read as zero.
+    if (!t.isLeaf) throw new Error('gradcheck: inputs requiring grad must be leaves; build views of them inside fn');
+    if (t.strides.some((s, d) => s === 0 && t.shape[d] > 1)) {
+      throw new Error('gradcheck: an input requiring grad is expanded (several elements share memory); pass a contiguous copy');
+    }
   }
   const run = (): Tensor[] => {
     const out = fn(...inputs);
@@ -57,7 +61,7 @@ export function gradcheck(fn: (...inputs: Tensor[]) => Tensor | Tensor[], inputs
     wrt.forEach((t, ti) => {
       const data = t.storage;
       for (let i = 0; i < t.size; i++) {
-        const idx = t.offset + i;
+        const idx = storageIndex(t, i);
         const orig = data[idx];
         data[idx] = orig + eps;
         const plus = run().map((o) => o.to('float64').data().slice());
@@ -81,4 +85,15 @@ export function gradcheck(fn: (...inputs: Tensor[]) => Tensor | Tensor[], inputs
     throw new Error(`gradcheck: Jacobian mismatch in ${failures.length} entries, e.g.\n  ${failures.slice(0, 5).join('\n  ')}`);
   }
   return true;
+}
+
+/** Where the i-th element (row-major) of a possibly non-contiguous tensor lives in its storage. */
+function storageIndex(t: Tensor, i: number): number {
+  let offset = t.offset;
+  for (let d = t.ndim - 1; d >= 0; d--) {
+    const k = i % t.shape[d];
+    i = (i - k) / t.shape[d];
+    offset += k * t.strides[d];
+  }
+  return offset;
 }

@@ -16,7 +16,9 @@ export function forEachRow(
   const offsets = views.map((v) => v.offset);
   if (dims.some((d) => d === 0)) return;
   if (rank === 0) {
-    row(offsets, 1, views.map(() => 0));
+    // One element (every dim is 1): a row of length 1. Its inner stride must not be 0, or a
+    // loop bounded by `offset + length·stride` (as in reduce) would visit nothing.
+    row(offsets, 1, views.map(() => 1));
     return;
   }
   const length = dims[rank - 1];
