@@ -293,8 +293,8 @@ export function huberLoss(input: Tensor, target: Tensor | number, options: Reduc
 function optionalWeight(weight: Tensor | null | undefined, shape: readonly number[], op: string, name = 'weight'): Tensor | null {
   if (weight === null || weight === undefined) return null;
   checkTensor(weight, op, name);
-  const b = broadcastShapes(weight.shape, shape, op);
-  if (!sameShape(b, shape)) {
+  const fits = weight.ndim <= shape.length && weight.shape.every((d, i) => d === 1 || d === shape[shape.length - weight.ndim + i]);
+  if (!fits) {
     throw new Error(`${op}: ${name} of shape ${shapeStr(weight.shape)} must broadcast to the input's shape ${shapeStr(shape)}`);
   }
   return weight;
