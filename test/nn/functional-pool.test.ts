@@ -63,7 +63,7 @@ test('adaptiveAvgPool2d / adaptiveMaxPool2d gradients pass gradcheck', () => {
 });
 
 test('output sizes follow PyTorch (ceilMode drops a last window that starts in the right padding)', () => {
-  const out = (shape: number[], k: number, o: F.MaxPoolOptions) => F.maxPool2d(st.zeros(shape), k, o).shape;
+  const out = (shape: number[], k: number, o: F.MaxPoolOptions) => (F.maxPool2d(st.zeros(shape), k, o) as st.Tensor).shape;
   assert.deepEqual(out([1, 1, 6, 7], 3, { stride: 2, padding: 1, ceilMode: true }), [1, 1, 4, 4]);
   assert.deepEqual(out([1, 1, 6, 7], 3, { stride: 2, padding: 1 }), [1, 1, 3, 4]);
   // Sizes checked against torch 1.13 (kernel 2, stride s, padding 1, ceilMode).
