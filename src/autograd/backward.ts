@@ -30,6 +30,9 @@ export function runBackward(root: Tensor, grad: Tensor | null | undefined, optio
     }
     seed = Tensor.onesLike(root);
   } else {
+    if (!(grad instanceof Tensor)) {
+      throw new Error('backward: grad must be a Tensor (or null); options go second: t.backward(null, {retainGraph: true})');
+    }
     if (!sameShape(grad.shape, root.shape)) {
       throw new Error(`backward: grad has shape ${shapeStr(grad.shape)} but the tensor has shape ${shapeStr(root.shape)}`);
     }
@@ -46,7 +49,8 @@ export function runBackward(root: Tensor, grad: Tensor | null | undefined, optio
       for (const hook of t.hooks) g = hook(g) ?? g;
       if (t.retainsGrad || !t.gradFn) {
         // Leaves accumulate across backward calls; retained non-leaves too, as in PyTorch.
-        t.grad = t.grad ? t.grad.add(g) : g.dtype === t.dtype ? g.contiguous() : g.to(t.dtype);
+        // A fresh copy: g may be shared with other inputs (add passes one tensor to both) or be the caller's seed.
+        t.grad = t.grad ? t.grad.add(g).to(t.dtype) : g.dtype === t.dtype ? g.clone() : g.to(t.dtype);
       }
       const node = t.gradFn;
       if (!node) continue;

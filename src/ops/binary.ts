@@ -19,7 +19,10 @@ export function operands(a0: TensorLike | boolean, b0: TensorLike | boolean, op:
   return [a.to(dtype), b.to(dtype), dtype];
 }
 
-function binaryOp(op: BinaryOp, name: string, a0: TensorLike | boolean, b0: TensorLike | boolean, result: Result, grad?: GradRule): Tensor {
+function binaryOp(
+  op: BinaryOp, name: string, a0: TensorLike | boolean, b0: TensorLike | boolean, result: Result, grad?: GradRule,
+  nodeName = `${name[0].toUpperCase()}${name.slice(1)}Backward0`,
+): Tensor {
   const [a, b, dtype] = operands(a0, b0, name, result);
   const shape = broadcastShapes(a.shape, b.shape, name);
   const out = empty(shape, result === 'bool' ? 'bool' : dtype);
@@ -30,7 +33,7 @@ function binaryOp(op: BinaryOp, name: string, a0: TensorLike | boolean, b0: Tens
     for (let i = 0; i < s.length; i++) s[i] = s[i] !== 0 ? 1 : 0;
   }
   if (!grad || !needsGrad(a, b)) return out;
-  return record(out, `${name[0].toUpperCase()}${name.slice(1)}Backward0`, [a, b], (g) => {
+  return record(out, nodeName, [a, b], (g) => {
     const [ga, gb] = grad(g, a, b, out);
     return [ga && sumToShape(ga, a.shape), gb && sumToShape(gb, b.shape)];
   });
@@ -83,7 +86,7 @@ export function pow(a: TensorLike, b: TensorLike): Tensor {
     // d/dx x^y = y·x^(y−1); d/dy x^y = x^y·ln x, taken as 0 where x = 0 (as PyTorch masks it).
     g.mul(y).mul(x.pow(y.sub(1))),
     g.mul(out).mul(where0(x.eq(0), x.log())),
-  ]);
+  ], 'PowBackward1');
 }
 
 function where0(mask: Tensor, values: Tensor): Tensor {

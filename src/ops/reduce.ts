@@ -43,7 +43,8 @@ export function sum(x: Tensor, dim?: Dims, keepdim = false): Tensor {
   const dtype: DType = isFloat(x.dtype) ? x.dtype : 'int32';
   const out = runReduce('sum', x, dims, keepdim, dtype);
   if (!needsGrad(x)) return out;
-  return record(out, 'SumBackward1', [x], (g) => [expandBack(g, x.shape, dims, keepdim)]);
+  const name = dim === undefined || dim === null ? 'SumBackward0' : 'SumBackward1';
+  return record(out, name, [x], (g) => [expandBack(g, x.shape, dims, keepdim)]);
 }
 
 export function mean(x: Tensor, dim?: Dims, keepdim = false): Tensor {

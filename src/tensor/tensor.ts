@@ -177,24 +177,31 @@ export class Tensor {
     return this;
   }
   fill_(value: number): this {
+    this.checkInPlace('fill_');
     return this.copy_(value);
   }
   zero_(): this {
+    this.checkInPlace('zero_');
     return this.copy_(0);
   }
   add_(other: TensorLike, options?: { alpha?: number }): this {
+    this.checkInPlace('add_');
     return this.copy_(ops.add(this, other, options));
   }
   sub_(other: TensorLike, options?: { alpha?: number }): this {
+    this.checkInPlace('sub_');
     return this.copy_(ops.sub(this, other, options));
   }
   mul_(other: TensorLike): this {
+    this.checkInPlace('mul_');
     return this.copy_(ops.mul(this, other));
   }
   div_(other: TensorLike): this {
+    this.checkInPlace('div_');
     return this.copy_(ops.div(this, other));
   }
   clamp_(min?: number | null, max?: number | null): this {
+    this.checkInPlace('clamp_');
     return this.copy_(ops.clamp(this, min, max));
   }
 
