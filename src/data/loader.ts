@@ -45,6 +45,9 @@ interface Epoch {
   order: Int32Array;
   epochStart: GeneratorState;
   firstBatch: number;
+  /** The loader's own generator when shuffling with it: PyTorch's sampler draws one more permutation when it runs out. */
+  tail: Generator | null;
+  exhausted: boolean;
 }
 
 interface Snapshot {
@@ -152,7 +155,26 @@ export class DataLoader<T = any, B = any> implements Iterable<B>, AsyncIterable<
     const firstBatch = resume ? resume.nextBatch : 0;
     if (resume) this.restore(resume);
     this.state = { epochStart, nextBatch: firstBatch, ...this.snapshot() };
-    return { order, epochStart, firstBatch };
+    const tail = this.shuffle && this.generator ? this.generator : null;
+    return { order, epochStart, firstBatch, tail, exhausted: false };
+  }
+
+  /**
+   * PyTorch's RandomSampler with a generator draws a second (empty-sliced)
+   * permutation when its indices run out: while the batch sampler fills the
+   * last, partial batch, or when it asks past the end.
+   */
+  private exhaust(epoch: Epoch): void {
+    if (epoch.exhausted) return;
+    epoch.exhausted = true;
+    if (epoch.tail) randperm(this.dataset.length, { generator: epoch.tail });
+  }
+
+  /** Whether building batch b reads past the sampler's last index (a partial last batch). */
+  private exhaustsWhileBuilding(b: number): boolean {
+    const size = this.batchSize ?? 1;
+    const n = this.dataset.length;
+    return !this.dropLast && b === this.length - 1 && n % size !== 0;
   }
 
   private indicesOf(epoch: Epoch, b: number): Int32Array {
@@ -185,10 +207,12 @@ export class DataLoader<T = any, B = any> implements Iterable<B>, AsyncIterable<
   *[Symbol.iterator](): Iterator<B> {
     const epoch = this.beginEpoch();
     for (let b = epoch.firstBatch; b < this.length; b++) {
+      if (this.exhaustsWhileBuilding(b)) this.exhaust(epoch);
       const batch = this.buildBatch(this.indicesOf(epoch, b));
       this.delivered(epoch, b, this.snapshot());
       yield batch;
     }
+    this.exhaust(epoch);
     this.finished();
   }
 
@@ -215,16 +239,20 @@ export class DataLoader<T = any, B = any> implements Iterable<B>, AsyncIterable<
       const loads = asyncLoad && !canFast ? Promise.all(Array.from(indices, (i) => asyncLoad.load!(i))) : null;
       loads?.catch(() => {});
       const result = chain.then(async () => {
+        if (stopped) throw new Error('DataLoader: iteration was stopped'); // nobody will take this batch: draw nothing
+        if (this.exhaustsWhileBuilding(b)) this.exhaust(epoch);
         if (loads) {
           const raw = await loads;
           const batch = this.collateIndices(indices, () => Array.from(indices, (i, k) => asyncLoad!.getLoaded!(i, raw[k])));
           return { batch, snap: this.snapshot() };
         }
         await new Promise((resolve) => setImmediate(resolve));
+        if (stopped) throw new Error('DataLoader: iteration was stopped');
         const batch = this.buildBatch(indices);
         return { batch, snap: this.snapshot() };
       });
       chain = result.catch(() => {});
+      result.catch(() => {}); // a prefetched batch that fails is reported when it is taken, or never
       queue.push({ b, result });
     };
     const fill = (ahead: number) => {
@@ -236,7 +264,10 @@ export class DataLoader<T = any, B = any> implements Iterable<B>, AsyncIterable<
         fill(1);
         const item = queue.shift();
         if (!item) {
-          if (!stopped) this.finished();
+          if (!stopped) {
+            this.exhaust(epoch);
+            this.finished();
+          }
           stopped = true;
           return { done: true, value: undefined };
         }
