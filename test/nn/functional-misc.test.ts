@@ -1,0 +1,95 @@
+/** F activations, linear/bilinear, distances, normalize, oneHot, embedding, pixel shuffle, pad: gradchecks and behaviour. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as st from '../../src/core.js';
+import type { Tensor } from '../../src/core.js';
+import * as F from '../../src/nn/functional.js';
+import { assertClose, check, det, ints, leaf } from './functional-helpers.js';
+
+const activations: [string, (x: Tensor) => Tensor][] = [
+  ['relu', F.relu], ['sigmoid', F.sigmoid], ['tanh', F.tanh],
+  ['leakyRelu {negativeSlope: 0.2}', (x) => F.leakyRelu(x, { negativeSlope: 0.2 })], ['leakyRelu 0.05', (x) => F.leakyRelu(x, 0.05)],
+  ['elu {alpha: 0.5}', (x) => F.elu(x, { alpha: 0.5 })], ['celu {alpha: 1.5}', (x) => F.celu(x, { alpha: 1.5 })], ['selu', F.selu],
+  ['gelu', (x) => F.gelu(x)], ["gelu tanh", (x) => F.gelu(x, { approximate: 'tanh' })], ['silu', F.silu], ['mish', F.mish],
+  ['softplus {beta: 2, threshold: 5}', (x) => F.softplus(x, { beta: 2, threshold: 5 })], ['hardswish', F.hardswish], ['hardsigmoid', F.hardsigmoid],
+  ['hardtanh {minVal: -0.5, maxVal: 0.7}', (x) => F.hardtanh(x, { minVal: -0.5, maxVal: 0.7 })], ['relu6', F.relu6],
+  ['threshold 0.1 → 20', (x) => F.threshold(x, 0.1, 20)], ['logSigmoid', F.logSigmoid], ['softsign', F.softsign], ['tanhshrink', F.tanhshrink],
+  ['hardshrink 0.7', (x) => F.hardshrink(x, { lambd: 0.7 })], ['softshrink 0.7', (x) => F.softshrink(x, { lambd: 0.7 })],
+  ['rrelu (evaluation)', (x) => F.rrelu(x)],
+  ['softmax dim 1', (x) => F.softmax(x, 1)], ['logSoftmax dim -1', (x) => F.logSoftmax(x, -1)], ['softmin dim 0', (x) => F.softmin(x, 0)],
+  ['glu dim 1', (x) => F.glu(x, { dim: 1 })], ['glu default dim -1', (x) => F.glu(x.transpose(1, 2))],
+  ['normalize', (x) => F.normalize(x)], ['normalize p 1 dim -1', (x) => F.normalize(x, { p: 1, dim: -1 })],
+  ['pixelShuffle 2', (x) => F.pixelShuffle(x.reshape([1, 4, 2, 3]), 2)], ['pixelUnshuffle 2', (x) => F.pixelUnshuffle(x.reshape([1, 1, 4, 6]), 2)],
+  ['pad reflect', (x) => F.pad(x, [1, 2, 1, 0], { mode: 'reflect' })],
+];
+
+test('activations and shape functions pass gradcheck', () => {
+  activations.forEach(([name, fn], i) => check(`F.${name}`, fn, [leaf([2, 4, 3], i * 0.31 + 0.05, 4)]));
+  check('F.prelu', (x, w) => F.prelu(x, w), [leaf([2, 3, 4], 0.2, 4), leaf([3], 0.3)]);
+});
+
+test('activation parameters: number or options object; PyTorch defaults', () => {
+  const x = st.tensor([-2, -0.5, 0.5, 2], { dtype: 'float64' });
+  assertClose(F.leakyRelu(x), [-0.02, -0.005, 0.5, 2], 'leakyRelu default 0.01');
+  assertClose(F.leakyRelu(x, 0.1), Array.from(F.leakyRelu(x, { negativeSlope: 0.1 }).data()), 'leakyRelu number = options');
+  assertClose(F.hardtanh(x), [-1, -0.5, 0.5, 1], 'hardtanh default');
+  assertClose(F.hardtanh(x, -0.25, 0.75), [-0.25, -0.25, 0.5, 0.75], 'hardtanh positional');
+  assertClose(F.celu(x, { alpha: 2 }), [2 * Math.expm1(-1), 2 * Math.expm1(-0.25), 0.5, 2], 'celu');
+  assertClose(F.hardshrink(x), [-2, 0, 0, 2], 'hardshrink default 0.5');
+  assertClose(F.softshrink(x, 1), [-1, 0, 0, 1], 'softshrink');
+  assertClose(F.rrelu(x), [-2 * (11 / 48), -0.5 * (11 / 48), 0.5, 2], 'rrelu evaluation slope (lower + upper)/2');
+  st.manualSeed(1);
+  const r = Array.from(F.rrelu(x, { training: true }).data());
+  assert.ok(r[0] / -2 >= 1 / 8 && r[0] / -2 <= 1 / 3 && r[2] === 0.5, 'rrelu training slope in [lower, upper]');
+  assert.throws(() => F.glu(st.zeros([2, 3])), /glu: halving dimension -1 must have an even size, got input of shape \[2, 3\]/);
+});
+
+test('linear and bilinear pass gradcheck and follow torch shapes', () => {
+  check('linear 2-D bias', (x, w, b) => F.linear(x, w, b), [leaf([3, 4], 0.1), leaf([5, 4], 0.2), leaf([5], 0.3)]);
+  check('linear 3-D no bias', (x, w) => F.linear(x, w), [leaf([2, 3, 4], 0.4), leaf([2, 4], 0.5)]);
+  check('linear 1-D input', (x, w, b) => F.linear(x, w, b), [leaf([4], 0.6), leaf([3, 4], 0.7), leaf([3], 0.8)]);
+  check('bilinear', (a, b, w, c) => F.bilinear(a, b, w, c), [leaf([3, 4], 0.9), leaf([3, 2], 1.0), leaf([5, 4, 2], 1.1), leaf([5], 1.2)]);
+  assert.deepEqual(F.linear(st.zeros([7, 2, 4]), st.zeros([3, 4]), st.zeros([3])).shape, [7, 2, 3]);
+  assert.deepEqual(F.linear(st.zeros([4]), st.zeros([3, 4])).shape, [3]);
+  assert.throws(() => F.linear(st.zeros([4, 30]), st.zeros([10, 20])), { message: 'linear: expected input with 20 features in its last dim (weight [10, 20]), got input of shape [4, 30]' });
+  assert.throws(() => F.linear(st.zeros([4, 20]), st.zeros([10, 20]), st.zeros([20])), /linear: expected bias of shape \[10\]/);
+  // x·Wᵀ + b by hand
+  const y = F.linear(st.tensor([[1, 2]]), st.tensor([[1, 0], [0, 1], [1, 1]]), st.tensor([0.5, 0, -1]));
+  assert.deepEqual(y.toArray(), [[1.5, 2, 2]]);
+});
+
+test('distances and similarities pass gradcheck and match their definitions', () => {
+  check('cosineSimilarity dim 1', (a, b) => F.cosineSimilarity(a, b), [leaf([3, 4], 0.1), leaf([3, 4], 0.2)]);
+  check('cosineSimilarity broadcast dim -1', (a, b) => F.cosineSimilarity(a, b, { dim: -1 }), [leaf([3, 4], 0.3), leaf([4], 0.4)]);
+  check('pairwiseDistance p2', (a, b) => F.pairwiseDistance(a, b), [leaf([3, 4], 0.5), leaf([3, 4], 0.6)]);
+  check('pairwiseDistance p1 keepdim', (a, b) => F.pairwiseDistance(a, b, { p: 1, keepdim: true }), [leaf([3, 4], 0.7), leaf([3, 4], 0.8)]);
+  check('pairwiseDistance p3', (a, b) => F.pairwiseDistance(a, b, { p: 3 }), [leaf([3, 4], 0.9), leaf([3, 4], 1.0)]);
+  const a = st.tensor([[3, 4], [1, 0]], { dtype: 'float64' });
+  const b = st.tensor([[6, 8], [0, 1]], { dtype: 'float64' });
+  assertClose(F.cosineSimilarity(a, b), [1, 0], 'cosine');
+  assertClose(F.pairwiseDistance(a, b, { eps: 0 }), [5, Math.SQRT2], 'distance');
+  assertClose(F.normalize(a), [0.6, 0.8, 1, 0], 'normalize');
+  assertClose(F.normalize(st.zeros([1, 3], { dtype: 'float64' })), [0, 0, 0], 'normalize of zeros stays 0');
+  // retrieval-style: rank a gallery by cosine similarity to a query
+  const gallery = F.normalize(det([5, 8], 0.2));
+  const query = gallery.select(0, 3).unsqueeze(0);
+  assert.equal(F.cosineSimilarity(query, gallery, { dim: 1 }).argmax().item(), 3);
+});
+
+test('oneHot, embedding, pixelShuffle', () => {
+  assert.deepEqual(F.oneHot(ints([0, 2]), 3).toArray(), [[1, 0, 0], [0, 0, 1]]);
+  assert.deepEqual(F.oneHot(ints([0, 2]), { numClasses: 4 }).toArray(), [[1, 0, 0, 0], [0, 0, 1, 0]]);
+  assert.deepEqual(F.oneHot(ints([1, 0])).toArray(), [[0, 1], [1, 0]]);
+  const w = det([5, 3], 0.1).requiresGrad_();
+  const idx = ints([0, 1, 4, 1], [2, 2]);
+  const e = F.embedding(idx, w, { paddingIdx: 1 });
+  assert.deepEqual(e.shape, [2, 2, 3]);
+  e.sum().backward();
+  assert.deepEqual(w.grad!.toArray(), [[1, 1, 1], [0, 0, 0], [0, 0, 0], [0, 0, 0], [1, 1, 1]]);
+  check('embedding weight gradient', (wt) => F.embedding(idx, wt), [leaf([5, 3], 0.2)]);
+  const x = st.arange(0, 16).reshape([1, 4, 2, 2]).double();
+  const up = F.pixelShuffle(x, 2);
+  assert.deepEqual(up.toArray(), [[[[0, 4, 1, 5], [8, 12, 9, 13], [2, 6, 3, 7], [10, 14, 11, 15]]]]);
+  assert.deepEqual(F.pixelUnshuffle(up, 2).toArray(), x.toArray());
+  assert.throws(() => F.pixelShuffle(st.zeros([1, 3, 2, 2]), 2), /pixelShuffle: expected input \[\*, C·2², H, W\] with channels divisible by 4/);
+});
