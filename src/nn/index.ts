@@ -1,0 +1,144 @@
+/**
+ * The `nn` namespace: Module and Parameter, layers, losses, containers, `nn.init`, `nn.functional`
+ * (also exported as `F`), gradient utilities (`nn.utils.clipGradNorm_`, ...), an L1 penalty and
+ * Monte-Carlo dropout (`nn.enableMcDropout`, `nn.mcPredict`).
+ *
+ * A custom module registers sub-modules and parameters by assignment (see module.ts):
+ * ```ts
+ * class Net extends nn.Module {
+ *   features = new nn.Sequential(new nn.Conv2d(1, 6, 5), new nn.ReLU(), new nn.MaxPool2d(2));
+ *   head = new nn.Linear(6 * 12 * 12, 10);
+ *   forward(x: Tensor) { return this.head.forward(this.features.forward(x).flatten(1)); }
+ * }
+ * ```
+ */
+import { Tensor } from '../tensor/tensor.js';
+import { noGrad } from '../autograd/grad-mode.js';
+import { cat } from '../ops/join.js';
+import { shapeStr } from '../tensor/shape.js';
+
+export { Module, Parameter, countParameters } from './module.js';
+export type { StateDict, StateDictLike, LoadResult, RemovableHandle, ForwardHook, ForwardPreHook } from './module.js';
+export * as init from './init.js';
+export * as functional from './functional.js';
+export * as F from './functional.js';
+export { Sequential, ModuleList, ModuleDict } from './modules/container.js';
+export { Identity, Linear, Flatten, Unflatten } from './modules/linear.js';
+export type { LinearOptions } from './modules/linear.js';
+export { Conv1d, Conv2d, ConvTranspose2d } from './modules/conv.js';
+export type { ConvLayerOptions, ConvTransposeLayerOptions, PaddingMode } from './modules/conv.js';
+export { BatchNorm1d, BatchNorm2d, LayerNorm, GroupNorm } from './modules/normalization.js';
+export type { BatchNormLayerOptions } from './modules/normalization.js';
+export { Dropout, Dropout1d, Dropout2d, AlphaDropout, isDropout, enableMcDropout, mcPredict } from './modules/dropout.js';
+export {
+  ReLU, LeakyReLU, PReLU, ELU, SELU, GELU, SiLU, Mish, Sigmoid, Tanh, Softplus, Hardswish, Hardsigmoid, Hardtanh, ReLU6,
+  Softmax, LogSoftmax,
+} from './modules/activation.js';
+export { MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d, LPPool2d, AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool2d } from './modules/pooling.js';
+export type { MaxPoolLayerOptions, AvgPoolLayerOptions } from './modules/pooling.js';
+export {
+  Upsample, UpsamplingNearest2d, UpsamplingBilinear2d, ZeroPad2d, ConstantPad2d, ReflectionPad2d, ReplicationPad2d,
+} from './modules/upsampling.js';
+export type { UpsampleOptions } from './modules/upsampling.js';
+export {
+  CrossEntropyLoss, NLLLoss, MSELoss, L1Loss, SmoothL1Loss, HuberLoss, BCELoss, BCEWithLogitsLoss, MultiMarginLoss, KLDivLoss,
+} from './modules/loss.js';
+
+type Params = Iterable<Tensor> | Tensor;
+
+function listOf(params: Params): Tensor[] {
+  return params instanceof Tensor ? [params] : [...params];
+}
+
+/** Sum of |x| over the elements of a float tensor, in float64. */
+function normOf(data: ArrayLike<number>, p: number): number {
+  let acc = 0;
+  if (p === Infinity) {
+    for (let i = 0; i < data.length; i++) {
+      const a = Math.abs(data[i]);
+      if (a > acc || Number.isNaN(a)) acc = a;
+    }
+    return acc;
+  }
+  if (p === 2) {
+    for (let i = 0; i < data.length; i++) acc += data[i] * data[i];
+    return Math.sqrt(acc);
+  }
+  if (p === 1) {
+    for (let i = 0; i < data.length; i++) acc += Math.abs(data[i]);
+    return acc;
+  }
+  for (let i = 0; i < data.length; i++) acc += Math.abs(data[i]) ** p;
+  return acc ** (1 / p);
+}
+
+/**
+ * Scale all gradients together so that their joint normType-norm (default 2; Infinity for the max)
+ * is at most maxNorm, as torch.nn.utils.clip_grad_norm_: coefficient min(1, maxNorm/(total + 1e-6)).
+ * Returns the total norm before clipping (a 0-d tensor). With errorIfNonfinite a NaN/Inf norm throws.
+ */
+export function clipGradNorm_(params: Params, maxNorm: number, options: { normType?: number; errorIfNonfinite?: boolean } = {}): Tensor {
+  const normType = options.normType ?? 2;
+  const grads = listOf(params).map((p) => p.grad).filter((g): g is Tensor => g !== null);
+  if (grads.length === 0) return new Tensor(new Float32Array(1), []);
+  const dtype = grads[0].dtype;
+  const round = dtype === 'float32' ? Math.fround : (x: number) => x;
+  const norms = grads.map((g) => round(normOf(g.data(), normType)));
+  const total = round(normType === Infinity ? Math.max(...norms) : normOf(norms, normType));
+  if (options.errorIfNonfinite && !Number.isFinite(total)) {
+    throw new Error(`clipGradNorm_: the total norm of order ${normType} for gradients from \`parameters\` is non-finite (${total}), so it cannot be clipped`);
+  }
+  const coef = Math.min(round(maxNorm / round(total + 1e-6)), 1);
+  noGrad(() => {
+    for (const g of grads) g.mul_(coef);
+  });
+  const out = new Tensor(dtype === 'float64' ? new Float64Array(1) : new Float32Array(1), []);
+  out.storage[0] = total;
+  return out;
+}
+
+/** Clamp every gradient element into [−clipValue, clipValue], in place. */
+export function clipGradValue_(params: Params, clipValue: number): void {
+  if (!(clipValue >= 0)) throw new Error(`clipGradValue_: clipValue must be non-negative, got ${clipValue}`);
+  noGrad(() => {
+    for (const p of listOf(params)) p.grad?.clamp_(-clipValue, clipValue);
+  });
+}
+
+/** All parameters flattened and concatenated into one vector (a copy). */
+export function parametersToVector(params: Params): Tensor {
+  const list = listOf(params);
+  if (list.length === 0) throw new Error('parametersToVector: no parameters');
+  return cat(list.map((p) => p.reshape([-1])), 0);
+}
+
+/** Copy consecutive slices of vec into the parameters (the inverse of parametersToVector), in place. */
+export function vectorToParameters(vec: Tensor, params: Params): void {
+  const list = listOf(params);
+  const total = list.reduce((n, p) => n + p.size, 0);
+  if (vec.ndim !== 1 || vec.size !== total) {
+    throw new Error(`vectorToParameters: expected a vector of ${total} elements (the parameters' total size), got shape ${shapeStr(vec.shape)}`);
+  }
+  noGrad(() => {
+    let offset = 0;
+    for (const p of list) {
+      p.copy_(vec.narrow(0, offset, p.size).reshape(p.shape as number[]));
+      offset += p.size;
+    }
+  });
+}
+
+/** torch.nn.utils-style namespace: nn.utils.clipGradNorm_(model.parameters(), 1.0). */
+export const utils = { clipGradNorm_, clipGradValue_, parametersToVector, vectorToParameters };
+
+/**
+ * Σ|p| over all elements of all parameters, differentiable: add `nn.l1Penalty(model.parameters()).mul(lambda)`
+ * to the loss for L1 regularisation (see optim.DelayedRegularization to switch it on after N epochs).
+ */
+export function l1Penalty(params: Params): Tensor {
+  const list = listOf(params);
+  if (list.length === 0) return new Tensor(new Float32Array(1), []);
+  // One-element tensors are reshaped to 0-d rather than summed (works around sum() of size-1 dims).
+  const terms = list.map((p) => (p.size === 1 ? p.abs().reshape([]) : p.abs().sum()));
+  return terms.reduce((a, b) => a.add(b));
+}

@@ -1,0 +1,249 @@
+/** Activation layers: thin wrappers over F with PyTorch's options and printing. */
+import type { Tensor } from '../../tensor/tensor.js';
+import { full } from '../../tensor/creation.js';
+import * as F from '../functional.js';
+import { Module, Parameter } from '../module.js';
+import { pyFloat, pyNum } from './format.js';
+
+type InplaceOption = { inplace?: boolean };
+const inplaceRepr = (inplace: boolean) => (inplace ? 'inplace=True' : '');
+
+/** max(0, x). The inplace option is accepted for PyTorch compatibility; results are always new tensors. */
+export class ReLU extends Module {
+  readonly inplace: boolean;
+  constructor(options: InplaceOption = {}) {
+    super();
+    this.inplace = options.inplace ?? false;
+  }
+  forward(x: Tensor): Tensor {
+    return F.relu(x);
+  }
+  override extraRepr(): string {
+    return inplaceRepr(this.inplace);
+  }
+}
+
+export class LeakyReLU extends Module {
+  readonly negativeSlope: number;
+  readonly inplace: boolean;
+  constructor(options: { negativeSlope?: number } & InplaceOption = {}) {
+    super();
+    this.negativeSlope = options.negativeSlope ?? 0.01;
+    this.inplace = options.inplace ?? false;
+  }
+  forward(x: Tensor): Tensor {
+    return F.leakyRelu(x, this.negativeSlope);
+  }
+  override extraRepr(): string {
+    return `negative_slope=${pyFloat(this.negativeSlope)}${this.inplace ? ', inplace=True' : ''}`;
+  }
+}
+
+/** Leaky ReLU with learned slopes: numParameters = 1 (shared) or the number of channels; slopes start at init (0.25). */
+export class PReLU extends Module {
+  readonly numParameters: number;
+  weight: Parameter;
+  constructor(options: { numParameters?: number; init?: number; dtype?: 'float32' | 'float64' } = {}) {
+    super();
+    this.numParameters = options.numParameters ?? 1;
+    if (!Number.isInteger(this.numParameters) || this.numParameters < 1) throw new Error(`PReLU: numParameters must be a positive integer, got ${this.numParameters}`);
+    this.weight = new Parameter(full([this.numParameters], options.init ?? 0.25, { dtype: options.dtype ?? 'float32' }));
+  }
+  forward(x: Tensor): Tensor {
+    return F.prelu(x, this.weight);
+  }
+  override extraRepr(): string {
+    return `num_parameters=${this.numParameters}`;
+  }
+}
+
+export class ELU extends Module {
+  readonly alpha: number;
+  readonly inplace: boolean;
+  constructor(options: { alpha?: number } & InplaceOption = {}) {
+    super();
+    this.alpha = options.alpha ?? 1.0;
+    this.inplace = options.inplace ?? false;
+  }
+  forward(x: Tensor): Tensor {
+    return F.elu(x, this.alpha);
+  }
+  override extraRepr(): string {
+    return `alpha=${pyFloat(this.alpha)}${this.inplace ? ', inplace=True' : ''}`;
+  }
+}
+
+export class SELU extends Module {
+  readonly inplace: boolean;
+  constructor(options: InplaceOption = {}) {
+    super();
+    this.inplace = options.inplace ?? false;
+  }
+  forward(x: Tensor): Tensor {
+    return F.selu(x);
+  }
+  override extraRepr(): string {
+    return inplaceRepr(this.inplace);
+  }
+}
+
+export class GELU extends Module {
+  readonly approximate: 'none' | 'tanh';
+  constructor(options: { approximate?: 'none' | 'tanh' } = {}) {
+    super();
+    this.approximate = options.approximate ?? 'none';
+    if (this.approximate !== 'none' && this.approximate !== 'tanh') throw new Error(`GELU: approximate must be 'none' or 'tanh', got '${String(this.approximate)}'`);
+  }
+  forward(x: Tensor): Tensor {
+    return F.gelu(x, { approximate: this.approximate });
+  }
+  override extraRepr(): string {
+    return `approximate='${this.approximate}'`;
+  }
+}
+
+export class SiLU extends Module {
+  readonly inplace: boolean;
+  constructor(options: InplaceOption = {}) {
+    super();
+    this.inplace = options.inplace ?? false;
+  }
+  forward(x: Tensor): Tensor {
+    return F.silu(x);
+  }
+  override extraRepr(): string {
+    return inplaceRepr(this.inplace);
+  }
+}
+
+export class Mish extends Module {
+  readonly inplace: boolean;
+  constructor(options: InplaceOption = {}) {
+    super();
+    this.inplace = options.inplace ?? false;
+  }
+  forward(x: Tensor): Tensor {
+    return F.mish(x);
+  }
+  override extraRepr(): string {
+    return inplaceRepr(this.inplace);
+  }
+}
+
+export class Sigmoid extends Module {
+  forward(x: Tensor): Tensor {
+    return F.sigmoid(x);
+  }
+}
+
+export class Tanh extends Module {
+  forward(x: Tensor): Tensor {
+    return F.tanh(x);
+  }
+}
+
+export class Softplus extends Module {
+  readonly beta: number;
+  readonly threshold: number;
+  constructor(options: { beta?: number; threshold?: number } = {}) {
+    super();
+    this.beta = options.beta ?? 1;
+    this.threshold = options.threshold ?? 20;
+  }
+  forward(x: Tensor): Tensor {
+    return F.softplus(x, { beta: this.beta, threshold: this.threshold });
+  }
+  override extraRepr(): string {
+    return `beta=${pyNum(this.beta)}, threshold=${pyNum(this.threshold)}`;
+  }
+}
+
+export class Hardswish extends Module {
+  readonly inplace: boolean;
+  constructor(options: InplaceOption = {}) {
+    super();
+    this.inplace = options.inplace ?? false;
+  }
+  forward(x: Tensor): Tensor {
+    return F.hardswish(x);
+  }
+  override extraRepr(): string {
+    return inplaceRepr(this.inplace);
+  }
+}
+
+export class Hardsigmoid extends Module {
+  readonly inplace: boolean;
+  constructor(options: InplaceOption = {}) {
+    super();
+    this.inplace = options.inplace ?? false;
+  }
+  forward(x: Tensor): Tensor {
+    return F.hardsigmoid(x);
+  }
+  override extraRepr(): string {
+    return inplaceRepr(this.inplace);
+  }
+}
+
+export class Hardtanh extends Module {
+  readonly minVal: number;
+  readonly maxVal: number;
+  readonly inplace: boolean;
+  constructor(options: { minVal?: number; maxVal?: number } & InplaceOption = {}) {
+    super();
+    this.minVal = options.minVal ?? -1.0;
+    this.maxVal = options.maxVal ?? 1.0;
+    this.inplace = options.inplace ?? false;
+    if (this.maxVal <= this.minVal) throw new Error(`Hardtanh: maxVal (${this.maxVal}) must be greater than minVal (${this.minVal})`);
+  }
+  forward(x: Tensor): Tensor {
+    return F.hardtanh(x, { minVal: this.minVal, maxVal: this.maxVal });
+  }
+  override extraRepr(): string {
+    return `min_val=${pyFloat(this.minVal)}, max_val=${pyFloat(this.maxVal)}${this.inplace ? ', inplace=True' : ''}`;
+  }
+}
+
+export class ReLU6 extends Hardtanh {
+  constructor(options: InplaceOption = {}) {
+    super({ minVal: 0, maxVal: 6, inplace: options.inplace });
+  }
+  override forward(x: Tensor): Tensor {
+    return F.relu6(x);
+  }
+  override extraRepr(): string {
+    return inplaceRepr(this.inplace);
+  }
+}
+
+/** Softmax along dim (required, unlike PyTorch's deprecated implicit choice). */
+export class Softmax extends Module {
+  readonly dim: number;
+  constructor(dim: number) {
+    super();
+    if (!Number.isInteger(dim)) throw new Error(`Softmax: dim is required (e.g. new nn.Softmax(1) for [N, C] logits), got ${String(dim)}`);
+    this.dim = dim;
+  }
+  forward(x: Tensor): Tensor {
+    return F.softmax(x, this.dim);
+  }
+  override extraRepr(): string {
+    return `dim=${this.dim}`;
+  }
+}
+
+export class LogSoftmax extends Module {
+  readonly dim: number;
+  constructor(dim: number) {
+    super();
+    if (!Number.isInteger(dim)) throw new Error(`LogSoftmax: dim is required (e.g. new nn.LogSoftmax(1) for [N, C] logits), got ${String(dim)}`);
+    this.dim = dim;
+  }
+  forward(x: Tensor): Tensor {
+    return F.logSoftmax(x, this.dim);
+  }
+  override extraRepr(): string {
+    return `dim=${this.dim}`;
+  }
+}

@@ -1,0 +1,113 @@
+/** Linear, Identity, Flatten, Unflatten. */
+import { Tensor } from '../../tensor/tensor.js';
+import { zeros } from '../../tensor/creation.js';
+import { noGrad } from '../../autograd/grad-mode.js';
+import * as F from '../functional.js';
+import * as init from '../init.js';
+import { Module, Parameter } from '../module.js';
+import { inputError, pyBool, pyTuple } from './format.js';
+
+/** Returns its input unchanged (a placeholder, e.g. to remove a classifier head). */
+export class Identity extends Module {
+  /** Accepts and ignores any constructor arguments, as PyTorch's. */
+  constructor(..._args: unknown[]) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return x;
+  }
+}
+
+export interface LinearOptions {
+  /** Learn an additive bias (default true). */
+  bias?: boolean;
+  dtype?: 'float32' | 'float64';
+}
+
+/**
+ * y = x·Wᵀ + b with W [outFeatures, inFeatures]. Initialised as PyTorch: W ~ kaiming_uniform(a=√5),
+ * i.e. U(−1/√in, 1/√in), then b ~ U(−1/√in, 1/√in), drawn in that order.
+ */
+export class Linear extends Module {
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  weight: Parameter;
+  bias: Parameter | null;
+
+  constructor(inFeatures: number, outFeatures: number, options: LinearOptions = {}) {
+    super();
+    for (const [n, v] of [['inFeatures', inFeatures], ['outFeatures', outFeatures]] as const) {
+      if (!Number.isInteger(v) || v < 0) throw new Error(`Linear: ${n} must be a non-negative integer, got ${v}`);
+    }
+    this.inFeatures = inFeatures;
+    this.outFeatures = outFeatures;
+    const dtype = options.dtype ?? 'float32';
+    this.weight = new Parameter(zeros([outFeatures, inFeatures], { dtype }));
+    this.bias = options.bias ?? true ? new Parameter(zeros([outFeatures], { dtype })) : this.registerParameter('bias', null);
+    this.resetParameters();
+  }
+
+  /** Re-draw the weights with PyTorch's default initialisation. */
+  resetParameters(): void {
+    noGrad(() => {
+      init.kaimingUniform_(this.weight, { a: Math.sqrt(5) });
+      if (this.bias) {
+        const [fanIn] = init.calculateFanInAndFanOut(this.weight);
+        const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
+        init.uniform_(this.bias, { a: -bound, b: bound });
+      }
+    });
+  }
+
+  forward(x: Tensor): Tensor {
+    if (!(x instanceof Tensor) || x.ndim < 1 || x.shape[x.ndim - 1] !== this.inFeatures) {
+      throw inputError(`Linear(in_features=${this.inFeatures}, out_features=${this.outFeatures})`, `[*, ${this.inFeatures}]`, x);
+    }
+    return F.linear(x, this.weight, this.bias);
+  }
+
+  override extraRepr(): string {
+    return `in_features=${this.inFeatures}, out_features=${this.outFeatures}, bias=${pyBool(this.bias !== null)}`;
+  }
+}
+
+/** Flatten dims startDim..endDim (default 1..−1, keeping the batch dim). */
+export class Flatten extends Module {
+  readonly startDim: number;
+  readonly endDim: number;
+
+  constructor(options: { startDim?: number; endDim?: number } = {}) {
+    super();
+    this.startDim = options.startDim ?? 1;
+    this.endDim = options.endDim ?? -1;
+  }
+
+  forward(x: Tensor): Tensor {
+    return x.flatten(this.startDim, this.endDim);
+  }
+
+  override extraRepr(): string {
+    return `start_dim=${this.startDim}, end_dim=${this.endDim}`;
+  }
+}
+
+/** Split dim into unflattenedSize (one entry may be −1). */
+export class Unflatten extends Module {
+  readonly dim: number;
+  readonly unflattenedSize: number[];
+
+  constructor(dim: number, unflattenedSize: readonly number[]) {
+    super();
+    this.dim = dim;
+    this.unflattenedSize = [...unflattenedSize];
+  }
+
+  forward(x: Tensor): Tensor {
+    return x.unflatten(this.dim, this.unflattenedSize);
+  }
+
+  override extraRepr(): string {
+    return `dim=${this.dim}, unflattened_size=${pyTuple(this.unflattenedSize)}`;
+  }
+}

@@ -1,0 +1,210 @@
+/** BatchNorm1d, BatchNorm2d, LayerNorm, GroupNorm. */
+import { Tensor } from '../../tensor/tensor.js';
+import { ones, zeros } from '../../tensor/creation.js';
+import { noGrad } from '../../autograd/grad-mode.js';
+import * as F from '../functional.js';
+import { Module, Parameter } from '../module.js';
+import { inputError, pyBool, pyFloat, pyTuple } from './format.js';
+
+export interface BatchNormLayerOptions {
+  eps?: number;
+  /** Running-average factor (default 0.1); null for a cumulative average over all batches. */
+  momentum?: number | null;
+  /** Learn a per-channel scale and shift (default true). */
+  affine?: boolean;
+  /** Keep running statistics for evaluation (default true). */
+  trackRunningStats?: boolean;
+  dtype?: 'float32' | 'float64';
+}
+
+/**
+ * Batch normalisation (PyTorch's _BatchNorm): parameters weight (ones) and bias (zeros), buffers
+ * running_mean, running_var and num_batches_tracked (int32 scalar), in PyTorch's order and names.
+ */
+abstract class BatchNormBase extends Module {
+  readonly numFeatures: number;
+  readonly eps: number;
+  momentum: number | null;
+  readonly affine: boolean;
+  readonly trackRunningStats: boolean;
+  weight!: Parameter | null;
+  bias!: Parameter | null;
+
+  constructor(numFeatures: number, options: BatchNormLayerOptions = {}) {
+    super();
+    if (!Number.isInteger(numFeatures) || numFeatures <= 0) throw new Error(`${new.target.name}: numFeatures must be a positive integer, got ${numFeatures}`);
+    this.numFeatures = numFeatures;
+    this.eps = options.eps ?? 1e-5;
+    this.momentum = options.momentum === undefined ? 0.1 : options.momentum;
+    this.affine = options.affine ?? true;
+    this.trackRunningStats = options.trackRunningStats ?? true;
+    const dtype = options.dtype ?? 'float32';
+    if (this.affine) {
+      this.weight = new Parameter(ones([numFeatures], { dtype }));
+      this.bias = new Parameter(zeros([numFeatures], { dtype }));
+    } else {
+      this.registerParameter('weight', null);
+      this.registerParameter('bias', null);
+    }
+    if (this.trackRunningStats) {
+      this.registerBuffer('running_mean', zeros([numFeatures], { dtype }));
+      this.registerBuffer('running_var', ones([numFeatures], { dtype }));
+      this.registerBuffer('num_batches_tracked', zeros([], { dtype: 'int32' }));
+    } else {
+      this.registerBuffer('running_mean', null);
+      this.registerBuffer('running_var', null);
+      this.registerBuffer('num_batches_tracked', null);
+    }
+  }
+
+  /** The running mean buffer (PyTorch's running_mean). */
+  get runningMean(): Tensor | null {
+    return this._buffers.get('running_mean') ?? null;
+  }
+
+  get runningVar(): Tensor | null {
+    return this._buffers.get('running_var') ?? null;
+  }
+
+  /** Number of training batches seen (an int32 scalar tensor). */
+  get numBatchesTracked(): Tensor | null {
+    return this._buffers.get('num_batches_tracked') ?? null;
+  }
+
+  /** Reset running_mean to 0, running_var to 1 and num_batches_tracked to 0. */
+  resetRunningStats(): void {
+    noGrad(() => {
+      this.runningMean?.zero_();
+      this.runningVar?.fill_(1);
+      this.numBatchesTracked?.zero_();
+    });
+  }
+
+  resetParameters(): void {
+    this.resetRunningStats();
+    noGrad(() => {
+      this.weight?.fill_(1);
+      this.bias?.zero_();
+    });
+  }
+
+  protected abstract checkInput(x: Tensor): void;
+
+  forward(x: Tensor): Tensor {
+    this.checkInput(x);
+    let factor = this.momentum ?? 0;
+    if (this.training && this.trackRunningStats) {
+      const n = this.numBatchesTracked;
+      if (n) {
+        noGrad(() => n.add_(1));
+        factor = this.momentum === null ? 1 / n.item() : this.momentum;
+      }
+    }
+    const bnTraining = this.training ? true : this.runningMean === null && this.runningVar === null;
+    const useStats = !this.training || this.trackRunningStats;
+    return F.batchNorm(x, useStats ? this.runningMean : null, useStats ? this.runningVar : null, this.weight, this.bias, {
+      training: bnTraining,
+      momentum: factor,
+      eps: this.eps,
+    });
+  }
+
+  override extraRepr(): string {
+    const m = this.momentum === null ? 'None' : pyFloat(this.momentum);
+    return `${this.numFeatures}, eps=${pyFloat(this.eps)}, momentum=${m}, affine=${pyBool(this.affine)}, track_running_stats=${pyBool(this.trackRunningStats)}`;
+  }
+}
+
+/** Batch norm over [N, C] or [N, C, L]. */
+export class BatchNorm1d extends BatchNormBase {
+  protected checkInput(x: Tensor): void {
+    if (!(x instanceof Tensor) || (x.ndim !== 2 && x.ndim !== 3) || x.shape[1] !== this.numFeatures) {
+      throw inputError(`BatchNorm1d(${this.numFeatures})`, `[N, ${this.numFeatures}] or [N, ${this.numFeatures}, L]`, x);
+    }
+  }
+}
+
+/** Batch norm over [N, C, H, W]. */
+export class BatchNorm2d extends BatchNormBase {
+  protected checkInput(x: Tensor): void {
+    if (!(x instanceof Tensor) || x.ndim !== 4 || x.shape[1] !== this.numFeatures) {
+      throw inputError(`BatchNorm2d(${this.numFeatures})`, `[N, ${this.numFeatures}, H, W]`, x);
+    }
+  }
+}
+
+/** Layer normalisation over the last dims (normalizedShape), with elementwise weight (ones) and bias (zeros). */
+export class LayerNorm extends Module {
+  readonly normalizedShape: number[];
+  readonly eps: number;
+  readonly elementwiseAffine: boolean;
+  weight!: Parameter | null;
+  bias!: Parameter | null;
+
+  constructor(normalizedShape: number | number[], options: { eps?: number; elementwiseAffine?: boolean; dtype?: 'float32' | 'float64' } = {}) {
+    super();
+    this.normalizedShape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
+    this.eps = options.eps ?? 1e-5;
+    this.elementwiseAffine = options.elementwiseAffine ?? true;
+    const dtype = options.dtype ?? 'float32';
+    if (this.elementwiseAffine) {
+      this.weight = new Parameter(ones(this.normalizedShape, { dtype }));
+      this.bias = new Parameter(zeros(this.normalizedShape, { dtype }));
+    } else {
+      this.registerParameter('weight', null);
+      this.registerParameter('bias', null);
+    }
+  }
+
+  forward(x: Tensor): Tensor {
+    const k = this.normalizedShape.length;
+    if (!(x instanceof Tensor) || x.ndim < k || this.normalizedShape.some((d, i) => x.shape[x.ndim - k + i] !== d)) {
+      throw inputError(`LayerNorm(${pyTuple(this.normalizedShape)})`, `[*, ${this.normalizedShape.join(', ')}]`, x);
+    }
+    return F.layerNorm(x, this.normalizedShape, this.weight, this.bias, { eps: this.eps });
+  }
+
+  override extraRepr(): string {
+    return `${pyTuple(this.normalizedShape)}, eps=${pyFloat(this.eps)}, elementwise_affine=${pyBool(this.elementwiseAffine)}`;
+  }
+}
+
+/** Group normalisation: channels split into numGroups groups, each normalised over (channels, spatial). */
+export class GroupNorm extends Module {
+  readonly numGroups: number;
+  readonly numChannels: number;
+  readonly eps: number;
+  readonly affine: boolean;
+  weight!: Parameter | null;
+  bias!: Parameter | null;
+
+  constructor(numGroups: number, numChannels: number, options: { eps?: number; affine?: boolean; dtype?: 'float32' | 'float64' } = {}) {
+    super();
+    if (!Number.isInteger(numGroups) || numGroups <= 0 || numChannels % numGroups !== 0) {
+      throw new Error(`GroupNorm: numChannels (${numChannels}) must be divisible by numGroups (${numGroups})`);
+    }
+    this.numGroups = numGroups;
+    this.numChannels = numChannels;
+    this.eps = options.eps ?? 1e-5;
+    this.affine = options.affine ?? true;
+    const dtype = options.dtype ?? 'float32';
+    if (this.affine) {
+      this.weight = new Parameter(ones([numChannels], { dtype }));
+      this.bias = new Parameter(zeros([numChannels], { dtype }));
+    } else {
+      this.registerParameter('weight', null);
+      this.registerParameter('bias', null);
+    }
+  }
+
+  forward(x: Tensor): Tensor {
+    if (!(x instanceof Tensor) || x.ndim < 2 || x.shape[1] !== this.numChannels) {
+      throw inputError(`GroupNorm(${this.numGroups}, ${this.numChannels})`, `[N, ${this.numChannels}, *]`, x);
+    }
+    return F.groupNorm(x, this.numGroups, this.weight, this.bias, { eps: this.eps });
+  }
+
+  override extraRepr(): string {
+    return `${this.numGroups}, ${this.numChannels}, eps=${pyFloat(this.eps)}, affine=${pyBool(this.affine)}`;
+  }
+}

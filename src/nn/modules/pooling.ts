@@ -1,0 +1,172 @@
+/** Pooling layers: MaxPool2d, AvgPool2d, LPPool2d, AdaptiveAvgPool2d, AdaptiveMaxPool2d (and 1-d variants). */
+import type { Tensor } from '../../tensor/tensor.js';
+import * as F from '../functional.js';
+import { Module } from '../module.js';
+import { pyBool, pyNum, pySize } from './format.js';
+
+type Size = number | number[];
+
+export interface MaxPoolLayerOptions<R extends boolean> {
+  /** Default: the kernel size. */
+  stride?: Size | null;
+  padding?: Size;
+  dilation?: Size;
+  ceilMode?: boolean;
+  /** Also return the argmax indices (for MaxUnpool). */
+  returnIndices?: R;
+}
+
+/** Max pooling over [N, C, H, W]; with returnIndices: true, forward returns [values, indices]. */
+export class MaxPool2d<R extends boolean = false> extends Module {
+  readonly kernelSize: Size;
+  readonly stride: Size;
+  readonly padding: Size;
+  readonly dilation: Size;
+  readonly ceilMode: boolean;
+  readonly returnIndices: R;
+
+  constructor(kernelSize: Size, options: MaxPoolLayerOptions<R> = {}) {
+    super();
+    this.kernelSize = kernelSize;
+    this.stride = options.stride ?? kernelSize;
+    this.padding = options.padding ?? 0;
+    this.dilation = options.dilation ?? 1;
+    this.ceilMode = options.ceilMode ?? false;
+    this.returnIndices = (options.returnIndices ?? false) as R;
+  }
+
+  forward(x: Tensor): R extends true ? [Tensor, Tensor] : Tensor {
+    return F.maxPool2d(x, this.kernelSize, {
+      stride: this.stride,
+      padding: this.padding,
+      dilation: this.dilation,
+      ceilMode: this.ceilMode,
+      returnIndices: this.returnIndices,
+    }) as R extends true ? [Tensor, Tensor] : Tensor;
+  }
+
+  override extraRepr(): string {
+    return `kernel_size=${pySize(this.kernelSize)}, stride=${pySize(this.stride)}, padding=${pySize(this.padding)}, dilation=${pySize(this.dilation)}, ceil_mode=${pyBool(this.ceilMode)}`;
+  }
+}
+
+/** Max pooling over [N, C, L]. */
+export class MaxPool1d extends MaxPool2d<false> {
+  override forward(x: Tensor): Tensor {
+    return F.maxPool1d(x, this.kernelSize, { stride: this.stride, padding: this.padding, dilation: this.dilation, ceilMode: this.ceilMode });
+  }
+}
+
+export interface AvgPoolLayerOptions {
+  stride?: Size | null;
+  padding?: Size;
+  ceilMode?: boolean;
+  /** Count the zero padding in the average (default true). */
+  countIncludePad?: boolean;
+  divisorOverride?: number | null;
+}
+
+/** Average pooling over [N, C, H, W]. */
+export class AvgPool2d extends Module {
+  readonly kernelSize: Size;
+  readonly stride: Size;
+  readonly padding: Size;
+  readonly ceilMode: boolean;
+  readonly countIncludePad: boolean;
+  readonly divisorOverride: number | null;
+
+  constructor(kernelSize: Size, options: AvgPoolLayerOptions = {}) {
+    super();
+    this.kernelSize = kernelSize;
+    this.stride = options.stride ?? kernelSize;
+    this.padding = options.padding ?? 0;
+    this.ceilMode = options.ceilMode ?? false;
+    this.countIncludePad = options.countIncludePad ?? true;
+    this.divisorOverride = options.divisorOverride ?? null;
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.avgPool2d(x, this.kernelSize, {
+      stride: this.stride,
+      padding: this.padding,
+      ceilMode: this.ceilMode,
+      countIncludePad: this.countIncludePad,
+      divisorOverride: this.divisorOverride,
+    });
+  }
+
+  override extraRepr(): string {
+    return `kernel_size=${pySize(this.kernelSize)}, stride=${pySize(this.stride)}, padding=${pySize(this.padding)}`;
+  }
+}
+
+/** Average pooling over [N, C, L]. */
+export class AvgPool1d extends AvgPool2d {
+  override forward(x: Tensor): Tensor {
+    return F.avgPool1d(x, this.kernelSize, { stride: this.stride, padding: this.padding, ceilMode: this.ceilMode, countIncludePad: this.countIncludePad });
+  }
+}
+
+/** Power-average pooling: (Σ x^p)^(1/p) over each window. */
+export class LPPool2d extends Module {
+  readonly normType: number;
+  readonly kernelSize: Size;
+  readonly stride: Size | null;
+  readonly ceilMode: boolean;
+
+  constructor(normType: number, kernelSize: Size, options: { stride?: Size | null; ceilMode?: boolean } = {}) {
+    super();
+    this.normType = normType;
+    this.kernelSize = kernelSize;
+    this.stride = options.stride ?? null;
+    this.ceilMode = options.ceilMode ?? false;
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.lpPool2d(x, this.normType, this.kernelSize, { stride: this.stride, ceilMode: this.ceilMode });
+  }
+
+  override extraRepr(): string {
+    return `norm_type=${pyNum(this.normType)}, kernel_size=${pySize(this.kernelSize)}, stride=${pySize(this.stride)}, ceil_mode=${pyBool(this.ceilMode)}`;
+  }
+}
+
+type AdaptiveSize = number | (number | null)[];
+
+/** Average pooling to a fixed output size (null keeps that input dim). */
+export class AdaptiveAvgPool2d extends Module {
+  readonly outputSize: AdaptiveSize;
+  constructor(outputSize: AdaptiveSize) {
+    super();
+    this.outputSize = outputSize;
+  }
+  forward(x: Tensor): Tensor {
+    return F.adaptiveAvgPool2d(x, this.outputSize);
+  }
+  override extraRepr(): string {
+    return `output_size=${pySize(this.outputSize)}`;
+  }
+}
+
+export class AdaptiveAvgPool1d extends AdaptiveAvgPool2d {
+  override forward(x: Tensor): Tensor {
+    return F.adaptiveAvgPool1d(x, this.outputSize);
+  }
+}
+
+/** Max pooling to a fixed output size; with returnIndices: true, forward returns [values, indices]. */
+export class AdaptiveMaxPool2d<R extends boolean = false> extends Module {
+  readonly outputSize: AdaptiveSize;
+  readonly returnIndices: R;
+  constructor(outputSize: AdaptiveSize, options: { returnIndices?: R } = {}) {
+    super();
+    this.outputSize = outputSize;
+    this.returnIndices = (options.returnIndices ?? false) as R;
+  }
+  forward(x: Tensor): R extends true ? [Tensor, Tensor] : Tensor {
+    return F.adaptiveMaxPool2d(x, this.outputSize, { returnIndices: this.returnIndices }) as R extends true ? [Tensor, Tensor] : Tensor;
+  }
+  override extraRepr(): string {
+    return `output_size=${pySize(this.outputSize)}`;
+  }
+}
