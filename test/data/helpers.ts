@@ -6,9 +6,9 @@ import type { Tensor } from '../../src/index.js';
 /** torchvision parity values made by test/data/fixtures/make_fixtures.py. */
 export const fixtures = JSON.parse(readFileSync(new URL('./fixtures/torchvision.json', import.meta.url), 'utf8'));
 
-/** The real datasets' root ($STRATA_DATA or /work/shared/data, else ../shared/data), or null. */
+/** The real datasets' root ($STRATA_DATA, else ../shared/data from the repository root), or null. */
 export function realDataRoot(): string | null {
-  for (const dir of [process.env.STRATA_DATA, '/work/shared/data', join(process.cwd(), '../shared/data')]) {
+  for (const dir of [process.env.STRATA_DATA, join(process.cwd(), '../shared/data')]) {
     if (dir && existsSync(dir)) return dir;
   }
   return null;
