@@ -1,5 +1,6 @@
 /** Activation functions with their gradients (exposed as st.F.* and as nn modules). */
 import { checkFloat, checkTensor } from './util.js';
+import { shapeStr } from '../tensor/shape.js';
 import { scalarOp, unaryOp, where } from './unary.js';
 import type { Tensor } from '../tensor/tensor.js';
 
@@ -99,10 +100,10 @@ export function threshold(x: Tensor, thresholdValue: number, value: number): Ten
 /** Leaky ReLU with a learned slope per channel (dim 1) or one shared slope. */
 export function prelu(x: Tensor, weight: Tensor): Tensor {
   floatInput(x, 'prelu');
-  if (weight.ndim > 1) throw new Error(`prelu: weight must be 1-D, got shape [${weight.shape}]`);
+  if (weight.ndim > 1) throw new Error(`prelu: weight must be 1-D, got shape ${shapeStr(weight.shape)}`);
   const channels = weight.size;
   if (channels !== 1 && (x.ndim < 2 || x.shape[1] !== channels)) {
-    throw new Error(`prelu: weight has ${channels} slopes but the input has ${x.ndim < 2 ? 'no channel dimension' : x.shape[1] + ' channels'} (shape [${x.shape}])`);
+    throw new Error(`prelu: weight has ${channels} slopes but the input has ${x.ndim < 2 ? 'no channel dimension' : x.shape[1] + ' channels'} (shape ${shapeStr(x.shape)})`);
   }
   const slope = channels === 1 ? weight.reshape([]) : weight.reshape([channels, ...Array(x.ndim - 2).fill(1)]);
   return where(x.gt(0), x, x.mul(slope));

@@ -4,7 +4,7 @@ import { needsGrad, record } from '../autograd/node.js';
 import { isFloat, promoteTypes, type DType } from '../tensor/dtype.js';
 import { broadcastShapes } from '../tensor/shape.js';
 import { Tensor, type TensorLike } from '../tensor/tensor.js';
-import { broadcastView, empty, sumToShape, toTensorLike } from './util.js';
+import { broadcastView, describe, empty, sumToShape, toTensorLike } from './util.js';
 
 type Result = 'promote' | 'float' | 'bool';
 type GradRule = (g: Tensor, a: Tensor, b: Tensor, out: Tensor) => [Tensor | null, Tensor | null];
@@ -12,6 +12,11 @@ type GradRule = (g: Tensor, a: Tensor, b: Tensor, out: Tensor) => [Tensor | null
 /** Both operands as tensors of one compute dtype; a plain number adapts to the tensor's dtype. */
 export function operands(a0: TensorLike | boolean, b0: TensorLike | boolean, op: string, result: Result): [Tensor, Tensor, DType] {
   if (!(a0 instanceof Tensor) && !(b0 instanceof Tensor)) throw new Error(`${op}: at least one argument must be a Tensor`);
+  for (const v of [a0, b0]) {
+    if (!(v instanceof Tensor) && typeof v !== 'number' && typeof v !== 'boolean') {
+      throw new Error(`${op}: expected a Tensor or a number, got ${describe(v)}`);
+    }
+  }
   const a = a0 instanceof Tensor ? a0 : toTensorLike(a0, (b0 as Tensor).dtype);
   const b = b0 instanceof Tensor ? b0 : toTensorLike(b0, a.dtype);
   let dtype = promoteTypes(a.dtype, b.dtype);

@@ -5,7 +5,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { checkTensor, empty } from './util.js';
 
 /** Index tensor as contiguous int32, each value checked against `limit` (negative values count from the end for indexSelect). */
-function indexArray(index: Tensor | readonly number[], limit: number, op: string, allowNegative: boolean): Int32Array {
+function indexArray(index: Tensor | readonly number[], limit: number, op: string, allowNegative: boolean, where = ''): Int32Array {
   const t = index instanceof Tensor ? index : null;
   if (t && t.dtype !== 'int32') throw new Error(`${op}: index must be an int32 tensor, got ${t.dtype}`);
   const values = t ? (t.contiguous().data() as Int32Array) : Int32Array.from(index as number[]);
@@ -13,7 +13,7 @@ function indexArray(index: Tensor | readonly number[], limit: number, op: string
   for (let i = 0; i < values.length; i++) {
     let v = values[i];
     if (allowNegative && v < 0) v += limit;
-    if (!(v >= 0 && v < limit)) throw new Error(`${op}: index ${values[i]} is out of bounds for dimension of size ${limit}`);
+    if (!(v >= 0 && v < limit)) throw new Error(`${op}: index ${values[i]} is out of bounds for ${where || 'dimension'} of size ${limit}`);
     out[i] = v;
   }
   return out;
@@ -30,7 +30,7 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
       throw new Error(`gather: index shape ${shapeStr(index.shape)} exceeds input shape ${shapeStr(x.shape)} at dimension ${i}`);
     }
   });
-  const idx = indexArray(index, x.shape[d], 'gather', false);
+  const idx = indexArray(index, x.shape[d], 'gather', false, `dimension ${d} (input shape ${shapeStr(x.shape)})`);
   const input = x.contiguous();
   const out = empty(index.shape, x.dtype);
   kernels().gather(input.data(), x.shape, d, idx, index.shape, out.storage);
@@ -45,8 +45,22 @@ function scatterAddInto(target: Tensor, dim: number, idx: Int32Array, indexShape
 
 /** A copy of x with src added at the gathered positions: out[index[i][j]][j] += src[i][j] (dim 0). */
 export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): Tensor {
+  checkTensor(x, 'scatterAdd');
+  checkTensor(index, 'scatterAdd', 'index');
+  checkTensor(src, 'scatterAdd', 'src');
   const d = normalizeDim(dim, x.ndim, 'scatterAdd');
-  const idx = indexArray(index, x.shape[d], 'scatterAdd', false);
+  if (index.ndim !== x.ndim || src.ndim !== x.ndim) {
+    throw new Error(`scatterAdd: index (rank ${index.ndim}), src (rank ${src.ndim}) and input (rank ${x.ndim}) must have the same rank`);
+  }
+  index.shape.forEach((s, i) => {
+    if (s > src.shape[i] || (i !== d && s > x.shape[i])) {
+      throw new Error(
+        `scatterAdd: index shape ${shapeStr(index.shape)} must not exceed src shape ${shapeStr(src.shape)} in any dimension, ` +
+          `nor input shape ${shapeStr(x.shape)} outside dimension ${d}`,
+      );
+    }
+  });
+  const idx = indexArray(index, x.shape[d], 'scatterAdd', false, `dimension ${d} (input shape ${shapeStr(x.shape)})`);
   const out = scatterAddInto(x.clone().detach(), d, idx, index.shape, leadingWindow(src, index.shape));
   if (!needsGrad(x, src)) return out;
   return record(out, 'ScatterAddBackward0', [x, src], (g) => {
@@ -74,7 +88,7 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor | readonly num
   const d = normalizeDim(dim, x.ndim, 'indexSelect');
   if (index instanceof Tensor && index.ndim > 1) throw new Error(`indexSelect: index must be 1-D, got shape ${shapeStr(index.shape)}`);
   const shape = x.ndim === 0 ? [1] : x.shape;
-  const idx = indexArray(index, shape[d], 'indexSelect', false);
+  const idx = indexArray(index, shape[d], 'indexSelect', false, `dimension ${d} (input shape ${shapeStr(x.shape)})`);
   const outShape = [...shape];
   outShape[d] = idx.length;
   const out = empty(x.ndim === 0 ? [] : outShape, x.dtype);

@@ -3,7 +3,7 @@ import { kernels } from '../backend/registry.js';
 import { needsGrad, record } from '../autograd/node.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { isFloat, promoteTypes, type DType } from '../tensor/dtype.js';
-import { broadcastShapes } from '../tensor/shape.js';
+import { broadcastShapes, shapeStr } from '../tensor/shape.js';
 import { Tensor, type TensorLike } from '../tensor/tensor.js';
 import { broadcastView, checkTensor, empty, sumToShape, toTensorLike } from './util.js';
 import { maximum, minimum } from './binary.js';
@@ -138,7 +138,7 @@ export function maskedFill(x: Tensor, mask: Tensor, value: number): Tensor {
   if (mask.dtype !== 'bool') throw new Error(`maskedFill: mask must be a bool tensor, got ${mask.dtype}`);
   const shape = broadcastShapes(x.shape, mask.shape, 'maskedFill');
   if (shape.length !== x.ndim || shape.some((d, i) => d !== x.shape[i])) {
-    throw new Error(`maskedFill: mask of shape [${mask.shape}] must broadcast to the input's shape [${x.shape}]`);
+    throw new Error(`maskedFill: mask of shape ${shapeStr(mask.shape)} must broadcast to the input's shape ${shapeStr(x.shape)}`);
   }
   const fill = toTensorLike(value, x.dtype).to(x.dtype);
   const out = empty(x.shape, x.dtype);

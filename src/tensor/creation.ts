@@ -1,5 +1,5 @@
 import { arrayFor, checkDType, dtypeOf, isFloat, type DType, type TypedArray } from './dtype.js';
-import { checkShape, sizeOf } from './shape.js';
+import { checkShape, shapeStr, sizeOf } from './shape.js';
 import { Tensor, type NestedArray } from './tensor.js';
 import { defaultGenerator, type Generator } from './random.js';
 
@@ -35,15 +35,19 @@ export function tensor(values: NestedArray | TypedArray | readonly number[], opt
     const typed = values as TypedArray;
     const shape = options.shape ? checkShape(options.shape, 'tensor') : [typed.length];
     if (sizeOf(shape) !== typed.length) {
-      throw new Error(`tensor: shape [${shape}] needs ${sizeOf(shape)} elements, but the typed array has ${typed.length}`);
+      throw new Error(`tensor: shape ${shapeStr(shape)} needs ${sizeOf(shape)} elements, but the typed array has ${typed.length}`);
     }
     return finish(fromFlat(typed, shape, options.dtype ?? dtypeOf(typed)), options);
   }
   const shape: number[] = [];
   const flat: (number | boolean)[] = [];
   let sawBool = false;
+  let leafDepth = -1; // the depth of the numbers, once the first one is seen
   const walk = (v: NestedArray, depth: number): void => {
     if (Array.isArray(v)) {
+      if (leafDepth !== -1 && depth >= leafDepth) {
+        throw new Error(`tensor: ragged nested array: found an array at depth ${depth}, where numbers were found before`);
+      }
       if (depth === shape.length) shape.push(v.length);
       else if (shape[depth] !== v.length) {
         throw new Error(`tensor: ragged nested array: expected length ${shape[depth]} at depth ${depth}, got ${v.length}`);
@@ -52,6 +56,7 @@ export function tensor(values: NestedArray | TypedArray | readonly number[], opt
       return;
     }
     if (depth !== shape.length) throw new Error(`tensor: ragged nested array: found a number at depth ${depth}, expected arrays down to depth ${shape.length}`);
+    leafDepth = depth;
     if (typeof v === 'boolean') sawBool = true;
     else if (typeof v !== 'number') throw new Error(`tensor: expected numbers or booleans, got ${typeof v}`);
     flat.push(v);
@@ -62,7 +67,7 @@ export function tensor(values: NestedArray | TypedArray | readonly number[], opt
   let finalShape = shape;
   if (options.shape) {
     finalShape = checkShape(options.shape, 'tensor');
-    if (sizeOf(finalShape) !== numeric.length) throw new Error(`tensor: shape [${finalShape}] needs ${sizeOf(finalShape)} elements, got ${numeric.length}`);
+    if (sizeOf(finalShape) !== numeric.length) throw new Error(`tensor: shape ${shapeStr(finalShape)} needs ${sizeOf(finalShape)} elements, got ${numeric.length}`);
   }
   return finish(fromFlat(numeric, finalShape, dtype), options);
 }
@@ -70,7 +75,7 @@ export function tensor(values: NestedArray | TypedArray | readonly number[], opt
 /** Wrap a typed array without copying (as torch.from_numpy): the tensor and the array share memory. */
 export function fromTypedArray(data: TypedArray, shape: readonly number[] = [data.length]): Tensor {
   const s = checkShape(shape, 'fromTypedArray');
-  if (sizeOf(s) !== data.length) throw new Error(`fromTypedArray: shape [${s}] needs ${sizeOf(s)} elements, but the array has ${data.length}`);
+  if (sizeOf(s) !== data.length) throw new Error(`fromTypedArray: shape ${shapeStr(s)} needs ${sizeOf(s)} elements, but the array has ${data.length}`);
   return new Tensor(data, s);
 }
 
