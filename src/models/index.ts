@@ -1,0 +1,10 @@
+/**
+ * The model zoo, `st.models`: builders (`models.resnet50({numClasses: 10})`), the registry
+ * (`models.list()`, `models.create('vgg16_bn')`, `models.info(name)`) and `models.summary(model, inputShape)`.
+ * See docs/models.md for the table of models, parameters and multiply-adds.
+ */
+export { list, create, info } from './registry.js';
+export type { ModelInfo, ModelTask } from './registry.js';
+export type { ClassifierOptions } from './common.js';
+export { LeNet5, lenet5, lenet5_classic } from './lenet.js';
+export type { LeNetOptions } from './lenet.js';
