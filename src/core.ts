@@ -35,3 +35,10 @@ export {
   split, chunk, flip, repeat, cat, stack, gather, scatterAdd, indexSelect, oneHot, pad, cast, clone,
 } from './ops/index.js';
 export type { MaxMinResult, VarOptions, PadOptions } from './ops/index.js';
+
+// ---- layers above the core (browser-safe) ---------------------------------------------
+export * as nn from './nn/index.js';
+export * as F from './nn/functional.js';
+export * as optim from './optim/index.js';
+export * as models from './models/index.js';
+export * as safetensors from './io/safetensors.js';
