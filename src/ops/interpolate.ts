@@ -2,14 +2,16 @@
  * Resampling, as torch.nn.functional.interpolate, with PyTorch's CPU coordinate conventions.
  *
  * Every mode except 'area' is separable: along each spatial dim the output is a fixed small sum
- * Σ_t w_t[o] · x[idx_t[o]] (1 tap for nearest, 2 for linear, 4 for cubic). Each dim is resampled with
- * indexSelect and broadcast multiplies, innermost dim first, so the gradient comes from autograd and
- * the arithmetic is PyTorch's (w0·t0 + w1·t1 per dim, height outermost).
+ * Σ_t w_t[o] · x[idx_t[o]] (1 tap for nearest, 2 for linear, 4 for cubic). Each dim is resampled by one
+ * op with an explicit gradient (the transposed sum), innermost dim first, as PyTorch nests them.
  */
+import { needsGrad, record } from '../autograd/node.js';
+import type { FloatArray } from '../backend/interface.js';
 import { isFloat } from '../tensor/dtype.js';
 import { shapeStr } from '../tensor/shape.js';
-import { Tensor } from '../tensor/tensor.js';
-import { checkTensor } from './util.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { checkTensor, empty } from './util.js';
+import { denseData } from './conv.js';
 import { adaptiveAvgPool1d, adaptiveAvgPool2d } from './pool.js';
 
 export type InterpolateMode = 'nearest' | 'nearest-exact' | 'linear' | 'bilinear' | 'bicubic' | 'area';
@@ -110,16 +112,83 @@ function cubicTaps(inSize: number, outSize: number, scale: number | null, alignC
   return { idx, weights };
 }
 
-/** Σ_t w_t · x.indexSelect(dim, idx_t), the weights broadcast along `dim`. */
+/**
+ * Resample one axis: out[a, o, b] = Σ_t w_t[o] · x[a, idx_t[o], b] (x viewed as [outer, n, inner]); the
+ * taps are summed in order (w0·x0 + w1·x1 + ..., as PyTorch). The gradient scatters back with the same weights.
+ */
 function resampleDim(x: Tensor, dim: number, taps: Taps): Tensor {
-  const index = (t: number) => new Tensor(taps.idx[t], [taps.idx[t].length]);
-  const first = x.indexSelect(dim, index(0));
-  if (!taps.weights) return first;
-  const wShape = x.shape.map((_, d) => (d === dim ? taps.idx[0].length : 1)).slice(dim);
-  const weight = (t: number) => new Tensor(x.dtype === 'float64' ? Float64Array.from(taps.weights![t]) : Float32Array.from(taps.weights![t]), wShape);
-  let out = first.mul(weight(0));
-  for (let t = 1; t < taps.idx.length; t++) out = out.add(x.indexSelect(dim, index(t)).mul(weight(t)));
-  return out;
+  const outSize = taps.idx[0].length;
+  const n = x.shape[dim];
+  const outer = x.shape.slice(0, dim).reduce((a, b) => a * b, 1);
+  const inner = x.shape.slice(dim + 1).reduce((a, b) => a * b, 1);
+  const shape = [...x.shape];
+  shape[dim] = outSize;
+  const T = taps.idx.length;
+  // Flattened [tap][o] tables: source offsets (index·inner) and weights.
+  const offs = new Int32Array(T * outSize);
+  const wts = new Float64Array(T * outSize).fill(1);
+  for (let t = 0; t < T; t++) {
+    for (let o = 0; o < outSize; o++) {
+      offs[t * outSize + o] = taps.idx[t][o] * inner;
+      if (taps.weights) wts[t * outSize + o] = taps.weights[t][o];
+    }
+  }
+  const xd = denseData(x);
+  const out = empty(shape, x.dtype);
+  const od = out.storage as FloatArray;
+  for (let a = 0; a < outer; a++) {
+    const src = a * n * inner;
+    const dst = a * outSize * inner;
+    if (inner === 1) {
+      if (!taps.weights) for (let o = 0; o < outSize; o++) od[dst + o] = xd[src + offs[o]];
+      else {
+        for (let o = 0; o < outSize; o++) {
+          let acc = 0;
+          for (let t = 0, k = o; t < T; t++, k += outSize) acc += wts[k] * xd[src + offs[k]];
+          od[dst + o] = acc;
+        }
+      }
+      continue;
+    }
+    for (let o = 0; o < outSize; o++) {
+      const row = dst + o * inner;
+      if (!taps.weights) {
+        const from = src + offs[o];
+        for (let b = 0; b < inner; b++) od[row + b] = xd[from + b];
+        continue;
+      }
+      const from0 = src + offs[o];
+      const w0 = wts[o];
+      for (let b = 0; b < inner; b++) od[row + b] = w0 * xd[from0 + b];
+      for (let t = 1, k = o + outSize; t < T; t++, k += outSize) {
+        const from = src + offs[k];
+        const w = wts[k];
+        for (let b = 0; b < inner; b++) od[row + b] += w * xd[from + b];
+      }
+    }
+  }
+  if (!needsGrad(x)) return out;
+  return record(out, 'UpsampleBackward0', [x], (g) => {
+    const gd = denseData(g.to(x.dtype));
+    const acc = new Float64Array(n * inner);
+    const gx = empty(x.shape, x.dtype);
+    const gxd = gx.storage as FloatArray;
+    for (let a = 0; a < outer; a++) {
+      acc.fill(0);
+      const from = a * outSize * inner;
+      for (let t = 0, k = 0; t < T; t++) {
+        for (let o = 0; o < outSize; o++, k++) {
+          const w = wts[k];
+          const row = from + o * inner;
+          const to = offs[k];
+          if (inner === 1) acc[to] += w * gd[row];
+          else for (let b = 0; b < inner; b++) acc[to + b] += w * gd[row + b];
+        }
+      }
+      gxd.set(acc, a * n * inner);
+    }
+    return [gx];
+  });
 }
 
 function listOf(v: number | readonly number[], n: number, name: string): number[] {
