@@ -26,8 +26,10 @@ export class ReLU extends Module {
 export class LeakyReLU extends Module {
   readonly negativeSlope: number;
   readonly inplace: boolean;
-  constructor(options: { negativeSlope?: number } & InplaceOption = {}) {
+  /** `new nn.LeakyReLU({negativeSlope: 0.2})` or `new nn.LeakyReLU(0.2)`. */
+  constructor(arg: number | ({ negativeSlope?: number } & InplaceOption) = {}) {
     super();
+    const options = typeof arg === 'number' ? { negativeSlope: arg } : arg;
     this.negativeSlope = options.negativeSlope ?? 0.01;
     this.inplace = options.inplace ?? false;
   }
@@ -60,8 +62,10 @@ export class PReLU extends Module {
 export class ELU extends Module {
   readonly alpha: number;
   readonly inplace: boolean;
-  constructor(options: { alpha?: number } & InplaceOption = {}) {
+  /** `new nn.ELU({alpha: 0.5})` or `new nn.ELU(0.5)`. */
+  constructor(arg: number | ({ alpha?: number } & InplaceOption) = {}) {
     super();
+    const options = typeof arg === 'number' ? { alpha: arg } : arg;
     this.alpha = options.alpha ?? 1.0;
     this.inplace = options.inplace ?? false;
   }

@@ -15,8 +15,11 @@ abstract class DropoutBase extends Module {
   readonly p: number;
   readonly inplace: boolean;
 
-  constructor(p = 0.5, options: { inplace?: boolean } = {}) {
+  /** `new nn.Dropout({p: 0.2})` or `new nn.Dropout(0.2)`; p defaults to 0.5. */
+  constructor(pOrOptions: number | { p?: number; inplace?: boolean } = {}, options: { inplace?: boolean } = {}) {
     super();
+    const p = typeof pOrOptions === 'number' ? pOrOptions : pOrOptions.p ?? 0.5;
+    if (typeof pOrOptions === 'object' && pOrOptions.inplace !== undefined) options = { inplace: pOrOptions.inplace };
     if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new Error(`${new.target.name}: dropout probability has to be between 0 and 1, but got ${p}`);
     this.p = p;
     this.inplace = options.inplace ?? false;

@@ -77,8 +77,10 @@ export class Flatten extends Module {
   readonly startDim: number;
   readonly endDim: number;
 
-  constructor(options: { startDim?: number; endDim?: number } = {}) {
+  /** `new nn.Flatten()`, `new nn.Flatten({startDim: 0})` or `new nn.Flatten(0, 2)`. */
+  constructor(startDim: number | { startDim?: number; endDim?: number } = {}, endDim?: number) {
     super();
+    const options = typeof startDim === 'number' ? { startDim, endDim } : startDim;
     this.startDim = options.startDim ?? 1;
     this.endDim = options.endDim ?? -1;
   }

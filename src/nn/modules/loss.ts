@@ -15,12 +15,11 @@ abstract class Loss extends Module {
 
 /** A loss with an optional per-class weight, stored as the buffer 'weight' (as PyTorch's _WeightedLoss). */
 abstract class WeightedLoss extends Loss {
+  /** The per-class weight buffer (null when not given). */
+  declare weight: Tensor | null;
   constructor(weight: Tensor | null | undefined, reduction: Reduction | undefined) {
     super(reduction);
     this.registerBuffer('weight', weight ?? null);
-  }
-  get weight(): Tensor | null {
-    return this._buffers.get('weight') ?? null;
   }
 }
 
@@ -105,9 +104,7 @@ export class BCEWithLogitsLoss extends Loss {
     this.registerBuffer('weight', options.weight ?? null);
     this.registerBuffer('pos_weight', options.posWeight ?? null);
   }
-  get weight(): Tensor | null {
-    return this._buffers.get('weight') ?? null;
-  }
+  declare weight: Tensor | null;
   get posWeight(): Tensor | null {
     return this._buffers.get('pos_weight') ?? null;
   }
