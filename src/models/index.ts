@@ -8,3 +8,8 @@ export type { ModelInfo, ModelTask } from './registry.js';
 export type { ClassifierOptions } from './common.js';
 export { LeNet5, lenet5, lenet5_classic } from './lenet.js';
 export type { LeNetOptions } from './lenet.js';
+export {
+  CifarResNet, CifarBasicBlock, PadShortcut, cifarResnet,
+  resnet20, resnet32, resnet44, resnet56, resnet110, plain20, plain32, plain44, plain56, plain110,
+} from './cifar-resnet.js';
+export type { CifarResNetOptions, CifarPlainOptions } from './cifar-resnet.js';

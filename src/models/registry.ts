@@ -5,6 +5,7 @@
  */
 import type { Module } from '../nn/module.js';
 import { lenet5, lenet5_classic } from './lenet.js';
+import * as cifar from './cifar-resnet.js';
 
 export type ModelTask = 'classification' | 'segmentation';
 
@@ -40,6 +41,20 @@ add(lenet5_classic, {
   family: 'lenet', task: 'classification', inputSize: [1, 32, 32], options: ['numClasses', 'inChannels'],
   description: 'LeNet-5 as in 1998: tanh, average pooling, 32×32 input',
 });
+
+for (const depth of [20, 32, 44, 56, 110]) {
+  const n = (depth - 2) / 6;
+  add((cifar as any)[`resnet${depth}`], {
+    name: `resnet${depth}`, family: 'cifar-resnet', task: 'classification', inputSize: [3, 32, 32], options: cifar.CIFAR_RESNET_OPTIONS,
+    description: `CIFAR ResNet-${depth} (He et al. 2016): 3 stages × ${n} basic blocks, 16/32/64 channels`,
+  });
+}
+for (const depth of [20, 32, 44, 56, 110]) {
+  add((cifar as any)[`plain${depth}`], {
+    name: `plain${depth}`, family: 'cifar-resnet', task: 'classification', inputSize: [3, 32, 32], options: cifar.CIFAR_PLAIN_OPTIONS,
+    description: `CIFAR plain-${depth}: ResNet-${depth} without shortcuts`,
+  });
+}
 
 /** Names of every registered model, in registration order. */
 export function list(): string[] {
