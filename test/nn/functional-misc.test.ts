@@ -93,3 +93,34 @@ test('oneHot, embedding, pixelShuffle', () => {
   assert.deepEqual(F.pixelUnshuffle(up, 2).toArray(), x.toArray());
   assert.throws(() => F.pixelShuffle(st.zeros([1, 3, 2, 2]), 2), /pixelShuffle: expected input \[\*, C·2², H, W\] with channels divisible by 4/);
 });
+
+test('strided (non-contiguous) inputs give the results of their contiguous copies, gradients included', () => {
+  // x is a transposed view [2, 3, 5, 4] of a [2, 3, 4, 5] tensor
+  const base = det([2, 3, 4, 5], 0.4, 2);
+  const ops: [string, (x: Tensor) => Tensor][] = [
+    ['conv2d', (x) => F.conv2d(x, det([2, 3, 3, 2], 0.1), det([2], 0.2), { padding: 1, stride: [2, 1] })],
+    ['convTranspose2d', (x) => F.convTranspose2d(x, det([3, 2, 2, 2], 0.3), null, { stride: 2 })],
+    ['maxPool2d', (x) => F.maxPool2d(x, 2, { stride: 1 })],
+    ['avgPool2d', (x) => F.avgPool2d(x, 3, { padding: 1, countIncludePad: false })],
+    ['adaptiveAvgPool2d', (x) => F.adaptiveAvgPool2d(x, [3, 3])],
+    ['adaptiveMaxPool2d', (x) => F.adaptiveMaxPool2d(x, [2, 3])],
+    ['batchNorm', (x) => F.batchNorm(x, null, null, det([3], 0.5), null, { training: true })],
+    ['layerNorm', (x) => F.layerNorm(x, [5, 4])],
+    ['groupNorm', (x) => F.groupNorm(x, 3)],
+    ['interpolate bilinear', (x) => F.interpolate(x, { size: [7, 3], mode: 'bilinear' })],
+    ['crossEntropy', (x) => F.crossEntropy(x, ints([0, 2, 1, 1, 0, 2, 2, 2, 1, 0, 0, 1, 2, 1, 0, 1, 2, 0, 0, 1, 2, 2, 1, 0, 1, 0, 2, 2, 1, 0, 0, 1, 2, 1, 0, 2, 1, 1, 0, 2], [2, 5, 4]), { labelSmoothing: 0.1 })],
+    ['binaryCrossEntropyWithLogits', (x) => F.bceWithLogits(x, x.detach().sigmoid().contiguous(), null, { reduction: 'sum' })],
+  ];
+  for (const [name, fn] of ops) {
+    const strided = base.transpose(2, 3).requiresGrad_();
+    const dense = base.transpose(2, 3).contiguous().requiresGrad_();
+    assert.ok(!strided.isContiguous());
+    const a = fn(strided);
+    const b = fn(dense);
+    assertClose(a, Array.from(b.data()), `${name} output`);
+    const g = det(a.shape as number[], 0.9);
+    a.backward(g);
+    b.backward(g);
+    assertClose(strided.grad!, Array.from(dense.grad!.data()), `${name} gradient`);
+  }
+});
