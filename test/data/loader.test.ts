@@ -119,7 +119,9 @@ test('async iteration yields the sync batches and prepares the next batch ahead'
   const it = new DataLoader(counting, { batchSize: 3, prefetch: 2 })[Symbol.asyncIterator]();
   await it.next();
   assert.equal(calls, 3, 'only the first batch is built before it is delivered');
-  await new Promise((r) => setTimeout(r, 20)); // the consumer is busy elsewhere
+  // the consumer is busy elsewhere: two more batches get prepared meanwhile, and no more
+  for (let waited = 0; calls < 9 && waited < 2000; waited += 5) await new Promise((r) => setTimeout(r, 5));
+  await new Promise((r) => setTimeout(r, 20));
   assert.equal(calls, 9, 'two more batches were prepared meanwhile');
   const rest = [];
   for (let r = await it.next(); !r.done; r = await it.next()) rest.push(Array.from(r.value.data()));
