@@ -46,13 +46,13 @@ function binaryOp(
 
 export function add(a: TensorLike, b: TensorLike, options: { alpha?: number } = {}): Tensor {
   const alpha = options.alpha ?? 1;
-  if (alpha !== 1) return add(a, mul(b, alpha));
+  if (alpha !== 1) return add(a, typeof b === 'number' ? b * alpha : mul(b, alpha));
   return binaryOp('add', 'add', a, b, 'promote', (g) => [g, g]);
 }
 
 export function sub(a: TensorLike, b: TensorLike, options: { alpha?: number } = {}): Tensor {
   const alpha = options.alpha ?? 1;
-  if (alpha !== 1) return sub(a, mul(b, alpha));
+  if (alpha !== 1) return sub(a, typeof b === 'number' ? b * alpha : mul(b, alpha));
   if (isBool(a) && isBool(b)) {
     throw new Error('sub: subtraction of two bool tensors is not supported; use logicalXor (or logicalNot) instead');
   }

@@ -274,5 +274,7 @@ export function repeat(x: Tensor, sizes: readonly number[]): Tensor {
   // Interleave a repeat axis before each axis, expand it, then merge the pairs.
   const interleaved = shape.flatMap((d) => [1, d]);
   const expanded = reshape(x, interleaved).expand(shape.flatMap((d, i) => [sizes[i], d]));
-  return expanded.reshape(shape.map((d, i) => d * sizes[i]));
+  const out = expanded.reshape(shape.map((d, i) => d * sizes[i]));
+  // Always a copy, as torch.repeat (with all sizes 1 the reshapes above are views of x).
+  return out.storage === x.storage ? out.clone() : out;
 }

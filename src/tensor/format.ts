@@ -4,7 +4,8 @@ import type { Tensor } from './tensor.js';
 export function formatTensor(t: Tensor): string {
   const flat = t.data();
   const isFloat = t.dtype === 'float32' || t.dtype === 'float64';
-  const allIntegral = isFloat && Array.prototype.every.call(flat, (v: number) => Number.isInteger(v));
+  // As PyTorch: integral values print as `1.`; nan/inf do not stop that.
+  const allIntegral = isFloat && Array.prototype.every.call(flat, (v: number) => Number.isInteger(v) || !Number.isFinite(v));
   const fmt = (v: number): string => {
     if (t.dtype === 'bool') return v ? 'true' : 'false';
     if (!isFloat) return String(v);
