@@ -40,22 +40,35 @@ int cpu_best_level() {
 }
 
 const KernelTable& kernel_table(int level) {
+  // Each table is filled on first use, and only for a level this CPU runs:
+  // the fill functions are compiled with their level's ISA flags too.
   static KernelTable tables[CPU_LEVEL_COUNT];
-  static std::once_flag once;
-  std::call_once(once, [] {
-    isa_scalar::fill_elementwise(tables[CPU_SCALAR]);
-    isa_scalar::fill_gemm(tables[CPU_SCALAR]);
+  static std::once_flag once[CPU_LEVEL_COUNT];
+  if (level < 0 || level >= CPU_LEVEL_COUNT || !cpu_level_supported(level)) level = CPU_SCALAR;
+  std::call_once(once[level], [level] {
+    KernelTable& t = tables[level];
+    switch (level) {
 #if defined(__x86_64__)
-    isa_avx2::fill_elementwise(tables[CPU_AVX2]);
-    isa_avx2::fill_gemm(tables[CPU_AVX2]);
-    isa_avx512::fill_elementwise(tables[CPU_AVX512]);
-    isa_avx512::fill_gemm(tables[CPU_AVX512]);
-    isa_avx512sim::fill_elementwise(tables[CPU_AVX512SIM]);
-    isa_avx512sim::fill_gemm(tables[CPU_AVX512SIM]);
+      case CPU_AVX2:
+        isa_avx2::fill_elementwise(t);
+        isa_avx2::fill_gemm(t);
+        break;
+      case CPU_AVX512:
+        isa_avx512::fill_elementwise(t);
+        isa_avx512::fill_gemm(t);
+        break;
+      case CPU_AVX512SIM:
+        isa_avx512sim::fill_elementwise(t);
+        isa_avx512sim::fill_gemm(t);
+        break;
 #endif
-    for (int i = 0; i < CPU_LEVEL_COUNT; i++) tables[i].name = cpu_level_name(i);
+      default:
+        isa_scalar::fill_elementwise(t);
+        isa_scalar::fill_gemm(t);
+        break;
+    }
+    t.name = cpu_level_name(level);
   });
-  if (level < 0 || level >= CPU_LEVEL_COUNT) level = CPU_SCALAR;
   return tables[level];
 }
 

@@ -17,6 +17,13 @@ const char* cpu_level_name(int level);
 bool cpu_level_supported(int level);
 int cpu_best_level();
 
+// NOTE: the per-ISA translation units are compiled with different -m flags.
+// Any inline function or template they share with other translation units
+// would be merged by the linker into ONE copy, possibly compiled for AVX-512,
+// so helpers here have internal linkage (static) and the ISA sources avoid
+// out-of-line standard-library templates (see isa_local.h). A test checks the
+// ISA objects for such shared ("weak") symbols.
+
 // ---- thread pool ------------------------------------------------------------
 // fn(ctx, tid, nthreads) runs once for every tid in [0, nthreads); the calling
 // thread runs tid 0 and waits for the rest. Nested calls run serially.
@@ -27,16 +34,20 @@ void set_max_threads(int n);    // resize the pool (>= 1)
 bool in_parallel_region();
 
 template <class F>
-inline void parallel(int nthreads, F&& f) {
-  if (nthreads <= 1 || in_parallel_region()) {
+static inline void parallel(int nthreads, F&& f) {
+  if (nthreads <= 1) {
     f(0, 1);
+    return;
+  }
+  if (in_parallel_region()) {  // nested: run every task here, in order
+    for (int t = 0; t < nthreads; t++) f(t, nthreads);
     return;
   }
   parallel_raw(nthreads, [](void* c, int t, int n) { (*static_cast<F*>(c))(t, n); }, static_cast<void*>(&f));
 }
 
 /** Threads worth using for `work` units (~1 unit = 1 ns of single-thread work). */
-inline int threads_for(double work, double minPerThread = 20000.0) {
+static inline int threads_for(double work, double minPerThread = 20000.0) {
   if (in_parallel_region()) return 1;
   int t = max_threads();
   double byWork = work / minPerThread;
@@ -45,7 +56,7 @@ inline int threads_for(double work, double minPerThread = 20000.0) {
 }
 
 /** Split [0, n) into `parts` near-equal ranges; returns [begin, end) of `part`. */
-inline void split_range(i64 n, int parts, int part, i64& begin, i64& end) {
+static inline void split_range(i64 n, int parts, int part, i64& begin, i64& end) {
   i64 q = n / parts, r = n % parts;
   begin = part * q + (part < r ? part : r);
   end = begin + q + (part < r ? 1 : 0);

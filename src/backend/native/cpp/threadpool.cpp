@@ -47,8 +47,7 @@ struct Pool {
   std::mutex m;
   std::condition_variable cv;
 
-  void worker(int index) {
-    uint64_t seen = generation.load(std::memory_order_acquire);
+  void worker(int index, uint64_t seen) {
     for (;;) {
       uint64_t g;
       int spins = 0;
@@ -78,7 +77,10 @@ struct Pool {
   void start(int n) {
     size = n < 1 ? 1 : n;
     stop.store(false);
-    for (int i = 1; i < size; i++) workers.emplace_back([this, i] { worker(i); });
+    // Workers start from the generation current now: a job published before a
+    // worker thread gets scheduled is still seen as new.
+    const uint64_t g0 = generation.load();
+    for (int i = 1; i < size; i++) workers.emplace_back([this, i, g0] { worker(i, g0); });
   }
 
   void shutdown() {

@@ -1,0 +1,701 @@
+// Elementwise, reduction, softmax and pooling kernels, compiled once per ISA
+// level (isa_<level>_ew.cpp defines STRATA_ISA and STRATA_W) with
+// -ffp-contract=off. Cheap ops are plain loops the compiler vectorizes for the
+// level; exp/log/tanh-based ops use the vector math of simd_math.h; rare
+// transcendental ops run in double precision through libm, like the reference.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "strata.h"
+
+namespace strata {
+namespace STRATA_ISA {
+namespace {
+
+#include "isa_local.h"
+
+#include "simd_math.h"
+
+// ---- helpers to map a vector function over a (strided) row ------------------------
+
+template <class VF>
+inline void map_row(const float* __restrict x, i64 xs, float* __restrict out, i64 n, VF f) {
+  i64 i = 0;
+  if (xs == 1) {
+    for (; i + W <= n; i += W) storeu(out + i, f(loadu(x + i)));
+  } else {
+    for (; i + W <= n; i += W) {
+      alignas(64) float t[W];
+      for (int j = 0; j < W; j++) t[j] = x[(i + j) * xs];
+      storeu(out + i, f(loadu(t)));
+    }
+  }
+  if (i < n) {
+    alignas(64) float t[W] = {};
+    for (i64 j = 0; j < n - i; j++) t[j] = x[(i + j) * xs];
+    vf r = f(loadu(t));
+    storeu(t, r);
+    for (i64 j = 0; j < n - i; j++) out[i + j] = t[j];
+  }
+}
+
+template <class SF>
+inline void map_scalar(const float* __restrict x, i64 xs, float* __restrict out, i64 n, SF f) {
+  if (xs == 1)
+    for (i64 i = 0; i < n; i++) out[i] = f(x[i]);
+  else
+    for (i64 i = 0; i < n; i++) out[i] = f(x[i * xs]);
+}
+
+inline double erf_d(double v) { return std::erf(v); }
+// Truthiness as the reference (and PyTorch): nonzero, so NaN is true.
+inline bool truthy(float v) { return v != 0.0f; }
+/** Math.pow semantics: NaN exponent gives NaN, and (±1) ** ±inf is NaN (C's pow gives 1). */
+inline double js_pow(double x, double y) {
+  if (y != y) return y;
+  if (std::fabs(x) == 1.0 && std::fabs(y) == __builtin_inf()) return __builtin_nan("");
+  return std::pow(x, y);
+}
+
+// ---- unary --------------------------------------------------------------------------
+
+void unary_row(int op, const float* x, i64 xs, float* out, i64 n) {
+  switch (op) {
+    case U_NEG: map_scalar(x, xs, out, n, [](float v) { return -v; }); break;
+    case U_ABS: map_scalar(x, xs, out, n, [](float v) { return std::fabs(v); }); break;
+    case U_SIGN: map_scalar(x, xs, out, n, [](float v) { return v > 0 ? 1.0f : v < 0 ? -1.0f : 0.0f; }); break;  // sign(NaN) = 0, as torch
+    case U_EXP: map_row(x, xs, out, n, [](vf v) { return v_exp(v); }); break;
+    case U_LOG: map_row(x, xs, out, n, [](vf v) { return v_log(v); }); break;
+    case U_SQRT: map_scalar(x, xs, out, n, [](float v) { return std::sqrt(v); }); break;
+    case U_RSQRT: map_scalar(x, xs, out, n, [](float v) { return 1.0f / std::sqrt(v); }); break;
+    case U_SQUARE: map_scalar(x, xs, out, n, [](float v) { return v * v; }); break;
+    case U_RECIPROCAL: map_scalar(x, xs, out, n, [](float v) { return 1.0f / v; }); break;
+    case U_SIN: map_scalar(x, xs, out, n, [](float v) { return static_cast<float>(std::sin(static_cast<double>(v))); }); break;
+    case U_COS: map_scalar(x, xs, out, n, [](float v) { return static_cast<float>(std::cos(static_cast<double>(v))); }); break;
+    case U_TANH: map_row(x, xs, out, n, [](vf v) { return v_tanh(v); }); break;
+    case U_SIGMOID: map_row(x, xs, out, n, [](vf v) { return v_sigmoid(v); }); break;
+    case U_RELU: map_scalar(x, xs, out, n, [](float v) { return v > 0 || v != v ? v : 0.0f; }); break;
+    case U_FLOOR: map_scalar(x, xs, out, n, [](float v) { return std::floor(v); }); break;
+    case U_CEIL: map_scalar(x, xs, out, n, [](float v) { return std::ceil(v); }); break;
+    case U_ROUND: map_scalar(x, xs, out, n, [](float v) { return std::nearbyint(v); }); break;
+    case U_TRUNC: map_scalar(x, xs, out, n, [](float v) { return std::trunc(v); }); break;
+    case U_LOG1P: map_scalar(x, xs, out, n, [](float v) { return static_cast<float>(std::log1p(static_cast<double>(v))); }); break;
+    case U_EXPM1: map_scalar(x, xs, out, n, [](float v) { return static_cast<float>(std::expm1(static_cast<double>(v))); }); break;
+    case U_ERF: map_scalar(x, xs, out, n, [](float v) { return static_cast<float>(erf_d(v)); }); break;
+    case U_LOGICALNOT: map_scalar(x, xs, out, n, [](float v) { return truthy(v) ? 0.0f : 1.0f; }); break;
+    case U_ISNAN: map_scalar(x, xs, out, n, [](float v) { return v != v ? 1.0f : 0.0f; }); break;
+    case U_ISINF: map_scalar(x, xs, out, n, [](float v) { return std::fabs(v) == __builtin_inff() ? 1.0f : 0.0f; }); break;
+    case U_SOFTPLUS: map_row(x, xs, out, n, [](vf v) { return v_softplus(v); }); break;
+    case U_SILU: map_row(x, xs, out, n, [](vf v) { return v * v_sigmoid(v); }); break;
+    case U_GELU:
+      map_scalar(x, xs, out, n, [](float v) {
+        const double d = v;
+        return static_cast<float>(0.5 * d * std::erfc(-d * 0.70710678118654752440));
+      });
+      break;
+    case U_GELUTANH:
+      // 0.5·x·(1 + tanh(y)) = x·sigmoid(2y): no cancellation for negative x.
+      map_row(x, xs, out, n, [](vf v) {
+        const vf y = (v + v * v * v * 0.044715f) * 0.7978845608028654f;
+        return v * v_sigmoid(y + y);
+      });
+      break;
+    case U_HARDSWISH:
+      map_scalar(x, xs, out, n, [](float v) {
+        float t = v + 3.0f;
+        t = t < 0 ? 0.0f : t;
+        t = t > 6 ? 6.0f : t;
+        return v * t / 6.0f;
+      });
+      break;
+    case U_HARDSIGMOID:
+      map_scalar(x, xs, out, n, [](float v) {
+        float t = v + 3.0f;
+        t = t < 0 ? 0.0f : t;
+        t = t > 6 ? 6.0f : t;
+        return t / 6.0f;
+      });
+      break;
+    case U_MISH: map_row(x, xs, out, n, [](vf v) { return v * v_tanh(v_softplus(v)); }); break;
+    default: break;
+  }
+}
+
+void unary_row_u8(int op, const float* x, i64 xs, uint8_t* out, i64 n) {
+  switch (op) {
+    case U_LOGICALNOT: for (i64 i = 0; i < n; i++) out[i] = !truthy(x[i * xs]); break;
+    case U_ISNAN: for (i64 i = 0; i < n; i++) { float v = x[i * xs]; out[i] = v != v; } break;
+    case U_ISINF: for (i64 i = 0; i < n; i++) out[i] = std::fabs(x[i * xs]) == __builtin_inff(); break;
+    default: break;
+  }
+}
+
+// ---- unary with scalar parameters (computed in double, as the reference) -------------
+
+template <class SF>
+inline void map_d(const float* __restrict x, i64 xs, float* __restrict out, i64 n, SF f) {
+  if (xs == 1)
+    for (i64 i = 0; i < n; i++) out[i] = static_cast<float>(f(static_cast<double>(x[i])));
+  else
+    for (i64 i = 0; i < n; i++) out[i] = static_cast<float>(f(static_cast<double>(x[i * xs])));
+}
+
+void scalar_row(int op, const float* x, i64 xs, double a, double b, float* out, i64 n) {
+  switch (op) {
+    case S_CLAMP: {
+      const double lo = a != a ? -__builtin_inf() : a, hi = b != b ? __builtin_inf() : b;
+      map_d(x, xs, out, n, [=](double v) { return v != v ? v : v < lo ? lo : v > hi ? hi : v; });
+      break;
+    }
+    case S_HARDTANH: map_d(x, xs, out, n, [=](double v) { return v < a ? a : v > b ? b : v; }); break;
+    case S_POW:
+      if (a == 2) map_scalar(x, xs, out, n, [](float v) { return v * v; });
+      else if (a == 1) map_scalar(x, xs, out, n, [](float v) { return v; });
+      else map_d(x, xs, out, n, [=](double v) { return js_pow(v, a); });
+      break;
+    case S_RPOW: map_d(x, xs, out, n, [=](double v) { return js_pow(a, v); }); break;
+    case S_LEAKYRELU: map_d(x, xs, out, n, [=](double v) { return v > 0 ? v : a * v; }); break;
+    case S_ELU: map_d(x, xs, out, n, [=](double v) { return v > 0 ? v : a * std::expm1(v); }); break;
+    case S_SOFTPLUSBETA:
+      map_d(x, xs, out, n, [=](double v) {
+        const double t = v * a;
+        return t > b ? v : std::log1p(std::exp(t)) / a;
+      });
+      break;
+    case S_THRESHOLD: map_d(x, xs, out, n, [=](double v) { return v > a ? v : b; }); break;
+    default: break;
+  }
+}
+
+// ---- binary -------------------------------------------------------------------------
+
+template <class T, class F>
+inline void bin_loop(const float* __restrict a, i64 as, const float* __restrict b, i64 bs, T* __restrict out, i64 n,
+                     F f) {
+  if (as == 1 && bs == 1) {
+    for (i64 i = 0; i < n; i++) out[i] = f(a[i], b[i]);
+  } else if (as == 1 && bs == 0) {
+    const float bv = b[0];
+    for (i64 i = 0; i < n; i++) out[i] = f(a[i], bv);
+  } else if (as == 0 && bs == 1) {
+    const float av = a[0];
+    for (i64 i = 0; i < n; i++) out[i] = f(av, b[i]);
+  } else {
+    for (i64 i = 0; i < n; i++) out[i] = f(a[i * as], b[i * bs]);
+  }
+}
+
+template <class T>
+void binary_any(int op, const float* a, i64 as, const float* b, i64 bs, T* out, i64 n) {
+  auto D = [](float v) { return static_cast<double>(v); };
+  switch (op) {
+    case B_ADD: bin_loop(a, as, b, bs, out, n, [](float x, float y) { return static_cast<T>(x + y); }); break;
+    case B_SUB: bin_loop(a, as, b, bs, out, n, [](float x, float y) { return static_cast<T>(x - y); }); break;
+    case B_MUL: bin_loop(a, as, b, bs, out, n, [](float x, float y) { return static_cast<T>(x * y); }); break;
+    case B_DIV: bin_loop(a, as, b, bs, out, n, [](float x, float y) { return static_cast<T>(x / y); }); break;
+    case B_POW:
+      bin_loop(a, as, b, bs, out, n, [&](float x, float y) { return static_cast<T>(static_cast<float>(js_pow(D(x), D(y)))); });
+      break;
+    case B_MAXIMUM:
+      bin_loop(a, as, b, bs, out, n, [](float x, float y) {
+        return static_cast<T>(x != x || y != y ? __builtin_nanf("") : x > y ? x : y);
+      });
+      break;
+    case B_MINIMUM:
+      bin_loop(a, as, b, bs, out, n, [](float x, float y) {
+        return static_cast<T>(x != x || y != y ? __builtin_nanf("") : x < y ? x : y);
+      });
+      break;
+    case B_ATAN2:
+      bin_loop(a, as, b, bs, out, n, [&](float x, float y) { return static_cast<T>(static_cast<float>(std::atan2(D(x), D(y)))); });
+      break;
+    case B_FMOD: bin_loop(a, as, b, bs, out, n, [](float x, float y) { return static_cast<T>(std::fmod(x, y)); }); break;
+    case B_REMAINDER:
+      bin_loop(a, as, b, bs, out, n, [&](float x, float y) {
+        const double dx = x, dy = y;
+        return static_cast<T>(static_cast<float>(dx - std::floor(dx / dy) * dy));
+      });
+      break;
+    case B_FLOORDIV:
+      bin_loop(a, as, b, bs, out, n, [&](float x, float y) { return static_cast<T>(static_cast<float>(std::floor(D(x) / D(y)))); });
+      break;
+    case B_EQ: bin_loop(a, as, b, bs, out, n, [](float x, float y) { return static_cast<T>(x == y ? 1 : 0); }); break;
+    case B_NE: bin_loop(a, as, b, bs, out, n, [](float x, float y) { return static_cast<T>(x != y ? 1 : 0); }); break;
+    case B_LT: bin_loop(a, as, b, bs, out, n, [](float x, float y) { return static_cast<T>(x < y ? 1 : 0); }); break;
+    case B_LE: bin_loop(a, as, b, bs, out, n, [](float x, float y) { return static_cast<T>(x <= y ? 1 : 0); }); break;
+    case B_GT: bin_loop(a, as, b, bs, out, n, [](float x, float y) { return static_cast<T>(x > y ? 1 : 0); }); break;
+    case B_GE: bin_loop(a, as, b, bs, out, n, [](float x, float y) { return static_cast<T>(x >= y ? 1 : 0); }); break;
+    case B_AND:
+      bin_loop(a, as, b, bs, out, n, [](float x, float y) { return static_cast<T>(truthy(x) && truthy(y) ? 1 : 0); });
+      break;
+    case B_OR:
+      bin_loop(a, as, b, bs, out, n, [](float x, float y) { return static_cast<T>(truthy(x) || truthy(y) ? 1 : 0); });
+      break;
+    case B_XOR:
+      bin_loop(a, as, b, bs, out, n, [](float x, float y) { return static_cast<T>(truthy(x) != truthy(y) ? 1 : 0); });
+      break;
+    default: break;
+  }
+}
+
+void binary_row(int op, const float* a, i64 as, const float* b, i64 bs, float* out, i64 n) {
+  binary_any<float>(op, a, as, b, bs, out, n);
+}
+void binary_row_u8(int op, const float* a, i64 as, const float* b, i64 bs, uint8_t* out, i64 n) {
+  binary_any<uint8_t>(op, a, as, b, bs, out, n);
+}
+
+void where_row(const uint8_t* c, i64 cs, const float* a, i64 as, const float* b, i64 bs, float* out, i64 n) {
+  if (cs == 1 && as == 1 && bs == 1) {
+    for (i64 i = 0; i < n; i++) out[i] = c[i] ? a[i] : b[i];
+  } else if (cs == 1 && as == 1 && bs == 0) {
+    const float bv = b[0];
+    for (i64 i = 0; i < n; i++) out[i] = c[i] ? a[i] : bv;
+  } else if (cs == 1 && as == 0 && bs == 1) {
+    const float av = a[0];
+    for (i64 i = 0; i < n; i++) out[i] = c[i] ? av : b[i];
+  } else {
+    for (i64 i = 0; i < n; i++) out[i] = c[i * cs] ? a[i * as] : b[i * bs];
+  }
+}
+
+void copy_row32(const uint32_t* x, i64 xs, uint32_t* out, i64 n) {
+  if (xs == 1) std::memcpy(out, x, sizeof(uint32_t) * n);
+  else if (xs == 0) std::fill(out, out + n, x[0]);
+  else for (i64 i = 0; i < n; i++) out[i] = x[i * xs];
+}
+
+// ---- reductions ------------------------------------------------------------------------
+
+double reduce_row(int op, const float* x, i64 n, double init) {
+  switch (op) {
+    case R_SUM: {
+      // float → double vectors, several accumulators.
+      constexpr int H = W / 2;
+      vd s0{}, s1{}, s2{}, s3{};
+      i64 i = 0;
+      for (; i + 4 * H <= n; i += 4 * H) {
+        s0 += __builtin_convertvector(loadh(x + i), vd);
+        s1 += __builtin_convertvector(loadh(x + i + H), vd);
+        s2 += __builtin_convertvector(loadh(x + i + 2 * H), vd);
+        s3 += __builtin_convertvector(loadh(x + i + 3 * H), vd);
+      }
+      vd s = (s0 + s1) + (s2 + s3);
+      double r = init;
+      for (int j = 0; j < H; j++) r += s[j];
+      for (; i < n; i++) r += x[i];
+      return r;
+    }
+    case R_PROD: {
+      double r = init;
+      for (i64 i = 0; i < n; i++) r *= x[i];
+      return r;
+    }
+    case R_MAX:
+    case R_MIN: {
+      const bool isMax = op == R_MAX;
+      if (init != init) return init;
+      vf m = bcast(static_cast<float>(init));
+      vi nan{};
+      i64 i = 0;
+      for (; i + W <= n; i += W) {
+        vf v = loadu(x + i);
+        nan |= v != v;
+        m = isMax ? (v > m ? v : m) : (v < m ? v : m);
+      }
+      float r = static_cast<float>(init);
+      bool anyNan = false;
+      for (int j = 0; j < W; j++) {
+        anyNan |= nan[j] != 0;
+        r = isMax ? (m[j] > r ? m[j] : r) : (m[j] < r ? m[j] : r);
+      }
+      for (; i < n; i++) {
+        float v = x[i];
+        if (v != v) anyNan = true;
+        r = isMax ? (v > r ? v : r) : (v < r ? v : r);
+      }
+      return anyNan ? __builtin_nan("") : static_cast<double>(r);
+    }
+    case R_ANY: {
+      if (init != 0) return init;
+      for (i64 i = 0; i < n; i++)
+        if (truthy(x[i])) return 1;
+      return 0;
+    }
+    case R_ALL: {
+      if (init == 0) return 0;
+      for (i64 i = 0; i < n; i++)
+        if (!truthy(x[i])) return 0;
+      return 1;
+    }
+    default: return init;
+  }
+}
+
+void reduce_acc(int op, const float* __restrict x, i64 n, double* __restrict acc) {
+  switch (op) {
+    case R_SUM: for (i64 i = 0; i < n; i++) acc[i] += x[i]; break;
+    case R_PROD: for (i64 i = 0; i < n; i++) acc[i] *= x[i]; break;
+    case R_MAX:
+      for (i64 i = 0; i < n; i++) {
+        double v = x[i], a = acc[i];
+        acc[i] = v > a || v != v ? v : a;
+      }
+      break;
+    case R_MIN:
+      for (i64 i = 0; i < n; i++) {
+        double v = x[i], a = acc[i];
+        acc[i] = v < a || v != v ? v : a;
+      }
+      break;
+    case R_ANY: for (i64 i = 0; i < n; i++) acc[i] = truthy(x[i]) ? 1.0 : acc[i]; break;
+    case R_ALL: for (i64 i = 0; i < n; i++) acc[i] = truthy(x[i]) ? acc[i] : 0.0; break;
+    default: break;
+  }
+}
+
+void arg_reduce(bool isMax, const float* x, i64 outer, i64 size, i64 inner, int32_t* out) {
+  const int nt = threads_for(static_cast<double>(outer) * size * inner * 0.5, 20000.0);
+  if (inner == 1) {
+    parallel(nt, [&](int tid, int nth) {
+      i64 o0, o1;
+      split_range(outer, nth, tid, o0, o1);
+      for (i64 o = o0; o < o1; o++) {
+        const float* row = x + o * size;
+        float best = row[0];
+        int32_t idx = 0;
+        if (best == best) {
+          for (i64 r = 1; r < size; r++) {
+            const float v = row[r];
+            if (v != v) {
+              idx = static_cast<int32_t>(r);
+              break;
+            }
+            if (isMax ? v > best : v < best) {
+              best = v;
+              idx = static_cast<int32_t>(r);
+            }
+          }
+        }
+        out[o] = idx;
+      }
+    });
+    return;
+  }
+  // Inner > 1: scan rows, keeping one running best per inner position.
+  const i64 work = outer * ((inner + 255) / 256);
+  parallel(nt, [&](int tid, int nth) {
+    i64 w0, w1;
+    split_range(work, nth, tid, w0, w1);
+    Buf<float> best(256);
+    const i64 chunks = (inner + 255) / 256;
+    for (i64 w = w0; w < w1; w++) {
+      const i64 o = w / chunks, n0 = (w - o * chunks) * 256, cn = std::min<i64>(256, inner - n0);
+      const float* base = x + o * size * inner + n0;
+      int32_t* idx = out + o * inner + n0;
+      for (i64 n = 0; n < cn; n++) {
+        best[n] = base[n];
+        idx[n] = 0;
+      }
+      for (i64 r = 1; r < size; r++) {
+        const float* row = base + r * inner;
+        for (i64 n = 0; n < cn; n++) {
+          const float b = best[n], v = row[n];
+          if (b == b && (v != v || (isMax ? v > b : v < b))) {
+            best[n] = v;
+            idx[n] = static_cast<int32_t>(r);
+          }
+        }
+      }
+    }
+  });
+}
+
+// ---- softmax ------------------------------------------------------------------------------
+
+/** out[i] = exp(x[i] − m[i]) (m broadcast when ms == 0); returns nothing. */
+inline void exp_sub_row(const float* x, const float* m, i64 ms, float* out, i64 n) {
+  i64 i = 0;
+  if (ms == 0) {
+    const vf mv = bcast(m[0]);
+    for (; i + W <= n; i += W) storeu(out + i, v_exp(loadu(x + i) - mv));
+  } else {
+    for (; i + W <= n; i += W) storeu(out + i, v_exp(loadu(x + i) - loadu(m + i)));
+  }
+  if (i < n) {
+    alignas(64) float t[W] = {}, u[W] = {};
+    for (i64 j = 0; j < n - i; j++) {
+      t[j] = x[i + j];
+      u[j] = ms ? m[i + j] : m[0];
+    }
+    storeu(t, v_exp(loadu(t) - loadu(u)));
+    for (i64 j = 0; j < n - i; j++) out[i + j] = t[j];
+  }
+}
+
+void softmax_impl(const float* x, i64 outer, i64 size, i64 inner, bool log, float* out) {
+  if (outer <= 0 || size <= 0 || inner <= 0) return;
+  const int nt = threads_for(static_cast<double>(outer) * size * inner * 2.0, 20000.0);
+  if (inner == 1) {
+    parallel(nt, [&](int tid, int nth) {
+      i64 o0, o1;
+      split_range(outer, nth, tid, o0, o1);
+      Buf<float> tmp(log ? size : 0);
+      for (i64 o = o0; o < o1; o++) {
+        const float* row = x + o * size;
+        float* dst = out + o * size;
+        double mx = reduce_row(R_MAX, row, size, -__builtin_inf());
+        if (mx == -__builtin_inf()) mx = 0;
+        const float mf = static_cast<float>(mx);
+        float* e = log ? tmp.data() : dst;
+        exp_sub_row(row, &mf, 0, e, size);
+        const double sum = reduce_row(R_SUM, e, size, 0.0);
+        if (log) {
+          const double ls = std::log(sum) + mx;
+          for (i64 r = 0; r < size; r++) dst[r] = static_cast<float>(static_cast<double>(row[r]) - ls);
+        } else {
+          const float inv = static_cast<float>(1.0 / sum);
+          for (i64 r = 0; r < size; r++) dst[r] *= inv;
+        }
+      }
+    });
+    return;
+  }
+  constexpr i64 CH = 256;
+  const i64 chunks = (inner + CH - 1) / CH;
+  parallel(nt, [&](int tid, int nth) {
+    i64 w0, w1;
+    split_range(outer * chunks, nth, tid, w0, w1);
+    Buf<float> mx(CH), e(CH);
+    Buf<double> sum(CH);
+    for (i64 w = w0; w < w1; w++) {
+      const i64 o = w / chunks, n0 = (w - o * chunks) * CH, cn = std::min<i64>(CH, inner - n0);
+      const float* base = x + o * size * inner + n0;
+      float* obase = out + o * size * inner + n0;
+      for (i64 n = 0; n < cn; n++) mx[n] = -__builtin_inff();
+      for (i64 r = 0; r < size; r++) {
+        const float* row = base + r * inner;
+        for (i64 n = 0; n < cn; n++) {
+          const float v = row[n], m = mx[n];
+          mx[n] = v > m || v != v ? v : m;
+        }
+      }
+      for (i64 n = 0; n < cn; n++) {
+        if (mx[n] == -__builtin_inff()) mx[n] = 0;
+        sum[n] = 0;
+      }
+      for (i64 r = 0; r < size; r++) {
+        float* dst = log ? e.data() : obase + r * inner;
+        exp_sub_row(base + r * inner, mx.data(), 1, dst, cn);
+        for (i64 n = 0; n < cn; n++) sum[n] += dst[n];
+      }
+      if (log) {
+        for (i64 n = 0; n < cn; n++) sum[n] = std::log(sum[n]) + mx[n];
+        for (i64 r = 0; r < size; r++) {
+          const float* row = base + r * inner;
+          float* dst = obase + r * inner;
+          for (i64 n = 0; n < cn; n++) dst[n] = static_cast<float>(static_cast<double>(row[n]) - sum[n]);
+        }
+      } else {
+        for (i64 n = 0; n < cn; n++) e[n] = static_cast<float>(1.0 / sum[n]);
+        for (i64 r = 0; r < size; r++) {
+          float* dst = obase + r * inner;
+          for (i64 n = 0; n < cn; n++) dst[n] *= e[n];
+        }
+      }
+    }
+  });
+}
+
+// ---- pooling ----------------------------------------------------------------------------------
+
+struct MaxTaps {
+  Buf<i64> start, end;
+};
+
+MaxTaps max_taps(i64 k, i64 outSize, i64 inSize, i64 stride, i64 pad, i64 dilation) {
+  MaxTaps t;
+  t.start.resize(outSize);
+  t.end.resize(outSize);
+  for (i64 o = 0; o < outSize; o++) {
+    i64 s = o * stride - pad;
+    const i64 e = std::min(s + (k - 1) * dilation + 1, inSize);
+    if (s < 0) s += ((-s + dilation - 1) / dilation) * dilation;
+    t.start[o] = s;
+    t.end[o] = e;
+  }
+  return t;
+}
+
+void max_pool(const float* x, const PoolGeom& g, float* out, int32_t* indices) {
+  const MaxTaps h = max_taps(g.kH, g.outH, g.inH, g.sH, g.pH, g.dH);
+  const MaxTaps v = max_taps(g.kW, g.outW, g.inW, g.sW, g.pW, g.dW);
+  const i64 inPlane = g.inH * g.inW, outPlane = g.outH * g.outW;
+  const int nt = threads_for(static_cast<double>(g.planes) * outPlane * g.kH * g.kW * 0.7, 20000.0);
+  parallel(nt, [&](int tid, int nth) {
+    i64 p0, p1;
+    split_range(g.planes, nth, tid, p0, p1);
+    for (i64 p = p0; p < p1; p++) {
+      const float* base = x + p * inPlane;
+      float* o = out + p * outPlane;
+      int32_t* ix = indices + p * outPlane;
+      for (i64 oh = 0; oh < g.outH; oh++) {
+        const i64 ih0 = h.start[oh], ih1 = h.end[oh];
+        for (i64 ow = 0; ow < g.outW; ow++) {
+          const i64 iw0 = v.start[ow], iw1 = v.end[ow];
+          const i64 at = oh * g.outW + ow;
+          if (ih0 >= ih1 || iw0 >= iw1) {
+            o[at] = -__builtin_inff();
+            ix[at] = -1;
+            continue;
+          }
+          float best = -__builtin_inff();
+          i64 bestIdx = ih0 * g.inW + iw0;
+          for (i64 ih = ih0; ih < ih1; ih += g.dH) {
+            const float* row = base + ih * g.inW;
+            for (i64 iw = iw0; iw < iw1; iw += g.dW) {
+              const float val = row[iw];
+              if (val > best || val != val) {
+                best = val;
+                bestIdx = ih * g.inW + iw;
+              }
+            }
+          }
+          o[at] = best;
+          ix[at] = static_cast<int32_t>(bestIdx);
+        }
+      }
+    }
+  });
+}
+
+void max_pool_backward(const float* gy, const int32_t* indices, const PoolGeom& g, float* gx) {
+  const i64 inPlane = g.inH * g.inW, outPlane = g.outH * g.outW;
+  const int nt = threads_for(static_cast<double>(g.planes) * (inPlane + outPlane) * 0.5, 20000.0);
+  parallel(nt, [&](int tid, int nth) {
+    i64 p0, p1;
+    split_range(g.planes, nth, tid, p0, p1);
+    for (i64 p = p0; p < p1; p++) {
+      float* d = gx + p * inPlane;
+      std::memset(d, 0, sizeof(float) * inPlane);
+      const float* s = gy + p * outPlane;
+      const int32_t* ix = indices + p * outPlane;
+      for (i64 o = 0; o < outPlane; o++) {
+        const int32_t i = ix[o];
+        if (i >= 0 && i < inPlane) d[i] += s[o];
+      }
+    }
+  });
+}
+
+struct AvgWin {
+  Buf<i64> start, end, padded;
+};
+
+AvgWin avg_windows(i64 outSize, i64 inSize, i64 k, i64 stride, i64 pad) {
+  AvgWin w;
+  w.start.resize(outSize);
+  w.end.resize(outSize);
+  w.padded.resize(outSize);
+  for (i64 o = 0; o < outSize; o++) {
+    const i64 s = o * stride - pad;
+    const i64 e = std::min(s + k, inSize + pad);
+    w.padded[o] = e - s;
+    w.start[o] = std::max<i64>(s, 0);
+    w.end[o] = std::max(w.start[o], std::min(e, inSize));
+  }
+  return w;
+}
+
+Buf<float> avg_scales(const AvgWin& h, const AvgWin& v, i64 outH, i64 outW, bool countIncludePad,
+                              double divisorOverride) {
+  Buf<float> s(outH * outW);
+  for (i64 oh = 0; oh < outH; oh++)
+    for (i64 ow = 0; ow < outW; ow++) {
+      const double d = divisorOverride > 0 ? divisorOverride
+                       : countIncludePad ? static_cast<double>(h.padded[oh] * v.padded[ow])
+                                         : static_cast<double>((h.end[oh] - h.start[oh]) * (v.end[ow] - v.start[ow]));
+      s[oh * outW + ow] = static_cast<float>(d);
+    }
+  return s;
+}
+
+void avg_pool(const float* x, const PoolGeom& g, bool countIncludePad, double divisorOverride, float* out) {
+  const AvgWin h = avg_windows(g.outH, g.inH, g.kH, g.sH, g.pH);
+  const AvgWin v = avg_windows(g.outW, g.inW, g.kW, g.sW, g.pW);
+  const Buf<float> scale = avg_scales(h, v, g.outH, g.outW, countIncludePad, divisorOverride);
+  const i64 inPlane = g.inH * g.inW, outPlane = g.outH * g.outW;
+  const int nt = threads_for(static_cast<double>(g.planes) * outPlane * g.kH * g.kW * 0.5, 20000.0);
+  parallel(nt, [&](int tid, int nth) {
+    i64 p0, p1;
+    split_range(g.planes, nth, tid, p0, p1);
+    for (i64 p = p0; p < p1; p++) {
+      const float* base = x + p * inPlane;
+      float* o = out + p * outPlane;
+      for (i64 oh = 0; oh < g.outH; oh++) {
+        const i64 ih0 = h.start[oh], ih1 = h.end[oh];
+        for (i64 ow = 0; ow < g.outW; ow++) {
+          const i64 iw0 = v.start[ow], iw1 = v.end[ow];
+          float sum = 0;
+          for (i64 ih = ih0; ih < ih1; ih++) {
+            const float* row = base + ih * g.inW;
+            for (i64 iw = iw0; iw < iw1; iw++) sum += row[iw];
+          }
+          o[oh * g.outW + ow] = ih0 < ih1 && iw0 < iw1 ? sum / scale[oh * g.outW + ow] : 0.0f;
+        }
+      }
+    }
+  });
+}
+
+void avg_pool_backward(const float* gy, const PoolGeom& g, bool countIncludePad, double divisorOverride, float* gx) {
+  const AvgWin h = avg_windows(g.outH, g.inH, g.kH, g.sH, g.pH);
+  const AvgWin v = avg_windows(g.outW, g.inW, g.kW, g.sW, g.pW);
+  const Buf<float> scale = avg_scales(h, v, g.outH, g.outW, countIncludePad, divisorOverride);
+  const i64 inPlane = g.inH * g.inW, outPlane = g.outH * g.outW;
+  const int nt = threads_for(static_cast<double>(g.planes) * outPlane * g.kH * g.kW * 0.5, 20000.0);
+  parallel(nt, [&](int tid, int nth) {
+    i64 p0, p1;
+    split_range(g.planes, nth, tid, p0, p1);
+    for (i64 p = p0; p < p1; p++) {
+      float* d = gx + p * inPlane;
+      std::memset(d, 0, sizeof(float) * inPlane);
+      const float* s = gy + p * outPlane;
+      for (i64 oh = 0; oh < g.outH; oh++) {
+        const i64 ih0 = h.start[oh], ih1 = h.end[oh];
+        for (i64 ow = 0; ow < g.outW; ow++) {
+          const i64 iw0 = v.start[ow], iw1 = v.end[ow];
+          const float gv = s[oh * g.outW + ow] / scale[oh * g.outW + ow];
+          for (i64 ih = ih0; ih < ih1; ih++) {
+            float* row = d + ih * g.inW;
+            for (i64 iw = iw0; iw < iw1; iw++) row[iw] += gv;
+          }
+        }
+      }
+    }
+  });
+}
+
+}  // namespace
+
+void fill_elementwise(KernelTable& t) {
+  t.copy32 = copy_row32;
+  t.unary = unary_row;
+  t.unaryU8 = unary_row_u8;
+  t.scalar = scalar_row;
+  t.binary = binary_row;
+  t.binaryU8 = binary_row_u8;
+  t.where = where_row;
+  t.reduceRow = reduce_row;
+  t.reduceAcc = reduce_acc;
+  t.argReduce = arg_reduce;
+  t.softmax = softmax_impl;
+  t.maxPool2d = max_pool;
+  t.maxPool2dBackward = max_pool_backward;
+  t.avgPool2d = avg_pool;
+  t.avgPool2dBackward = avg_pool_backward;
+}
+
+}  // namespace STRATA_ISA
+}  // namespace strata

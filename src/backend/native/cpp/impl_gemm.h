@@ -1,0 +1,927 @@
+// SGEMM and convolution kernels, written once over GCC/Clang generic vectors
+// and compiled once per ISA level (isa_<level>_gemm.cpp defines the macros):
+//   STRATA_ISA  namespace            STRATA_W   floats per vector
+//   STRATA_MR   micro-kernel rows    STRATA_NV  vectors per micro-kernel row (NR = NV·W)
+//   STRATA_MR2  alternative row count for small M (0: none)
+//   STRATA_KC / STRATA_MC / STRATA_NC   cache blocking
+//
+// Structure (BLIS): for each NC block of columns, for each KC block of the
+// depth, pack B (KC×NC) into NR-wide micro-panels; for each MC block of rows
+// pack A (MC×KC) into MR-tall micro-panels; then the MR×NR register-blocked
+// micro-kernel runs over every (micro-panel of A, micro-panel of B). Packing
+// goes through "packer" objects, so a convolution packs its im2col matrix
+// straight into the B-panel layout (implicit GEMM) and never materializes it.
+// Threads split C into a grid of row/column ranges chosen by a cost model.
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+
+#include "strata.h"
+
+namespace strata {
+namespace STRATA_ISA {
+namespace {
+
+#include "isa_local.h"
+
+constexpr int W = STRATA_W;
+constexpr int MR = STRATA_MR;
+constexpr int MR2 = STRATA_MR2;
+constexpr int NV = STRATA_NV;
+constexpr int NR = NV * W;
+constexpr i64 KC = STRATA_KC;
+constexpr i64 MC = STRATA_MC;
+constexpr i64 NC = STRATA_NC;
+
+typedef float vf __attribute__((vector_size(W * 4)));
+typedef int32_t vi __attribute__((vector_size(W * 4)));
+
+inline vf loadu(const float* p) {
+  vf v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline void storeu(float* p, vf v) { std::memcpy(p, &v, sizeof v); }
+// x − 0 is x for every x (also −0 and NaN), so this compiles to one broadcast.
+inline vf bcast(float x) { return x - vf{}; }
+inline vf relu(vf v) { return ((v > vf{}) | (v != v)) ? v : vf{}; }
+inline float relu(float v) { return v > 0 || v != v ? v : 0.0f; }
+
+inline i64 ceil_div(i64 a, i64 b) { return (a + b - 1) / b; }
+inline i64 round_up(i64 a, i64 b) { return ceil_div(a, b) * b; }
+
+// ---- aligned per-thread scratch -----------------------------------------------
+
+struct Scratch {
+  float* p = nullptr;
+  size_t n = 0;
+  float* get(size_t count) {
+    if (count > n) {
+      std::free(p);
+      n = round_up(static_cast<i64>(count), 1024);
+      p = static_cast<float*>(std::aligned_alloc(64, n * sizeof(float)));
+      if (!p) std::abort();
+    }
+    return p;
+  }
+  ~Scratch() { std::free(p); }
+};
+thread_local Scratch tlsA, tlsB;
+
+// ---- epilogue -----------------------------------------------------------------
+
+struct Epi {
+  float alpha = 1, beta = 0;
+  const float* rowBias = nullptr;  // indexed by C row
+  const float* colBias = nullptr;  // indexed by C column
+  int act = 0;                     // 1: relu
+};
+
+inline float epi_scalar(float acc, float* p, i64 i, i64 j, const Epi& e, bool first, bool last) {
+  float r = e.alpha == 1.0f ? acc : e.alpha * acc;
+  if (first) {
+    if (e.beta != 0.0f) r += e.beta * *p;
+    if (e.rowBias) r += e.rowBias[i];
+    if (e.colBias) r += e.colBias[j];
+  } else {
+    r += *p;
+  }
+  if (last && e.act == 1) r = relu(r);
+  return r;
+}
+
+// ---- C accessors ----------------------------------------------------------------
+
+/** A plain row-major C. */
+struct PlainC {
+  float* c;
+  i64 ldc;
+  float* tile(i64 i, i64 j, int, i64& ld) const {
+    ld = ldc;
+    return c + i * ldc + j;
+  }
+  float* at(i64 i, i64 j) const { return c + i * ldc + j; }
+};
+
+/** Convolution output: column j = (image, pixel); rows are channels of one group. */
+struct ConvC {
+  float* c;       // first channel of the group in image 0
+  i64 P;          // pixels per image
+  i64 imgStride;  // outC·P
+  float* tile(i64 i, i64 j, int nr, i64& ld) const {
+    i64 img = j / P, p = j - img * P;
+    if (p + nr > P) return nullptr;
+    ld = P;
+    return c + img * imgStride + i * P + p;
+  }
+  float* at(i64 i, i64 j) const {
+    i64 img = j / P;
+    return c + img * imgStride + i * P + (j - img * P);
+  }
+};
+
+// ---- micro-kernel ---------------------------------------------------------------
+
+template <int MRk>
+__attribute__((always_inline)) inline void compute(i64 kc, const float* __restrict A, const float* __restrict B,
+                                                   vf (&acc)[MRk][NV]) {
+#pragma GCC unroll 16
+  for (int i = 0; i < MRk; i++)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) acc[i][v] = vf{};
+#pragma GCC unroll 4
+  for (i64 k = 0; k < kc; k++) {
+    vf b[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) b[v] = loadu(B + v * W);
+#pragma GCC unroll 16
+    for (int i = 0; i < MRk; i++) {
+      vf a = bcast(A[i]);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; v++) acc[i][v] += a * b[v];
+    }
+    A += MRk;
+    B += NR;
+  }
+}
+
+template <int MRk, class CP>
+__attribute__((noinline)) void micro_tile(i64 kc, const float* A, const float* B, const CP& cp, i64 i0, i64 j0,
+                                          int mr, int nr, const Epi& e, bool first, bool last) {
+  vf acc[MRk][NV];
+  i64 ldc = 0;
+  float* c = (mr == MRk && nr == NR) ? cp.tile(i0, j0, nr, ldc) : nullptr;
+  if (c) {
+#pragma GCC unroll 16
+    for (int i = 0; i < MRk; i++) __builtin_prefetch(c + i * ldc, 1);
+  }
+  compute<MRk>(kc, A, B, acc);
+  if (c) {
+    const bool plain = e.alpha == 1.0f && !e.rowBias && !e.colBias && e.beta == 0.0f && !(last && e.act);
+    if (plain) {
+#pragma GCC unroll 16
+      for (int i = 0; i < MRk; i++)
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; v++) {
+          float* p = c + i * ldc + v * W;
+          storeu(p, first ? acc[i][v] : loadu(p) + acc[i][v]);
+        }
+      return;
+    }
+    for (int i = 0; i < MRk; i++)
+      for (int v = 0; v < NV; v++) {
+        float* p = c + i * ldc + v * W;
+        vf r = e.alpha == 1.0f ? acc[i][v] : e.alpha * acc[i][v];
+        if (first) {
+          if (e.beta != 0.0f) r += e.beta * loadu(p);
+          if (e.rowBias) r += e.rowBias[i0 + i];
+          if (e.colBias) r += loadu(e.colBias + j0 + v * W);
+        } else {
+          r += loadu(p);
+        }
+        if (last && e.act == 1) r = relu(r);
+        storeu(p, r);
+      }
+    return;
+  }
+  alignas(64) float t[MRk * NR];
+  for (int i = 0; i < MRk; i++)
+    for (int v = 0; v < NV; v++) storeu(t + i * NR + v * W, acc[i][v]);
+  for (int i = 0; i < mr; i++)
+    for (int j = 0; j < nr; j++) {
+      float* p = cp.at(i0 + i, j0 + j);
+      *p = epi_scalar(t[i * NR + j], p, i0 + i, j0 + j, e, first, last);
+    }
+}
+
+// ---- packers for plain matrices ---------------------------------------------------
+
+/** A(i, p) of a row-major matrix (or of its transpose). Packs one MRk-row micro-panel. */
+struct PlainA {
+  const float* a;
+  i64 lda;
+  bool trans;
+  template <int MRk>
+  void pack(i64 i0, int mr, i64 p0, i64 kc, float* __restrict dst) const {
+    if (trans) {
+      // A(i, p) = a[p·lda + i]: each depth step is a contiguous run of mr values.
+      const float* src = a + p0 * lda + i0;
+      for (i64 p = 0; p < kc; p++, src += lda, dst += MRk) {
+        if (mr == MRk) {
+#pragma GCC unroll 16
+          for (int i = 0; i < MRk; i++) dst[i] = src[i];
+        } else {
+          for (int i = 0; i < mr; i++) dst[i] = src[i];
+          for (int i = mr; i < MRk; i++) dst[i] = 0;
+        }
+      }
+      return;
+    }
+    const float* rows[MRk];
+    for (int i = 0; i < MRk; i++) rows[i] = a + (i0 + (i < mr ? i : 0)) * lda + p0;
+    if (mr == MRk) {
+      for (i64 p = 0; p < kc; p++, dst += MRk) {
+#pragma GCC unroll 16
+        for (int i = 0; i < MRk; i++) dst[i] = rows[i][p];
+      }
+    } else {
+      for (i64 p = 0; p < kc; p++, dst += MRk) {
+        for (int i = 0; i < mr; i++) dst[i] = rows[i][p];
+        for (int i = mr; i < MRk; i++) dst[i] = 0;
+      }
+    }
+  }
+};
+
+/** B(p, j) of a row-major matrix (or of its transpose). Packs one NR-column micro-panel. */
+struct PlainB {
+  const float* b;
+  i64 ldb;
+  bool trans;
+  void pack(i64 p0, i64 kc, i64 j0, int nr, float* __restrict dst) const {
+    if (!trans) {
+      const float* src = b + p0 * ldb + j0;
+      if (nr == NR) {
+        for (i64 p = 0; p < kc; p++, src += ldb, dst += NR) {
+#pragma GCC unroll 4
+          for (int v = 0; v < NV; v++) storeu(dst + v * W, loadu(src + v * W));
+        }
+      } else {
+        for (i64 p = 0; p < kc; p++, src += ldb, dst += NR) {
+          for (int j = 0; j < nr; j++) dst[j] = src[j];
+          for (int j = nr; j < NR; j++) dst[j] = 0;
+        }
+      }
+      return;
+    }
+    // B(p, j) = b[j·ldb + p]: transpose blocks of 8 depth steps so that both
+    // the reads (along a row of b) and the writes stay in short contiguous runs.
+    const float* cols[NR];
+    for (int j = 0; j < NR; j++) cols[j] = b + (j0 + (j < nr ? j : 0)) * ldb + p0;
+    i64 p = 0;
+    for (; p + 8 <= kc; p += 8) {
+      for (int j = 0; j < nr; j++) {
+        const float* s = cols[j] + p;
+#pragma GCC unroll 8
+        for (int q = 0; q < 8; q++) dst[(p + q) * NR + j] = s[q];
+      }
+      for (int j = nr; j < NR; j++)
+        for (int q = 0; q < 8; q++) dst[(p + q) * NR + j] = 0;
+    }
+    for (; p < kc; p++) {
+      for (int j = 0; j < nr; j++) dst[p * NR + j] = cols[j][p];
+      for (int j = nr; j < NR; j++) dst[p * NR + j] = 0;
+    }
+  }
+};
+
+// ---- the blocked driver -------------------------------------------------------------
+
+/** Depth block size: KC-sized blocks, balanced so that no tiny last block remains. */
+inline i64 depth_block(i64 K) {
+  i64 nb = ceil_div(K, KC);
+  return round_up(ceil_div(K, nb), 4);
+}
+
+template <int MRk, class PA, class PB, class CP>
+void gemm_region(i64 m0, i64 m1, i64 n0, i64 n1, i64 K, const PA& pa, const PB& pb, const CP& cp, const Epi& e) {
+  if (m0 >= m1 || n0 >= n1) return;
+  const i64 kb = depth_block(K);
+  // Row blocks: MC-sized (multiple of MRk), balanced.
+  const i64 mcount = ceil_div(m1 - m0, round_up(MC, MRk));
+  const i64 mc = round_up(ceil_div(m1 - m0, mcount), MRk);
+  const i64 ncount = ceil_div(n1 - n0, NC);
+  const i64 ncb = round_up(ceil_div(n1 - n0, ncount), NR);
+  float* bufA = tlsA.get(static_cast<size_t>(mc * kb) + 64);
+  float* bufB = tlsB.get(static_cast<size_t>(ncb * kb) + 64);
+  for (i64 jc = n0; jc < n1; jc += ncb) {
+    const i64 nc = std::min(ncb, n1 - jc);
+    for (i64 pc = 0; pc < K; pc += kb) {
+      const i64 kc = std::min(kb, K - pc);
+      const bool first = pc == 0, last = pc + kc >= K;
+      for (i64 jr = 0; jr < nc; jr += NR)
+        pb.pack(pc, kc, jc + jr, static_cast<int>(std::min<i64>(NR, nc - jr)), bufB + (jr / NR) * kc * NR);
+      for (i64 ic = m0; ic < m1; ic += mc) {
+        const i64 mcc = std::min(mc, m1 - ic);
+        for (i64 ir = 0; ir < mcc; ir += MRk)
+          pa.template pack<MRk>(ic + ir, static_cast<int>(std::min<i64>(MRk, mcc - ir)), pc, kc,
+                                bufA + (ir / MRk) * kc * MRk);
+        for (i64 jr = 0; jr < nc; jr += NR) {
+          const int nr = static_cast<int>(std::min<i64>(NR, nc - jr));
+          const float* bp = bufB + (jr / NR) * kc * NR;
+          for (i64 ir = 0; ir < mcc; ir += MRk) {
+            micro_tile<MRk>(kc, bufA + (ir / MRk) * kc * MRk, bp, cp, ic + ir, jc + jr,
+                            static_cast<int>(std::min<i64>(MRk, mcc - ir)), nr, e, first, last);
+          }
+        }
+      }
+    }
+  }
+}
+
+/** K == 0: C = beta·C + biases (then the activation). */
+template <class CP>
+void epilogue_only(i64 m0, i64 m1, i64 n0, i64 n1, const CP& cp, const Epi& e) {
+  for (i64 i = m0; i < m1; i++)
+    for (i64 j = n0; j < n1; j++) {
+      float* p = cp.at(i, j);
+      *p = epi_scalar(0.0f, p, i, j, e, true, true);
+    }
+}
+
+/** Threads for an M×N×K product (1 when called inside a parallel region). */
+inline int gemm_threads(i64 M, i64 N, i64 K) {
+  double work = static_cast<double>(M) * N * (K + 4) / 40.0;  // ~ns at ~80 GFLOP/s
+  return threads_for(work, 15000.0);
+}
+
+template <int MRk, class PA, class PB, class CP>
+void gemm_run(i64 M, i64 N, i64 K, const PA& pa, const PB& pb, const CP& cp, const Epi& e, int nthreads) {
+  if (M <= 0 || N <= 0) return;
+  const i64 mtiles = ceil_div(M, MRk), ntiles = ceil_div(N, NR);
+  if (nthreads > mtiles * ntiles) nthreads = static_cast<int>(mtiles * ntiles);
+  if (nthreads < 1) nthreads = 1;
+  // Choose the thread grid tm × tn with the lowest estimated time per thread.
+  int bestTm = 1;
+  double bestCost = 1e300;
+  for (int tm = 1; tm <= nthreads; tm++) {
+    if (nthreads % tm) continue;
+    int tn = nthreads / tm;
+    if (tm > mtiles || tn > ntiles) continue;
+    double mt = static_cast<double>(ceil_div(mtiles, tm) * MRk);
+    double nt = static_cast<double>(ceil_div(ntiles, tn) * NR);
+    double kk = static_cast<double>(K);
+    double cost = mt * nt * kk / 16.0                         // FMAs (16 lanes/cycle)
+                  + mt * kk * std::ceil(nt / NC) * 1.0       // packing A, once per column block
+                  + nt * kk * 0.7;                           // packing B
+    if (cost < bestCost * 0.999) {
+      bestCost = cost;
+      bestTm = tm;
+    }
+  }
+  const int tm = bestTm, tn = nthreads / bestTm;
+  parallel(tm * tn, [&](int tid, int) {
+    const int ti = tid / tn, tj = tid % tn;
+    i64 a0, a1, b0, b1;
+    split_range(mtiles, tm, ti, a0, a1);
+    split_range(ntiles, tn, tj, b0, b1);
+    const i64 m0 = a0 * MRk, m1 = std::min(M, a1 * MRk);
+    const i64 n0 = b0 * NR, n1 = std::min(N, b1 * NR);
+    if (K <= 0) epilogue_only(m0, m1, n0, n1, cp, e);
+    else gemm_region<MRk>(m0, m1, n0, n1, K, pa, pb, cp, e);
+  });
+}
+
+/** Pick the micro-kernel height that wastes fewest padded rows. */
+inline bool use_alt_mr(i64 M) {
+  if (MR2 <= 0 || M > 4 * MC) return false;
+  i64 waste1 = round_up(M, MR) - M;
+  i64 waste2 = round_up(M, MR2 > 0 ? MR2 : 1) - M;
+  return waste2 < waste1;
+}
+
+template <class PA, class PB, class CP>
+void gemm_dispatch(i64 M, i64 N, i64 K, const PA& pa, const PB& pb, const CP& cp, const Epi& e, int nthreads) {
+  if constexpr (MR2 > 0) {
+    if (use_alt_mr(M)) {
+      gemm_run<MR2 == 0 ? 1 : MR2>(M, N, K, pa, pb, cp, e, nthreads);
+      return;
+    }
+  }
+  gemm_run<MR>(M, N, K, pa, pb, cp, e, nthreads);
+}
+
+// ---- public GEMM -------------------------------------------------------------------
+
+void gemm_impl(const GemmCall& g0) {
+  GemmCall g = g0;
+  if (g.M <= 0 || g.N <= 0 || g.batch <= 0) return;
+  // A batch sharing one B whose A and C rows continue from matrix to matrix is one tall GEMM.
+  if (g.batch > 1 && g.strideB == 0 && !g.transA && !g.rowBias && g.strideA == g.M * g.lda &&
+      g.strideC == g.M * g.ldc) {
+    g.M *= g.batch;
+    g.batch = 1;
+  }
+  Epi e;
+  e.alpha = g.alpha;
+  e.beta = g.beta;
+  e.rowBias = g.rowBias;
+  e.colBias = g.colBias;
+  e.act = g.act;
+  auto one = [&](i64 b, int nthreads) {
+    PlainA pa{g.A + b * g.strideA, g.lda, g.transA};
+    PlainB pb{g.B + b * g.strideB, g.ldb, g.transB};
+    PlainC pc{g.C + b * g.strideC, g.ldc};
+    gemm_dispatch(g.M, g.N, g.K, pa, pb, pc, e, nthreads);
+  };
+  const int perMatrix = gemm_threads(g.M, g.N, g.K);
+  const int all = gemm_threads(g.M * g.batch, g.N, g.K);
+  if (g.batch > 1 && all > 1 && (perMatrix < all || g.batch >= 4 * all)) {
+    // Many small products: one thread per matrix range.
+    parallel(all, [&](int tid, int nt) {
+      i64 b0, b1;
+      split_range(g.batch, nt, tid, b0, b1);
+      for (i64 b = b0; b < b1; b++) one(b, 1);
+    });
+    return;
+  }
+  for (i64 b = 0; b < g.batch; b++) one(b, perMatrix);
+}
+
+// ---- convolution ----------------------------------------------------------------------
+
+/**
+ * A run of consecutive im2col columns that lie in one output row of one image:
+ * columns t0 .. t0+len−1 map to output pixels (oh, ow0 .. ow0+len−1).
+ */
+struct Seg {
+  i64 t0, len;
+  i64 xoff;      // offset of the image (and group) in the input
+  i64 ih0, iw0;  // input position of the run's first pixel before the tap offset
+};
+
+struct ConvIm2col {
+  const float* x;  // input of the group's first channel in image 0
+  i64 imgStride;   // inC·inH·inW
+  i64 inH, inW, inHW, outH, outW, P, kH, kW, kHW, sH, sW, pH, pW, dH, dW;
+
+  /** Split columns [j0, j0+len) into runs within one output row. Returns the count. */
+  i64 make_segs(i64 j0, i64 len, Seg* segs) const {
+    i64 img = j0 / P, pix = j0 - img * P;
+    i64 oh = pix / outW, ow = pix - oh * outW;
+    i64 n = 0;
+    for (i64 t = 0; t < len;) {
+      i64 run = std::min(len - t, outW - ow);
+      segs[n++] = Seg{t, run, img * imgStride, oh * sH - pH, ow * sW - pW};
+      t += run;
+      ow = 0;
+      if (++oh == outH) {
+        oh = 0;
+        img++;
+      }
+    }
+    return n;
+  }
+
+  /** Valid column range [lo, hi) of a run for input column start iw. */
+  inline void col_range(i64 iw, i64 len, i64& lo, i64& hi) const {
+    if (sW == 1) {
+      lo = iw < 0 ? -iw : 0;
+      hi = inW - iw;
+    } else {
+      lo = iw < 0 ? (-iw + sW - 1) / sW : 0;
+      hi = iw < inW ? (inW - iw + sW - 1) / sW : 0;
+    }
+    if (lo > len) lo = len;
+    if (hi > len) hi = len;
+    if (hi < lo) hi = lo;
+  }
+
+  /** Write the im2col values of tap (c, kh, kw) for a run into d[t·ds]. */
+  inline void fill(const Seg& s, i64 c, i64 kh, i64 kw, float* __restrict d, i64 ds, i64 lo, i64 hi) const {
+    const i64 ih = s.ih0 + kh * dH;
+    if (ih < 0 || ih >= inH) {
+      for (i64 t = 0; t < s.len; t++) d[t * ds] = 0;
+      return;
+    }
+    const i64 iw = s.iw0 + kw * dW;
+    const float* row = x + s.xoff + c * inHW + ih * inW + iw;
+    i64 t = 0;
+    for (; t < lo; t++) d[t * ds] = 0;
+    if (ds == 1) {
+      if (sW == 1)
+        for (; t < hi; t++) d[t] = row[t];
+      else
+        for (; t < hi; t++) d[t] = row[t * sW];
+    } else {
+      if (sW == 1)
+        for (; t < hi; t++) d[t * ds] = row[t];
+      else
+        for (; t < hi; t++) d[t * ds] = row[t * sW];
+    }
+    for (; t < s.len; t++) d[t * ds] = 0;
+  }
+};
+
+/** B(p = tap (c, kh, kw), j = (image, pixel)): the forward im2col matrix. */
+struct ConvFwdB {
+  ConvIm2col cx;
+  void pack(i64 p0, i64 kc, i64 j0, int nr, float* __restrict dst) const {
+    Seg segs[NR + 1];
+    const i64 ns = cx.make_segs(j0, nr, segs);
+    // Valid ranges per (run, kw) are the same for every depth row: compute once.
+    constexpr int MAXKW = 16;
+    int16_t lo[NR + 1][MAXKW], hi[NR + 1][MAXKW];
+    const bool table = cx.kW <= MAXKW;
+    if (table)
+      for (i64 s = 0; s < ns; s++)
+        for (i64 kw = 0; kw < cx.kW; kw++) {
+          i64 l, h;
+          cx.col_range(segs[s].iw0 + kw * cx.dW, segs[s].len, l, h);
+          lo[s][kw] = static_cast<int16_t>(l);
+          hi[s][kw] = static_cast<int16_t>(h);
+        }
+    i64 c = p0 / cx.kHW, r = p0 - c * cx.kHW;
+    i64 kh = r / cx.kW, kw = r - kh * cx.kW;
+    for (i64 p = 0; p < kc; p++, dst += NR) {
+      for (i64 s = 0; s < ns; s++) {
+        i64 l, h;
+        if (table) {
+          l = lo[s][kw];
+          h = hi[s][kw];
+        } else {
+          cx.col_range(segs[s].iw0 + kw * cx.dW, segs[s].len, l, h);
+        }
+        cx.fill(segs[s], c, kh, kw, dst + segs[s].t0, 1, l, h);
+      }
+      for (int j = nr; j < NR; j++) dst[j] = 0;
+      if (++kw == cx.kW) {
+        kw = 0;
+        if (++kh == cx.kH) {
+          kh = 0;
+          c++;
+        }
+      }
+    }
+  }
+};
+
+thread_local Buf<Seg> tlsSegs;
+
+/** B(p = (image, pixel), j = tap): the transposed im2col matrix (backward weight). */
+struct ConvBwdWB {
+  ConvIm2col cx;
+  void pack(i64 p0, i64 kc, i64 j0, int nr, float* __restrict dst) const {
+    Buf<Seg>& segs = tlsSegs;
+    if (segs.size() < static_cast<size_t>(kc + 1)) segs.resize(kc + 1);
+    const i64 ns = cx.make_segs(p0, kc, segs.data());
+    for (int jj = 0; jj < nr; jj++) {
+      const i64 tap = j0 + jj;
+      const i64 c = tap / cx.kHW, r = tap - c * cx.kHW;
+      const i64 kh = r / cx.kW, kw = r - kh * cx.kW;
+      for (i64 s = 0; s < ns; s++) {
+        i64 l, h;
+        cx.col_range(segs[s].iw0 + kw * cx.dW, segs[s].len, l, h);
+        cx.fill(segs[s], c, kh, kw, dst + segs[s].t0 * NR + jj, NR, l, h);
+      }
+    }
+    for (int jj = nr; jj < NR; jj++)
+      for (i64 p = 0; p < kc; p++) dst[p * NR + jj] = 0;
+  }
+};
+
+/** A(i = output channel of the group, p = (image, pixel)) of gradOut (backward weight). */
+struct ConvGradOutA {
+  const float* g;  // gradOut of the group's first channel in image 0
+  i64 P, imgStride;
+  template <int MRk>
+  void pack(i64 i0, int mr, i64 p0, i64 kc, float* __restrict dst) const {
+    i64 img = p0 / P, pix = p0 - img * P;
+    for (i64 t = 0; t < kc;) {
+      const i64 run = std::min(kc - t, P - pix);
+      const float* base = g + img * imgStride + i0 * P + pix;
+      float* d = dst + t * MRk;
+      if (mr == MRk) {
+        for (i64 q = 0; q < run; q++) {
+#pragma GCC unroll 16
+          for (int i = 0; i < MRk; i++) d[q * MRk + i] = base[i * P + q];
+        }
+      } else {
+        for (i64 q = 0; q < run; q++) {
+          for (int i = 0; i < mr; i++) d[q * MRk + i] = base[i * P + q];
+          for (int i = mr; i < MRk; i++) d[q * MRk + i] = 0;
+        }
+      }
+      t += run;
+      pix = 0;
+      img++;
+    }
+  }
+};
+
+inline ConvIm2col im2col_of(const ConvGeom& g, const float* x, i64 group) {
+  const i64 cinG = g.inC / g.groups;
+  ConvIm2col cx;
+  cx.inH = g.inH;
+  cx.inW = g.inW;
+  cx.inHW = g.inH * g.inW;
+  cx.x = x + group * cinG * cx.inHW;
+  cx.imgStride = g.inC * cx.inHW;
+  cx.outH = g.outH;
+  cx.outW = g.outW;
+  cx.P = g.outH * g.outW;
+  cx.kH = g.kH;
+  cx.kW = g.kW;
+  cx.kHW = g.kH * g.kW;
+  cx.sH = g.sH;
+  cx.sW = g.sW;
+  cx.pH = g.pH;
+  cx.pW = g.pW;
+  cx.dH = g.dH;
+  cx.dW = g.dW;
+  return cx;
+}
+
+// ---- depthwise-style convolution (one input channel per output channel) --------------
+
+/** Valid output range [lo, hi) along one axis for tap offset `off` (input = o·s + off). */
+inline void tap_range(i64 off, i64 s, i64 in, i64 out, i64& lo, i64& hi) {
+  lo = off >= 0 ? 0 : (-off + s - 1) / s;
+  hi = off < in ? (in - off + s - 1) / s : 0;
+  if (lo > out) lo = out;
+  if (hi > out) hi = out;
+  if (hi < lo) hi = lo;
+}
+
+void depthwise_forward(const float* x, const float* w, const float* bias, const ConvGeom& g, float* out) {
+  const i64 coutG = g.outC / g.groups;
+  const i64 inHW = g.inH * g.inW, P = g.outH * g.outW, kHW = g.kH * g.kW;
+  const i64 planes = g.n * g.outC;
+  const int nt = threads_for(static_cast<double>(planes) * P * kHW / 4.0, 20000.0);
+  parallel(nt, [&](int tid, int nth) {
+    i64 q0, q1;
+    split_range(planes, nth, tid, q0, q1);
+    for (i64 q = q0; q < q1; q++) {
+      const i64 img = q / g.outC, oc = q - img * g.outC, c = oc / coutG;
+      const float* xin = x + (img * g.inC + c) * inHW;
+      const float* wk = w + oc * kHW;
+      float* o = out + q * P;
+      const float b = bias ? bias[oc] : 0.0f;
+      for (i64 oh = 0; oh < g.outH; oh++) {
+        float* orow = o + oh * g.outW;
+        for (i64 ow = 0; ow < g.outW; ow++) orow[ow] = b;
+        for (i64 kh = 0; kh < g.kH; kh++) {
+          const i64 ih = oh * g.sH - g.pH + kh * g.dH;
+          if (ih < 0 || ih >= g.inH) continue;
+          const float* irow = xin + ih * g.inW;
+          for (i64 kw = 0; kw < g.kW; kw++) {
+            const i64 off = kw * g.dW - g.pW;
+            i64 lo, hi;
+            tap_range(off, g.sW, g.inW, g.outW, lo, hi);
+            const float wv = wk[kh * g.kW + kw];
+            const float* src = irow + off;
+            if (g.sW == 1)
+              for (i64 ow = lo; ow < hi; ow++) orow[ow] += wv * src[ow];
+            else
+              for (i64 ow = lo; ow < hi; ow++) orow[ow] += wv * src[ow * g.sW];
+          }
+        }
+      }
+    }
+  });
+}
+
+void depthwise_backward_input(const float* gy, const float* w, const ConvGeom& g, float* gx) {
+  const i64 coutG = g.outC / g.groups;
+  const i64 inHW = g.inH * g.inW, P = g.outH * g.outW, kHW = g.kH * g.kW;
+  const i64 planes = g.n * g.inC;
+  const int nt = threads_for(static_cast<double>(planes) * coutG * P * kHW / 4.0, 20000.0);
+  parallel(nt, [&](int tid, int nth) {
+    i64 q0, q1;
+    split_range(planes, nth, tid, q0, q1);
+    for (i64 q = q0; q < q1; q++) {
+      const i64 img = q / g.inC, c = q - img * g.inC;
+      float* dx = gx + q * inHW;
+      for (i64 i = 0; i < inHW; i++) dx[i] = 0;
+      for (i64 m = 0; m < coutG; m++) {
+        const i64 oc = c * coutG + m;
+        const float* gplane = gy + (img * g.outC + oc) * P;
+        const float* wk = w + oc * kHW;
+        for (i64 oh = 0; oh < g.outH; oh++) {
+          const float* grow = gplane + oh * g.outW;
+          for (i64 kh = 0; kh < g.kH; kh++) {
+            const i64 ih = oh * g.sH - g.pH + kh * g.dH;
+            if (ih < 0 || ih >= g.inH) continue;
+            float* drow = dx + ih * g.inW;
+            for (i64 kw = 0; kw < g.kW; kw++) {
+              const i64 off = kw * g.dW - g.pW;
+              i64 lo, hi;
+              tap_range(off, g.sW, g.inW, g.outW, lo, hi);
+              const float wv = wk[kh * g.kW + kw];
+              float* dst = drow + off;
+              if (g.sW == 1)
+                for (i64 ow = lo; ow < hi; ow++) dst[ow] += wv * grow[ow];
+              else
+                for (i64 ow = lo; ow < hi; ow++) dst[ow * g.sW] += wv * grow[ow];
+            }
+          }
+        }
+      }
+    }
+  });
+}
+
+void depthwise_backward_weight(const float* gy, const float* x, const ConvGeom& g, float* gw) {
+  const i64 coutG = g.outC / g.groups;
+  const i64 inHW = g.inH * g.inW, P = g.outH * g.outW, kHW = g.kH * g.kW;
+  const int nt = threads_for(static_cast<double>(g.n) * g.outC * P * kHW / 4.0, 20000.0);
+  parallel(nt, [&](int tid, int nth) {
+    i64 o0, o1;
+    split_range(g.outC, nth, tid, o0, o1);
+    Buf<double> acc(kHW, 0.0);
+    for (i64 oc = o0; oc < o1; oc++) {
+      const i64 c = oc / coutG;
+      for (i64 t = 0; t < kHW; t++) acc[t] = 0.0;
+      for (i64 img = 0; img < g.n; img++) {
+        const float* xin = x + (img * g.inC + c) * inHW;
+        const float* gplane = gy + (img * g.outC + oc) * P;
+        for (i64 kh = 0; kh < g.kH; kh++) {
+          for (i64 kw = 0; kw < g.kW; kw++) {
+            const i64 off = kw * g.dW - g.pW;
+            i64 lo, hi;
+            tap_range(off, g.sW, g.inW, g.outW, lo, hi);
+            float s = 0;
+            for (i64 oh = 0; oh < g.outH; oh++) {
+              const i64 ih = oh * g.sH - g.pH + kh * g.dH;
+              if (ih < 0 || ih >= g.inH) continue;
+              const float* src = xin + ih * g.inW + off;
+              const float* grow = gplane + oh * g.outW;
+              float r = 0;
+              if (g.sW == 1)
+                for (i64 ow = lo; ow < hi; ow++) r += grow[ow] * src[ow];
+              else
+                for (i64 ow = lo; ow < hi; ow++) r += grow[ow] * src[ow * g.sW];
+              s += r;
+            }
+            acc[kh * g.kW + kw] += s;
+          }
+        }
+      }
+      for (i64 t = 0; t < kHW; t++) gw[oc * kHW + t] = static_cast<float>(acc[t]);
+    }
+  });
+}
+
+// ---- convolution entry points ----------------------------------------------------------
+
+/** Run fn(group, threadsPerGemm) for every group, in parallel over groups when each is small. */
+template <class F>
+void for_groups(const ConvGeom& g, i64 M, i64 N, i64 K, F&& fn) {
+  const int per = gemm_threads(M, N, K);
+  const int all = threads_for(static_cast<double>(M) * N * K * g.groups / 40.0, 15000.0);
+  if (g.groups > 1 && all > 1 && per < all) {
+    parallel(all, [&](int tid, int nt) {
+      i64 a, b;
+      split_range(g.groups, nt, tid, a, b);
+      for (i64 gi = a; gi < b; gi++) fn(gi, 1);
+    });
+    return;
+  }
+  for (i64 gi = 0; gi < g.groups; gi++) fn(gi, per);
+}
+
+void conv2d_impl(const float* x, const float* w, const float* bias, const ConvGeom& g, float* out) {
+  const i64 cinG = g.inC / g.groups, coutG = g.outC / g.groups;
+  const i64 P = g.outH * g.outW;
+  if (g.n <= 0 || g.outC <= 0 || P <= 0) return;
+  if (cinG == 1) {
+    depthwise_forward(x, w, bias, g, out);
+    return;
+  }
+  const i64 Kg = cinG * g.kH * g.kW, N = g.n * P;
+  for_groups(g, coutG, N, Kg, [&](i64 gi, int nthreads) {
+    PlainA pa{w + gi * coutG * Kg, Kg, false};
+    ConvFwdB pb{im2col_of(g, x, gi)};
+    ConvC pc{out + gi * coutG * P, P, g.outC * P};
+    Epi e;
+    e.rowBias = bias ? bias + gi * coutG : nullptr;
+    gemm_dispatch(coutG, N, Kg, pa, pb, pc, e, nthreads);
+  });
+}
+
+void conv2d_backward_weight_impl(const float* gy, const float* x, const ConvGeom& g, float* gw) {
+  const i64 cinG = g.inC / g.groups, coutG = g.outC / g.groups;
+  const i64 P = g.outH * g.outW, Kg = cinG * g.kH * g.kW;
+  if (g.outC <= 0 || Kg <= 0) return;
+  if (g.n <= 0 || P <= 0) {
+    std::memset(gw, 0, sizeof(float) * g.outC * Kg);
+    return;
+  }
+  if (cinG == 1) {
+    depthwise_backward_weight(gy, x, g, gw);
+    return;
+  }
+  const i64 Kp = g.n * P;
+  for_groups(g, coutG, Kg, Kp, [&](i64 gi, int nthreads) {
+    ConvGradOutA pa{gy + gi * coutG * P, P, g.outC * P};
+    ConvBwdWB pb{im2col_of(g, x, gi)};
+    PlainC pc{gw + gi * coutG * Kg, Kg};
+    Epi e;
+    gemm_dispatch(coutG, Kg, Kp, pa, pb, pc, e, nthreads);
+  });
+}
+
+/** Adjoint of im2col for columns [j0, j0+len) of one group: gx += col2im(dcol). */
+void col2im_add(const ConvIm2col& cx, i64 cinG, const float* dcol, i64 ldcol, i64 j0, i64 len, float* gxGroup) {
+  Buf<Seg> segs(len + 1);
+  const i64 ns = cx.make_segs(j0, len, segs.data());
+  const int nt = threads_for(static_cast<double>(cinG) * cx.kHW * len / 2.0, 20000.0);
+  parallel(nt, [&](int tid, int nth) {
+    i64 c0, c1;
+    split_range(cinG, nth, tid, c0, c1);
+    for (i64 c = c0; c < c1; c++) {
+      for (i64 kh = 0; kh < cx.kH; kh++)
+        for (i64 kw = 0; kw < cx.kW; kw++) {
+          const float* row = dcol + ((c * cx.kH + kh) * cx.kW + kw) * ldcol;
+          for (i64 s = 0; s < ns; s++) {
+            const Seg& sg = segs[s];
+            const i64 ih = sg.ih0 + kh * cx.dH;
+            if (ih < 0 || ih >= cx.inH) continue;
+            const i64 iw = sg.iw0 + kw * cx.dW;
+            i64 lo, hi;
+            cx.col_range(iw, sg.len, lo, hi);
+            float* dst = gxGroup + sg.xoff + c * cx.inHW + ih * cx.inW + iw;
+            const float* src = row + sg.t0;
+            if (cx.sW == 1)
+              for (i64 t = lo; t < hi; t++) dst[t] += src[t];
+            else
+              for (i64 t = lo; t < hi; t++) dst[t * cx.sW] += src[t];
+          }
+        }
+    }
+  });
+}
+
+void conv2d_backward_input_impl(const float* gy, const float* w, const ConvGeom& g, float* gx) {
+  const i64 cinG = g.inC / g.groups, coutG = g.outC / g.groups;
+  const i64 P = g.outH * g.outW, Kg = cinG * g.kH * g.kW, kHW = g.kH * g.kW;
+  const i64 inHW = g.inH * g.inW;
+  if (g.n <= 0 || g.inC <= 0 || inHW <= 0) return;
+  if (g.outC <= 0 || P <= 0) {
+    std::memset(gx, 0, sizeof(float) * g.n * g.inC * inHW);
+    return;
+  }
+  if (cinG == 1) {
+    depthwise_backward_input(gy, w, g, gx);
+    return;
+  }
+  if (g.sH == 1 && g.sW == 1) {
+    // Stride 1: gradIn is the forward convolution of gradOut with the flipped,
+    // transposed weights, so it runs as an implicit GEMM with no scatter.
+    Buf<float> wt(static_cast<size_t>(g.outC) * Kg);
+    for (i64 gi = 0; gi < g.groups; gi++)
+      for (i64 c = 0; c < cinG; c++)
+        for (i64 m = 0; m < coutG; m++)
+          for (i64 t = 0; t < kHW; t++)
+            wt[((gi * cinG + c) * coutG + m) * kHW + t] = w[((gi * coutG + m) * cinG + c) * kHW + (kHW - 1 - t)];
+    ConvGeom t = g;
+    t.inC = g.outC;
+    t.inH = g.outH;
+    t.inW = g.outW;
+    t.outC = g.inC;
+    t.outH = g.inH;
+    t.outW = g.inW;
+    t.pH = g.dH * (g.kH - 1) - g.pH;
+    t.pW = g.dW * (g.kW - 1) - g.pW;
+    conv2d_impl(gy, wt.data(), nullptr, t, gx);
+    return;
+  }
+  // Strided: dcol = Wᵀ·gradOut per chunk of columns, then col2im.
+  std::memset(gx, 0, sizeof(float) * g.n * g.inC * inHW);
+  const i64 N = g.n * P;
+  const i64 chunk = std::max<i64>(NR, std::min<i64>(N, (i64(8) << 20) / std::max<i64>(Kg, 1)));
+  Buf<float> dcol(static_cast<size_t>(Kg) * chunk);
+  // gradOut of a group, as the im2col matrix of a 1×1 stride-1 convolution.
+  ConvGeom og{};
+  og.n = g.n;
+  og.inC = g.outC;
+  og.inH = g.outH;
+  og.inW = g.outW;
+  og.outC = g.outC;
+  og.outH = g.outH;
+  og.outW = g.outW;
+  og.kH = og.kW = og.sH = og.sW = og.dH = og.dW = 1;
+  og.groups = g.groups;
+  for (i64 gi = 0; gi < g.groups; gi++) {
+    const ConvIm2col cx = im2col_of(g, gx, gi);
+    PlainA pa{w + gi * coutG * Kg, Kg, true};
+    for (i64 j0 = 0; j0 < N; j0 += chunk) {
+      const i64 len = std::min(chunk, N - j0);
+      struct OffsetB {
+        ConvFwdB inner;
+        i64 j0;
+        void pack(i64 p0, i64 kc, i64 j, int nr, float* dst) const { inner.pack(p0, kc, j + j0, nr, dst); }
+      } pb{ConvFwdB{im2col_of(og, gy, gi)}, j0};
+      PlainC pc{dcol.data(), len};
+      Epi e;
+      gemm_dispatch(Kg, len, coutG, pa, pb, pc, e, gemm_threads(Kg, len, coutG));
+      col2im_add(cx, cinG, dcol.data(), len, j0, len, gx + gi * cinG * inHW);
+    }
+  }
+}
+
+}  // namespace
+
+void fill_gemm(KernelTable& t) {
+  t.vectorWidth = W;
+  t.gemmMR = MR;
+  t.gemmNR = NR;
+  t.gemm = gemm_impl;
+  t.conv2d = conv2d_impl;
+  t.conv2dBackwardInput = conv2d_backward_input_impl;
+  t.conv2dBackwardWeight = conv2d_backward_weight_impl;
+}
+
+}  // namespace STRATA_ISA
+}  // namespace strata

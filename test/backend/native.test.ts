@@ -1,0 +1,599 @@
+/**
+ * The native backend against the reference kernels, for every kernel, over
+ * tables of shapes and layouts, at every CPU level this machine runs
+ * (scalar, avx2, avx512 and avx512sim — the AVX-512 source built for AVX2).
+ *
+ * Skips (does not fail) when the addon was not built, so CI on a machine
+ * without a C++ toolchain still passes.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type {
+  Backend, BinaryOp, Conv2dGeometry, MatmulArgs, Pool2dGeometry, ReduceOp, ScalarOp, UnaryOp, View,
+} from '../../src/backend/interface.js';
+import { jsBackend } from '../../src/backend/js/index.js';
+import { CpuLevel, nativeBackend, nativeInfo, setNativeCpuLevel, setNativeThreads } from '../../src/backend/native/index.js';
+import { getBackend } from '../../src/backend/registry.js';
+import {
+  abs, assertClose, assertEqualArrays, contiguousStrides, LAYOUTS, makeView, poolOut, randInt, rng, sizeOf, spicy,
+  uniform,
+} from './native-helpers.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const info = nativeInfo();
+const notBuilt = info.loaded ? false : `native addon not available (${info.error}) — native tests skipped`;
+const ref: Backend = jsBackend;
+// Non-null inside the suites: they are skipped when the addon did not load.
+const nat = (): Backend => nativeBackend as Backend;
+
+const LEVELS: CpuLevel[] = ['scalar', 'avx2', 'avx512', 'avx512sim'];
+
+const UNARY_OPS: UnaryOp[] = [
+  'neg', 'abs', 'sign', 'exp', 'log', 'sqrt', 'rsqrt', 'square', 'reciprocal', 'sin', 'cos', 'tanh', 'sigmoid',
+  'relu', 'floor', 'ceil', 'round', 'trunc', 'log1p', 'expm1', 'erf', 'logicalNot', 'isnan', 'isinf', 'softplus',
+  'silu', 'gelu', 'geluTanh', 'hardswish', 'hardsigmoid', 'mish',
+];
+const SCALAR_CASES: [ScalarOp, number, number][] = [
+  ['clamp', -0.5, 0.75], ['clamp', NaN, 0.2], ['clamp', -0.1, NaN], ['powScalar', 2, 0], ['powScalar', 3, 0],
+  ['powScalar', 0.5, 0], ['powScalar', -1.5, 0], ['rpowScalar', 2, 0], ['rpowScalar', 0.3, 0], ['leakyRelu', 0.01, 0],
+  ['elu', 1.3, 0], ['softplusBeta', 2, 20], ['softplusBeta', 0.5, 5], ['threshold', 0.1, -7], ['hardtanh', -1, 1],
+];
+const BINARY_OPS: BinaryOp[] = [
+  'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'atan2', 'fmod', 'remainder', 'floorDiv', 'eq', 'ne', 'lt',
+  'le', 'gt', 'ge', 'logicalAnd', 'logicalOr', 'logicalXor',
+];
+const COMPARISONS = new Set<BinaryOp>(['eq', 'ne', 'lt', 'le', 'gt', 'ge', 'logicalAnd', 'logicalOr', 'logicalXor']);
+const SHAPES: number[][] = [[], [1], [7], [64], [13, 17], [3, 1, 5], [2, 3, 4, 5], [37, 129], [5, 4099], [300, 301]];
+
+function outFor(v: View): Float32Array {
+  return new Float32Array(sizeOf(v.shape));
+}
+
+// ---- loader / environment ------------------------------------------------------------------
+
+describe('native backend: loading', { skip: notBuilt }, () => {
+  it('is registered as the default backend', () => {
+    assert.equal(getBackend(), 'native');
+    assert.ok(info.threads >= 1);
+    assert.ok(info.supportedLevels.includes('scalar'));
+  });
+
+  it('STRATA_CPU forces the CPU level, and an unsupported level warns and falls back', () => {
+    const addon = path.join(root, 'build', 'Release', 'strata_native.node');
+    for (const level of ['scalar', 'avx2', 'avx512', 'nonsense']) {
+      const r = spawnSync(process.execPath, ['-e', `const a = require(${JSON.stringify(addon)}); console.log(JSON.stringify({ level: a.info().level, warning: a.levelWarning }))`], {
+        env: { ...process.env, STRATA_CPU: level },
+        encoding: 'utf8',
+        timeout: 30000,
+      });
+      assert.equal(r.status, 0, r.stderr);
+      const out = JSON.parse(r.stdout) as { level: string; warning: string };
+      if (info.supportedLevels.includes(level as CpuLevel)) {
+        assert.equal(out.level, level);
+        assert.equal(out.warning, '');
+      } else {
+        assert.equal(out.level, info.bestLevel);
+        assert.match(out.warning, /STRATA_CPU/);
+      }
+    }
+  });
+
+  it('STRATA_NUM_THREADS sizes the pool', () => {
+    const addon = path.join(root, 'build', 'Release', 'strata_native.node');
+    const r = spawnSync(process.execPath, ['-e', `console.log(require(${JSON.stringify(addon)}).info().threads)`], {
+      env: { ...process.env, STRATA_NUM_THREADS: '3' },
+      encoding: 'utf8',
+    });
+    assert.equal(r.stdout.trim(), '3');
+  });
+
+  it('a process with a busy thread pool exits promptly (also through process.exit)', () => {
+    const addon = path.join(root, 'build', 'Release', 'strata_native.node');
+    const script = (exit: string) => `
+      const a = require(${JSON.stringify(addon)});
+      a.setNumThreads(4);
+      const n = 300, A = new Float32Array(n * n).fill(1), C = new Float32Array(n * n);
+      for (let i = 0; i < 5; i++) a.matmul(A, A, C, new Float64Array([1, n, n, n, 0, 0, 0, 0, 0, 0, 1, 0]));
+      if (C[0] !== n) throw new Error('bad result');
+      ${exit}`;
+    for (const exit of ['', 'process.exit(0)', 'setTimeout(() => {}, 10)']) {
+      const started = Date.now();
+      const r = spawnSync(process.execPath, ['-e', script(exit)], { encoding: 'utf8', timeout: 20000 });
+      assert.equal(r.status, 0, `exit '${exit}': ${r.stderr} ${r.error ?? ''}`);
+      assert.ok(Date.now() - started < 10000, 'took too long to exit');
+    }
+  });
+
+  it('falls back to the JavaScript backend with one warning when the addon cannot load', () => {
+    const entry = path.join(root, 'src', 'backend', 'native', 'index.ts');
+    const registry = path.join(root, 'src', 'backend', 'registry.ts');
+    const code = `
+      const n = await import(${JSON.stringify(entry)});
+      const r = await import(${JSON.stringify(registry)});
+      await import(${JSON.stringify(entry)} + '?again');
+      console.log(JSON.stringify({ loaded: n.nativeInfo().loaded, backend: r.getBackend() }));`;
+    const res = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+      cwd: root,
+      env: { ...process.env, STRATA_NATIVE_ADDON: path.join(root, 'build', 'nope.node') },
+      encoding: 'utf8',
+      timeout: 60000,
+    });
+    assert.equal(res.status, 0, res.stderr);
+    assert.deepEqual(JSON.parse(res.stdout.trim().split('\n').pop() as string), { loaded: false, backend: 'js' });
+    const warnings = res.stderr.split('\n').filter((l) => l.includes('Strata native backend unavailable'));
+    assert.equal(warnings.length, 1, res.stderr);
+  });
+
+  it('the ISA objects share no inline symbols (which the linker could resolve to the wrong ISA)', (t) => {
+    const objDir = path.join(root, 'build', 'Release', 'obj.target');
+    const nm = spawnSync('nm', ['--version'], { encoding: 'utf8' });
+    if (!existsSync(objDir) || nm.status !== 0) {
+      t.skip('no build objects or no nm');
+      return;
+    }
+    const objects: string[] = [];
+    const walk = (d: string) => {
+      for (const e of readdirSync(d, { withFileTypes: true })) {
+        const p = path.join(d, e.name);
+        if (e.isDirectory()) walk(p);
+        else if (/isa_.*\.o$/.test(e.name)) objects.push(p);
+      }
+    };
+    walk(objDir);
+    assert.ok(objects.length >= 2);
+    for (const o of objects) {
+      const r = spawnSync('nm', ['-C', o], { encoding: 'utf8' });
+      const weak = r.stdout.split('\n').filter((l) => / [WVu] /.test(l) && !l.includes('DW.ref.__gxx_personality'));
+      assert.deepEqual(weak, [], `${path.basename(o)} defines shared inline symbols`);
+    }
+  });
+
+  it('rejects arrays too small for the described views instead of reading out of bounds', () => {
+    const x: View = { data: new Float32Array(10), shape: [4, 4], strides: [4, 1], offset: 0 };
+    assert.throws(() => nat().unary('exp', x, new Float32Array(16)), RangeError);
+    const args: MatmulArgs = { batch: 1, m: 4, n: 4, k: 4, transA: false, transB: false, aOffset: 0, bOffset: 0, aBatchStride: 0, bBatchStride: 0 };
+    assert.throws(() => nat().matmul(new Float32Array(15), new Float32Array(16), new Float32Array(16), args), RangeError);
+    assert.throws(() => nat().matmul(new Float32Array(16), new Float32Array(16), new Float32Array(15), args), RangeError);
+  });
+
+  it('delegates float64 / int32 / bool arrays to the reference kernels', () => {
+    const r = rng(5);
+    const data = Float64Array.from(uniform(r, 12));
+    const v: View = { data, shape: [3, 4], strides: [4, 1], offset: 0 };
+    const o1 = new Float64Array(12);
+    const o2 = new Float64Array(12);
+    nat().unary('tanh', v, o1);
+    ref.unary('tanh', v, o2);
+    assertEqualArrays(o1, o2, 'float64 tanh');
+    const iv: View = { data: Int32Array.from([1, -2, 3, 4]), shape: [4], strides: [1], offset: 0 };
+    const i1 = new Int32Array(4);
+    nat().unary('neg', iv, i1);
+    assertEqualArrays(i1, [-1, 2, -3, -4], 'int32 neg');
+  });
+});
+
+// ---- every kernel at every CPU level -------------------------------------------------------------
+
+for (const level of LEVELS) {
+  const unsupported = info.loaded && !info.supportedLevels.includes(level)
+    ? `this CPU does not support ${level} (supported: ${info.supportedLevels.join(', ')})`
+    : false;
+  describe(`native kernels @ ${level}`, { skip: notBuilt || unsupported }, () => {
+    before(() => {
+      assert.equal(setNativeCpuLevel(level), level);
+      assert.equal(nativeInfo().level, level);
+    });
+    after(() => {
+      setNativeCpuLevel(info.level as CpuLevel);
+      setNativeThreads(info.threads);
+    });
+
+    it('copy: every layout, float32 and int32', () => {
+      const r = rng(1);
+      for (const shape of SHAPES) {
+        for (const layout of LAYOUTS) {
+          const v = makeView(shape, layout, (n) => uniform(r, n));
+          const a = outFor(v);
+          const b = outFor(v);
+          nat().copy(v, a);
+          ref.copy(v, b);
+          assertEqualArrays(a, b, `copy ${layout} [${shape}]`);
+          const iv = makeView(shape, layout, (n) => Int32Array.from(uniform(r, n, 1000)));
+          const ia = new Int32Array(sizeOf(shape));
+          const ib = new Int32Array(sizeOf(shape));
+          nat().copy(iv, ia);
+          ref.copy(iv, ib);
+          assertEqualArrays(ia, ib, `copy int32 ${layout} [${shape}]`);
+        }
+      }
+      // A broadcast source.
+      const bv = makeView([5, 6, 7], 'contiguous', (n) => uniform(r, n), [1]);
+      const a = new Float32Array(210);
+      const b = new Float32Array(210);
+      nat().copy(bv, a);
+      ref.copy(bv, b);
+      assertEqualArrays(a, b, 'copy broadcast');
+    });
+
+    it('unary: every op, special values, every layout', () => {
+      const r = rng(2);
+      for (const op of UNARY_OPS) {
+        for (const shape of [[0], [1], [5], [17], [3, 1, 7], [33, 65]]) {
+          for (const layout of LAYOUTS) {
+            const v = makeView(shape, layout, (n) => spicy(r, n));
+            const a = outFor(v);
+            const b = outFor(v);
+            nat().unary(op, v, a);
+            ref.unary(op, v, b);
+            assertClose(a, b, { label: `${op} ${layout} [${shape}]`, rtol: 2e-6, atol: 1e-7 });
+          }
+        }
+        if (op === 'isnan' || op === 'isinf' || op === 'logicalNot') {
+          const v = makeView([9, 11], 'transposed', (n) => spicy(r, n));
+          const a = new Uint8Array(99);
+          const b = new Uint8Array(99);
+          nat().unary(op, v, a);
+          ref.unary(op, v, b);
+          assertEqualArrays(a, b, `${op} → bool`);
+        }
+      }
+    });
+
+    it('unary: large arrays (threaded) match', () => {
+      const r = rng(3);
+      for (const op of ['exp', 'tanh', 'sigmoid', 'relu', 'gelu', 'log'] as UnaryOp[]) {
+        const v = makeView([301, 1037], 'contiguous', (n) => uniform(r, n, 6));
+        const a = outFor(v);
+        const b = outFor(v);
+        nat().unary(op, v, a);
+        ref.unary(op, v, b);
+        assertClose(a, b, { label: `${op} large`, rtol: 2e-6 });
+      }
+    });
+
+    it('scalar: every op and parameters', () => {
+      const r = rng(4);
+      for (const [op, pa, pb] of SCALAR_CASES) {
+        for (const shape of [[1], [19], [4, 33], [257, 31]]) {
+          for (const layout of LAYOUTS) {
+            const v = makeView(shape, layout, (n) => spicy(r, n, 3));
+            const a = outFor(v);
+            const b = outFor(v);
+            nat().scalar(op, v, pa, pb, a);
+            ref.scalar(op, v, pa, pb, b);
+            assertClose(a, b, { label: `${op}(${pa}, ${pb}) ${layout} [${shape}]`, rtol: 1e-6 });
+          }
+        }
+      }
+    });
+
+    it('binary: every op, broadcasting and layouts, float and bool outputs', () => {
+      const r = rng(6);
+      const cases: { shape: number[]; ba: number[]; bb: number[] }[] = [
+        { shape: [1], ba: [], bb: [] },
+        { shape: [23], ba: [], bb: [] },
+        { shape: [23], ba: [], bb: [0] },
+        { shape: [23], ba: [0], bb: [] },
+        { shape: [5, 6, 7], ba: [1], bb: [0, 2] },
+        { shape: [31, 67], ba: [], bb: [0] },
+        { shape: [31, 67], ba: [], bb: [1] },
+        { shape: [2, 3, 4, 5], ba: [0, 3], bb: [1] },
+        { shape: [129, 257], ba: [], bb: [0] },
+      ];
+      for (const op of BINARY_OPS) {
+        for (const c of cases) {
+          for (let t = 0; t < 3; t++) {
+            const la = LAYOUTS[randInt(r, 0, LAYOUTS.length - 1)];
+            const lb = LAYOUTS[randInt(r, 0, LAYOUTS.length - 1)];
+            const va = makeView(c.shape, la, (n) => spicy(r, n, 3), c.ba);
+            const vb = makeView(c.shape, lb, (n) => spicy(r, n, 3), c.bb);
+            const a = outFor(va);
+            const b = outFor(va);
+            nat().binary(op, va, vb, a);
+            ref.binary(op, va, vb, b);
+            assertClose(a, b, { label: `${op} ${la}/${lb} [${c.shape}] bcast ${c.ba}|${c.bb}`, rtol: 1e-6 });
+            if (COMPARISONS.has(op)) {
+              const ua = new Uint8Array(a.length);
+              const ub = new Uint8Array(a.length);
+              nat().binary(op, va, vb, ua);
+              ref.binary(op, va, vb, ub);
+              assertEqualArrays(ua, ub, `${op} → bool`);
+            }
+          }
+        }
+      }
+      // A large threaded add with a row broadcast.
+      const va = makeView([500, 301], 'contiguous', (n) => uniform(r, n));
+      const vb = makeView([500, 301], 'contiguous', (n) => uniform(r, n), [0]);
+      const a = outFor(va);
+      const b = outFor(va);
+      nat().binary('add', va, vb, a);
+      ref.binary('add', va, vb, b);
+      assertEqualArrays(a, b, 'large add');
+    });
+
+    it('where: broadcasting and layouts', () => {
+      const r = rng(7);
+      for (const shape of [[1], [17], [4, 9], [3, 5, 7], [200, 300]]) {
+        for (let t = 0; t < 6; t++) {
+          const bc = (k: number) => (shape.length > 1 && r() < 0.4 ? [randInt(r, 0, shape.length - 1)] : []).slice(0, k);
+          const cond = makeView(shape, LAYOUTS[t % 5], (n) => Uint8Array.from({ length: n }, () => (r() < 0.5 ? 0 : randInt(r, 1, 3))), bc(1));
+          const va = makeView(shape, LAYOUTS[(t + 1) % 5], (n) => spicy(r, n), bc(1));
+          const vb = makeView(shape, LAYOUTS[(t + 2) % 5], (n) => spicy(r, n), bc(1));
+          const a = new Float32Array(sizeOf(shape));
+          const b = new Float32Array(sizeOf(shape));
+          nat().where(cond, va, vb, a);
+          ref.where(cond, va, vb, b);
+          assertEqualArrays(a, b, `where [${shape}]`);
+        }
+      }
+    });
+
+    it('reduce: every op over every axis subset, NaN and bool outputs', () => {
+      const r = rng(8);
+      const ops: ReduceOp[] = ['sum', 'prod', 'max', 'min', 'any', 'all'];
+      const shapes = [[0], [1], [7], [3, 5], [4, 1, 6], [2, 3, 4, 5], [3, 0, 2]];
+      for (const op of ops) {
+        for (const shape of shapes) {
+          const rank = shape.length;
+          for (let mask = 0; mask < 1 << rank; mask++) {
+            const dims = [...Array(rank).keys()].filter((d) => mask & (1 << d));
+            const outShape = shape.filter((_, d) => !dims.includes(d));
+            const n = sizeOf(shape);
+            const x = op === 'prod' ? uniform(r, n, 2) : op === 'any' || op === 'all' ? Float32Array.from({ length: n }, () => (r() < 0.3 ? 0 : r() < 0.1 ? NaN : 1)) : spicy(r, n);
+            const a = new Float32Array(sizeOf(outShape));
+            const b = new Float32Array(sizeOf(outShape));
+            nat().reduce(op, x, shape, dims, a);
+            ref.reduce(op, x, shape, dims, b);
+            const scale = new Float32Array(b.length);
+            if (op === 'sum') ref.reduce('sum', abs(x), shape, dims, scale);
+            assertClose(a, b, { label: `${op} [${shape}] dims ${dims}`, rtol: 1e-6, scale: op === 'sum' ? scale : undefined });
+            if (op === 'any' || op === 'all') {
+              const ua = new Uint8Array(b.length);
+              const ub = new Uint8Array(b.length);
+              nat().reduce(op, x, shape, dims, ua);
+              ref.reduce(op, x, shape, dims, ub);
+              assertEqualArrays(ua, ub, `${op} → bool`);
+            }
+          }
+        }
+      }
+      // Large, threaded: batch-norm statistics, rows, columns, everything.
+      const big: [number[], number[]][] = [
+        [[8, 16, 15, 15], [0, 2, 3]], [[300, 1000], [1]], [[300, 1000], [0]], [[300, 1000], [0, 1]], [[7, 3, 40001], [0, 2]],
+      ];
+      for (const [shape, dims] of big) {
+        for (const op of ['sum', 'max', 'min'] as ReduceOp[]) {
+          const x = uniform(r, sizeOf(shape), 3);
+          if (op !== 'sum' && r() < 0.5) x[randInt(r, 0, x.length - 1)] = NaN;
+          const outN = sizeOf(shape.filter((_, d) => !dims.includes(d)));
+          const a = new Float32Array(outN);
+          const b = new Float32Array(outN);
+          nat().reduce(op, x, shape, dims, a);
+          ref.reduce(op, x, shape, dims, b);
+          const scale = new Float32Array(outN);
+          ref.reduce('sum', abs(x), shape, dims, scale);
+          assertClose(a, b, { label: `${op} [${shape}] dims ${dims}`, rtol: 1e-6, scale: op === 'sum' ? scale : undefined });
+        }
+      }
+    });
+
+    it('argReduce: ties keep the first index, NaN wins', () => {
+      const r = rng(9);
+      for (const shape of [[1], [9], [4, 7], [3, 5, 6], [2, 300, 3], [700, 257]]) {
+        for (let dim = 0; dim < shape.length; dim++) {
+          for (const op of ['argmax', 'argmin'] as const) {
+            const n = sizeOf(shape);
+            const x = Float32Array.from({ length: n }, () => (r() < 0.02 ? NaN : randInt(r, -3, 3)));
+            const outN = n / shape[dim];
+            const a = new Int32Array(outN);
+            const b = new Int32Array(outN);
+            nat().argReduce(op, x, shape, dim, a);
+            ref.argReduce(op, x, shape, dim, b);
+            assertEqualArrays(a, b, `${op} [${shape}] dim ${dim}`);
+          }
+        }
+      }
+    });
+
+    it('softmax / log-softmax: inner 1 and > 1, -inf and NaN rows', () => {
+      const r = rng(10);
+      const cases = [[1, 1, 1], [3, 1, 1], [2, 7, 1], [5, 1000, 1], [3, 17, 5], [2, 9, 300], [64, 10, 1], [4, 33, 257]];
+      for (const [outer, size, inner] of cases) {
+        for (const log of [false, true]) {
+          const n = outer * size * inner;
+          const x = uniform(r, n, 10);
+          if (n > 20) {
+            x[3] = -Infinity;
+            x[n - 2] = NaN;
+          }
+          if (inner === 1 && outer > 1 && size > 1) for (let i = size; i < 2 * size; i++) x[i] = -Infinity; // an all -inf row
+          const a = new Float32Array(n);
+          const b = new Float32Array(n);
+          nat().softmax(x, outer, size, inner, log, a);
+          ref.softmax(x, outer, size, inner, log, b);
+          // log-softmax: x − logΣ cancels; tolerance relative to |x| + |logΣ|.
+          const scale = log ? Float32Array.from(x, (v, i) => Math.abs(v) + Math.abs(v - b[i])) : undefined;
+          assertClose(a, b, { label: `softmax log=${log} ${outer}x${size}x${inner}`, rtol: 2e-6, atol: 1e-7, scale });
+        }
+      }
+    });
+
+    it('matmul: odd sizes, transposes, batches with broadcast, offsets, alpha/beta', () => {
+      const r = rng(11);
+      const sizes = [1, 2, 3, 5, 7, 8, 13, 16, 17, 31, 33, 64, 65, 97, 127, 200, 300];
+      const cases: MatmulArgs[] = [];
+      const add = (m: number, n: number, k: number, extra: Partial<MatmulArgs> = {}) =>
+        cases.push({ batch: 1, m, n, k, transA: false, transB: false, aOffset: 0, bOffset: 0, aBatchStride: 0, bBatchStride: 0, ...extra });
+      for (let i = 0; i < 40; i++) {
+        add(sizes[randInt(r, 0, sizes.length - 1)], sizes[randInt(r, 0, sizes.length - 1)], sizes[randInt(r, 0, sizes.length - 1)], {
+          transA: r() < 0.5, transB: r() < 0.5,
+        });
+      }
+      add(1, 1, 1);
+      add(300, 300, 300);
+      add(300, 300, 300, { transA: true, transB: true });
+      add(7, 300, 5, { transB: true });
+      add(300, 3, 257, { transA: true });
+      add(64, 700, 150);
+      add(5, 5, 0);
+      add(5, 6, 0, { beta: 0.5 });
+      add(13, 17, 19, { alpha: 2.5, beta: 0.5 });
+      add(130, 170, 190, { alpha: -1, beta: 1 });
+      add(33, 65, 17, { aOffset: 7, bOffset: 3 });
+      for (const [ab, bb] of [[1, 1], [0, 1], [1, 0]]) {
+        const m = 23, n = 29, k = 31;
+        add(m, n, k, { batch: 3, aBatchStride: ab * m * k, bBatchStride: bb * k * n, aOffset: 2, bOffset: 1 });
+        add(m, n, k, { batch: 4, aBatchStride: ab * m * k, bBatchStride: bb * k * n, transA: true, transB: true, beta: 2 });
+      }
+      add(40, 37, 30, { batch: 12, aBatchStride: 40 * 30, bBatchStride: 0 });
+      add(4, 4, 4, { batch: 50, aBatchStride: 16, bBatchStride: 16 });
+      for (const threads of [info.threads, 1, 3]) {
+        setNativeThreads(threads);
+        for (const c of cases) {
+          const aLen = c.aOffset + (c.batch - 1) * c.aBatchStride + c.m * c.k;
+          const bLen = c.bOffset + (c.batch - 1) * c.bBatchStride + c.k * c.n;
+          const A = uniform(r, aLen);
+          const B = uniform(r, bLen);
+          const C0 = uniform(r, c.batch * c.m * c.n);
+          if (!(c.beta ?? 0)) C0[0] = NaN; // beta = 0 must ignore the old contents
+          const a = C0.slice();
+          const b = C0.slice();
+          nat().matmul(A, B, a, c);
+          ref.matmul(A, B, b, c);
+          const s = abs(C0);
+          if (!(c.beta ?? 0)) s[0] = 0;
+          ref.matmul(abs(A), abs(B), s, { ...c, alpha: Math.abs(c.alpha ?? 1), beta: Math.abs(c.beta ?? 0) });
+          assertClose(a, b, { label: `matmul ${JSON.stringify(c)} threads ${threads}`, rtol: 1e-5, atol: 1e-6, scale: s });
+        }
+      }
+      setNativeThreads(info.threads);
+    });
+
+    const convCases: Conv2dGeometry[] = [];
+    const conv = (n: number, inC: number, inH: number, inW: number, outC: number, k: [number, number], s: [number, number], p: [number, number], d: [number, number], groups: number) => {
+      const outH = Math.floor((inH + 2 * p[0] - d[0] * (k[0] - 1) - 1) / s[0]) + 1;
+      const outW = Math.floor((inW + 2 * p[1] - d[1] * (k[1] - 1) - 1) / s[1]) + 1;
+      convCases.push({ n, inC, inH, inW, outC, outH, outW, kH: k[0], kW: k[1], strideH: s[0], strideW: s[1], padH: p[0], padW: p[1], dilationH: d[0], dilationW: d[1], groups });
+    };
+    conv(1, 1, 5, 5, 1, [3, 3], [1, 1], [0, 0], [1, 1], 1);
+    conv(2, 3, 17, 19, 8, [3, 3], [1, 1], [1, 1], [1, 1], 1);
+    conv(2, 3, 16, 16, 16, [7, 7], [2, 2], [3, 3], [1, 1], 1);
+    conv(3, 8, 9, 11, 12, [1, 1], [1, 1], [0, 0], [1, 1], 1);
+    conv(2, 8, 9, 11, 12, [1, 1], [2, 2], [0, 0], [1, 1], 1);
+    conv(2, 6, 13, 13, 9, [3, 3], [2, 2], [1, 1], [1, 1], 3);
+    conv(2, 4, 12, 10, 6, [3, 5], [1, 2], [2, 1], [2, 1], 2);
+    conv(2, 5, 15, 15, 7, [3, 3], [3, 3], [0, 2], [1, 2], 1);
+    conv(4, 16, 3, 3, 20, [3, 3], [1, 1], [1, 1], [1, 1], 1); // tiles spanning several images
+    conv(5, 7, 4, 4, 33, [2, 2], [1, 1], [0, 0], [1, 1], 1);
+    conv(2, 8, 10, 10, 8, [3, 3], [1, 1], [1, 1], [1, 1], 8); // depthwise
+    conv(2, 8, 11, 11, 16, [3, 3], [2, 2], [1, 1], [1, 1], 8); // depthwise, multiplier 2
+    conv(1, 4, 9, 9, 4, [5, 5], [1, 1], [4, 4], [2, 2], 4); // depthwise, dilated, big padding
+    conv(2, 1, 12, 12, 10, [5, 5], [1, 1], [2, 2], [1, 1], 1); // one input channel
+    conv(1, 3, 7, 7, 4, [3, 3], [1, 1], [3, 3], [1, 1], 1); // padding larger than (k − 1)
+    conv(1, 64, 14, 14, 70, [3, 3], [1, 1], [1, 1], [1, 1], 1);
+    conv(2, 32, 15, 15, 48, [3, 3], [2, 2], [1, 1], [1, 1], 1);
+    conv(1, 3, 40, 40, 64, [7, 7], [2, 2], [3, 3], [1, 1], 1);
+    conv(2, 12, 8, 8, 12, [1, 1], [1, 1], [0, 0], [1, 1], 3);
+
+    it('conv2d forward / backward input / backward weight', () => {
+      const r = rng(12);
+      for (const threads of [info.threads, 1]) {
+        setNativeThreads(threads);
+        for (const g of convCases) {
+          const label = `conv ${JSON.stringify(g)} threads ${threads}`;
+          const cinG = g.inC / g.groups;
+          const x = uniform(r, g.n * g.inC * g.inH * g.inW);
+          const w = uniform(r, g.outC * cinG * g.kH * g.kW);
+          const bias = r() < 0.5 ? uniform(r, g.outC) : null;
+          const outN = g.n * g.outC * g.outH * g.outW;
+          const a = new Float32Array(outN).fill(NaN);
+          const b = new Float32Array(outN);
+          nat().conv2d(x, w, bias, g, a);
+          ref.conv2d(x, w, bias, g, b);
+          const s = new Float32Array(outN);
+          ref.conv2d(abs(x), abs(w), bias ? abs(bias) : null, g, s);
+          assertClose(a, b, { label: `${label} forward`, rtol: 1e-5, atol: 1e-6, scale: s });
+
+          const gy = uniform(r, outN);
+          const gi1 = new Float32Array(x.length).fill(NaN);
+          const gi2 = new Float32Array(x.length);
+          nat().conv2dBackwardInput(gy, w, g, gi1);
+          ref.conv2dBackwardInput(gy, w, g, gi2);
+          const si = new Float32Array(x.length);
+          ref.conv2dBackwardInput(abs(gy), abs(w), g, si);
+          assertClose(gi1, gi2, { label: `${label} backward input`, rtol: 1e-5, atol: 1e-6, scale: si });
+
+          const gw1 = new Float32Array(w.length).fill(NaN);
+          const gw2 = new Float32Array(w.length);
+          nat().conv2dBackwardWeight(gy, x, g, gw1);
+          ref.conv2dBackwardWeight(gy, x, g, gw2);
+          const sw = new Float32Array(w.length);
+          ref.conv2dBackwardWeight(abs(gy), abs(x), g, sw);
+          assertClose(gw1, gw2, { label: `${label} backward weight`, rtol: 1e-5, atol: 1e-6, scale: sw });
+        }
+      }
+      setNativeThreads(info.threads);
+    });
+
+    const poolCases: [Pool2dGeometry, boolean][] = [];
+    const pool = (planes: number, inH: number, inW: number, k: [number, number], s: [number, number], p: [number, number], d: [number, number], ceil: boolean) => {
+      const outH = poolOut(inH, k[0], s[0], p[0], d[0], ceil);
+      const outW = poolOut(inW, k[1], s[1], p[1], d[1], ceil);
+      poolCases.push([{ planes, inH, inW, outH, outW, kH: k[0], kW: k[1], strideH: s[0], strideW: s[1], padH: p[0], padW: p[1], dilationH: d[0], dilationW: d[1] }, ceil]);
+    };
+    pool(3, 8, 8, [2, 2], [2, 2], [0, 0], [1, 1], false);
+    pool(4, 9, 11, [3, 3], [2, 2], [1, 1], [1, 1], false);
+    pool(4, 9, 11, [3, 3], [2, 2], [1, 1], [1, 1], true);
+    pool(2, 10, 7, [3, 2], [3, 2], [1, 1], [1, 1], true);
+    pool(2, 12, 12, [3, 3], [1, 1], [1, 1], [2, 2], false);
+    pool(2, 5, 6, [2, 3], [2, 3], [1, 1], [3, 2], true);
+    pool(64, 56, 56, [3, 3], [2, 2], [1, 1], [1, 1], false);
+    pool(5, 7, 7, [7, 7], [1, 1], [0, 0], [1, 1], false);
+
+    it('maxPool2d / avgPool2d and their backward passes', () => {
+      const r = rng(13);
+      for (const [g, ceil] of poolCases) {
+        const label = `pool ${JSON.stringify(g)} ceil=${ceil}`;
+        const inN = g.planes * g.inH * g.inW;
+        const outN = g.planes * g.outH * g.outW;
+        const x = Float32Array.from({ length: inN }, () => (r() < 0.02 ? NaN : r() < 0.3 ? randInt(r, -2, 2) : r() * 4 - 2));
+        const o1 = new Float32Array(outN);
+        const o2 = new Float32Array(outN);
+        const i1 = new Int32Array(outN);
+        const i2 = new Int32Array(outN);
+        nat().maxPool2d(x, g, o1, i1);
+        ref.maxPool2d(x, g, o2, i2);
+        assertEqualArrays(o1, o2, `${label} max`);
+        assertEqualArrays(i1, i2, `${label} max indices`);
+        const gy = uniform(r, outN);
+        const gi1 = new Float32Array(inN).fill(NaN);
+        const gi2 = new Float32Array(inN);
+        nat().maxPool2dBackward(gy, i2, g, gi1);
+        ref.maxPool2dBackward(gy, i2, g, gi2);
+        assertClose(gi1, gi2, { label: `${label} max backward`, rtol: 1e-6, atol: 1e-6 });
+        if (g.dilationH !== 1 || g.dilationW !== 1) continue;
+        const xa = uniform(r, inN);
+        for (const [cip, div] of [[true, 0], [false, 0], [false, 3]] as [boolean, number][]) {
+          const a1 = new Float32Array(outN);
+          const a2 = new Float32Array(outN);
+          nat().avgPool2d(xa, g, cip, div, a1);
+          ref.avgPool2d(xa, g, cip, div, a2);
+          assertClose(a1, a2, { label: `${label} avg cip=${cip} div=${div}`, rtol: 1e-5, atol: 1e-6 });
+          const b1 = new Float32Array(inN).fill(NaN);
+          const b2 = new Float32Array(inN);
+          nat().avgPool2dBackward(gy, g, cip, div, b1);
+          ref.avgPool2dBackward(gy, g, cip, div, b2);
+          assertClose(b1, b2, { label: `${label} avg backward cip=${cip} div=${div}`, rtol: 1e-5, atol: 1e-6 });
+        }
+      }
+    });
+  });
+}
+
+// Keep the helper import used even when every suite is skipped.
+void contiguousStrides;
