@@ -12,13 +12,13 @@
  * parameter (leakyRelu, elu, hardtanh, ...) accept either that number or the options object here.
  */
 import * as core from '../ops/index.js';
-import { conv1d, conv2d, convTranspose1d, convTranspose2d } from '../ops/conv.js';
+import { conv1d, conv2d, convTranspose1d, convTranspose2d, fold, unfold } from '../ops/conv.js';
 import { Tensor } from '../tensor/tensor.js';
 import { shapeStr } from '../tensor/shape.js';
 import { defaultGenerator } from '../tensor/random.js';
 import { checkFloat, checkTensor, empty } from '../ops/util.js';
 
-export type { ConvOptions, ConvTransposeOptions, SizeArg } from '../ops/conv.js';
+export type { ConvOptions, ConvTransposeOptions, SizeArg, UnfoldOptions } from '../ops/conv.js';
 export type { MaxPoolOptions, AvgPoolOptions, LpPoolOptions, AdaptiveSize } from '../ops/pool.js';
 export type { BatchNormOptions, InstanceNormOptions } from '../ops/norm.js';
 export type { DropoutOptions } from '../ops/dropout.js';
@@ -29,12 +29,12 @@ export type {
 export type { PadOptions } from '../ops/pad.js';
 
 // ---- convolution, pooling, normalisation, dropout, resampling, losses ----------------------------
-export { conv1d, conv2d, convTranspose1d, convTranspose2d };
+export { conv1d, conv2d, convTranspose1d, convTranspose2d, unfold, fold };
 export {
   maxPool1d, maxPool2d, avgPool1d, avgPool2d, lpPool1d, lpPool2d,
   adaptiveAvgPool1d, adaptiveAvgPool2d, adaptiveMaxPool1d, adaptiveMaxPool2d,
 } from '../ops/pool.js';
-export { batchNorm, layerNorm, groupNorm, instanceNorm } from '../ops/norm.js';
+export { batchNorm, layerNorm, groupNorm, instanceNorm, localResponseNorm } from '../ops/norm.js';
 export { dropout, dropout1d, dropout2d, dropout3d, alphaDropout, featureAlphaDropout } from '../ops/dropout.js';
 export { interpolate, upsample } from '../ops/interpolate.js';
 export {
@@ -211,6 +211,17 @@ export function pixelUnshuffle(x: Tensor, downscaleFactor: number): Tensor {
   const k = lead.length;
   const perm = [...lead.keys(), k, k + 2, k + 4, k + 1, k + 3];
   return x.reshape([...lead, C, H / r, r, W / r, r]).permute(perm).reshape([...lead, C * r * r, H / r, W / r]);
+}
+
+/** Interleave the channels of `groups` groups ([N, C, *] → groups·(C/groups) reordered), as ShuffleNet's channel_shuffle. */
+export function channelShuffle(x: Tensor, groups: number): Tensor {
+  checkTensor(x, 'channelShuffle');
+  if (x.ndim < 3 || !Number.isInteger(groups) || groups < 1 || x.shape[1] % groups !== 0) {
+    throw new Error(`channelShuffle: expected input [N, C, *] with C divisible by groups ${groups}, got input of shape ${shapeStr(x.shape)}`);
+  }
+  const [N, C] = x.shape;
+  const rest = x.shape.slice(2);
+  return x.reshape([N, groups, C / groups, ...rest]).transpose(1, 2).reshape(x.shape);
 }
 
 // Keep the Tensor import used for types in declarations.

@@ -288,3 +288,69 @@ function convTransposeRaw(x: Tensor, w: Tensor, geo: Conv2dGeometry): Tensor {
     return [gx, gw];
   });
 }
+
+// ---- unfold / fold (im2col and its adjoint) -------------------------------------------------------
+
+export interface UnfoldOptions {
+  dilation?: SizeArg;
+  padding?: SizeArg;
+  stride?: SizeArg;
+}
+
+/** The one-hot depthwise weight [C·kH·kW, 1, kH, kW] that copies every kernel tap into its own channel. */
+function tapWeight(channels: number, kH: number, kW: number, dtype: Tensor['dtype']): Tensor {
+  const taps = kH * kW;
+  const w = empty([channels * taps, 1, kH, kW], dtype);
+  for (let c = 0; c < channels; c++) for (let t = 0; t < taps; t++) w.storage[(c * taps + t) * taps + t] = 1;
+  return w;
+}
+
+/**
+ * Sliding local blocks of a batched image [N, C, H, W] (or [C, H, W]) as columns: [N, C·kH·kW, L], as
+ * torch.nn.functional.unfold (im2col). Runs as a depthwise convolution with one-hot weights.
+ */
+export function unfold(x: Tensor, kernelSize: SizeArg, options: UnfoldOptions = {}): Tensor {
+  const op = 'unfold';
+  checkTensor(x, op);
+  checkFloat(x, op);
+  if (x.ndim !== 3 && x.ndim !== 4) throw new Error(`${op}: expected a 4-D input [N, C, H, W] or unbatched [C, H, W], got input of shape ${shapeStr(x.shape)}`);
+  const [kH, kW] = sizeList(kernelSize, 1, 2, 'kernelSize', op, 1);
+  const xb = x.ndim === 3 ? x.unsqueeze(0) : x;
+  const C = xb.shape[1];
+  const cols = convNd(2, op, xb, tapWeight(C, kH, kW, x.dtype), null, {
+    stride: options.stride, padding: sizeList(options.padding, 0, 2, 'padding', op, 0), dilation: options.dilation, groups: C,
+  });
+  const out = cols.reshape([xb.shape[0], C * kH * kW, -1]);
+  return x.ndim === 3 ? out.squeeze(0) : out;
+}
+
+/** The adjoint of unfold: sum columns [N, C·kH·kW, L] back into an image [N, C, outputSize], as torch.nn.functional.fold (col2im). */
+export function fold(x: Tensor, outputSize: SizeArg, kernelSize: SizeArg, options: UnfoldOptions = {}): Tensor {
+  const op = 'fold';
+  checkTensor(x, op);
+  checkFloat(x, op);
+  if (x.ndim !== 2 && x.ndim !== 3) throw new Error(`${op}: expected a 3-D input [N, C·kH·kW, L] or unbatched [C·kH·kW, L], got input of shape ${shapeStr(x.shape)}`);
+  const [oH, oW] = sizeList(outputSize, 1, 2, 'outputSize', op, 1);
+  const [kH, kW] = sizeList(kernelSize, 1, 2, 'kernelSize', op, 1);
+  const stride = sizeList(options.stride, 1, 2, 'stride', op, 1);
+  const padding = sizeList(options.padding, 0, 2, 'padding', op, 0);
+  const dilation = sizeList(options.dilation, 1, 2, 'dilation', op, 1);
+  const xb = x.ndim === 2 ? x.unsqueeze(0) : x;
+  const [N, CK, L] = xb.shape;
+  if (CK % (kH * kW) !== 0) {
+    throw new Error(`${op}: expected the size of dim 1 (${CK}) to be divisible by the kernel area ${kH * kW} (kernel ${shapeStr([kH, kW])}), got input of shape ${shapeStr(x.shape)}`);
+  }
+  const blocks = [oH, oW].map((o, i) => Math.floor((o + 2 * padding[i] - dilation[i] * ([kH, kW][i] - 1) - 1) / stride[i]) + 1);
+  if (blocks.some((b) => b < 1) || blocks[0] * blocks[1] !== L) {
+    throw new Error(
+      `${op}: expected ${Math.max(blocks[0], 0) * Math.max(blocks[1], 0)} blocks (${shapeStr(blocks)}) for outputSize ${shapeStr([oH, oW])}, kernel ${shapeStr([kH, kW])}, ` +
+        `padding ${shapeStr(padding)}, stride ${shapeStr(stride)}, dilation ${shapeStr(dilation)}, got input of shape ${shapeStr(x.shape)}`,
+    );
+  }
+  const C = CK / (kH * kW);
+  const outputPadding = [oH, oW].map((o, i) => o - ((blocks[i] - 1) * stride[i] - 2 * padding[i] + dilation[i] * ([kH, kW][i] - 1) + 1));
+  const out = convTransposeNd(2, op, xb.reshape([N, CK, blocks[0], blocks[1]]), tapWeight(C, kH, kW, x.dtype), null, {
+    stride, padding, dilation, groups: C, outputPadding,
+  });
+  return x.ndim === 2 ? out.squeeze(0) : out;
+}

@@ -1,5 +1,5 @@
 /**
- * Normalisation layers' functional forms: batchNorm, layerNorm, groupNorm, instanceNorm.
+ * Normalisation layers' functional forms: batchNorm, layerNorm, groupNorm, instanceNorm, localResponseNorm.
  * Statistics are accumulated in float64 (as PyTorch's CPU kernels do for float32) and every op
  * has one closed-form gradient rule instead of a long chain of elementwise ops.
  */
@@ -10,6 +10,8 @@ import { shapeStr } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { checkFloat, checkTensor, empty } from './util.js';
 import { denseData } from './conv.js';
+import { pad } from './pad.js';
+import { avgPool2d } from './pool.js';
 
 export interface BatchNormOptions {
   /** Use the batch's statistics (and update the running ones) instead of the running statistics. */
@@ -354,4 +356,23 @@ export function instanceNorm(
   checkParam(weight, [C], op, 'weight', x);
   checkParam(bias, [C], op, 'bias', x);
   return rowNorm('NativeGroupNormBackward0', x, N * C, S, C, 1, S, weight, bias, eps);
+}
+
+/**
+ * Local response normalisation across channels (AlexNet), as torch.nn.functional.local_response_norm:
+ * x / (k + α/n · Σ_{c' near c} x_{c'}²)^β over a window of `size` channels (zero-padded at the ends).
+ */
+export function localResponseNorm(x: Tensor, size: number, options: { alpha?: number; beta?: number; k?: number } = {}): Tensor {
+  const op = 'localResponseNorm';
+  checkTensor(x, op);
+  checkFloat(x, op);
+  if (x.ndim < 3) throw new Error(`${op}: expected an input of shape [N, C, *] with at least 3 dims, got input of shape ${shapeStr(x.shape)}`);
+  if (!Number.isInteger(size) || size < 1) throw new Error(`${op}: size must be a positive integer, got ${size}`);
+  if (x.size === 0) return x;
+  const { alpha = 1e-4, beta = 0.75, k = 1 } = options;
+  const [N, C] = x.shape;
+  const sq = x.mul(x).reshape([N, 1, C, -1]);
+  const padded = pad(sq, [0, 0, Math.floor(size / 2), Math.floor((size - 1) / 2)]);
+  const div = avgPool2d(padded, [size, 1], { stride: 1 }).reshape(x.shape);
+  return x.div(div.mul(alpha).add(k).pow(beta));
 }

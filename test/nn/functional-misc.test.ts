@@ -124,3 +124,22 @@ test('strided (non-contiguous) inputs give the results of their contiguous copie
     assertClose(strided.grad!, Array.from(dense.grad!.data()), `${name} gradient`);
   }
 });
+
+test('unfold / fold / localResponseNorm / channelShuffle pass gradcheck; fold is the adjoint of unfold', () => {
+  check('unfold k[2, 3] stride [1, 2] padding 1 dilation [2, 1]', (x) => F.unfold(x, [2, 3], { stride: [1, 2], padding: 1, dilation: [2, 1] }), [leaf([1, 2, 4, 5], 0.1)]);
+  check('unfold unbatched', (x) => F.unfold(x, 2), [leaf([2, 3, 3], 0.2)]);
+  check('fold [4, 5] k2 stride 2 (uncovered border)', (x) => F.fold(x, [4, 5], 2, { stride: 2 }), [leaf([1, 8, 4], 0.3)]);
+  check('localResponseNorm size 3', (x) => F.localResponseNorm(x, 3, { alpha: 0.1, k: 1 }), [leaf([2, 4, 3], 0.4, 2)]);
+  check('localResponseNorm 4-D size 2', (x) => F.localResponseNorm(x, 2, { alpha: 0.2, beta: 0.5, k: 2 }), [leaf([1, 3, 2, 2], 0.5, 2)]);
+  check('channelShuffle', (x) => F.channelShuffle(x, 2), [leaf([1, 4, 2, 1], 0.6)]);
+  const x = det([2, 3, 6, 5], 0.7);
+  const opts = { stride: [2, 1], padding: [1, 0], dilation: [1, 2] };
+  const cols = F.unfold(x, [3, 2], opts);
+  assert.deepEqual(cols.shape, [2, 18, 3 * 3]);
+  const c = det(cols.shape as number[], 0.8);
+  const back = F.fold(c, [6, 5], [3, 2], opts);
+  assertClose([cols.mul(c).sum().item()], [x.mul(back).sum().item()], '<unfold(x), c> = <x, fold(c)>');
+  assert.deepEqual(F.channelShuffle(st.arange(0, 6).reshape([1, 6, 1]), 3).reshape([6]).toArray(), [0, 2, 4, 1, 3, 5]);
+  assert.throws(() => F.fold(st.zeros([1, 8, 5]), [4, 5], 2, { stride: 2 }), /fold: expected 4 blocks \(\[2, 2\]\) for outputSize \[4, 5\].*got input of shape \[1, 8, 5\]/);
+  assert.throws(() => F.localResponseNorm(st.zeros([2, 3]), 2), /localResponseNorm: expected an input of shape \[N, C, \*\] with at least 3 dims/);
+});
