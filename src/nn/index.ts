@@ -138,7 +138,5 @@ export const utils = { clipGradNorm_, clipGradValue_, parametersToVector, vector
 export function l1Penalty(params: Params): Tensor {
   const list = listOf(params);
   if (list.length === 0) return new Tensor(new Float32Array(1), []);
-  // One-element tensors are reshaped to 0-d rather than summed (works around sum() of size-1 dims).
-  const terms = list.map((p) => (p.size === 1 ? p.abs().reshape([]) : p.abs().sum()));
-  return terms.reduce((a, b) => a.add(b));
+  return list.map((p) => p.abs().sum()).reduce((a, b) => a.add(b));
 }

@@ -259,3 +259,32 @@ test('countParameters and getSubmodule/getParameter', () => {
   assert.equal(net.getParameter('head.bias'), net.head.bias);
   assert.throws(() => net.getSubmodule('features.7'), /Sequential has no attribute '7'/);
 });
+
+test('an undefined (re)definition of a registered name, as a JS subclass field emits, keeps the registration', () => {
+  class Base extends nn.Module {
+    w: nn.Parameter;
+    constructor() {
+      super();
+      this.w = new nn.Parameter(st.ones([2]));
+    }
+    forward(x: Tensor): Tensor {
+      return x.mul(this.w);
+    }
+  }
+  class Derived extends Base {
+    declare w: nn.Parameter;
+    extra = new nn.Linear(2, 2);
+  }
+  const d = new Derived();
+  Object.defineProperty(d, 'w', { value: undefined, writable: true, enumerable: true, configurable: true });
+  assert.deepEqual([...d.stateDict().keys()], ['w', 'extra.weight', 'extra.bias']);
+  assert.deepEqual(d.w.shape, [2]);
+});
+
+test('the nn and optim namespaces are reachable from the package root', () => {
+  const model = new st.nn.Sequential(new st.nn.Linear(2, 2));
+  const opt = new st.optim.SGD(model.parameters(), { lr: 0.1 });
+  const sched = new st.optim.lrScheduler.StepLR(opt, 1, { gamma: 0.5 });
+  sched.step();
+  assert.deepEqual(sched.getLastLr(), [0.05]);
+});
