@@ -28,7 +28,7 @@ export class ImageArrayDataset implements Dataset<[any, any]> {
 
   constructor(
     /** All images' bytes, N × C × H × W. */
-    readonly data: Uint8Array,
+    public readonly data: Uint8Array,
     /** Labels, one per image. */
     readonly targets: Int32Array,
     /** [C, H, W] of every image. */
@@ -39,6 +39,8 @@ export class ImageArrayDataset implements Dataset<[any, any]> {
     readonly name = 'ImageArrayDataset',
   ) {
     const size = imageShape[0] * imageShape[1] * imageShape[2];
+    // a plain Uint8Array view (a Node Buffer subclass makes the hot loops polymorphic)
+    if (data.constructor !== Uint8Array) this.data = new Uint8Array(data.buffer, data.byteOffset, data.length);
     if (data.length !== targets.length * size) {
       throw new Error(`${name}: ${targets.length} labels need ${targets.length * size} image bytes, got ${data.length}`);
     }
@@ -115,15 +117,15 @@ export class ImageArrayDataset implements Dataset<[any, any]> {
         x.set(data.subarray(src, src + size), dst);
         continue;
       }
-      for (let ch = 0; ch < c; ch++) {
-        const table = ch * 256;
-        const s = src + ch * plane;
-        const d = dst + ch * plane;
-        for (let p = 0; p < plane; p++) x[d + p] = lut[table + data[s + p]];
-      }
+      for (let ch = 0; ch < c; ch++) lookup(data, src + ch * plane, x, dst + ch * plane, plane, lut, ch * 256);
     }
     return [new Tensor(x, [n, c, h, w]), new Tensor(y, [n])];
   }
+}
+
+/** out[dst + p] = table[offset + src[from + p]] for p < n. */
+function lookup(src: Uint8Array, from: number, out: Float32Array, dst: number, n: number, table: Float32Array, offset: number): void {
+  for (let p = 0; p < n; p++) out[dst + p] = table[offset + src[from + p]];
 }
 
 // ---- reading dataset files ----------------------------------------------------------------------

@@ -104,7 +104,8 @@ export function crop<T extends ImageInput>(img: T, top: number, left: number, he
       const x0 = Math.max(0, -left);
       const x1 = Math.min(width, p.w - left);
       if (x0 > 0) out.fill(f, row, row + Math.min(x0, width));
-      if (x1 > x0) out.set(p.data.subarray(src + sy * p.w + left + x0, src + sy * p.w + left + x1), row + x0);
+      const from = src + sy * p.w + left;
+      for (let x = x0; x < x1; x++) out[row + x] = p.data[from + x];
       if (x1 < width) out.fill(f, row + Math.max(x1, 0), row + width);
     }
   }
@@ -576,9 +577,12 @@ export function normalize(t: Tensor, mean: readonly number[], std: readonly numb
   const src = t.contiguous().data();
   const out = options.inplace && t.isContiguous() && t.offset === 0 && t.storage.length === t.size ? src : alloc(src as PixelArray, src.length);
   const plane = t.shape[t.ndim - 2] * t.shape[t.ndim - 1];
-  for (let i = 0; i < src.length; i++) {
-    const c = Math.floor(i / plane) % channels;
-    out[i] = f(f(src[i] - m[c]) / s[c]);
+  for (let start = 0, c = 0; start < src.length; start += plane, c = (c + 1) % channels) {
+    const mc = m[c];
+    const sc = s[c];
+    const end = start + plane;
+    if (t.dtype === 'float32') for (let i = start; i < end; i++) out[i] = Math.fround(Math.fround(src[i] - mc) / sc);
+    else for (let i = start; i < end; i++) out[i] = (src[i] - mc) / sc;
   }
   return out === src ? t : new Tensor(out, t.shape, undefined, 0, t.dtype);
 }

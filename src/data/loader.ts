@@ -35,10 +35,18 @@ export interface DataLoaderState {
   epochStart: GeneratorState | null;
   /** Batches of the current epoch already delivered. */
   nextBatch: number;
-  /** The loader's own generator (null when it has none) after the last delivered batch. */
+  /** The loader's own generator (null when it has none) as the next batch will find it. */
   generator: GeneratorState | null;
-  /** The global generator (used by transforms) after the last delivered batch. */
+  /** The global generator (used by transforms) as the next batch will find it. */
   defaultGenerator: GeneratorState;
+}
+
+/** Progress through the current epoch. */
+interface Progress {
+  epochStart: GeneratorState | null;
+  nextBatch: number;
+  /** During `for await`: the generators' states before the first batch built ahead of the consumer, if any. */
+  ahead: () => Snapshot | null;
 }
 
 interface Epoch {
@@ -62,7 +70,7 @@ export class DataLoader<T = any, B = any> implements Iterable<B>, AsyncIterable<
   readonly generator: Generator | null;
   readonly collateFn: ((samples: T[]) => B) | null;
   readonly prefetch: number;
-  private state: DataLoaderState | null = null;
+  private progress: Progress | null = null;
   private pendingResume: DataLoaderState | null = null;
 
   constructor(readonly dataset: Dataset<T>, options: DataLoaderOptions<T, B> = {}) {
@@ -95,14 +103,19 @@ export class DataLoader<T = any, B = any> implements Iterable<B>, AsyncIterable<
   // ---- resumption -------------------------------------------------------------------------------
 
   /**
-   * Where iteration stands: after restoring it with loadStateDict, the next
-   * iteration continues the interrupted epoch from the next undelivered batch,
-   * with the same order and the random state it would have had (the global
-   * generator included, for transforms that use it). Transforms with a
+   * Where iteration stands, for exact resumption: after loadStateDict, the
+   * next iteration continues the interrupted epoch from the next undelivered
+   * batch, in the same order, and the loader's and the global generator are
+   * set to the states the next batch would have found — so random transforms
+   * (and anything else drawing from the global generator, like dropout) repeat
+   * exactly. Batches that `for await` prepared ahead are rebuilt. Call
+   * loadStateDict after any st.setRngState of your own. Transforms with a
    * generator of their own must be saved separately.
    */
   stateDict(): DataLoaderState {
-    return structuredClone(this.state ?? { epochStart: null, nextBatch: 0, ...this.snapshot() });
+    const p = this.progress;
+    const snap = p?.ahead() ?? this.snapshot();
+    return structuredClone({ epochStart: p?.epochStart ?? null, nextBatch: p?.nextBatch ?? 0, ...snap });
   }
 
   loadStateDict(state: DataLoaderState): void {
@@ -112,7 +125,7 @@ export class DataLoader<T = any, B = any> implements Iterable<B>, AsyncIterable<
     if ((state.generator === null) !== (this.generator === null)) {
       throw new Error(`DataLoader.loadStateDict: the state was saved from a loader ${state.generator ? 'with' : 'without'} its own generator, this one is ${this.generator ? 'with' : 'without'}`);
     }
-    this.state = structuredClone(state);
+    this.progress = { epochStart: state.epochStart, nextBatch: state.nextBatch, ahead: () => null };
     if (state.epochStart === null) {
       this.restore(state);
       this.pendingResume = null;
@@ -154,7 +167,7 @@ export class DataLoader<T = any, B = any> implements Iterable<B>, AsyncIterable<
     }
     const firstBatch = resume ? resume.nextBatch : 0;
     if (resume) this.restore(resume);
-    this.state = { epochStart, nextBatch: firstBatch, ...this.snapshot() };
+    this.progress = { epochStart, nextBatch: firstBatch, ahead: () => null };
     const tail = this.shuffle && this.generator ? this.generator : null;
     return { order, epochStart, firstBatch, tail, exhausted: false };
   }
@@ -182,12 +195,12 @@ export class DataLoader<T = any, B = any> implements Iterable<B>, AsyncIterable<
     return epoch.order.subarray(b * size, Math.min((b + 1) * size, epoch.order.length));
   }
 
-  private delivered(epoch: Epoch, b: number, snap: Snapshot): void {
-    this.state = { epochStart: epoch.epochStart, nextBatch: b + 1, ...snap };
+  private delivered(epoch: Epoch, b: number, ahead: () => Snapshot | null = () => null): void {
+    this.progress = { epochStart: epoch.epochStart, nextBatch: b + 1, ahead };
   }
 
   private finished(): void {
-    if (this.state) this.state = { ...this.state, epochStart: null, nextBatch: 0 };
+    this.progress = null;
   }
 
   /** Collate samples, taking the dataset's batch fast path when the default collate is in use. */
@@ -209,7 +222,7 @@ export class DataLoader<T = any, B = any> implements Iterable<B>, AsyncIterable<
     for (let b = epoch.firstBatch; b < this.length; b++) {
       if (this.exhaustsWhileBuilding(b)) this.exhaust(epoch);
       const batch = this.buildBatch(this.indicesOf(epoch, b));
-      this.delivered(epoch, b, this.snapshot());
+      this.delivered(epoch, b);
       yield batch;
     }
     this.exhaust(epoch);
@@ -230,34 +243,44 @@ export class DataLoader<T = any, B = any> implements Iterable<B>, AsyncIterable<
     let next = epoch.firstBatch;
     let stopped = false;
     let chain: Promise<unknown> = Promise.resolve();
-    const queue: { b: number; result: Promise<{ batch: B; snap: Snapshot }> }[] = [];
+    interface Item {
+      b: number;
+      result: Promise<B>;
+      /** The generators' states just before this batch's random draws (set once it is being built). */
+      before: Snapshot | null;
+    }
+    const queue: Item[] = [];
 
     const build = (b: number) => {
       const indices = this.indicesOf(epoch, b);
+      const item: Item = { b, result: null!, before: null };
+      // Synchronous part of a batch: everything that draws random numbers, in batch order.
+      const draw = (make: () => B): B => {
+        if (stopped) throw new Error('DataLoader: iteration was stopped'); // nobody will take this batch: draw nothing
+        item.before = this.snapshot();
+        if (this.exhaustsWhileBuilding(b)) this.exhaust(epoch);
+        return make();
+      };
       // File loading starts now, concurrently; transforms run in batch order after the previous batch.
       const canFast = !this.collateFn && !!dataset.getBatch && this.batchSize !== null;
       const loads = asyncLoad && !canFast ? Promise.all(Array.from(indices, (i) => asyncLoad.load!(i))) : null;
       loads?.catch(() => {});
-      const result = chain.then(async () => {
-        if (stopped) throw new Error('DataLoader: iteration was stopped'); // nobody will take this batch: draw nothing
-        if (this.exhaustsWhileBuilding(b)) this.exhaust(epoch);
+      item.result = chain.then(async () => {
         if (loads) {
           const raw = await loads;
-          const batch = this.collateIndices(indices, () => Array.from(indices, (i, k) => asyncLoad!.getLoaded!(i, raw[k])));
-          return { batch, snap: this.snapshot() };
+          return draw(() => this.collateIndices(indices, () => Array.from(indices, (i, k) => asyncLoad!.getLoaded!(i, raw[k]))));
         }
         await new Promise((resolve) => setImmediate(resolve));
-        if (stopped) throw new Error('DataLoader: iteration was stopped');
-        const batch = this.buildBatch(indices);
-        return { batch, snap: this.snapshot() };
+        return draw(() => this.buildBatch(indices));
       });
-      chain = result.catch(() => {});
-      result.catch(() => {}); // a prefetched batch that fails is reported when it is taken, or never
-      queue.push({ b, result });
+      chain = item.result.catch(() => {});
+      item.result.catch(() => {}); // a prefetched batch that fails is reported when it is taken, or never
+      queue.push(item);
     };
     const fill = (ahead: number) => {
       while (!stopped && queue.length < ahead && next < total) build(next++);
     };
+    const ahead = () => queue.find((item) => item.before !== null)?.before ?? null;
 
     return {
       next: async (): Promise<IteratorResult<B>> => {
@@ -271,16 +294,16 @@ export class DataLoader<T = any, B = any> implements Iterable<B>, AsyncIterable<
           stopped = true;
           return { done: true, value: undefined };
         }
-        let out;
+        let batch: B;
         try {
-          out = await item.result;
+          batch = await item.result;
         } catch (e) {
           stopped = true;
           throw e;
         }
-        this.delivered(epoch, item.b, out.snap);
+        this.delivered(epoch, item.b, ahead);
         fill(this.prefetch); // prepare the following batches while this one is used
-        return { done: false, value: out.batch };
+        return { done: false, value: batch };
       },
       return: async (): Promise<IteratorResult<B>> => {
         stopped = true;

@@ -164,6 +164,13 @@ export class RandomCrop implements Transform {
 
   forward<T extends ImageInput>(img: T): T {
     const opts = { fill: this.fill, paddingMode: this.paddingMode };
+    if (this.padding !== null && this.paddingMode === 'constant' && !this.padIfNeeded) {
+      // constant padding then a crop is one crop reaching past the borders
+      const [l, t, r, b] = F.paddingLTRB(this.padding, 'RandomCrop');
+      const { height, width } = F.imageSize(img);
+      const [i, j, h, w] = RandomCrop.getParams(height + t + b, width + l + r, this.size, this.generator);
+      return F.crop(img, i - t, j - l, h, w, this.fill);
+    }
     if (this.padding !== null) img = F.pad(img, this.padding, opts);
     const { height, width } = F.imageSize(img);
     if (this.padIfNeeded && width < this.size[1]) img = F.pad(img, [this.size[1] - width, 0], opts);

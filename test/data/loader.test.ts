@@ -137,36 +137,37 @@ test('errors inside async iteration reach the consumer', async () => {
   assert.deepEqual(seen, [[0, 1], [2, 3]]);
 });
 
-test('stateDict/loadStateDict resume an interrupted epoch exactly (order and transform draws)', async () => {
+test('stateDict/loadStateDict resume an interrupted epoch exactly (order, transform draws, draws between batches)', async () => {
   const transform = new data.Compose([new data.RandomCrop(2, { padding: 1 }), new data.ToTensor()]);
-  const make = (g?: st.Generator) => new DataLoader(toy(40, { transform }), { batchSize: 6, shuffle: true, generator: g });
-  const flat = (b: [st.Tensor, st.Tensor]) => [...Array.from(b[0].data()), ...Array.from(b[1].data())];
-  for (const mode of ['sync', 'async'] as const) {
+  const make = (g?: st.Generator, prefetch = 1) => new DataLoader(toy(40, { transform }), { batchSize: 6, shuffle: true, generator: g, prefetch });
+  // what a training step sees: the batch, then a draw from the global generator (as dropout makes)
+  const step = (b: [st.Tensor, st.Tensor]) => [...Array.from(b[0].data()), ...Array.from(b[1].data()), st.rand([1]).item()];
+  for (const mode of ['sync', 'async', 'async, prefetch 3'] as const) {
     for (const own of [false, true]) {
+      const prefetch = mode === 'async, prefetch 3' ? 3 : 1;
       st.manualSeed(21);
       const reference = make(own ? new st.Generator(8) : undefined);
-      const full = [...Array.from(reference, flat), ...Array.from(reference, flat)]; // two epochs
+      const full = [...Array.from(reference, step), ...Array.from(reference, step)]; // two epochs
       st.manualSeed(21);
-      const first = make(own ? new st.Generator(8) : undefined);
+      const first = make(own ? new st.Generator(8) : undefined, prefetch);
       let state: data.DataLoaderState | null = null;
       const got: number[][] = [];
+      const take = (b: [st.Tensor, st.Tensor]) => {
+        got.push(step(b));
+        if (got.length === 3) state = first.stateDict();
+        return got.length === 3;
+      };
       if (mode === 'sync') {
-        for (const b of first) {
-          got.push(flat(b));
-          if (got.length === 3) { state = first.stateDict(); break; }
-        }
+        for (const b of first) if (take(b)) break;
       } else {
-        for await (const b of first) {
-          got.push(flat(b));
-          if (got.length === 3) { state = first.stateDict(); break; }
-        }
+        for await (const b of first) if (take(b)) break;
       }
       st.manualSeed(999); // a new process: the global stream is elsewhere
-      const resumed = make(own ? new st.Generator(1) : undefined);
+      const resumed = make(own ? new st.Generator(1) : undefined, prefetch);
       resumed.loadStateDict(JSON.parse(JSON.stringify(state)));
-      if (mode === 'sync') for (const b of resumed) got.push(flat(b));
-      else for await (const b of resumed) got.push(flat(b));
-      for (const b of resumed) got.push(flat(b));
+      if (mode === 'sync') for (const b of resumed) got.push(step(b));
+      else for await (const b of resumed) got.push(step(b));
+      for (const b of resumed) got.push(step(b));
       assert.deepEqual(got, full, `${mode}, ${own ? 'own generator' : 'global generator'}`);
     }
   }
