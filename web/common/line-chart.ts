@@ -24,6 +24,8 @@ export interface LineChartOptions {
   legend?: boolean;
   /** Ticks on the axes (false: a minimal chart with no axes, as the Playground's loss curve). */
   axes?: boolean;
+  /** x values are counts (epochs, images): integer ticks only. */
+  integerX?: boolean;
 }
 
 export class LineChart {
@@ -35,7 +37,7 @@ export class LineChart {
   private readonly resize: ResizeObserver;
 
   constructor(parent: HTMLElement, options: LineChartOptions = {}) {
-    this.options = { height: 120, logY: false, xLabel: '', yLabel: '', legend: true, axes: true, ...options };
+    this.options = { height: 120, logY: false, xLabel: '', yLabel: '', legend: true, axes: true, integerX: true, ...options };
     this.element = document.createElement('div');
     this.element.className = 'chart';
     parent.append(this.element);
@@ -74,9 +76,9 @@ export class LineChart {
     if (!logY && !this.options.yDomain) y.nice();
     if (axes) {
       this.svg.append('g').attr('class', 'axis').attr('transform', `translate(0,${height - m.bottom})`)
-        .call(d3.axisBottom(x).ticks(Math.max(2, Math.floor(width / 70))).tickSizeOuter(0));
+        .call(this.xAxis(x, width));
       this.svg.append('g').attr('class', 'axis').attr('transform', `translate(${m.left},0)`)
-        .call(d3.axisLeft(y).ticks(4, logY ? '.0e' : '.3~g').tickSizeOuter(0));
+        .call(d3.axisLeft(y).ticks(4, '.2~g').tickSizeOuter(0));
       if (this.options.xLabel) {
         this.svg.append('text').attr('x', width - m.right).attr('y', height - m.bottom - 4).attr('text-anchor', 'end').text(this.options.xLabel);
       }
@@ -87,6 +89,14 @@ export class LineChart {
         .attr('stroke-dasharray', s.dashed ? '4 3' : null).attr('d', line(pts[i]) ?? '');
     });
     this.renderLegend();
+  }
+
+  private xAxis(x: d3.ScaleLinear<number, number>, width: number): d3.Axis<d3.NumberValue> {
+    const count = Math.max(2, Math.floor(width / 70));
+    const axis = d3.axisBottom(x).tickSizeOuter(0);
+    if (!this.options.integerX) return axis.ticks(count);
+    const ticks = x.ticks(count).filter((t) => Number.isInteger(t));
+    return axis.tickValues(ticks).tickFormat(d3.format('~s'));
   }
 
   private renderLegend(): void {

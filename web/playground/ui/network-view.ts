@@ -114,6 +114,7 @@ export class NetworkView {
   private layout(): void {
     const width = Math.max(320, this.root.clientWidth);
     this.lastWidth = this.root.clientWidth;
+    this.hideCard(); // its node may be gone
     const columns = this.shape.length + 2;
     const xs = this.columnsX(width, columns);
     const rows = Math.max(FEATURES.length, ...this.shape, 1);
