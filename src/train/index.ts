@@ -19,3 +19,5 @@ export type { MetricSpec, CustomMetric, ResolvedMetrics } from './epoch-metrics.
 export { formatEpochLine, formatValue, formatDuration } from './format.js';
 export { topkCorrect, accuracy, ConfusionMatrix } from './metrics.js';
 export type { Callback, TrainerLike, EpochLogs, BatchLogs, BatchSource, LossFn, LogValue } from './types.js';
+export { saveErrorGrid, captionedTile } from './error-grid.js';
+export type { ErrorGridOptions, ImageSource } from './error-grid.js';
