@@ -259,6 +259,7 @@ forEachBackend(() => {
     ];
     for (const [name, t] of names) assert.equal(t.gradFn?.name, name, name);
     assert.equal(x.gradFn, null);
+    assert.ok(x.add(y).gradFn instanceof st.Node);
     assert.equal(x.add(y).gradFn?.toString(), '<AddBackward0>');
     const z = x.mul(2).add(y);
     assert.deepEqual(z.gradFn?.nextFunctions.map((f) => f.name), ['MulBackward0', 'AccumulateGrad']);

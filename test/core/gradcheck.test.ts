@@ -206,6 +206,7 @@ add('logsumexp dim 1', (x) => st.logsumexp(x, 1), () => [r([3, 4])]);
 add('logsumexp dim 0 keepdim', (x) => st.logsumexp(x, 0, true), () => [r([3, 4])]);
 add('logsumexp dims [0,1]', (x) => st.logsumexp(x, [0, 1]), () => [r([3, 4])]);
 add('logsumexp large values', (x) => st.logsumexp(x.add(500), 1), () => [r([2, 3])]);
+add('logSumExp (alias)', (x) => st.logSumExp(x, -1), () => [r([2, 3])]);
 add('logsumexp transposed', (x) => st.logsumexp(x.transpose(0, 1), 1), () => [r([4, 3])]);
 for (const p of [1, 2, 3, 0.5, Infinity, -Infinity, 'fro' as const]) {
   const dom = p === 1 || p === 0.5 || p === Infinity || p === -Infinity ? AWAY : REAL;
