@@ -1,6 +1,19 @@
 /**
  * st.data: datasets, transforms, the DataLoader, image I/O and downloads
  * (torch.utils.data + torchvision.datasets/transforms/io/utils). Node-only.
+ *
+ * ```ts
+ * const { MNIST, DataLoader, Compose, ToTensor, Normalize, randomSplit } = st.data;
+ * const full = new MNIST(root, { transform: new Compose([new ToTensor(), new Normalize([0.1307], [0.3081])]) });
+ * const [train, val] = randomSplit(full, [55000, 5000], { generator: new st.Generator(0) });
+ * const loader = new DataLoader(train, { batchSize: 64, shuffle: true });
+ * for (const [x, y] of loader) { ... }          // x: float32 [64, 1, 28, 28], y: int32 [64]
+ * for await (const [x, y] of loader) { ... }    // same batches, the next one prepared meanwhile
+ * ```
+ *
+ * Images without a transform are `Uint8Image`s (CHW bytes; Strata has no
+ * uint8 tensor); `ToTensor` makes float32 [0, 1] tensors of them, and the
+ * default collate turns them into float32 batches of their 0..255 values.
  */
 export { Subset, ConcatDataset, TensorDataset, randomSplit, checkIndex } from './dataset.js';
 export type { Dataset, SampleOf, RandomSplitOptions } from './dataset.js';
