@@ -16,13 +16,14 @@ import { conv1d, conv2d, convTranspose1d, convTranspose2d, fold, unfold } from '
 import { Tensor } from '../tensor/tensor.js';
 import { shapeStr } from '../tensor/shape.js';
 import { defaultGenerator } from '../tensor/random.js';
+import { onesLike, zerosLike } from '../tensor/creation.js';
 import { checkFloat, checkTensor, empty } from '../ops/util.js';
 
 export type { ConvOptions, ConvTransposeOptions, SizeArg, UnfoldOptions } from '../ops/conv.js';
-export type { MaxPoolOptions, AvgPoolOptions, LpPoolOptions, AdaptiveSize } from '../ops/pool.js';
+export type { MaxPoolOptions, AvgPoolOptions, LpPoolOptions, AdaptiveSize, MaxUnpoolOptions } from '../ops/pool.js';
 export type { BatchNormOptions, InstanceNormOptions } from '../ops/norm.js';
 export type { DropoutOptions } from '../ops/dropout.js';
-export type { InterpolateMode, InterpolateOptions } from '../ops/interpolate.js';
+export type { InterpolateMode, InterpolateOptions, GridSampleOptions } from '../ops/interpolate.js';
 export type {
   Reduction, ReductionOptions, NllLossOptions, CrossEntropyOptions, BceWithLogitsOptions, TripletMarginOptions,
 } from '../ops/loss.js';
@@ -32,21 +33,24 @@ export type { PadOptions } from '../ops/pad.js';
 export { conv1d, conv2d, convTranspose1d, convTranspose2d, unfold, fold };
 export {
   maxPool1d, maxPool2d, avgPool1d, avgPool2d, lpPool1d, lpPool2d,
-  adaptiveAvgPool1d, adaptiveAvgPool2d, adaptiveMaxPool1d, adaptiveMaxPool2d,
+  adaptiveAvgPool1d, adaptiveAvgPool2d, adaptiveMaxPool1d, adaptiveMaxPool2d, maxUnpool1d, maxUnpool2d,
 } from '../ops/pool.js';
 export { batchNorm, layerNorm, groupNorm, instanceNorm, localResponseNorm } from '../ops/norm.js';
 export { dropout, dropout1d, dropout2d, dropout3d, alphaDropout, featureAlphaDropout } from '../ops/dropout.js';
-export { interpolate, upsample } from '../ops/interpolate.js';
+export { interpolate, upsample, affineGrid, gridSample } from '../ops/interpolate.js';
+import { interpolate } from '../ops/interpolate.js';
 export {
   crossEntropy, nllLoss, mseLoss, l1Loss, smoothL1Loss, huberLoss, binaryCrossEntropy, binaryCrossEntropyWithLogits,
   bceWithLogits, multiMarginLoss, klDiv, softMarginLoss, marginRankingLoss, hingeEmbeddingLoss, cosineEmbeddingLoss,
-  tripletMarginLoss, multilabelSoftMarginLoss, poissonNllLoss, gaussianNllLoss,
+  tripletMarginLoss, multilabelSoftMarginLoss, poissonNllLoss, gaussianNllLoss, tripletMarginWithDistanceLoss, multilabelMarginLoss,
 } from '../ops/loss.js';
-export { pairwiseDistance, cosineSimilarity } from '../ops/loss.js';
+export { pairwiseDistance, cosineSimilarity, pdist } from '../ops/loss.js';
 
 // ---- activations -------------------------------------------------------------------------------------
 export { relu, sigmoid, tanh, softmax, logSoftmax, pad } from '../ops/index.js';
 export { selu, gelu, silu, mish, softplus, hardswish, hardsigmoid, relu6, threshold, prelu, logSigmoid, softsign, tanhshrink } from '../ops/activation.js';
+/** PyTorch's spelling of logSigmoid (F.logsigmoid). */
+export { logSigmoid as logsigmoid } from '../ops/activation.js';
 
 /** A parameter given either as a plain number (the core op's form) or inside an options object. */
 function param<K extends string>(arg: number | Partial<Record<K, number>> | undefined, key: K, def: number): number {
@@ -222,6 +226,39 @@ export function channelShuffle(x: Tensor, groups: number): Tensor {
   const [N, C] = x.shape;
   const rest = x.shape.slice(2);
   return x.reshape([N, groups, C / groups, ...rest]).transpose(1, 2).reshape(x.shape);
+}
+
+/** Nearest-neighbour upsampling (deprecated in PyTorch in favour of interpolate). */
+export function upsampleNearest(x: Tensor, options: { size?: number | readonly number[] | null; scaleFactor?: number | readonly number[] | null } = {}): Tensor {
+  return interpolate(x, { size: options.size, scaleFactor: options.scaleFactor, mode: 'nearest' });
+}
+
+/** Bilinear upsampling with aligned corners, as PyTorch's deprecated upsample_bilinear. */
+export function upsampleBilinear(x: Tensor, options: { size?: number | readonly number[] | null; scaleFactor?: number | readonly number[] | null } = {}): Tensor {
+  return interpolate(x, { size: options.size, scaleFactor: options.scaleFactor, mode: 'bilinear', alignCorners: true });
+}
+
+/**
+ * softmax((logits + g)/τ) with Gumbel(0, 1) noise g drawn from the default generator (g = −log(−log u));
+ * with hard, the forward value is the one-hot argmax and the gradient that of the soft sample (straight-through).
+ */
+export function gumbelSoftmax(logits: Tensor, options: { tau?: number; hard?: boolean; dim?: number } = {}): Tensor {
+  checkTensor(logits, 'gumbelSoftmax');
+  checkFloat(logits, 'gumbelSoftmax');
+  const tau = options.tau ?? 1;
+  const dim = options.dim ?? -1;
+  const noise = empty(logits.shape, logits.dtype);
+  for (let i = 0; i < noise.size; i++) {
+    let e = 0; // an Exponential(1) draw, redrawn in the (2^-24) case u = 0 where it would be 0
+    while (e === 0) e = -Math.log1p(-defaultGenerator.uniformFloat());
+    noise.storage[i] = -Math.log(e);
+  }
+  const ySoft = core.softmax(logits.add(noise).div(tau), dim);
+  if (!options.hard) return ySoft;
+  const d = dim < 0 ? dim + logits.ndim : dim;
+  const index = ySoft.argmax(d, true);
+  const yHard = core.scatterAdd(zerosLike(ySoft), d, index, onesLike(index).to(ySoft.dtype));
+  return yHard.sub(ySoft.detach()).add(ySoft);
 }
 
 // Keep the Tensor import used for types in declarations.

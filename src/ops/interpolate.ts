@@ -9,7 +9,7 @@ import { needsGrad, record } from '../autograd/node.js';
 import type { FloatArray } from '../backend/interface.js';
 import { isFloat } from '../tensor/dtype.js';
 import { shapeStr } from '../tensor/shape.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { Tensor } from '../tensor/tensor.js';
 import { checkTensor, empty } from './util.js';
 import { denseData } from './conv.js';
 import { adaptiveAvgPool1d, adaptiveAvgPool2d } from './pool.js';
@@ -254,4 +254,215 @@ export function interpolate(x: Tensor, options: InterpolateOptions = {}): Tensor
 /** PyTorch's upsample: interpolate under its old name. */
 export function upsample(x: Tensor, options: InterpolateOptions = {}): Tensor {
   return interpolate(x, options);
+}
+
+// ---- affineGrid / gridSample ----------------------------------------------------------------------
+
+export interface GridSampleOptions {
+  mode?: 'bilinear' | 'nearest';
+  /** Values for grid points outside the image: 0, the nearest border pixel, or the reflected image. */
+  paddingMode?: 'zeros' | 'border' | 'reflection';
+  /** −1 and 1 are the centres of the corner pixels (true) or their outer edges (false, the default). */
+  alignCorners?: boolean;
+}
+
+/** PyTorch's linspace_from_neg_one: n points from −1 to 1, scaled by (n − 1)/n without alignCorners. */
+function baseCoords(n: number, alignCorners: boolean): Float64Array {
+  const out = new Float64Array(n);
+  if (n <= 1) return out;
+  const step = 2 / (n - 1);
+  const half = Math.floor(n / 2);
+  for (let i = 0; i < n; i++) out[i] = i < half ? -1 + step * i : 1 - step * (n - 1 - i);
+  if (!alignCorners) for (let i = 0; i < n; i++) out[i] = (out[i] * (n - 1)) / n;
+  return out;
+}
+
+/**
+ * The sampling grid [N, H, W, 2] of the affine maps theta [N, 2, 3] for an output of `size` [N, C, H, W],
+ * in normalised (x, y) coordinates, as torch.nn.functional.affine_grid (gradient w.r.t. theta).
+ */
+export function affineGrid(theta: Tensor, size: readonly number[], options: { alignCorners?: boolean } = {}): Tensor {
+  const op = 'affineGrid';
+  checkTensor(theta, op, 'theta');
+  if (!isFloat(theta.dtype)) throw new Error(`${op}: theta must be a floating-point tensor, got ${theta.dtype}`);
+  if (!Array.isArray(size) || size.length !== 4) throw new Error(`${op}: only 2-D affine grids are supported: size must be [N, C, H, W], got ${JSON.stringify(size)}`);
+  const [N, , H, W] = size;
+  if (theta.ndim !== 3 || theta.shape[0] !== N || theta.shape[1] !== 2 || theta.shape[2] !== 3) {
+    throw new Error(`${op}: expected theta of shape [${N}, 2, 3] for size ${shapeStr(size)}, got theta of shape ${shapeStr(theta.shape)}`);
+  }
+  const align = options.alignCorners ?? false;
+  const xs = baseCoords(W, align);
+  const ys = baseCoords(H, align);
+  const base = new Float64Array(H * W * 3);
+  for (let h = 0; h < H; h++) {
+    for (let w = 0; w < W; w++) {
+      const k = (h * W + w) * 3;
+      base[k] = xs[w];
+      base[k + 1] = ys[h];
+      base[k + 2] = 1;
+    }
+  }
+  const b = new Tensor(base, [H * W, 3]).to(theta.dtype);
+  return b.matmul(theta.transpose(1, 2)).reshape([N, H, W, 2]);
+}
+
+/** Source coordinate of a normalised grid value, and d(source)/d(grid) (PyTorch's grid_sampler_compute_source_index_set_grad). */
+function sourceIndex(coord: number, size: number, padding: string, align: boolean): [number, number] {
+  let x = align ? ((coord + 1) / 2) * (size - 1) : ((coord + 1) * size - 1) / 2;
+  let grad = align ? (size - 1) / 2 : size / 2;
+  const clip = (v: number): number => {
+    if (v <= 0) {
+      grad = 0;
+      return 0;
+    }
+    if (v >= size - 1) {
+      grad = 0;
+      return size - 1;
+    }
+    return v;
+  };
+  if (padding === 'border') {
+    x = clip(x);
+  } else if (padding === 'reflection') {
+    const [twiceLow, twiceHigh] = align ? [0, 2 * (size - 1)] : [-1, 2 * size - 1];
+    if (twiceLow === twiceHigh) {
+      x = 0;
+      grad = 0;
+    } else {
+      const min = twiceLow / 2;
+      const span = (twiceHigh - twiceLow) / 2;
+      let v = x - min;
+      let sign = 1;
+      if (v < 0) {
+        sign = -1;
+        v = -v;
+      }
+      const extra = v % span;
+      const flips = Math.floor(v / span);
+      if (flips % 2 === 0) x = extra + min;
+      else {
+        x = span - extra + min;
+        sign = -sign;
+      }
+      grad *= sign;
+    }
+    x = clip(x);
+  }
+  return [x, grad];
+}
+
+/** C's nearbyint (round half to even). */
+function roundHalfEven(v: number): number {
+  const r = Math.round(v);
+  return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/**
+ * Sample input [N, C, H, W] at the normalised (x, y) locations of grid [N, Ho, Wo, 2], as
+ * torch.nn.functional.grid_sample (bilinear or nearest; zeros, border or reflection padding),
+ * with gradients for the input and (bilinear) the grid.
+ */
+export function gridSample(input: Tensor, grid: Tensor, options: GridSampleOptions = {}): Tensor {
+  const op = 'gridSample';
+  checkTensor(input, op);
+  checkTensor(grid, op, 'grid');
+  const mode = options.mode ?? 'bilinear';
+  const padding = options.paddingMode ?? 'zeros';
+  const align = options.alignCorners ?? false;
+  if (mode !== 'bilinear' && mode !== 'nearest') throw new Error(`${op}: mode must be 'bilinear' or 'nearest', got '${mode}'`);
+  if (!['zeros', 'border', 'reflection'].includes(padding)) throw new Error(`${op}: paddingMode must be 'zeros', 'border' or 'reflection', got '${padding}'`);
+  if (input.ndim !== 4) throw new Error(`${op}: expected a 4-D input [N, C, H, W], got input of shape ${shapeStr(input.shape)}`);
+  if (!isFloat(input.dtype)) throw new Error(`${op}: input must be a floating-point tensor, got ${input.dtype}`);
+  const [N, C, H, W] = input.shape;
+  if (grid.ndim !== 4 || grid.shape[0] !== N || grid.shape[3] !== 2) {
+    throw new Error(`${op}: expected grid of shape [${N}, Ho, Wo, 2] for input of shape ${shapeStr(input.shape)}, got grid of shape ${shapeStr(grid.shape)}`);
+  }
+  if (grid.dtype !== input.dtype) throw new Error(`${op}: expected grid and input to have the same dtype, got ${grid.dtype} and ${input.dtype}`);
+  const [, Ho, Wo] = grid.shape;
+  const P = Ho * Wo;
+  const xd = denseData(input);
+  const gd = denseData(grid);
+  // Per (n, output pixel): source coordinates and their derivatives w.r.t. the grid values.
+  const ix = new Float64Array(N * P);
+  const iy = new Float64Array(N * P);
+  const gxMult = new Float64Array(N * P);
+  const gyMult = new Float64Array(N * P);
+  for (let k = 0; k < N * P; k++) {
+    [ix[k], gxMult[k]] = sourceIndex(gd[2 * k], W, padding, align);
+    [iy[k], gyMult[k]] = sourceIndex(gd[2 * k + 1], H, padding, align);
+  }
+  const inside = (y: number, x: number) => y >= 0 && y < H && x >= 0 && x < W;
+  const out = empty([N, C, Ho, Wo], input.dtype);
+  const od = out.storage as FloatArray;
+  for (let n = 0; n < N; n++) {
+    for (let p = 0; p < P; p++) {
+      const k = n * P + p;
+      const x = ix[k];
+      const y = iy[k];
+      if (mode === 'nearest') {
+        const xn = roundHalfEven(x);
+        const yn = roundHalfEven(y);
+        const ok = inside(yn, xn);
+        for (let c = 0; c < C; c++) od[(n * C + c) * P + p] = ok ? xd[((n * C + c) * H + yn) * W + xn] : 0;
+        continue;
+      }
+      const x0 = Math.floor(x);
+      const y0 = Math.floor(y);
+      const [wx1, wy1] = [x - x0, y - y0];
+      const [wx0, wy0] = [x0 + 1 - x, y0 + 1 - y];
+      for (let c = 0; c < C; c++) {
+        const plane = (n * C + c) * H;
+        let v = 0;
+        if (inside(y0, x0)) v += xd[(plane + y0) * W + x0] * wx0 * wy0;
+        if (inside(y0, x0 + 1)) v += xd[(plane + y0) * W + x0 + 1] * wx1 * wy0;
+        if (inside(y0 + 1, x0)) v += xd[(plane + y0 + 1) * W + x0] * wx0 * wy1;
+        if (inside(y0 + 1, x0 + 1)) v += xd[(plane + y0 + 1) * W + x0 + 1] * wx1 * wy1;
+        od[(n * C + c) * P + p] = v;
+      }
+    }
+  }
+  if (!needsGrad(input, grid)) return out;
+  return record(out, 'GridSampler2DBackward0', [input, grid], (g) => {
+    const go = denseData(g.to(input.dtype));
+    const gIn = new Float64Array(input.size);
+    const gGrid = new Float64Array(grid.size);
+    for (let n = 0; n < N; n++) {
+      for (let p = 0; p < P; p++) {
+        const k = n * P + p;
+        const x = ix[k];
+        const y = iy[k];
+        if (mode === 'nearest') {
+          const xn = roundHalfEven(x);
+          const yn = roundHalfEven(y);
+          if (inside(yn, xn)) for (let c = 0; c < C; c++) gIn[((n * C + c) * H + yn) * W + xn] += go[(n * C + c) * P + p];
+          continue;
+        }
+        const x0 = Math.floor(x);
+        const y0 = Math.floor(y);
+        const [wx1, wy1] = [x - x0, y - y0];
+        const [wx0, wy0] = [x0 + 1 - x, y0 + 1 - y];
+        let dx = 0;
+        let dy = 0;
+        for (let c = 0; c < C; c++) {
+          const gv = go[(n * C + c) * P + p];
+          const plane = (n * C + c) * H;
+          const corner = (yy: number, xx: number, w: number, sx: number, sy: number) => {
+            if (!inside(yy, xx)) return;
+            const at = (plane + yy) * W + xx;
+            gIn[at] += w * gv;
+            dx += sx * xd[at] * gv;
+            dy += sy * xd[at] * gv;
+          };
+          corner(y0, x0, wx0 * wy0, -wy0, -wx0);
+          corner(y0, x0 + 1, wx1 * wy0, wy0, -wx1);
+          corner(y0 + 1, x0, wx0 * wy1, -wy1, wx0);
+          corner(y0 + 1, x0 + 1, wx1 * wy1, wy1, wx1);
+        }
+        gGrid[2 * k] = dx * gxMult[k];
+        gGrid[2 * k + 1] = dy * gyMult[k];
+      }
+    }
+    const asDtype = (a: Float64Array, shape: readonly number[]) => new Tensor(input.dtype === 'float64' ? a : Float32Array.from(a), shape);
+    return [input.requiresGrad ? asDtype(gIn, input.shape) : null, grid.requiresGrad ? asDtype(gGrid, grid.shape) : null];
+  });
 }

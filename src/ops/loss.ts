@@ -590,3 +590,68 @@ export function gaussianNllLoss(input: Tensor, target: Tensor, variance: Tensor,
   if (options.full) loss = loss.add(0.5 * Math.log(2 * Math.PI));
   return reduce(loss, reduction);
 }
+
+/** Distances between all pairs of rows i < j of x [N, M] (row-major upper triangle), as torch.nn.functional.pdist. */
+export function pdist(x: Tensor, options: { p?: number } = {}): Tensor {
+  const op = 'pdist';
+  checkTensor(x, op);
+  checkFloat(x, op);
+  if (x.ndim !== 2) throw new Error(`${op}: expected a 2-D input [N, M], got input of shape ${shapeStr(x.shape)}`);
+  const N = x.shape[0];
+  const I: number[] = [];
+  const J: number[] = [];
+  for (let i = 0; i < N; i++) for (let j = i + 1; j < N; j++) (I.push(i), J.push(j));
+  if (I.length === 0) return empty([0], x.dtype);
+  return norm(x.indexSelect(0, I).sub(x.indexSelect(0, J)), options.p ?? 2, 1);
+}
+
+/** tripletMarginLoss with any distance (default pairwiseDistance), as torch.nn.functional.triplet_margin_with_distance_loss. */
+export function tripletMarginWithDistanceLoss(
+  anchor: Tensor, positive: Tensor, negative: Tensor,
+  options: ReductionOptions & { distanceFunction?: ((a: Tensor, b: Tensor) => Tensor) | null; margin?: number; swap?: boolean } = {},
+): Tensor {
+  const op = 'tripletMarginWithDistanceLoss';
+  const reduction = reductionOf(options, op);
+  const margin = options.margin ?? 1;
+  if (!(margin > 0)) throw new Error(`${op}: margin must be greater than 0, got ${margin}`);
+  const distance = options.distanceFunction ?? ((a: Tensor, b: Tensor) => pairwiseDistance(a, b));
+  const dPos = distance(anchor, positive);
+  let dNeg = distance(anchor, negative);
+  if (options.swap) dNeg = minimum(dNeg, distance(positive, negative));
+  return reduce(dPos.sub(dNeg).add(margin).clamp(0), reduction);
+}
+
+/**
+ * Multi-label hinge loss: for each sample, Σ over its target classes j (the int32 target row up to the
+ * first −1) and non-target classes i of max(0, 1 − (x_j − x_i)), divided by C, as
+ * torch.nn.functional.multilabel_margin_loss (input [N, C] or [C], target of the same shape).
+ */
+export function multilabelMarginLoss(input: Tensor, target: Tensor, options: ReductionOptions = {}): Tensor {
+  const op = 'multilabelMarginLoss';
+  const reduction = reductionOf(options, op);
+  checkTensor(input, op);
+  checkTensor(target, op, 'target');
+  checkFloat(input, op);
+  if ((input.ndim !== 1 && input.ndim !== 2) || !sameShape(input.shape, target.shape) || target.dtype !== 'int32') {
+    throw new Error(`${op}: expected input [N, C] or [C] and an int32 target of the same shape, got input ${shapeStr(input.shape)} and ${target.dtype} target ${shapeStr(target.shape)}`);
+  }
+  const x = input.ndim === 1 ? input.unsqueeze(0) : input;
+  const [N, C] = x.shape;
+  const t = target.contiguous().data() as Int32Array;
+  const counts = new Float64Array(N * C);
+  const isTarget = new Uint8Array(N * C);
+  for (let n = 0; n < N; n++) {
+    for (let k = 0; k < C; k++) {
+      const c = t[n * C + k];
+      if (c === -1) break;
+      if (c < 0 || c >= C) throw new Error(`${op}: target ${c} is out of bounds for ${C} classes`);
+      counts[n * C + c]++;
+      isTarget[n * C + c] = 1;
+    }
+  }
+  const pairWeight = new Tensor(counts, [N, C, 1]).to(x.dtype).mul(new Tensor(isTarget, [N, 1, C]).logicalNot().to(x.dtype));
+  const z = x.unsqueeze(1).sub(x.unsqueeze(2)).add(1).relu(); // z[n, j, i] = 1 − (x_j − x_i)
+  let loss = z.mul(pairWeight).sum([1, 2]).div(C);
+  if (input.ndim === 1) loss = loss.squeeze(0);
+  return reduce(loss, reduction);
+}

@@ -363,3 +363,65 @@ export function adaptiveMaxPool1d(x: Tensor, outputSize: AdaptiveSize, options?:
 export function adaptiveMaxPool1d(x: Tensor, outputSize: AdaptiveSize, options: { returnIndices?: boolean } = {}): Tensor | [Tensor, Tensor] {
   return adaptiveMaxPoolNd(1, 'adaptiveMaxPool1d', x, outputSize, options.returnIndices ?? false);
 }
+
+// ---- max unpooling ---------------------------------------------------------------------------------
+
+export interface MaxUnpoolOptions {
+  stride?: SizeArg | null;
+  padding?: SizeArg;
+  /** The size to restore (the last dims), e.g. the pooled tensor's input shape; defaults to (in − 1)·stride + k − 2·padding. */
+  outputSize?: readonly number[] | null;
+}
+
+function maxUnpoolNd(spatial: 1 | 2, op: string, x: Tensor, indices: Tensor, kernelSize: SizeArg, options: MaxUnpoolOptions): Tensor {
+  const { x4, unbatched } = poolInput(x, spatial, op);
+  checkTensor(indices, op, 'indices');
+  if (indices.dtype !== 'int32' || indices.ndim !== x.ndim || indices.shape.some((d, i) => d !== x.shape[i])) {
+    throw new Error(`${op}: expected int32 indices of the input's shape ${shapeStr(x.shape)}, got ${indices.dtype} indices of shape ${shapeStr(indices.shape)}`);
+  }
+  const kernel = sizeList(kernelSize, 1, spatial, 'kernelSize', op, 1);
+  const stride = options.stride === null || options.stride === undefined ? kernel : sizeList(options.stride, 1, spatial, 'stride', op, 1);
+  const padding = sizeList(options.padding, 0, spatial, 'padding', op, 0);
+  const inSizes = x4.shape.slice(4 - spatial);
+  const defaults = inSizes.map((n, i) => (n - 1) * stride[i] + kernel[i] - 2 * padding[i]);
+  let sizes = defaults;
+  if (options.outputSize) {
+    const given = options.outputSize.slice(-spatial);
+    if (given.length !== spatial || given.some((s, i) => !(s > defaults[i] - stride[i] && s < defaults[i] + stride[i]))) {
+      throw new Error(`${op}: invalid outputSize ${JSON.stringify(options.outputSize)}: the spatial sizes must lie within stride of ${shapeStr(defaults)} (stride ${shapeStr(stride)})`);
+    }
+    sizes = given;
+  }
+  const [outH, outW] = spatial === 1 ? [1, sizes[0]] : [sizes[0], sizes[1]];
+  const [Nb, C, inH, inW] = x4.shape;
+  const inPlane = inH * inW;
+  const outPlane = outH * outW;
+  const idx = indices.contiguous().data() as Int32Array;
+  for (let i = 0; i < idx.length; i++) {
+    if (idx[i] < 0 || idx[i] >= outPlane) throw new Error(`${op}: found an invalid max index ${idx[i]} (output plane of ${outPlane} elements, output size ${shapeStr(sizes)})`);
+  }
+  const xd = denseData(x4);
+  const out = empty([Nb, C, outH, outW], x.dtype);
+  const od = out.storage as FloatArray;
+  for (let p = 0; p < Nb * C; p++) for (let i = 0; i < inPlane; i++) od[p * outPlane + idx[p * inPlane + i]] = xd[p * inPlane + i];
+  let y = out;
+  if (needsGrad(x4)) {
+    y = record(out, 'MaxUnpool2DBackward0', [x4], (g) => {
+      const gd = denseData(g.to(x.dtype));
+      const gx = empty(x4.shape, x.dtype);
+      const gxd = gx.storage as FloatArray;
+      for (let p = 0; p < Nb * C; p++) for (let i = 0; i < inPlane; i++) gxd[p * inPlane + i] = gd[p * outPlane + idx[p * inPlane + i]];
+      return [gx];
+    });
+  }
+  return poolOutput(y, spatial, unbatched);
+}
+
+/** The partial inverse of maxPool2d: scatter each value to its index in a zero image, as torch.nn.functional.max_unpool2d. */
+export function maxUnpool2d(x: Tensor, indices: Tensor, kernelSize: SizeArg, options: MaxUnpoolOptions = {}): Tensor {
+  return maxUnpoolNd(2, 'maxUnpool2d', x, indices, kernelSize, options);
+}
+
+export function maxUnpool1d(x: Tensor, indices: Tensor, kernelSize: SizeArg, options: MaxUnpoolOptions = {}): Tensor {
+  return maxUnpoolNd(1, 'maxUnpool1d', x, indices, kernelSize, options);
+}

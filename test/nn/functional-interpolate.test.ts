@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as st from '../../src/core.js';
 import * as F from '../../src/nn/functional.js';
-import { assertClose, check, leaf } from './functional-helpers.js';
+import { assertClose, check, det, leaf } from './functional-helpers.js';
 
 const cases: [string, number[], F.InterpolateOptions][] = [
   ['nearest size [5, 7]', [1, 2, 3, 4], { size: [5, 7] }],
@@ -63,4 +63,34 @@ const errorCases: [string, () => unknown, RegExp][] = [
 
 test('invalid interpolate arguments raise descriptive errors', () => {
   for (const [name, fn, message] of errorCases) assert.throws(fn, message, name);
+});
+
+test('gridSample gradients (input and grid) pass gradcheck for every mode and padding; affineGrid for theta', () => {
+  for (const paddingMode of ['zeros', 'border', 'reflection'] as const) {
+    for (const alignCorners of [false, true]) {
+      check(`gridSample bilinear ${paddingMode} alignCorners=${alignCorners}`, (x, g) => F.gridSample(x, g, { paddingMode, alignCorners }),
+        [leaf([1, 2, 3, 4], 0.1), leaf([1, 2, 3, 2], alignCorners ? 0.25 : 0.2, 1.3)]);
+    }
+  }
+  check('gridSample nearest (input only)', (x) => F.gridSample(x, det([2, 3, 2, 2], 0.3, 1.2), { mode: 'nearest' }), [leaf([2, 1, 3, 3], 0.4)]);
+  check('affineGrid', (t) => F.affineGrid(t, [2, 1, 3, 4]), [leaf([2, 2, 3], 0.5)]);
+  check('affineGrid alignCorners', (t) => F.affineGrid(t, [1, 1, 2, 3], { alignCorners: true }), [leaf([1, 2, 3], 0.6)]);
+  check('spatial transformer: gridSample(x, affineGrid(theta))', (x, t) => F.gridSample(x, F.affineGrid(t, [1, 1, 3, 3])), [leaf([1, 1, 4, 4], 0.7), leaf([1, 2, 3], 0.8, 0.7)]);
+});
+
+test('gridSample with the identity affine grid reproduces the input', () => {
+  const x = det([2, 3, 4, 5], 0.9);
+  const identity = st.tensor([[[1, 0, 0], [0, 1, 0]], [[1, 0, 0], [0, 1, 0]]], { dtype: 'float64' });
+  for (const alignCorners of [false, true]) {
+    const grid = F.affineGrid(identity, [2, 3, 4, 5], { alignCorners });
+    assertClose(F.gridSample(x, grid, { alignCorners }), Array.from(x.data()), `bilinear alignCorners=${alignCorners}`, 1e-12, 1e-12);
+    assertClose(F.gridSample(x, grid, { alignCorners, mode: 'nearest' }), Array.from(x.data()), `nearest alignCorners=${alignCorners}`);
+  }
+  // a point outside the image: 0 with zeros padding, the border pixel with border padding
+  const img = st.tensor([[[[1, 2], [3, 4]]]], { dtype: 'float64' });
+  const far = st.tensor([[[[5, 5]]]], { dtype: 'float64' });
+  assert.equal(F.gridSample(img, far).item(), 0);
+  assert.equal(F.gridSample(img, far, { paddingMode: 'border' }).item(), 4);
+  assert.throws(() => F.gridSample(img, st.zeros([1, 2, 2, 3], { dtype: 'float64' })), /gridSample: expected grid of shape \[1, Ho, Wo, 2\]/);
+  assert.throws(() => F.affineGrid(st.zeros([1, 3, 3]), [1, 1, 2, 2]), /affineGrid: expected theta of shape \[1, 2, 3\]/);
 });

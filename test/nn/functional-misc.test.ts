@@ -143,3 +143,35 @@ test('unfold / fold / localResponseNorm / channelShuffle pass gradcheck; fold is
   assert.throws(() => F.fold(st.zeros([1, 8, 5]), [4, 5], 2, { stride: 2 }), /fold: expected 4 blocks \(\[2, 2\]\) for outputSize \[4, 5\].*got input of shape \[1, 8, 5\]/);
   assert.throws(() => F.localResponseNorm(st.zeros([2, 3]), 2), /localResponseNorm: expected an input of shape \[N, C, \*\] with at least 3 dims/);
 });
+
+test('maxUnpool, pdist, upsample aliases, gumbelSoftmax', () => {
+  const x = det([1, 2, 4, 6], 0.1);
+  const [pooled, idx] = F.maxPool2d(x, 2, { returnIndices: true });
+  const restored = F.maxUnpool2d(pooled, idx, 2);
+  assert.deepEqual(restored.shape, [1, 2, 4, 6]);
+  // every pooled maximum is back at its place, the rest is 0
+  assert.deepEqual(restored.flatten(2).gather(2, idx.flatten(2)).toArray(), pooled.flatten(2).toArray());
+  assert.equal(restored.ne(0).sum().item(), pooled.size);
+  check('maxUnpool2d', (p) => F.maxUnpool2d(p, idx, 2, { outputSize: [1, 2, 4, 6] }), [leaf([1, 2, 2, 3], 0.2)]);
+  const [p1, i1] = F.maxPool1d(det([2, 7], 0.3), 2, { returnIndices: true });
+  check('maxUnpool1d unbatched', (p) => F.maxUnpool1d(p, i1, 2, { outputSize: [7] }), [p1.clone().requiresGrad_()]);
+  assert.throws(() => F.maxUnpool2d(pooled, idx, 2, { outputSize: [9, 9] }), /maxUnpool2d: invalid outputSize \[9,9\]/);
+  check('pdist p2', (a) => F.pdist(a), [leaf([4, 3], 0.4)]);
+  check('pdist p1', (a) => F.pdist(a, { p: 1 }), [leaf([3, 4], 0.5)]);
+  const rows = st.tensor([[0, 0], [3, 4], [6, 8]], { dtype: 'float64' });
+  assertClose(F.pdist(rows), [5, 10, 5], 'pdist values');
+  const img = det([1, 1, 2, 3], 0.6);
+  assertClose(F.upsampleNearest(img, { scaleFactor: 2 }), Array.from(F.interpolate(img, { scaleFactor: 2 }).data()), 'upsampleNearest');
+  assertClose(F.upsampleBilinear(img, { size: [3, 5] }), Array.from(F.interpolate(img, { size: [3, 5], mode: 'bilinear', alignCorners: true }).data()), 'upsampleBilinear');
+  assert.equal(F.logsigmoid, F.logSigmoid);
+  st.manualSeed(5);
+  const logits = det([4, 5], 0.7, 2).requiresGrad_();
+  const soft = F.gumbelSoftmax(logits, { tau: 0.5 });
+  assertClose(soft.sum(-1), [1, 1, 1, 1], 'gumbel soft rows sum to 1');
+  st.manualSeed(5);
+  const hard = F.gumbelSoftmax(logits, { tau: 0.5, hard: true });
+  assert.deepEqual(hard.argmax(-1).toArray(), soft.argmax(-1).toArray(), 'same seed, same sample');
+  assert.ok(Array.from(hard.data()).every((v) => Math.abs(v) < 1e-12 || Math.abs(v - 1) < 1e-12), 'hard samples are one-hot');
+  hard.mul(det([4, 5], 0.8)).sum().backward();
+  assert.ok(logits.grad && logits.grad.abs().sum().item() > 0, 'straight-through gradient');
+});

@@ -176,3 +176,18 @@ test('losses keep the input dtype', () => {
   ];
   for (const o of outs) assert.equal(o.dtype, 'float32');
 });
+
+test('multilabelMarginLoss and tripletMarginWithDistanceLoss: gradchecks and definitions', () => {
+  const target = ints([3, 0, -1, 1, 1, 2, 3, -1, 0, 0, 2, -1], [3, 4]);
+  for (const reduction of reductions) check(`multilabelMarginLoss ${reduction}`, (x) => F.multilabelMarginLoss(x, target, { reduction }), [leaf([3, 4], 0.1, 2)]);
+  check('multilabelMarginLoss unbatched', (x) => F.multilabelMarginLoss(x, ints([2, -1, 0])), [leaf([3], 0.2, 2)]);
+  // one sample, targets {0}: Σ_{i ≠ 0} max(0, 1 − (x0 − xi)) / C
+  const x = st.tensor([[2, 1.5, -1]], { dtype: 'float64' });
+  assertClose(F.multilabelMarginLoss(x, ints([0, -1, 1], [1, 3])), [(0.5 + 0) / 3], 'definition');
+  check('tripletMarginWithDistanceLoss default distance, swap', (a, p, n) => F.tripletMarginWithDistanceLoss(a, p, n, { swap: true }), [leaf([4, 3], 0.3), leaf([4, 3], 0.4), leaf([4, 3], 0.5)]);
+  const cosineDistance = (a: Tensor, b: Tensor) => F.cosineSimilarity(a, b).neg().add(1);
+  check('tripletMarginWithDistanceLoss cosine distance', (a, p, n) => F.tripletMarginWithDistanceLoss(a, p, n, { distanceFunction: cosineDistance, margin: 0.5, reduction: 'sum' }),
+    [leaf([4, 3], 0.6), leaf([4, 3], 0.7), leaf([4, 3], 0.8)]);
+  const [a, p, n] = [det([4, 3], 1), det([4, 3], 2), det([4, 3], 3)];
+  assertClose(F.tripletMarginWithDistanceLoss(a, p, n), [F.tripletMarginLoss(a, p, n).item()], 'default distance = tripletMarginLoss');
+});
