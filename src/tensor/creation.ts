@@ -104,6 +104,9 @@ export const fullLike = (t: Tensor, value: number, options: TensorOptions = {}) 
  */
 export function arange(start: number, end?: number, step = 1, options: TensorOptions = {}): Tensor {
   if (end === undefined) [start, end] = [0, start];
+  if (![start, end, step].every((v) => typeof v === 'number' && Number.isFinite(v))) {
+    throw new Error(`arange: start, end and step must be finite numbers, got start=${start}, end=${end}, step=${step}`);
+  }
   if (step === 0) throw new Error('arange: step must be nonzero');
   if ((end - start) / step < 0) throw new Error(`arange: upper bound and larger bound inconsistent with step sign (start=${start}, end=${end}, step=${step})`);
   const n = Math.max(0, Math.ceil((end - start) / step));

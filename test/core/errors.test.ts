@@ -124,6 +124,8 @@ const CASES: [string, () => unknown, (string | RegExp)[]][] = [
   ['tensor typed array shape mismatch', () => st.tensor(new Float32Array(3), { shape: [2] }), ['tensor', '[2]', '3']],
   ['fromTypedArray shape mismatch', () => st.fromTypedArray(new Float32Array(3), [2, 2]), ['fromTypedArray', '[2, 2]', '3']],
   ['zeros negative size', () => st.zeros([2, -1]), ['full', '[2,-1]']],
+  ['arange non-number end', () => st.arange(0, {} as number), ['arange', 'finite']],
+  ['arange infinite end', () => st.arange(0, Infinity), ['arange', 'end=Infinity']],
   ['arange step 0', () => st.arange(0, 3, 0), ['arange', 'step']],
   ['arange wrong sign', () => st.arange(0, 3, -1), ['arange', 'start=0', 'end=3', 'step=-1']],
   ['linspace negative steps', () => st.linspace(0, 1, -1), ['linspace', '-1']],
