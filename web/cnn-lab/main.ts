@@ -77,14 +77,14 @@ function reset(): void {
   drawCurves();
   $('#test-accuracy').textContent = '–';
   $('#test-loss').textContent = '–';
-  $('#mistakes').replaceChildren();
-  $('#confusion').replaceChildren();
+  $('#mistakes').replaceChildren(placeholder('The test digits the network gets wrong appear after the first evaluation.'));
+  $('#confusion').replaceChildren(placeholder('Filled in at each evaluation on the test images.'));
   setProgress(0);
 }
 
 // ---- charts ------------------------------------------------------------------------------------
-const lossChart = new LineChart($('#loss-chart'), { height: 130, xLabel: 'images seen' });
-const accChart = new LineChart($('#acc-chart'), { height: 130, xLabel: 'images seen', yDomain: [0, 1] });
+const lossChart = new LineChart($('#loss-chart'), { height: 130, xLabel: 'images seen', emptyText: 'Press Train: the loss appears here.' });
+const accChart = new LineChart($('#acc-chart'), { height: 130, xLabel: 'images seen', yDomain: [0, 1], emptyText: 'Accuracy on training batches and test images.' });
 function drawCurves(): void {
   lossChart.update([
     { name: 'training (smoothed)', color: '#0877bd', values: lossValues, xs: lossSteps },
@@ -354,6 +354,12 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
   }
 };
 worker.onerror = (e) => setStatus('error', `worker failed: ${e.message}`);
+
+function placeholder(text: string): HTMLElement {
+  return el('p', { className: 'muted small placeholder' }, text);
+}
+$('#mistakes').replaceChildren(placeholder('The test digits the network gets wrong appear after the first evaluation.'));
+$('#confusion').replaceChildren(placeholder('Filled in at each evaluation on the test images.'));
 
 function setStatus(state: string, text: string): void {
   const s = $('#status');

@@ -129,6 +129,8 @@ function loaded(): void {
   sendFilters();
 }
 
+sendFilters(); // the initial (random) filters, before any data arrives
+
 scope.onmessage = async (e: MessageEvent<ToWorker>) => {
   const msg = e.data;
   try {

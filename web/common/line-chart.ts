@@ -26,6 +26,8 @@ export interface LineChartOptions {
   axes?: boolean;
   /** x values are counts (epochs, images): integer ticks only. */
   integerX?: boolean;
+  /** Shown while there is nothing to plot. */
+  emptyText?: string;
 }
 
 export class LineChart {
@@ -33,7 +35,7 @@ export class LineChart {
   private readonly svg: d3.Selection<SVGSVGElement, unknown, null, undefined>;
   private readonly legendEl: HTMLDivElement;
   private series: Series[] = [];
-  private readonly options: Required<Omit<LineChartOptions, 'yDomain'>> & { yDomain?: [number, number] };
+  private readonly options: Required<Omit<LineChartOptions, 'yDomain' | 'emptyText'>> & Pick<LineChartOptions, 'yDomain' | 'emptyText'>;
   private readonly resize: ResizeObserver;
 
   constructor(parent: HTMLElement, options: LineChartOptions = {}) {
@@ -65,6 +67,9 @@ export class LineChart {
     );
     const all = pts.flat();
     if (all.length === 0) {
+      if (this.options.emptyText) {
+        this.svg.append('text').attr('class', 'empty').attr('x', width / 2).attr('y', height / 2).attr('text-anchor', 'middle').text(this.options.emptyText);
+      }
       this.renderLegend();
       return;
     }

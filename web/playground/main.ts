@@ -84,7 +84,7 @@ class Playground {
     });
     this.output = new OutputView($('#output-heatmap'));
     this.lossChart = new LineChart($('#loss-chart'), { height: 70, legend: false, axes: false });
-    this.gradChart = new LineChart($('#grad-chart'), { height: 150, logY: true, xLabel: 'epoch' });
+    this.gradChart = new LineChart($('#grad-chart'), { height: 150, logY: true, xLabel: 'epoch', emptyText: 'Train (▶ or step) to see the gradient norms of every layer.' });
     window.addEventListener('hashchange', () => {
       if (location.hash.replace(/^#/, '') === this.writtenHash) return;
       this.setPlaying(false);
