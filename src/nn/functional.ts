@@ -13,7 +13,8 @@
  */
 import * as core from '../ops/index.js';
 import { conv1d, conv2d, convTranspose1d, convTranspose2d, fold, unfold } from '../ops/conv.js';
-import { Tensor } from '../tensor/tensor.js';
+import { interpolate } from '../ops/interpolate.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { shapeStr } from '../tensor/shape.js';
 import { defaultGenerator } from '../tensor/random.js';
 import { onesLike, zerosLike } from '../tensor/creation.js';
@@ -38,7 +39,6 @@ export {
 export { batchNorm, layerNorm, groupNorm, instanceNorm, localResponseNorm } from '../ops/norm.js';
 export { dropout, dropout1d, dropout2d, dropout3d, alphaDropout, featureAlphaDropout } from '../ops/dropout.js';
 export { interpolate, upsample, affineGrid, gridSample } from '../ops/interpolate.js';
-import { interpolate } from '../ops/interpolate.js';
 export {
   crossEntropy, nllLoss, mseLoss, l1Loss, smoothL1Loss, huberLoss, binaryCrossEntropy, binaryCrossEntropyWithLogits,
   bceWithLogits, multiMarginLoss, klDiv, softMarginLoss, marginRankingLoss, hingeEmbeddingLoss, cosineEmbeddingLoss,
@@ -260,6 +260,3 @@ export function gumbelSoftmax(logits: Tensor, options: { tau?: number; hard?: bo
   const yHard = core.scatterAdd(zerosLike(ySoft), d, index, onesLike(index).to(ySoft.dtype));
   return yHard.sub(ySoft.detach()).add(ySoft);
 }
-
-// Keep the Tensor import used for types in declarations.
-export type { Tensor };
