@@ -2,7 +2,7 @@ import type { BinaryOp } from '../backend/interface.js';
 import { kernels } from '../backend/registry.js';
 import { needsGrad, record } from '../autograd/node.js';
 import { isFloat, promoteTypes, type DType } from '../tensor/dtype.js';
-import { broadcastShapes } from '../tensor/shape.js';
+import { broadcastShapes, shapeStr } from '../tensor/shape.js';
 import { Tensor, type TensorLike } from '../tensor/tensor.js';
 import { broadcastView, describe, empty, sumToShape, toTensorLike } from './util.js';
 
@@ -30,6 +30,10 @@ function binaryOp(
 ): Tensor {
   const [a, b, dtype] = operands(a0, b0, name, result);
   const shape = broadcastShapes(a.shape, b.shape, name);
+  if (!isFloat(dtype) && (op === 'floorDiv' || op === 'remainder' || op === 'fmod')) checkNoZero(b, name);
+  if (!isFloat(dtype) && op === 'pow' && someElement(b, (v) => v < 0)) {
+    throw new Error('pow: integers to negative integer powers are not allowed (convert the base to float first)');
+  }
   const out = empty(shape, result === 'bool' ? 'bool' : dtype);
   kernels().binary(op, broadcastView(a, shape), broadcastView(b, shape), out.storage);
   if (result !== 'bool' && dtype === 'bool') {
@@ -59,6 +63,19 @@ export function sub(a: TensorLike, b: TensorLike, options: { alpha?: number } = 
   return binaryOp('sub', 'sub', a, b, 'promote', (g) => [g, g.neg()]);
 }
 
+/** Integer division by zero has no value (PyTorch raises ZeroDivisionError); JS would silently give 0. */
+function checkNoZero(divisor: Tensor, op: string): void {
+  if (someElement(divisor, (v) => v === 0)) {
+    throw new Error(`${op}: integer division by zero (the ${divisor.dtype} divisor of shape ${shapeStr(divisor.shape)} contains 0)`);
+  }
+}
+
+function someElement(t: Tensor, pred: (v: number) => boolean): boolean {
+  const d = t.data();
+  for (let i = 0; i < d.length; i++) if (pred(d[i])) return true;
+  return false;
+}
+
 function isBool(x: TensorLike): boolean {
   return x instanceof Tensor && x.dtype === 'bool';
 }
@@ -78,6 +95,7 @@ export function div(a: TensorLike, b: TensorLike, options: { roundingMode?: 'tru
   if (mode === 'trunc') {
     const [x, y, dtype] = operands(a, b, 'div', 'promote');
     if (isFloat(dtype)) return binaryOp('div', 'div', x, y, 'promote').trunc();
+    checkNoZero(y, 'div');
     // Integers: the float64 quotient truncates exactly for int32 operands (float32 would not).
     return binaryOp('div', 'div', x.to('float64'), y.to('float64'), 'promote').trunc().to(dtype);
   }
@@ -100,6 +118,9 @@ function where0(mask: Tensor, values: Tensor): Tensor {
 
 function powScalar(x: Tensor, exponent: number): Tensor {
   const dtype = isFloat(x.dtype) || Number.isInteger(exponent) ? x.dtype : 'float32';
+  if (!isFloat(dtype) && exponent < 0) {
+    throw new Error(`pow: integers to negative integer powers are not allowed (exponent ${exponent}; convert the base to float first)`);
+  }
   const input = x.to(dtype);
   const out = empty(x.shape, dtype);
   kernels().scalar('powScalar', input.strided, exponent, 0, out.storage);
