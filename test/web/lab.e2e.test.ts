@@ -272,6 +272,16 @@ describe('Strata Lab in Chromium', { skip: reason ?? false, timeout: 600_000 }, 
     }
     assert.equal(await page.locator('#gabor-grid canvas').count() >= 8, true);
     await screenshot(page, 'lab-filter-gabor');
+    // Another sample, and an uploaded photo (768×512 → 256×171 at the default working size).
+    const upload = join(DATA_DIR, 'photos', 'kodak_kodim01.png');
+    if (existsSync(upload)) {
+      await page.selectOption('#sample', 'photos/skimage_camera.png');
+      await page.waitForSelector('body[data-state=ready]');
+      await page.setInputFiles('#upload', upload);
+      await page.waitForFunction(() => (document.querySelector('#original') as HTMLCanvasElement).height === 171);
+      await page.waitForSelector('body[data-state=ready]');
+      assert.deepEqual(await page.locator('#filtered').evaluate((c) => [(c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height]), [256, 171]);
+    }
     await page.click('button[data-filter=custom]');
     await page.fill('#kernel-text', '1 2 3\n4 5');
     await page.click('#apply-kernel');
