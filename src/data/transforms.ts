@@ -48,16 +48,9 @@ function rand1(g: Generator): number {
   return g.uniformFloat();
 }
 
-/**
- * torch.empty(1).uniform_(a, b).item(): 24 random bits scaled to [0, 1), then
- * x·(b − a) + a rounded once to float32 (PyTorch's CPU kernel contracts this
- * into one fused multiply-add; Generator.uniformFloat rounds twice and can
- * differ in the last bit when a ≠ 0).
- */
+/** torch.empty(1).uniform_(a, b).item() */
 function uniform1(g: Generator, a: number, b: number): number {
-  const from = Math.fround(a);
-  const x = (g.random() & 0xffffff) * 5.960464477539063e-8;
-  return Math.fround(x * Math.fround(Math.fround(b) - from) + from);
+  return g.uniformFloat(a, b);
 }
 
 /** Apply transforms one after another (transforms.Compose). */

@@ -5,7 +5,7 @@
  * The non-underscore names (xavierUniform, ...) are aliases, as PyTorch's deprecated spellings.
  */
 import { Tensor } from '../tensor/tensor.js';
-import { normal_ as fillNormal, eye as eyeMatrix } from '../tensor/creation.js';
+import { normal_ as fillNormal, eye as eyeMatrix, uniform_ as fillUniformRaw } from '../tensor/creation.js';
 import { defaultGenerator, type Generator } from '../tensor/random.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { shapeStr } from '../tensor/shape.js';
@@ -56,47 +56,9 @@ export function calculateFanInAndFanOut(t: Tensor): [number, number] {
 }
 
 /** Exact a·b + c with one rounding (fused multiply-add), via Dekker's two-product. */
-function fma(a: number, b: number, c: number): number {
-  const p = a * b;
-  if (!Number.isFinite(p)) return p + c;
-  const split = (x: number): [number, number] => {
-    const t = 134217729 * x;
-    const hi = t - (t - x);
-    return [hi, x - hi];
-  };
-  const [ah, al] = split(a);
-  const [bh, bl] = split(b);
-  const pe = ah * bh - p + ah * bl + al * bh + al * bl;
-  const s = p + c;
-  const bb = s - p;
-  const se = p - (s - bb) + (c - bb);
-  return s + (se + pe);
-}
-
-/**
- * U(from, to) in place, drawn exactly as PyTorch's CPU uniform_: for float32, bounds cast to float,
- * 24 random bits x·2⁻²⁴ and x·(to − from) + from evaluated in double with one rounding to float
- * (PyTorch's dist_acctype);
- * for float64, 53 bits and a fused multiply-add (as PyTorch's compiled kernel does).
- * (st.uniform_ currently rounds the product to float32 before adding `from` and does not cast the bounds,
- * which is 1 ulp off for some draws; this is the workaround until it does.)
- */
+/** U(from, to) in place, PyTorch's exact draws (see Generator.uniformFloat), recorded nowhere. */
 function fillUniform(t: Tensor, from: number, to: number, gen: Generator): Tensor {
-  const n = t.size;
-  const data = t.isContiguous() ? null : new (t.dtype === 'float64' ? Float64Array : Float32Array)(n);
-  const out = data ?? t.storage;
-  const base = data ? 0 : t.offset;
-  if (t.dtype === 'float32') {
-    // PyTorch casts the bounds to float first (static_cast<scalar_t>(from_)).
-    const lo = Math.fround(from);
-    const range = Math.fround(Math.fround(to) - lo);
-    for (let i = 0; i < n; i++) out[base + i] = Math.fround((gen.random() & 0xffffff) * 5.960464477539063e-8 * range + lo);
-  } else {
-    const range = to - from;
-    for (let i = 0; i < n; i++) out[base + i] = fma(gen.uniformDouble(), range, from);
-  }
-  if (data) noGrad(() => t.copy_(new Tensor(data, [...t.shape])));
-  return t;
+  return noGrad(() => fillUniformRaw(t, from, to, gen));
 }
 
 function correctFan(t: Tensor, mode: FanMode | string): number {

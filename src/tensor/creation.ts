@@ -198,7 +198,7 @@ export function uniform_(t: Tensor, from = 0, to = 1, generator: Generator = def
   if (!t.isContiguous()) return t.copy_(uniform_(zerosLike(t), from, to, generator));
   const data = t.storage;
   for (let i = 0; i < t.size; i++) {
-    data[t.offset + i] = t.dtype === 'float32' ? generator.uniformFloat(from, to) : generator.uniformDouble() * (to - from) + from;
+    data[t.offset + i] = t.dtype === 'float32' ? generator.uniformFloat(from, to) : generator.uniformDoubleRange(from, to);
   }
   return t;
 }

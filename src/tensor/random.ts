@@ -56,10 +56,19 @@ export class Generator {
     return y >>> 0;
   }
 
-  /** Uniform float32-precision sample in [from, to), as PyTorch draws it for float tensors. */
+  /**
+   * Uniform float32 sample in [from, to), as PyTorch's CPU uniform_ for float tensors: the bounds
+   * cast to float, 24 random bits x·2⁻²⁴, and x·(to − from) + from rounded once to float.
+   */
   uniformFloat(from = 0, to = 1): number {
-    const x = (this.random() & 0xffffff) * 5.960464477539063e-8; // 24 random bits · 2^-24
-    return Math.fround(Math.fround(x * Math.fround(to - from)) + from);
+    const x = (this.random() & 0xffffff) * 5.960464477539063e-8;
+    const lo = Math.fround(from);
+    return Math.fround(x * Math.fround(Math.fround(to) - lo) + lo);
+  }
+
+  /** Uniform float64 sample in [from, to): 53 random bits and a fused multiply-add, as PyTorch's kernel. */
+  uniformDoubleRange(from = 0, to = 1): number {
+    return fma(this.uniformDouble(), to - from, from);
   }
 
   /** Uniform double sample in [0, 1) from 53 bits of a 64-bit draw (hi word drawn first). */
@@ -137,6 +146,24 @@ export class Generator {
     }
     this.index = 0;
   }
+}
+
+/** a·b + c with a single rounding (Dekker's exact product + TwoSum), as a hardware FMA. */
+export function fma(a: number, b: number, c: number): number {
+  const p = a * b;
+  if (!Number.isFinite(p)) return p + c;
+  const split = (x: number): [number, number] => {
+    const t = 134217729 * x;
+    const hi = t - (t - x);
+    return [hi, x - hi];
+  };
+  const [ah, al] = split(a);
+  const [bh, bl] = split(b);
+  const pe = ah * bh - p + ah * bl + al * bh + al * bl;
+  const s = p + c;
+  const bb = s - p;
+  const se = p - (s - bb) + (c - bb);
+  return s + (se + pe);
 }
 
 function boxMuller16(data: Float32Array | Float64Array, start: number, mean: number, std: number): void {
