@@ -316,6 +316,7 @@ function renderNow(): void {
   $('#timing').textContent = `${w}×${h} px · ${p.filter === 'histeq' ? 'JS' : 'Strata conv2d'}: ${ms.toFixed(0)} ms`;
   const kv = $('#kernel-view');
   kv.replaceChildren(...kernels.slice(0, 24).map((k) => kernelCanvas(k, Math.min(120, Math.max(48, k.kw * 8)))));
+  if (kernels.length === 0) kv.append(el('span', { className: 'muted small' }, 'None: a pointwise mapping of the luma.'));
   if (kernels.length === 1 && kernels[0].kw <= 5) kv.append(kernelTable(kernels[0]));
   document.body.dataset.filter = p.filter;
   document.body.dataset.sigma = String(p.sigma);
@@ -356,7 +357,9 @@ function histogramChart(before: number[], after: number[]): SVGSVGElement {
   const width = 520;
   const height = 120;
   const x = d3.scaleLinear().domain([0, 255]).range([30, width - 6]);
-  const y = d3.scaleLinear().domain([0, Math.max(...before, ...after)]).range([height - 18, 4]);
+  // A few huge bins (a black background) would flatten the rest: cap the scale at the 99th percentile.
+  const top = (d3.quantile([...before, ...after].sort((a, b) => a - b), 0.99) ?? 1) * 1.15;
+  const y = d3.scaleLinear().domain([0, Math.max(1, top)]).range([height - 18, 4]).clamp(true);
   const svg = d3.create('svg').attr('viewBox', `0 0 ${width} ${height}`).attr('class', 'chart').style('max-width', `${width}px`);
   const area = d3.area<number>().x((_, i) => x(i)).y0(height - 18).y1((d) => y(d)).curve(d3.curveStep);
   svg.append('path').attr('d', area(before)).attr('fill', '#bbb').attr('opacity', 0.8);
