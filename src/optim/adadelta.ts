@@ -1,5 +1,5 @@
 import type { Tensor } from '../tensor/tensor.js';
-import { Optimizer, checkNonNegative, roundFor, withParamData, type ParamGroup, type Params } from './optimizer.js';
+import { Optimizer, checkNonNegative, withParamData, type ParamGroup, type Params } from './optimizer.js';
 import { dropUndefined } from './sgd.js';
 
 export interface AdadeltaOptions {
@@ -26,17 +26,10 @@ export class Adadelta extends Optimizer<AdadeltaOptions> {
   }
 
   protected updateGroup(g: ParamGroup<AdadeltaOptions>): void {
-    for (const p of g.params) {
-      if (!p.grad) continue;
-      const r = roundFor(p.dtype);
-      const grad = this.gradData(p);
-      const s = this.stateOf(p);
-      if (s.step === undefined) {
-        s.step = 0;
-        s.squareAvg = this.zerosLike(p);
-        s.accDelta = this.zerosLike(p);
-      }
-      s.step = (s.step as number) + 1;
+    for (const { p, grad, s, r } of this.steppedParams(g, (p, state) => {
+      state.squareAvg = this.zerosLike(p);
+      state.accDelta = this.zerosLike(p);
+    })) {
       const sq = (s.squareAvg as Tensor).storage;
       const acc = (s.accDelta as Tensor).storage;
       const rho = r(g.rho);

@@ -1,5 +1,5 @@
 import type { Tensor } from '../tensor/tensor.js';
-import { Optimizer, checkBetas, checkNonNegative, roundFor, withParamData, type ParamGroup, type Params } from './optimizer.js';
+import { Optimizer, checkBetas, checkNonNegative, withParamData, type ParamGroup, type Params } from './optimizer.js';
 import { dropUndefined } from './sgd.js';
 
 export interface NAdamOptions {
@@ -28,19 +28,11 @@ export class NAdam extends Optimizer<NAdamOptions> {
   protected updateGroup(g: ParamGroup<NAdamOptions>): void {
     const [beta1, beta2] = g.betas;
     const f = Math.fround; // PyTorch keeps mu_product in a float32 0-d tensor whatever the parameter dtype
-    for (const p of g.params) {
-      if (!p.grad) continue;
-      const r = roundFor(p.dtype);
-      const grad = this.gradData(p);
-      const s = this.stateOf(p);
-      if (s.step === undefined) {
-        s.step = 0;
-        s.muProduct = 1;
-        s.expAvg = this.zerosLike(p);
-        s.expAvgSq = this.zerosLike(p);
-      }
-      const step = (s.step as number) + 1;
-      s.step = step;
+    for (const { p, grad, s, r, step } of this.steppedParams(g, (p, state) => {
+      state.muProduct = 1;
+      state.expAvg = this.zerosLike(p);
+      state.expAvgSq = this.zerosLike(p);
+    })) {
       const bc2 = r(1 - beta2 ** step);
       const mu = beta1 * (1 - 0.5 * 0.96 ** (step * g.momentumDecay));
       const muNext = beta1 * (1 - 0.5 * 0.96 ** ((step + 1) * g.momentumDecay));

@@ -154,6 +154,25 @@ export abstract class Optimizer<O extends object = Record<string, unknown>> {
   /** The update of one group (runs under noGrad). */
   protected abstract updateGroup(group: ParamGroup<O>): void;
 
+  /**
+   * The parameters of a group that have a gradient, for the update loops of stateful optimisers:
+   * each with its gradient data, its state (filled by `init` on the first step) with the step
+   * count already advanced, and the rounding of its dtype.
+   */
+  protected *steppedParams(group: ParamGroup<O>, init: (p: Tensor, state: ParamState) => void) {
+    for (const p of group.params) {
+      if (!p.grad) continue;
+      const state = this.stateOf(p);
+      if (state.step === undefined) {
+        state.step = 0;
+        init(p, state);
+      }
+      const step = (state.step as number) + 1;
+      state.step = step;
+      yield { p, grad: this.gradData(p), s: state, step, r: roundFor(p.dtype) };
+    }
+  }
+
   /** The state object of a parameter, created empty on first use. */
   protected stateOf(p: Tensor): ParamState {
     let s = this.state.get(p);

@@ -1,5 +1,5 @@
 import type { Tensor } from '../tensor/tensor.js';
-import { Optimizer, checkBetas, checkNonNegative, roundFor, withParamData, type ParamGroup, type Params } from './optimizer.js';
+import { Optimizer, checkBetas, checkNonNegative, withParamData, type ParamGroup, type Params } from './optimizer.js';
 import { dropUndefined } from './sgd.js';
 
 export interface RAdamOptions {
@@ -24,18 +24,10 @@ export class RAdam extends Optimizer<RAdamOptions> {
 
   protected updateGroup(g: ParamGroup<RAdamOptions>): void {
     const [beta1, beta2] = g.betas;
-    for (const p of g.params) {
-      if (!p.grad) continue;
-      const r = roundFor(p.dtype);
-      const grad = this.gradData(p);
-      const s = this.stateOf(p);
-      if (s.step === undefined) {
-        s.step = 0;
-        s.expAvg = this.zerosLike(p);
-        s.expAvgSq = this.zerosLike(p);
-      }
-      const step = (s.step as number) + 1;
-      s.step = step;
+    for (const { p, grad, s, r, step } of this.steppedParams(g, (p, state) => {
+      state.expAvg = this.zerosLike(p);
+      state.expAvgSq = this.zerosLike(p);
+    })) {
       const bc1 = 1 - beta1 ** step;
       const bc2 = 1 - beta2 ** step;
       const rhoInf = 2 / (1 - beta2) - 1;

@@ -1,5 +1,5 @@
 import type { Tensor } from '../tensor/tensor.js';
-import { Optimizer, checkNonNegative, roundFor, withParamData, type ParamGroup, type Params } from './optimizer.js';
+import { Optimizer, checkNonNegative, withParamData, type ParamGroup, type Params } from './optimizer.js';
 import { dropUndefined } from './sgd.js';
 
 export interface RMSpropOptions {
@@ -29,18 +29,11 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
   }
 
   protected updateGroup(g: ParamGroup<RMSpropOptions>): void {
-    for (const p of g.params) {
-      if (!p.grad) continue;
-      const r = roundFor(p.dtype);
-      const grad = this.gradData(p);
-      const s = this.stateOf(p);
-      if (s.step === undefined) {
-        s.step = 0;
-        s.squareAvg = this.zerosLike(p);
-        if (g.momentum > 0) s.momentumBuffer = this.zerosLike(p);
-        if (g.centered) s.gradAvg = this.zerosLike(p);
-      }
-      s.step = (s.step as number) + 1;
+    for (const { p, grad, s, r } of this.steppedParams(g, (p, state) => {
+      state.squareAvg = this.zerosLike(p);
+        if (g.momentum > 0) state.momentumBuffer = this.zerosLike(p);
+        if (g.centered) state.gradAvg = this.zerosLike(p);
+    })) {
       const sq = (s.squareAvg as Tensor).storage;
       const ga = g.centered ? (s.gradAvg as Tensor).storage : null;
       const buf = g.momentum > 0 ? (s.momentumBuffer as Tensor).storage : null;
