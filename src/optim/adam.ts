@@ -37,7 +37,7 @@ export class Adam extends Optimizer<AdamOptions> {
     for (const { p, grad, s, r, step } of this.steppedParams(g, (p, state) => {
       state.expAvg = this.zerosLike(p);
       state.expAvgSq = this.zerosLike(p);
-        if (g.amsgrad) state.maxExpAvgSq = this.zerosLike(p);
+      if (g.amsgrad) state.maxExpAvgSq = this.zerosLike(p);
     })) {
       const m = (s.expAvg as Tensor).storage;
       const v = (s.expAvgSq as Tensor).storage;

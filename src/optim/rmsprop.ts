@@ -31,8 +31,8 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
   protected updateGroup(g: ParamGroup<RMSpropOptions>): void {
     for (const { p, grad, s, r } of this.steppedParams(g, (p, state) => {
       state.squareAvg = this.zerosLike(p);
-        if (g.momentum > 0) state.momentumBuffer = this.zerosLike(p);
-        if (g.centered) state.gradAvg = this.zerosLike(p);
+      if (g.momentum > 0) state.momentumBuffer = this.zerosLike(p);
+      if (g.centered) state.gradAvg = this.zerosLike(p);
     })) {
       const sq = (s.squareAvg as Tensor).storage;
       const ga = g.centered ? (s.gradAvg as Tensor).storage : null;
