@@ -6,6 +6,14 @@
 import type { Module } from '../nn/module.js';
 import { lenet5, lenet5_classic } from './lenet.js';
 import * as cifar from './cifar-resnet.js';
+import * as resnet from './resnet.js';
+import * as vgg from './vgg.js';
+import { alexnet, ALEXNET_OPTIONS } from './alexnet.js';
+import { googlenet, GOOGLENET_OPTIONS } from './googlenet.js';
+import * as densenet from './densenet.js';
+import * as effnet from './efficientnet.js';
+import { mobilenet_v2, MOBILENET_V2_OPTIONS } from './mobilenet.js';
+import * as seg from './deeplab.js';
 
 export type ModelTask = 'classification' | 'segmentation';
 
@@ -42,6 +50,49 @@ add(lenet5_classic, {
   description: 'LeNet-5 as in 1998: tanh, average pooling, 32×32 input',
 });
 
+const IMAGENET: [number, number, number] = [3, 224, 224];
+add(alexnet, { family: 'alexnet', task: 'classification', inputSize: IMAGENET, options: ALEXNET_OPTIONS, description: 'AlexNet (torchvision single-stream form)' });
+for (const [depth, bn] of [11, 13, 16, 19].flatMap((d) => [[d, false], [d, true]] as const)) {
+  const name = `vgg${depth}${bn ? '_bn' : ''}`;
+  add((vgg as any)[name], {
+    name, family: 'vgg', task: 'classification', inputSize: IMAGENET, options: vgg.VGG_OPTIONS,
+    description: `VGG-${depth}${bn ? ' with batch normalisation' : ''}`,
+  });
+}
+for (const depth of [18, 34, 50, 101, 152]) {
+  add((resnet as any)[`resnet${depth}`], {
+    name: `resnet${depth}`, family: 'resnet', task: 'classification', inputSize: IMAGENET, options: resnet.RESNET_OPTIONS,
+    description: `ResNet-${depth} (${depth < 50 ? 'basic blocks' : 'bottlenecks'})`,
+  });
+}
+for (const [name, description] of [
+  ['resnext50_32x4d', 'ResNeXt-50 32×4d'], ['resnext101_32x8d', 'ResNeXt-101 32×8d'], ['resnext101_64x4d', 'ResNeXt-101 64×4d'],
+  ['wide_resnet50_2', 'Wide ResNet-50-2'], ['wide_resnet101_2', 'Wide ResNet-101-2'],
+] as const) {
+  add((resnet as any)[name], { name, family: 'resnet', task: 'classification', inputSize: IMAGENET, options: resnet.RESNET_FIXED_OPTIONS, description });
+}
+add(googlenet, { family: 'googlenet', task: 'classification', inputSize: IMAGENET, options: GOOGLENET_OPTIONS, description: 'GoogLeNet / Inception v1 (optional auxiliary classifiers)' });
+for (const depth of [121, 161, 169, 201]) {
+  add((densenet as any)[`densenet${depth}`], {
+    name: `densenet${depth}`, family: 'densenet', task: 'classification', inputSize: IMAGENET, options: densenet.DENSENET_OPTIONS,
+    description: `DenseNet-${depth} (DenseNet-BC)`,
+  });
+}
+[224, 240, 288, 300, 380, 456, 528, 600].forEach((size, b) => {
+  add((effnet as any)[`efficientnet_b${b}`], {
+    name: `efficientnet_b${b}`, family: 'efficientnet', task: 'classification', inputSize: [3, size, size], options: effnet.EFFICIENTNET_OPTIONS,
+    description: `EfficientNet-B${b} (MBConv + squeeze-excitation, SiLU, stochastic depth)`,
+  });
+});
+add(mobilenet_v2, { family: 'mobilenet', task: 'classification', inputSize: IMAGENET, options: MOBILENET_V2_OPTIONS, description: 'MobileNetV2 (inverted residuals, ReLU6)' });
+for (const [name, description] of [
+  ['deeplabv3_resnet50', 'DeepLabV3, ResNet-50 backbone (output stride 8), ASPP head'],
+  ['deeplabv3_resnet101', 'DeepLabV3, ResNet-101 backbone (output stride 8), ASPP head'],
+  ['fcn_resnet50', 'FCN, ResNet-50 backbone (output stride 8)'],
+  ['fcn_resnet101', 'FCN, ResNet-101 backbone (output stride 8)'],
+] as const) {
+  add((seg as any)[name], { name, family: 'deeplab', task: 'segmentation', inputSize: [3, 520, 520], options: seg.SEGMENTATION_OPTIONS, description });
+}
 for (const depth of [20, 32, 44, 56, 110]) {
   const n = (depth - 2) / 6;
   add((cifar as any)[`resnet${depth}`], {
