@@ -1,7 +1,7 @@
 import type { BinaryOp } from '../backend/interface.js';
 import { kernels } from '../backend/registry.js';
 import { needsGrad, record } from '../autograd/node.js';
-import { isFloat, promoteTypes, type DType } from '../tensor/dtype.js';
+import { isFloat, resultType, type DType } from '../tensor/dtype.js';
 import { broadcastShapes, shapeStr } from '../tensor/shape.js';
 import { Tensor, type TensorLike } from '../tensor/tensor.js';
 import { broadcastView, describe, empty, sumToShape, toTensorLike } from './util.js';
@@ -19,7 +19,7 @@ export function operands(a0: TensorLike | boolean, b0: TensorLike | boolean, op:
   }
   const a = a0 instanceof Tensor ? a0 : toTensorLike(a0, (b0 as Tensor).dtype);
   const b = b0 instanceof Tensor ? b0 : toTensorLike(b0, a.dtype);
-  let dtype = promoteTypes(a.dtype, b.dtype);
+  let dtype = resultType(a, b);
   if (result === 'float' && !isFloat(dtype)) dtype = 'float32';
   return [a.to(dtype), b.to(dtype), dtype];
 }

@@ -2,7 +2,7 @@ import type { ScalarOp, UnaryOp } from '../backend/interface.js';
 import { kernels } from '../backend/registry.js';
 import { needsGrad, record } from '../autograd/node.js';
 import { noGrad } from '../autograd/grad-mode.js';
-import { isFloat, promoteTypes, type DType } from '../tensor/dtype.js';
+import { isFloat, resultType, type DType } from '../tensor/dtype.js';
 import { broadcastShapes, shapeStr } from '../tensor/shape.js';
 import { Tensor, type TensorLike } from '../tensor/tensor.js';
 import { broadcastView, checkTensor, empty, sumToShape, toTensorLike } from './util.js';
@@ -90,7 +90,7 @@ function clampTensor(x0: Tensor, min: number | Tensor | null, max: number | Tens
   const lo0 = min === null ? null : toTensorLike(min, x0.dtype);
   const hi0 = max === null ? null : toTensorLike(max, x0.dtype);
   let dtype = x0.dtype;
-  for (const t of [lo0, hi0]) if (t) dtype = promoteTypes(dtype, t.dtype);
+  for (const t of [lo0, hi0]) if (t) dtype = resultType({ dtype, ndim: x0.ndim }, t);
   const x = x0.to(dtype);
   const lo = lo0 && lo0.to(dtype);
   const hi = hi0 && hi0.to(dtype);
@@ -119,7 +119,7 @@ export function where(condition: Tensor, a: TensorLike, b: TensorLike): Tensor {
   if (condition.dtype !== 'bool') throw new Error(`where: condition must be a bool tensor, got ${condition.dtype}`);
   const at = a instanceof Tensor ? a : toTensorLike(a, b instanceof Tensor ? b.dtype : 'float32');
   const bt = b instanceof Tensor ? b : toTensorLike(b, at.dtype);
-  const dtype: DType = promoteTypes(at.dtype, bt.dtype);
+  const dtype: DType = resultType(at, bt);
   const x = at.to(dtype);
   const y = bt.to(dtype);
   const shape = broadcastShapes(broadcastShapes(condition.shape, x.shape, 'where'), y.shape, 'where');

@@ -16,6 +16,21 @@ export function promoteTypes(a: DType, b: DType): DType {
   return RANK[a] >= RANK[b] ? a : b;
 }
 
+const CATEGORY: Record<DType, number> = { bool: 0, int32: 1, float32: 2, float64: 2 };
+
+/**
+ * Result dtype of a binary op between two tensors, with PyTorch's rule for 0-d tensors: when one
+ * operand is 0-d and the other is not, the 0-d one decides only if its category (bool < integer <
+ * float) is higher, so float32[n] + float64 0-d is float32 but int32[n] + float64 0-d is float64.
+ */
+export function resultType(a: { dtype: DType; ndim: number }, b: { dtype: DType; ndim: number }): DType {
+  if ((a.ndim === 0) !== (b.ndim === 0)) {
+    const [dimensioned, zeroDim] = a.ndim === 0 ? [b, a] : [a, b];
+    return CATEGORY[zeroDim.dtype] > CATEGORY[dimensioned.dtype] ? zeroDim.dtype : dimensioned.dtype;
+  }
+  return promoteTypes(a.dtype, b.dtype);
+}
+
 /**
  * Result dtype of a tensor combined with a JS number: a number never widens a
  * float tensor; a fractional number turns an integer tensor into float32.

@@ -18,12 +18,15 @@ export function backendsUnderTest(): string[] {
   return st.listBackends();
 }
 
+/** The backend selected when the suite loaded (the default), restored after each backend's suite. */
+const initialBackend = st.getBackend();
+
 /** Register `body`'s tests once per backend, each suite selecting its backend before every test. */
 export function forEachBackend(body: (backend: string) => void): void {
   for (const backend of backendsUnderTest()) {
     describe(`backend ${backend}`, () => {
       beforeEach(() => st.setBackend(backend));
-      after(() => st.setBackend('js'));
+      after(() => st.setBackend(initialBackend));
       body(backend);
     });
   }
