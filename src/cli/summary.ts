@@ -51,7 +51,8 @@ export function runSummary(name: string, args: SummaryArgs): string {
     } catch (e) {
       throw new CliError(`${name} with input [${input.join(', ')}]: ${(e as Error).message.split('\n')[0]}`);
     }
-    text = typeof result === 'string' ? result : String((result as { toString(): string }).toString());
+    const formatted = result as { format?: () => string } | string;
+    text = typeof formatted === 'string' ? formatted : typeof formatted?.format === 'function' ? formatted.format() : String(formatted);
   } else {
     text = fallbackTable(model);
   }
