@@ -33,7 +33,9 @@ function expandBack(g: Tensor, shape: readonly number[], dims: readonly number[]
 function runReduce(op: ReduceOp, x: Tensor, dims: number[], keepdim: boolean, dtype: DType): Tensor {
   const input = x.contiguous();
   const out = empty(reducedShape(x.shape, dims, keepdim), dtype);
-  kernels().reduce(op, input.storage.subarray(input.offset, input.offset + input.size) as never, x.shape, dims, out.storage);
+  // A 0-d tensor accepts dim 0 / -1, but the kernel's axes must exist in its shape.
+  const axes = dims.filter((d) => d < x.ndim);
+  kernels().reduce(op, input.storage.subarray(input.offset, input.offset + input.size) as never, x.shape, axes, out.storage);
   return out;
 }
 

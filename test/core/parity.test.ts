@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import * as st from '../../src/index.js';
 import type { Tensor, DType } from '../../src/index.js';
 import * as act from '../../src/ops/activation.js';
-import { assertClose, decode, decodeArgs, forEachBackend, magnitude } from './helpers.js';
+import { assertClose, decode, decodeArgs, forEachBackend, knownIssue, magnitude } from './helpers.js';
 
 interface Spec {
   data: (number | boolean | string)[];
@@ -279,8 +279,11 @@ function runRng(c: RngCase): void {
   });
 }
 
-forEachBackend(() => {
-  for (const c of fixture.cases) test(`${c.op}: ${c.name}`, () => runCase(c));
+forEachBackend((backend) => {
+  for (const c of fixture.cases) {
+    const name = `${c.op}: ${c.name}`;
+    test(name, { todo: knownIssue(backend, name) }, () => runCase(c));
+  }
 
   for (const c of fixture.creation) {
     test(`creation: ${c.name}`, () => {

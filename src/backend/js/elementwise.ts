@@ -1,5 +1,5 @@
 import type { BinaryOp, ScalarOp, TypedArray, UnaryOp, View } from '../interface.js';
-import { erf, roundHalfEven, sigmoid, softplus } from './math.js';
+import { erf, floorDivide, pow, remainder, roundHalfEven, sigmoid, softplus } from './math.js';
 import { contiguousStrides, forEachRow } from './strided.js';
 
 /** Visit every row of a view together with the matching run of the contiguous output. */
@@ -78,8 +78,8 @@ export function scalar(op: ScalarOp, x: View, a: number, b: number, out: TypedAr
       case 'clamp': {
         const lo = Number.isNaN(a) ? -Infinity : a;
         const hi = Number.isNaN(b) ? Infinity : b;
-        // NaN inputs stay NaN, as in PyTorch.
-        for (; o < end; o++, j += xs) { const v = d[j]; out[o] = v !== v ? v : v < lo ? lo : v > hi ? hi : v; }
+        // NaN inputs stay NaN; min(max(x, lo), hi), so hi wins when lo > hi, as in PyTorch.
+        for (; o < end; o++, j += xs) { const v = d[j]; out[o] = v !== v ? v : Math.min(Math.max(v, lo), hi); }
         break;
       }
       case 'hardtanh':
@@ -87,9 +87,9 @@ export function scalar(op: ScalarOp, x: View, a: number, b: number, out: TypedAr
         break;
       case 'powScalar':
         if (a === 2) for (; o < end; o++, j += xs) out[o] = d[j] * d[j];
-        else for (; o < end; o++, j += xs) out[o] = Math.pow(d[j], a);
+        else for (; o < end; o++, j += xs) out[o] = pow(d[j], a);
         break;
-      case 'rpowScalar': for (; o < end; o++, j += xs) out[o] = Math.pow(a, d[j]); break;
+      case 'rpowScalar': for (; o < end; o++, j += xs) out[o] = pow(a, d[j]); break;
       case 'leakyRelu': for (; o < end; o++, j += xs) out[o] = d[j] > 0 ? d[j] : a * d[j]; break;
       case 'elu': for (; o < end; o++, j += xs) out[o] = d[j] > 0 ? d[j] : a * Math.expm1(d[j]); break;
       case 'softplusBeta':
@@ -117,7 +117,7 @@ export function binary(op: BinaryOp, a: View, b: View, out: TypedArray): void {
       case 'sub': for (; o < end; o++, i += as, j += bs) out[o] = ad[i] - bd[j]; break;
       case 'mul': for (; o < end; o++, i += as, j += bs) out[o] = ad[i] * bd[j]; break;
       case 'div': for (; o < end; o++, i += as, j += bs) out[o] = ad[i] / bd[j]; break;
-      case 'pow': for (; o < end; o++, i += as, j += bs) out[o] = Math.pow(ad[i], bd[j]); break;
+      case 'pow': for (; o < end; o++, i += as, j += bs) out[o] = pow(ad[i], bd[j]); break;
       case 'maximum':
         for (; o < end; o++, i += as, j += bs) { const x = ad[i], y = bd[j]; out[o] = x !== x || y !== y ? NaN : x > y ? x : y; }
         break;
@@ -128,9 +128,9 @@ export function binary(op: BinaryOp, a: View, b: View, out: TypedArray): void {
       case 'fmod': for (; o < end; o++, i += as, j += bs) out[o] = ad[i] % bd[j]; break;
       case 'remainder':
         // Python-style modulo: the result takes the divisor's sign.
-        for (; o < end; o++, i += as, j += bs) { const x = ad[i], y = bd[j]; out[o] = x - Math.floor(x / y) * y; }
+        for (; o < end; o++, i += as, j += bs) out[o] = remainder(ad[i], bd[j]);
         break;
-      case 'floorDiv': for (; o < end; o++, i += as, j += bs) out[o] = Math.floor(ad[i] / bd[j]); break;
+      case 'floorDiv': for (; o < end; o++, i += as, j += bs) out[o] = floorDivide(ad[i], bd[j]); break;
       case 'eq': for (; o < end; o++, i += as, j += bs) out[o] = ad[i] === bd[j] ? 1 : 0; break;
       case 'ne': for (; o < end; o++, i += as, j += bs) out[o] = ad[i] !== bd[j] ? 1 : 0; break;
       case 'lt': for (; o < end; o++, i += as, j += bs) out[o] = ad[i] < bd[j] ? 1 : 0; break;

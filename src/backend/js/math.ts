@@ -62,3 +62,28 @@ export function sigmoid(x: number): number {
 export function softplus(x: number): number {
   return x > 20 ? x : Math.log1p(Math.exp(x));
 }
+
+/** torch.remainder: C's fmod, moved to the divisor's sign (so remainder(5, inf) = 5, not NaN). */
+export function remainder(a: number, b: number): number {
+  const mod = a % b;
+  return mod !== 0 && b < 0 !== mod < 0 ? mod + b : mod;
+}
+
+/** Floor division as Python and torch.div(roundingMode 'floor') compute it: 1 // 0.1 = 9, not floor(1 / 0.1) = 10. */
+export function floorDivide(a: number, b: number): number {
+  if (b === 0) return a / b;
+  const mod = a % b;
+  let div = (a - mod) / b;
+  if (mod !== 0 && b < 0 !== mod < 0) div -= 1;
+  if (div === 0) return a / b < 0 || Object.is(a / b, -0) ? -0 : 0;
+  let floorDiv = Math.floor(div);
+  if (div - floorDiv > 0.5) floorDiv += 1;
+  return floorDiv;
+}
+
+/** C's pow: pow(1, y) = 1 and pow(x, ±0) = 1 even for NaN, pow(−1, ±inf) = 1 (Math.pow gives NaN). */
+export function pow(x: number, y: number): number {
+  if (x === 1 || y === 0) return 1;
+  if (x === -1 && (y === Infinity || y === -Infinity)) return 1;
+  return Math.pow(x, y);
+}
