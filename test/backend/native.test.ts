@@ -499,6 +499,8 @@ for (const level of LEVELS) {
     conv(2, 32, 15, 15, 48, [3, 3], [2, 2], [1, 1], [1, 1], 1);
     conv(1, 3, 40, 40, 64, [7, 7], [2, 2], [3, 3], [1, 1], 1);
     conv(2, 12, 8, 8, 12, [1, 1], [1, 1], [0, 0], [1, 1], 3);
+    conv(1, 2, 3, 70, 3, [1, 65], [1, 1], [0, 2], [1, 1], 1); // a kernel wider than the packer's tables
+    conv(1, 2, 70, 3, 3, [66, 2], [2, 1], [1, 0], [1, 1], 1);
 
     it('conv2d forward / backward input / backward weight', () => {
       const r = rng(12);

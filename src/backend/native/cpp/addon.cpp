@@ -13,6 +13,7 @@
 #include <napi.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -850,6 +851,38 @@ Napi::Value SetCpuLevel(const Napi::CallbackInfo& info) {
   return Napi::String::New(env, cpu_level_name(gLevel));
 }
 
+// fmaPeak(seconds, threads): GFLOP/s of a pure FMA loop on `threads` pool threads (the level's vectors).
+Napi::Value FmaPeak(const Napi::CallbackInfo& info) {
+  const double seconds = num(info, 0);
+  int threads = info.Length() > 1 ? static_cast<int>(num(info, 1)) : 1;
+  if (threads < 1) threads = 1;
+  auto probe = gK->fmaProbe;
+  // Calibrate the iteration count on this thread, then run everywhere.
+  i64 iters = 1 << 16;
+  double rate = 0;
+  for (;;) {
+    auto t0 = std::chrono::steady_clock::now();
+    double f = probe(iters);
+    double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (dt > 0.02) {
+      rate = f / dt;
+      break;
+    }
+    iters *= 4;
+  }
+  const i64 n = std::max<i64>(1, static_cast<i64>(seconds * rate / (probe(1))));
+  std::vector<double> perThread(threads, 0.0);
+  parallel(threads, [&](int tid, int) {
+    auto t0 = std::chrono::steady_clock::now();
+    double f = probe(n);
+    double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    perThread[tid] = f / dt / 1e9;
+  });
+  double total = 0;
+  for (double v : perThread) total += v;
+  return Napi::Number::New(info.Env(), total);
+}
+
 Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
   int n = static_cast<int>(num(info, 0));
   set_max_threads(n);
@@ -870,6 +903,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("levelWarning", Napi::String::New(env, warning));
   exports.Set("info", Napi::Function::New(env, Info, "info"));
   exports.Set("setCpuLevel", Napi::Function::New(env, SetCpuLevel, "setCpuLevel"));
+  exports.Set("fmaPeak", Napi::Function::New(env, FmaPeak, "fmaPeak"));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
   exports.Set("copy", Napi::Function::New(env, Copy, "copy"));
   exports.Set("unary", Napi::Function::New(env, Unary, "unary"));

@@ -51,11 +51,26 @@ inline void map_scalar(const float* __restrict x, i64 xs, float* __restrict out,
 inline double erf_d(double v) { return std::erf(v); }
 // Truthiness as the reference (and PyTorch): nonzero, so NaN is true.
 inline bool truthy(float v) { return v != 0.0f; }
-/** Math.pow semantics: NaN exponent gives NaN, and (±1) ** ±inf is NaN (C's pow gives 1). */
-inline double js_pow(double x, double y) {
-  if (y != y) return y;
-  if (std::fabs(x) == 1.0 && std::fabs(y) == __builtin_inf()) return __builtin_nan("");
-  return std::pow(x, y);
+/** C's pow, as the reference: pow(1, NaN) = pow(NaN, 0) = pow(−1, ±inf) = 1. */
+inline double js_pow(double x, double y) { return std::pow(x, y); }
+/** torch.remainder: C's fmod moved to the divisor's sign. */
+inline double remainder_d(double a, double b) {
+  const double mod = std::fmod(a, b);
+  return mod != 0 && (b < 0) != (mod < 0) ? mod + b : mod;
+}
+/** Python / torch floor division (1 // 0.1 = 9), exactly as the reference computes it. */
+inline double floor_divide_d(double a, double b) {
+  if (b == 0) return a / b;
+  const double mod = std::fmod(a, b);
+  double div = (a - mod) / b;
+  if (mod != 0 && (b < 0) != (mod < 0)) div -= 1;
+  if (div == 0) {
+    const double q = a / b;
+    return q < 0 || (q == 0 && std::signbit(q)) ? -0.0 : 0.0;
+  }
+  double f = std::floor(div);
+  if (div - f > 0.5) f += 1;
+  return f;
 }
 
 // ---- unary --------------------------------------------------------------------------
@@ -212,13 +227,10 @@ void binary_any(int op, const float* a, i64 as, const float* b, i64 bs, T* out, 
       break;
     case B_FMOD: bin_loop(a, as, b, bs, out, n, [](float x, float y) { return static_cast<T>(std::fmod(x, y)); }); break;
     case B_REMAINDER:
-      bin_loop(a, as, b, bs, out, n, [&](float x, float y) {
-        const double dx = x, dy = y;
-        return static_cast<T>(static_cast<float>(dx - std::floor(dx / dy) * dy));
-      });
+      bin_loop(a, as, b, bs, out, n, [&](float x, float y) { return static_cast<T>(static_cast<float>(remainder_d(x, y))); });
       break;
     case B_FLOORDIV:
-      bin_loop(a, as, b, bs, out, n, [&](float x, float y) { return static_cast<T>(static_cast<float>(std::floor(D(x) / D(y)))); });
+      bin_loop(a, as, b, bs, out, n, [&](float x, float y) { return static_cast<T>(static_cast<float>(floor_divide_d(D(x), D(y)))); });
       break;
     case B_EQ: bin_loop(a, as, b, bs, out, n, [](float x, float y) { return static_cast<T>(x == y ? 1 : 0); }); break;
     case B_NE: bin_loop(a, as, b, bs, out, n, [](float x, float y) { return static_cast<T>(x != y ? 1 : 0); }); break;

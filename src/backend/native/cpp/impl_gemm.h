@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <climits>
 #include <cstring>
 
 #include "strata.h"
@@ -33,6 +34,10 @@ constexpr int NR = NV * W;
 constexpr i64 KC = STRATA_KC;
 constexpr i64 MC = STRATA_MC;
 constexpr i64 NC = STRATA_NC;
+#ifndef STRATA_B_CHUNK
+#define STRATA_B_CHUNK 32768
+#endif
+constexpr i64 B_CHUNK_FLOATS = STRATA_B_CHUNK;
 
 typedef float vf __attribute__((vector_size(W * 4)));
 typedef int32_t vi __attribute__((vector_size(W * 4)));
@@ -234,6 +239,13 @@ struct PlainA {
   }
 };
 
+/** Packs a KC×NC block of B panel by panel (packers without a faster block routine). */
+template <class PB>
+inline void pack_panels(const PB& pb, i64 p0, i64 kc, i64 j0, i64 nc, float* dst) {
+  for (i64 jr = 0; jr < nc; jr += NR)
+    pb.pack(p0, kc, j0 + jr, static_cast<int>(std::min<i64>(NR, nc - jr)), dst + (jr / NR) * kc * NR);
+}
+
 /** B(p, j) of a row-major matrix (or of its transpose). Packs one NR-column micro-panel. */
 struct PlainB {
   const float* b;
@@ -255,6 +267,53 @@ struct PlainB {
       }
       return;
     }
+    pack_trans(p0, kc, j0, nr, dst);
+  }
+
+  /** Start loading the source of the panel at column j0 into the caches. */
+  void prefetch(i64 p0, i64 kc, i64 j0) const {
+    if (!trans) {
+      const float* src = b + p0 * ldb + j0;
+      for (i64 p = 0; p < kc; p++, src += ldb)
+        for (int v = 0; v < NR; v += 16) __builtin_prefetch(src + v, 0, 3);
+    } else {
+      for (int j = 0; j < NR; j++) {
+        const float* src = b + (j0 + j) * ldb + p0;
+        for (i64 p = 0; p < kc; p += 16) __builtin_prefetch(src + p, 0, 3);
+      }
+    }
+  }
+
+  /** The whole block: rows of B are read 8 at a time, sequentially, across all panels. */
+  void pack_block(i64 p0, i64 kc, i64 j0, i64 nc, float* __restrict dst) const {
+    if (trans) {
+      pack_panels(*this, p0, kc, j0, nc, dst);
+      return;
+    }
+    constexpr i64 RB = 8;
+    const i64 full = nc / NR * NR;
+    for (i64 p = 0; p < kc; p += RB) {
+      const i64 rows = std::min(RB, kc - p);
+      const float* src = b + (p0 + p) * ldb + j0;
+      for (i64 jr = 0; jr < full; jr += NR) {
+        float* d = dst + (jr / NR) * kc * NR + p * NR;
+        for (i64 q = 0; q < rows; q++) {
+#pragma GCC unroll 4
+          for (int v = 0; v < NV; v++) storeu(d + q * NR + v * W, loadu(src + q * ldb + jr + v * W));
+        }
+      }
+      if (full < nc) {
+        const i64 nr = nc - full;
+        float* d = dst + (full / NR) * kc * NR + p * NR;
+        for (i64 q = 0; q < rows; q++) {
+          for (i64 j = 0; j < nr; j++) d[q * NR + j] = src[q * ldb + full + j];
+          for (i64 j = nr; j < NR; j++) d[q * NR + j] = 0;
+        }
+      }
+    }
+  }
+
+  void pack_trans(i64 p0, i64 kc, i64 j0, int nr, float* __restrict dst) const {
     // B(p, j) = b[j·ldb + p]: transpose blocks of 8 depth steps so that both
     // the reads (along a row of b) and the writes stay in short contiguous runs.
     const float* cols[NR];
@@ -294,14 +353,47 @@ void gemm_region(i64 m0, i64 m1, i64 n0, i64 n1, i64 K, const PA& pa, const PB& 
   const i64 ncount = ceil_div(n1 - n0, NC);
   const i64 ncb = round_up(ceil_div(n1 - n0, ncount), NR);
   float* bufA = tlsA.get(static_cast<size_t>(mc * kb) + 64);
+  const i64 mcc = m1 - m0;
+  if (mcount == 1 && round_up(mcc, MRk) * K * static_cast<i64>(sizeof(float)) <= (i64(192) << 10)) {
+    // Few rows: pack all of A once (it stays in L2).
+    const i64 mpad = round_up(mcc, MRk);
+    bufA = tlsA.get(static_cast<size_t>(mpad * K) + 64);
+    for (i64 pc = 0; pc < K; pc += kb) {
+      const i64 kc = std::min(kb, K - pc);
+      for (i64 ir = 0; ir < mcc; ir += MRk)
+        pa.template pack<MRk>(m0 + ir, static_cast<int>(std::min<i64>(MRk, mcc - ir)), pc, kc,
+                              bufA + pc * mpad + (ir / MRk) * kc * MRk);
+    }
+    // Column chunks small enough that the packed B chunk and the C chunk stay
+    // in L2 across the depth blocks; B is read row by row (no cache-set
+    // aliasing for power-of-two leading dimensions).
+    const i64 chunk = std::max<i64>(NR, round_up(B_CHUNK_FLOATS / kb, NR));
+    float* bufB = tlsB.get(static_cast<size_t>(chunk * kb) + 64);
+    for (i64 jc = n0; jc < n1; jc += chunk) {
+      const i64 nc = std::min(chunk, n1 - jc);
+      for (i64 pc = 0; pc < K; pc += kb) {
+        const i64 kc = std::min(kb, K - pc);
+        const bool first = pc == 0, last = pc + kc >= K;
+        pb.pack_block(pc, kc, jc, nc, bufB);
+        const float* ap = bufA + pc * mpad;
+        for (i64 jr = 0; jr < nc; jr += NR) {
+          const int nr = static_cast<int>(std::min<i64>(NR, nc - jr));
+          const float* bp = bufB + (jr / NR) * kc * NR;
+          for (i64 ir = 0; ir < mcc; ir += MRk)
+            micro_tile<MRk>(kc, ap + (ir / MRk) * kc * MRk, bp, cp, m0 + ir, jc + jr,
+                            static_cast<int>(std::min<i64>(MRk, mcc - ir)), nr, e, first, last);
+        }
+      }
+    }
+    return;
+  }
   float* bufB = tlsB.get(static_cast<size_t>(ncb * kb) + 64);
   for (i64 jc = n0; jc < n1; jc += ncb) {
     const i64 nc = std::min(ncb, n1 - jc);
     for (i64 pc = 0; pc < K; pc += kb) {
       const i64 kc = std::min(kb, K - pc);
       const bool first = pc == 0, last = pc + kc >= K;
-      for (i64 jr = 0; jr < nc; jr += NR)
-        pb.pack(pc, kc, jc + jr, static_cast<int>(std::min<i64>(NR, nc - jr)), bufB + (jr / NR) * kc * NR);
+      pb.pack_block(pc, kc, jc, nc, bufB);
       for (i64 ic = m0; ic < m1; ic += mc) {
         const i64 mcc = std::min(mc, m1 - ic);
         for (i64 ir = 0; ir < mcc; ir += MRk)
@@ -504,38 +596,174 @@ struct ConvIm2col {
   }
 };
 
+thread_local Buf<Seg> tlsBlockSegs;
+thread_local Buf<int32_t> tlsBlockRanges;
+thread_local Buf<i64> tlsPieces;  // storage for ConvFwdB pieces (4 × i64 each)
+thread_local Buf<i64> tlsPieceTables;
+
+/** Runs of a column range and, per (run, kw), the valid part [lo, hi) of the run. */
+inline i64 block_segs(const ConvIm2col& cx, i64 j0, i64 len, Seg*& segs, int32_t*& ranges) {
+  tlsBlockSegs.resize(static_cast<size_t>(len + 2));
+  segs = tlsBlockSegs.data();
+  const i64 ns = cx.make_segs(j0, len, segs);
+  tlsBlockRanges.resize(static_cast<size_t>(ns * cx.kW * 2 + 2));
+  ranges = tlsBlockRanges.data();
+  for (i64 q = 0; q < ns; q++)
+    for (i64 kw = 0; kw < cx.kW; kw++) {
+      i64 l, h;
+      cx.col_range(segs[q].iw0 + kw * cx.dW, segs[q].len, l, h);
+      ranges[(q * cx.kW + kw) * 2] = static_cast<int32_t>(l);
+      ranges[(q * cx.kW + kw) * 2 + 1] = static_cast<int32_t>(h);
+    }
+  return ns;
+}
+
 /** B(p = tap (c, kh, kw), j = (image, pixel)): the forward im2col matrix. */
 struct ConvFwdB {
   ConvIm2col cx;
-  void pack(i64 p0, i64 kc, i64 j0, int nr, float* __restrict dst) const {
-    Seg segs[NR + 1];
-    const i64 ns = cx.make_segs(j0, nr, segs);
-    // Valid ranges per (run, kw) are the same for every depth row: compute once.
-    constexpr int MAXKW = 16;
-    int16_t lo[NR + 1][MAXKW], hi[NR + 1][MAXKW];
-    const bool table = cx.kW <= MAXKW;
-    if (table)
-      for (i64 s = 0; s < ns; s++)
-        for (i64 kw = 0; kw < cx.kW; kw++) {
-          i64 l, h;
-          cx.col_range(segs[s].iw0 + kw * cx.dW, segs[s].len, l, h);
-          lo[s][kw] = static_cast<int16_t>(l);
-          hi[s][kw] = static_cast<int16_t>(h);
-        }
-    i64 c = p0 / cx.kHW, r = p0 - c * cx.kHW;
-    i64 kh = r / cx.kW, kw = r - kh * cx.kW;
-    for (i64 p = 0; p < kc; p++, dst += NR) {
-      for (i64 s = 0; s < ns; s++) {
-        i64 l, h;
-        if (table) {
-          l = lo[s][kw];
-          h = hi[s][kw];
-        } else {
-          cx.col_range(segs[s].iw0 + kw * cx.dW, segs[s].len, l, h);
-        }
-        cx.fill(segs[s], c, kh, kw, dst + segs[s].t0, 1, l, h);
+
+  /**
+   * The whole KC×NC block, tap row by tap row: each row of the im2col matrix
+   * reads input rows sequentially and is written into the panels piece by
+   * piece (a piece never crosses a panel boundary).
+   */
+  void pack_block(i64 p0, i64 kc, i64 j0, i64 nc, float* __restrict dst) const {
+    Seg* segs;
+    int32_t* ranges;
+    const i64 ns = block_segs(cx, j0, nc, segs, ranges);
+    // Split the runs at panel boundaries into pieces; each piece is written as
+    // a contiguous part of one panel row.
+    struct Piece {
+      i64 q, toff, len, dstOff;
+    };
+    tlsPieces.resize(static_cast<size_t>(4 * (ns + nc / NR + 2)));
+    Piece* pieces = reinterpret_cast<Piece*>(tlsPieces.data());
+    i64 np = 0;
+    for (i64 q = 0; q < ns; q++) {
+      for (i64 t = 0; t < segs[q].len;) {
+        const i64 col = segs[q].t0 + t, panel = col / NR, jj = col - panel * NR;
+        const i64 n = std::min<i64>(segs[q].len - t, NR - jj);
+        pieces[np++] = Piece{q, t, n, panel * kc * NR + jj};
+        t += n;
       }
-      for (int j = nr; j < NR; j++) dst[j] = 0;
+    }
+    const i64 padEnd = round_up(nc, NR);
+    const i64 c0 = p0 / cx.kHW, r0 = p0 - c0 * cx.kHW;
+    const i64 kh0 = r0 / cx.kW, kw0 = r0 - kh0 * cx.kW;
+    const i64 sW = cx.sW;
+    if (cx.kH <= 64 && cx.kW <= 64) {
+      // Per piece, everything but the channel offset is precomputed per kernel
+      // row / column; then blocks of 8 depth rows are written piece by piece
+      // (8 input rows are read sequentially across the chunk at a time).
+      const i64 kH = cx.kH, kW = cx.kW;
+      const i64 per = kH + 3 * kW;  // rowOff[kH], colOff[kW], lo|hi<<32 [kW], full [kW]
+      tlsPieceTables.resize(static_cast<size_t>(np * per + 1));
+      i64* tab = tlsPieceTables.data();
+      constexpr i64 BAD = INT64_MIN;
+      for (i64 k = 0; k < np; k++) {
+        const Piece& pc = pieces[k];
+        const Seg& sg = segs[pc.q];
+        i64* t = tab + k * per;
+        for (i64 kh = 0; kh < kH; kh++) {
+          const i64 ih = sg.ih0 + kh * cx.dH;
+          t[kh] = ih >= 0 && ih < cx.inH ? sg.xoff + ih * cx.inW : BAD;
+        }
+        for (i64 kw = 0; kw < kW; kw++) {
+          const i64 lo = std::min<i64>(std::max<i64>(ranges[(pc.q * kW + kw) * 2] - pc.toff, 0), pc.len);
+          i64 hi = std::min<i64>(ranges[(pc.q * kW + kw) * 2 + 1] - pc.toff, pc.len);
+          if (hi < lo) hi = lo;
+          t[kH + kw] = sg.iw0 + kw * cx.dW + pc.toff * sW;
+          t[kH + kW + kw] = lo | (hi << 32);
+          t[kH + 2 * kW + kw] = sW == 1 && lo == 0 && hi == NR;
+        }
+      }
+      constexpr i64 RB = 8;
+      i64 cB = c0, khB = kh0, kwB = kw0;
+      for (i64 pb = 0; pb < kc; pb += RB) {
+        const i64 rows = std::min(RB, kc - pb);
+        for (i64 k = 0; k < np; k++) {
+          const Piece& pc = pieces[k];
+          const i64* t = tab + k * per;
+          const i64 len = pc.len;
+          float* d = dst + pc.dstOff + pb * NR;
+          i64 c = cB, kh = khB, kw = kwB;
+          const float* plane = cx.x + c * cx.inHW;
+          for (i64 p = 0; p < rows; p++, d += NR) {
+            const i64 ro = t[kh];
+            if (ro == BAD) {
+              for (i64 q = 0; q < len; q++) d[q] = 0;
+            } else {
+              const float* src = plane + ro + t[kH + kw];
+              if (t[kH + 2 * kW + kw]) {
+#pragma GCC unroll 4
+                for (int v = 0; v < NV; v++) storeu(d + v * W, loadu(src + v * W));
+              } else {
+                const i64 lh = t[kH + kW + kw], lo = lh & 0xffffffff, hi = lh >> 32;
+                i64 q = 0;
+                for (; q < lo; q++) d[q] = 0;
+                if (sW == 1)
+                  for (; q < hi; q++) d[q] = src[q];
+                else
+                  for (; q < hi; q++) d[q] = src[q * sW];
+                for (; q < len; q++) d[q] = 0;
+              }
+            }
+            if (++kw == kW) {
+              kw = 0;
+              if (++kh == kH) {
+                kh = 0;
+                plane += cx.inHW;
+              }
+            }
+          }
+        }
+        for (i64 p = 0; p < rows; p++) {
+          if (++kwB == kW) {
+            kwB = 0;
+            if (++khB == kH) {
+              khB = 0;
+              cB++;
+            }
+          }
+        }
+      }
+      for (i64 col = nc; col < padEnd; col++) {
+        float* d = dst + (col / NR) * kc * NR + col % NR;
+        for (i64 p = 0; p < kc; p++) d[p * NR] = 0;
+      }
+      return;
+    }
+    i64 c = c0, kh = kh0, kw = kw0;
+    for (i64 p = 0; p < kc; p++) {
+      float* drow = dst + p * NR;
+      const float* plane = cx.x + c * cx.inHW;
+      const i64 khOff = kh * cx.dH, kwOff = kw * cx.dW;
+      for (i64 k = 0; k < np; k++) {
+        const Piece& pc = pieces[k];
+        const Seg& sg = segs[pc.q];
+        float* d = drow + pc.dstOff;
+        const i64 ih = sg.ih0 + khOff;
+        if (ih < 0 || ih >= cx.inH) {
+          for (i64 t = 0; t < pc.len; t++) d[t] = 0;
+          continue;
+        }
+        const i64 lo = std::min<i64>(std::max<i64>(ranges[(pc.q * cx.kW + kw) * 2] - pc.toff, 0), pc.len);
+        const i64 hi = std::max<i64>(lo, std::min<i64>(ranges[(pc.q * cx.kW + kw) * 2 + 1] - pc.toff, pc.len));
+        const float* src = plane + sg.xoff + ih * cx.inW + sg.iw0 + kwOff + pc.toff * sW;
+        if (sW == 1 && lo == 0 && hi == NR) {
+#pragma GCC unroll 4
+          for (int v = 0; v < NV; v++) storeu(d + v * W, loadu(src + v * W));
+          continue;
+        }
+        i64 t = 0;
+        for (; t < lo; t++) d[t] = 0;
+        if (sW == 1)
+          for (; t < hi; t++) d[t] = src[t];
+        else
+          for (; t < hi; t++) d[t] = src[t * sW];
+        for (; t < pc.len; t++) d[t] = 0;
+      }
+      for (i64 col = nc; col < padEnd; col++) drow[(col / NR) * kc * NR + col % NR] = 0;
       if (++kw == cx.kW) {
         kw = 0;
         if (++kh == cx.kH) {
@@ -545,30 +773,41 @@ struct ConvFwdB {
       }
     }
   }
+  void prefetch(i64, i64, i64) const {}
 };
 
-thread_local Buf<Seg> tlsSegs;
 
 /** B(p = (image, pixel), j = tap): the transposed im2col matrix (backward weight). */
 struct ConvBwdWB {
   ConvIm2col cx;
-  void pack(i64 p0, i64 kc, i64 j0, int nr, float* __restrict dst) const {
-    Buf<Seg>& segs = tlsSegs;
-    if (segs.size() < static_cast<size_t>(kc + 1)) segs.resize(kc + 1);
-    const i64 ns = cx.make_segs(p0, kc, segs.data());
-    for (int jj = 0; jj < nr; jj++) {
-      const i64 tap = j0 + jj;
-      const i64 c = tap / cx.kHW, r = tap - c * cx.kHW;
-      const i64 kh = r / cx.kW, kw = r - kh * cx.kW;
-      for (i64 s = 0; s < ns; s++) {
-        i64 l, h;
-        cx.col_range(segs[s].iw0 + kw * cx.dW, segs[s].len, l, h);
-        cx.fill(segs[s], c, kh, kw, dst + segs[s].t0 * NR + jj, NR, l, h);
+
+  /** The whole block: the pixel runs and their valid ranges are computed once for every tap. */
+  void pack_block(i64 p0, i64 kc, i64 j0, i64 nc, float* __restrict dst) const {
+    Seg* segs;
+    int32_t* ranges;
+    const i64 ns = block_segs(cx, p0, kc, segs, ranges);
+    i64 c = j0 / cx.kHW, r = j0 - c * cx.kHW;
+    i64 kh = r / cx.kW, kw = r - kh * cx.kW;
+    for (i64 jcol = 0; jcol < round_up(nc, NR); jcol++) {
+      float* d = dst + (jcol / NR) * kc * NR + (jcol % NR);
+      if (jcol >= nc) {
+        for (i64 p = 0; p < kc; p++) d[p * NR] = 0;
+        continue;
+      }
+      for (i64 q = 0; q < ns; q++) {
+        const i64 l = ranges[(q * cx.kW + kw) * 2], h = ranges[(q * cx.kW + kw) * 2 + 1];
+        cx.fill(segs[q], c, kh, kw, d + segs[q].t0 * NR, NR, l, h);
+      }
+      if (++kw == cx.kW) {
+        kw = 0;
+        if (++kh == cx.kH) {
+          kh = 0;
+          c++;
+        }
       }
     }
-    for (int jj = nr; jj < NR; jj++)
-      for (i64 p = 0; p < kc; p++) dst[p * NR + jj] = 0;
   }
+  void prefetch(i64, i64, i64) const {}
 };
 
 /** A(i = output channel of the group, p = (image, pixel)) of gradOut (backward weight). */
@@ -620,6 +859,11 @@ inline ConvIm2col im2col_of(const ConvGeom& g, const float* x, i64 group) {
   cx.pW = g.pW;
   cx.dH = g.dH;
   cx.dW = g.dW;
+  if (g.kH == 1 && g.kW == 1 && g.sH == 1 && g.sW == 1 && g.pH == 0 && g.pW == 0 && g.inH == g.outH && g.inW == g.outW) {
+    // Pointwise: column pixel p reads input pixel p, so treat each plane as one long row.
+    cx.inH = cx.outH = 1;
+    cx.inW = cx.outW = cx.inHW;
+  }
   return cx;
 }
 
@@ -901,7 +1145,8 @@ void conv2d_backward_input_impl(const float* gy, const float* w, const ConvGeom&
       struct OffsetB {
         ConvFwdB inner;
         i64 j0;
-        void pack(i64 p0, i64 kc, i64 j, int nr, float* dst) const { inner.pack(p0, kc, j + j0, nr, dst); }
+        void pack_block(i64 p0, i64 kc, i64 j, i64 nc, float* dst) const { inner.pack_block(p0, kc, j + j0, nc, dst); }
+        void prefetch(i64, i64, i64) const {}
       } pb{ConvFwdB{im2col_of(og, gy, gi)}, j0};
       PlainC pc{dcol.data(), len};
       Epi e;
@@ -911,9 +1156,31 @@ void conv2d_backward_input_impl(const float* gy, const float* w, const ConvGeom&
   }
 }
 
+// ---- peak probe ------------------------------------------------------------------------
+
+/** 12 independent FMA chains (enough to cover latency × throughput); returns flops. */
+__attribute__((noinline)) double fma_probe(i64 iters) {
+  constexpr int CH = 12;
+  vf acc[CH];
+  for (int c = 0; c < CH; c++) acc[c] = bcast(0.001f * c);
+  const vf m = bcast(0.999999f), a = bcast(1e-7f);
+  for (i64 i = 0; i < iters; i++) {
+#pragma GCC unroll 12
+    for (int c = 0; c < CH; c++) acc[c] = acc[c] * m + a;
+  }
+  vf s = vf{};
+  for (int c = 0; c < CH; c++) s += acc[c];
+  float t = 0;
+  for (int j = 0; j < W; j++) t += s[j];
+  volatile float sink = t;
+  (void)sink;
+  return 2.0 * W * CH * static_cast<double>(iters);
+}
+
 }  // namespace
 
 void fill_gemm(KernelTable& t) {
+  t.fmaProbe = fma_probe;
   t.vectorWidth = W;
   t.gemmMR = MR;
   t.gemmNR = NR;

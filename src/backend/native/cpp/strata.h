@@ -126,6 +126,9 @@ struct KernelTable {
   void (*conv2dBackwardInput)(const float* gradOut, const float* w, const ConvGeom& g, float* gradIn);
   void (*conv2dBackwardWeight)(const float* gradOut, const float* x, const ConvGeom& g, float* gradW);
 
+  /** Runs `iters` steps of independent vector FMAs (peak-throughput probe); returns flops done. */
+  double (*fmaProbe)(i64 iters);
+
   void (*maxPool2d)(const float* x, const PoolGeom& g, float* out, int32_t* indices);
   void (*maxPool2dBackward)(const float* gradOut, const int32_t* indices, const PoolGeom& g, float* gradIn);
   void (*avgPool2d)(const float* x, const PoolGeom& g, bool countIncludePad, double divisorOverride, float* out);
