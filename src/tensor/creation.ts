@@ -195,7 +195,12 @@ export function randperm(n: number, options: RandomOptions = {}): Tensor {
 /** Fill a float tensor in place with U(from, to) (nn.init builds on this). */
 export function uniform_(t: Tensor, from = 0, to = 1, generator: Generator = defaultGenerator): Tensor {
   if (!isFloat(t.dtype)) throw new Error(`uniform_: expects a floating-point tensor, got ${t.dtype}`);
-  if (!t.isContiguous()) return t.copy_(uniform_(zerosLike(t), from, to, generator));
+  if (!t.isContiguous()) {
+    // PyTorch fills a strided tensor in memory order (TensorIterator's), not in index order.
+    const m = memoryOrder(t);
+    m.copy_(uniform_(zerosLike(m), from, to, generator));
+    return t;
+  }
   const data = t.storage;
   for (let i = 0; i < t.size; i++) {
     data[t.offset + i] = t.dtype === 'float32' ? generator.uniformFloat(from, to) : generator.uniformDoubleRange(from, to);
@@ -207,8 +212,14 @@ export function uniform_(t: Tensor, from = 0, to = 1, generator: Generator = def
 export function normal_(t: Tensor, mean = 0, std = 1, generator: Generator = defaultGenerator): Tensor {
   if (!isFloat(t.dtype)) throw new Error(`normal_: expects a floating-point tensor, got ${t.dtype}`);
   const values = arrayFor(t.dtype, t.size) as Float32Array | Float64Array;
-  generator.fillNormal(values, mean, std);
+  generator.fillNormal(values, mean, std, t.isContiguous());
   if (t.isContiguous()) t.storage.set(values, t.offset);
-  else t.copy_(new Tensor(values, t.shape));
+  else memoryOrder(t).copy_(new Tensor(values, memoryOrder(t).shape));
   return t;
+}
+
+/** A permuted view of t whose dims run from the largest stride to the smallest: its index order is memory order. */
+function memoryOrder(t: Tensor): Tensor {
+  const order = [...t.shape.keys()].sort((a, b) => t.strides[b] - t.strides[a]);
+  return order.every((d, i) => d === i) ? t : t.permute(order);
 }

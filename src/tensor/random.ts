@@ -95,10 +95,11 @@ export class Generator {
   }
 
   /** Fill with N(mean, std) samples exactly as PyTorch's CPU normal_ does for a tensor of this length. */
-  fillNormal(out: Float32Array | Float64Array, mean: number, std: number): void {
+  fillNormal(out: Float32Array | Float64Array, mean: number, std: number, contiguous = true): void {
     const n = out.length;
-    if (n >= 16) {
-      // PyTorch's normal_fill for contiguous tensors of ≥ 16 elements (float32 and float64): all
+    if (n >= 16 && contiguous) {
+      // PyTorch's normal_fill for contiguous tensors of ≥ 16 elements (float32 and float64; a
+      // non-contiguous target takes the one-at-a-time path below): all
       // uniforms first, then Box–Muller in blocks of 16; a ragged tail redraws the last 16 values.
       const draw = out instanceof Float32Array ? () => this.uniformFloat() : () => this.uniformDouble();
       for (let i = 0; i < n; i++) out[i] = draw();

@@ -268,12 +268,16 @@ function runRng(c: RngCase): void {
     else if (kind === 'randperm') t = st.randperm(a[0]);
     else if (kind === 'uniform_') t = st.uniform_(st.empty(a[0], { dtype: a[3] }), a[1], a[2]);
     else if (kind === 'normal_') t = st.normal_(st.empty(a[0], { dtype: a[3] }), a[1], a[2]);
+    else if (kind === 'uniform_T' || kind === 'normal_T') {
+      t = st.empty(a[0], { dtype: a[3] });
+      (kind === 'uniform_T' ? st.uniform_ : st.normal_)(t.t(), a[1], a[2]);
+    }
     else throw new Error(`unknown rng call ${kind}`);
     const what = `call ${i} ${JSON.stringify(r.call)}`;
     assert.equal(t.dtype, r.dtype, `${what}: dtype`);
     assert.deepEqual([...t.shape], r.shape, `${what}: shape`);
     if (r.dtype === 'int32' || kind === 'randint') assert.deepEqual(Array.from(t.data() as ArrayLike<number>), r.data, `${what}: values`);
-    else if (r.dtype === 'float64' && (kind === 'rand' || kind === 'uniform_')) assertClose(t, r.data.map(decode), { rtol: 1e-15, atol: 0, what });
+    else if (r.dtype === 'float64' && (kind === 'rand' || kind.startsWith('uniform_'))) assertClose(t, r.data.map(decode), { rtol: 1e-15, atol: 0, what });
     else if (r.dtype === 'float64') assertClose(t, r.data.map(decode), { rtol: 1e-12, atol: 1e-14, what });
     else assertClose(t, r.data.map(decode), { rtol: 1e-6, atol: 1e-7, what });
   });
