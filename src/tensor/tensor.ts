@@ -173,7 +173,8 @@ export class Tensor {
   copy_(src: TensorLike): this {
     this.checkInPlace('copy_');
     const values = ops.toTensorLike(src, this.dtype).to(this.dtype).broadcastTo(this.shape).contiguous();
-    ops.writeStrided(this, values);
+    // A source in this tensor's own storage (x.t().copy_(x)) is read in full before writing.
+    ops.writeStrided(this, values.storage === this.storage && !this.isContiguous() ? values.clone() : values);
     return this;
   }
   fill_(value: number): this {

@@ -160,6 +160,12 @@ forEachBackend(() => {
     const o = st.tensor([1, 2, 3, 4]);
     o.narrow(0, 0, 3).copy_(o.narrow(0, 1, 3));
     assert.deepEqual(o.toArray(), [2, 3, 4, 4]);
+    const sq = st.tensor([[1, 2], [3, 4]]);
+    sq.t().copy_(sq);
+    assert.deepEqual(sq.toArray(), [[1, 3], [2, 4]]);
+    const row = st.tensor([[1, 2, 3], [4, 5, 6]]);
+    row.slice(1, 0, null, 2).copy_(row.narrow(1, 0, 2));
+    assert.deepEqual(row.toArray(), [[1, 2, 2], [4, 5, 5]]);
   });
 
   test('conversions: to/float/double/int/bool, t(), mT, clone, contiguous', () => {
