@@ -243,10 +243,6 @@ function convTransposeNd(
   if (outSizes.some((o) => o < 1)) {
     throw new Error(`${op}: the output size ${shapeStr(outSizes)} is too small (input ${shapeStr(x.shape)}, weight ${shapeStr(weight.shape)}, padding ${shapeStr(padding)})`);
   }
-  // The kernels' 1×1 / stride 1 / no padding fast path assumes the conv's input and output planes have the
-  // same size, which outputPadding breaks; there the padded rows/columns receive nothing but the bias.
-  const pointwise = kernel.every((k) => k === 1) && stride.every((s) => s === 1) && padding.every((p) => p === 0);
-  const extra = pointwise ? outputPadding : outputPadding.map(() => 0);
   const x4 = spatial === 1 ? xb.unsqueeze(2) : xb;
   const w4 = spatial === 1 ? weight.unsqueeze(2) : weight;
   const two = (v: number[], unit: number): [number, number] => (spatial === 1 ? [unit, v[0]] : [v[0], v[1]]);
@@ -254,14 +250,13 @@ function convTransposeNd(
   const [strideH, strideW] = two(stride, 1);
   const [padH, padW] = two(padding, 0);
   const [dilationH, dilationW] = two(dilation, 1);
-  const [outH, outW] = two(outSizes.map((o, i) => o - extra[i]), 1);
+  const [outH, outW] = two(outSizes, 1);
   // The geometry of the convolution this op transposes: from the output space [n, outC, outH, outW] to x.
   const geo: Conv2dGeometry = {
     n: x4.shape[0], inC: outC, inH: outH, inW: outW, outC: inC, outH: x4.shape[2], outW: x4.shape[3],
     kH, kW, strideH, strideW, padH, padW, dilationH, dilationW, groups,
   };
   let out = convTransposeRaw(x4, w4, geo);
-  if (extra.some((e) => e)) out = pad(out, extra.slice().reverse().flatMap((e) => [0, e]));
   if (bias) out = out.add(bias.reshape([outC, 1, 1]));
   if (spatial === 1) out = out.squeeze(2);
   return unbatched ? out.squeeze(0) : out;

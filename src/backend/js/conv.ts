@@ -119,7 +119,9 @@ function shapes(g: Conv2dGeometry) {
   const coutG = g.outC / g.groups;
   const h = tapRanges(g.kH, g.outH, g.inH, g.strideH, g.padH, g.dilationH);
   const v = tapRanges(g.kW, g.outW, g.inW, g.strideW, g.padW, g.dilationW);
-  const pointwise = g.kH === 1 && g.kW === 1 && g.strideH === 1 && g.strideW === 1 && g.padH === 0 && g.padW === 0;
+  // A 1×1 stride-1 unpadded conv reads x in place, but only when the output plane is the whole input plane.
+  const pointwise = g.kH === 1 && g.kW === 1 && g.strideH === 1 && g.strideW === 1 && g.padH === 0 && g.padW === 0 &&
+    g.inH === g.outH && g.inW === g.outW;
   return {
     cinG,
     coutG,
