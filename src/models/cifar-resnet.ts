@@ -69,6 +69,7 @@ export class CifarBasicBlock extends nn.Module {
   bn1: nn.BatchNorm2d;
   conv2: nn.Conv2d;
   bn2: nn.BatchNorm2d;
+  relu: nn.ReLU;
   shortcut: nn.Module | null;
   /** Survival probability of the residual branch (1: never dropped). */
   survivalProb: number;
@@ -80,6 +81,7 @@ export class CifarBasicBlock extends nn.Module {
     this.bn1 = new nn.BatchNorm2d(outChannels);
     this.conv2 = new nn.Conv2d(outChannels, outChannels, 3, { padding: 1, bias: false });
     this.bn2 = new nn.BatchNorm2d(outChannels);
+    this.relu = new nn.ReLU();
     this.residual = options.residual;
     this.survivalProb = options.survivalProb;
     const changes = stride !== 1 || inChannels !== outChannels;
@@ -94,19 +96,19 @@ export class CifarBasicBlock extends nn.Module {
   }
 
   private branch(x: Tensor): Tensor {
-    return this.bn2.forward(this.conv2.forward(this.bn1.forward(this.conv1.forward(x)).relu()));
+    return this.bn2.forward(this.conv2.forward(this.relu.forward(this.bn1.forward(this.conv1.forward(x)))));
   }
 
   forward(x: Tensor): Tensor {
-    if (!this.residual) return this.branch(x).relu();
+    if (!this.residual) return this.relu.forward(this.branch(x));
     const identity = this.shortcut ? this.shortcut.forward(x) : x;
     const p = this.survivalProb;
-    if (p >= 1) return this.branch(x).add(identity).relu();
-    if (this.training) {
-      if (rand([1]).item() >= p) return identity.relu();
-      return this.branch(x).add(identity).relu();
-    }
-    return this.branch(x).mul(p).add(identity).relu();
+    let out: Tensor;
+    if (p >= 1) out = this.branch(x).add(identity);
+    else if (!this.training) out = this.branch(x).mul(p).add(identity);
+    else if (rand([1]).item() >= p) out = identity;
+    else out = this.branch(x).add(identity);
+    return this.relu.forward(out);
   }
 
   override extraRepr(): string {
@@ -121,6 +123,8 @@ export class CifarResNet extends nn.Module {
   layer1: nn.Sequential;
   layer2: nn.Sequential;
   layer3: nn.Sequential;
+  relu: nn.ReLU;
+  avgpool: nn.AdaptiveAvgPool2d;
   fc: nn.Linear;
 
   constructor(depth: number, options: CifarResNetOptions & { residual: boolean; name: string }) {
@@ -158,6 +162,8 @@ export class CifarResNet extends nn.Module {
     this.layer1 = stage(16, 1);
     this.layer2 = stage(32, 2);
     this.layer3 = stage(64, 2);
+    this.relu = new nn.ReLU();
+    this.avgpool = new nn.AdaptiveAvgPool2d(1);
     this.fc = new nn.Linear(64, numClasses);
     initModules(this, (m) => {
       if (m instanceof nn.Conv2d) nn.init.kaimingNormal_(m.weight, { mode: 'fan_out', nonlinearity: 'relu' });
@@ -169,9 +175,9 @@ export class CifarResNet extends nn.Module {
   }
 
   forward(x: Tensor): Tensor {
-    let out = this.bn1.forward(this.conv1.forward(x)).relu();
+    let out = this.relu.forward(this.bn1.forward(this.conv1.forward(x)));
     out = this.layer3.forward(this.layer2.forward(this.layer1.forward(out)));
-    return this.fc.forward(F.adaptiveAvgPool2d(out, 1).flatten(1));
+    return this.fc.forward(this.avgpool.forward(out).flatten(1));
   }
 }
 

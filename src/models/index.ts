@@ -40,3 +40,5 @@ export {
 export type { SegmentationOptions, SegmentationOutput } from './deeplab.js';
 export { Conv2dNormActivation, SqueezeExcitation, StochasticDepth, makeDivisible } from './layers.js';
 export type { ConvNormActivationOptions } from './layers.js';
+export { summary, humanCount } from './summary.js';
+export type { SummaryResult, SummaryRow, SummaryOptions } from './summary.js';

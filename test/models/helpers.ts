@@ -96,3 +96,33 @@ export function decodeF32(b64: string): Float32Array {
   for (let i = 0; i < out.length; i++) out[i] = buf.readFloatLE(i * 4);
   return out;
 }
+
+/**
+ * Run fn with the default generator's draws replaced by a cheap linear congruential generator (same ranges,
+ * uniform "normals" with the right mean and standard deviation), so that building a big model for a test
+ * (keys, shapes, parameter counts, MACs, gradients at a tiny resolution) does not pay for torch-compatible
+ * draws of all its initial weights (VGG-16: 138M). Not torch's stream; only for structure tests.
+ */
+export function fastInit<T>(fn: () => T): T {
+  const g = st.defaultGenerator as unknown as Record<string, unknown>;
+  const keys = ['uniformFloat', 'uniformDouble', 'normalDouble', 'fillNormal'];
+  const own = keys.filter((k) => Object.prototype.hasOwnProperty.call(g, k)).map((k) => [k, g[k]] as const);
+  let state = 12345;
+  const next = (): number => {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    return (state >>> 8) / 16777216;
+  };
+  g.uniformFloat = (from = 0, to = 1) => from + (to - from) * next();
+  g.uniformDouble = next;
+  g.normalDouble = () => (next() - 0.5) * 3.4641016151377544;
+  g.fillNormal = (out: Float32Array | Float64Array, mean: number, std: number) => {
+    const k = std * 3.4641016151377544;
+    for (let i = 0; i < out.length; i++) out[i] = mean + k * (next() - 0.5);
+  };
+  try {
+    return fn();
+  } finally {
+    for (const k of keys) delete g[k];
+    for (const [k, v] of own) g[k] = v;
+  }
+}
