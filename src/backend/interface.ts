@@ -155,6 +155,91 @@ export interface Backend {
   indexSelect(x: TypedArray, shape: readonly number[], dim: number, index: Int32Array, out: TypedArray): void;
   /** out[rows index[j] along dim] += src[j-th row]; out has `outShape`, src has outShape with dim = index.length. */
   indexAdd(src: TypedArray, outShape: readonly number[], dim: number, index: Int32Array, out: TypedArray): void;
+
+  // ---- OPTIONAL FUSED KERNELS (issue 3, native backend) ----------------------
+  // Optional: a backend may leave them out; src/backend/js/fused.ts has the
+  // reference implementation of each (export `jsFused`), which callers use when
+  // `kernels().<name>` is undefined. Each matches the unfused computation of
+  // the ops layer / optimizers it replaces (see the comments in fused.ts).
+
+  /** In-place SGD step (src/optim/sgd.ts arithmetic, rounded to the param dtype at the same points). */
+  sgdStep?(param: FloatArray, grad: FloatArray, momentumBuffer: FloatArray | null, o: SgdStepOptions): void;
+  /** In-place Adam / AdamW step (src/optim/adam.ts arithmetic); maxExpAvgSq only with amsgrad. */
+  adamStep?(
+    param: FloatArray, grad: FloatArray, expAvg: FloatArray, expAvgSq: FloatArray, maxExpAvgSq: FloatArray | null,
+    o: AdamStepOptions,
+  ): void;
+  /**
+   * Batch norm of x viewed as [N, C, S] with statistics per channel, fused in one kernel.
+   * training: computes mean[c] and invstd[c] = 1/√(var + eps) (biased variance, also written to
+   * `variance` when given) from the batch; otherwise reads mean/invstd (the caller fills them from the
+   * running statistics). Then out = x·scale + shift, scale = invstd·weight, shift = bias − mean·scale.
+   */
+  batchNormForward?(
+    x: FloatArray, N: number, C: number, S: number, weight: FloatArray | null, bias: FloatArray | null, eps: number,
+    training: boolean, mean: Float64Array, invstd: Float64Array, variance: Float64Array | null, out: FloatArray,
+  ): void;
+  /**
+   * Batch-norm backward: sumG[c] = Σ g and sumGX[c] = Σ g·(x − mean) (so dweight = sumGX·invstd and
+   * dbias = sumG), and, when gradIn is given, dx = k·(g − sumG/M − (x − mean)·sumGX·invstd²/M) in
+   * training or dx = k·g in evaluation, k = invstd·weight, M = N·S.
+   */
+  batchNormBackward?(
+    gradOut: FloatArray, x: FloatArray, N: number, C: number, S: number, weight: FloatArray | null,
+    mean: Float64Array, invstd: Float64Array, training: boolean, sumG: Float64Array, sumGX: Float64Array,
+    gradIn: FloatArray | null,
+  ): void;
+  /**
+   * Class-index cross entropy of logits [N, C, inner], log-softmax fused with the loss: logp receives the
+   * log-probabilities, loss[i] (i = n·inner + j) = (1 − ε)·(−w_t·logp_t) + (ε/C)·(−Σ_c w_c·logp_c), 0 where
+   * the target is ignoreIndex. weight: per class, or null for all 1.
+   */
+  crossEntropyForward?(
+    logits: FloatArray, N: number, C: number, inner: number, target: Int32Array, weight: Float64Array | null,
+    ignoreIndex: number, labelSmoothing: number, logp: FloatArray, loss: Float64Array,
+  ): void;
+  /**
+   * Its gradient w.r.t. the logits, for upstream coefficients coef[i] per position:
+   * grad = coef_i·((1 − ε)·w_t·(p_c − [c = t]) + (ε/C)·(p_c·Σw − w_c)), p = exp(logp); 0 at ignored positions.
+   */
+  crossEntropyBackward?(
+    logp: FloatArray, N: number, C: number, inner: number, target: Int32Array, weight: Float64Array | null,
+    ignoreIndex: number, labelSmoothing: number, coef: Float64Array, gradLogits: FloatArray,
+  ): void;
+  /**
+   * matmul with a fused epilogue: out = act(alpha·op(A)·op(B) + beta·out + bias), bias indexed by output
+   * column ('col', length n: a linear layer's bias) or row ('row', length m), then act ('relu' or 'none').
+   */
+  matmulBiasAct?(
+    a: FloatArray, b: FloatArray, out: FloatArray, args: MatmulArgs, bias: FloatArray | null, biasDim: 'row' | 'col',
+    act: 'none' | 'relu',
+  ): void;
+}
+
+/** Hyper-parameters of one SGD step (PyTorch's formulation). */
+export interface SgdStepOptions {
+  lr: number;
+  momentum: number;
+  dampening: number;
+  weightDecay: number;
+  nesterov: boolean;
+  maximize: boolean;
+  /** The momentum buffer was just created: it takes the (decayed) gradient as is. */
+  firstStep: boolean;
+}
+
+/** Hyper-parameters of one Adam step; step counts from 1. */
+export interface AdamStepOptions {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  amsgrad: boolean;
+  maximize: boolean;
+  /** AdamW: decay the weights by (1 − lr·weightDecay) instead of adding weightDecay·param to the gradient. */
+  decoupled: boolean;
+  step: number;
 }
 
 /** Element constructor for a dtype. */

@@ -13,8 +13,10 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type {
-  Backend, BinaryOp, Conv2dGeometry, MatmulArgs, Pool2dGeometry, ReduceOp, ScalarOp, UnaryOp, View,
+  AdamStepOptions, Backend, BinaryOp, Conv2dGeometry, MatmulArgs, Pool2dGeometry, ReduceOp, ScalarOp, SgdStepOptions,
+  UnaryOp, View,
 } from '../../src/backend/interface.js';
+import { jsFused } from '../../src/backend/js/fused.js';
 import { jsBackend } from '../../src/backend/js/index.js';
 import { CpuLevel, nativeBackend, nativeInfo, setNativeCpuLevel, setNativeThreads } from '../../src/backend/native/index.js';
 import { getBackend } from '../../src/backend/registry.js';
@@ -472,6 +474,142 @@ for (const level of LEVELS) {
         }
       }
       setNativeThreads(info.threads);
+    });
+
+    it('fused sgdStep / adamStep: bit-identical to the reference optimizer arithmetic', () => {
+      const r = rng(14);
+      const n = 40001;
+      const sgdCases: SgdStepOptions[] = [
+        { lr: 0.1, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false, firstStep: false },
+        { lr: 0.01, momentum: 0.9, dampening: 0, weightDecay: 5e-4, nesterov: false, maximize: false, firstStep: true },
+        { lr: 0.01, momentum: 0.9, dampening: 0, weightDecay: 5e-4, nesterov: true, maximize: false, firstStep: false },
+        { lr: 0.05, momentum: 0.5, dampening: 0.3, weightDecay: 0, nesterov: false, maximize: true, firstStep: false },
+      ];
+      for (const o of sgdCases) {
+        const p0 = uniform(r, n);
+        const g = uniform(r, n);
+        const b0 = uniform(r, n);
+        const [p1, p2, b1, b2] = [p0.slice(), p0.slice(), b0.slice(), b0.slice()];
+        for (let step = 0; step < 3; step++) {
+          nat().sgdStep!(p1, g, o.momentum ? b1 : null, o);
+          jsFused.sgdStep(p2, g, o.momentum ? b2 : null, o);
+        }
+        assertEqualArrays(p1, p2, `sgd ${JSON.stringify(o)} param`);
+        assertEqualArrays(b1, b2, `sgd ${JSON.stringify(o)} buffer`);
+      }
+      const adamCases: Omit<AdamStepOptions, 'step'>[] = [
+        { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, decoupled: false },
+        { lr: 1e-2, beta1: 0.8, beta2: 0.99, eps: 1e-6, weightDecay: 0.1, amsgrad: true, maximize: false, decoupled: false },
+        { lr: 3e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, amsgrad: false, maximize: true, decoupled: true },
+      ];
+      for (const o of adamCases) {
+        const p0 = uniform(r, n);
+        const [p1, p2] = [p0.slice(), p0.slice()];
+        const st = () => [new Float32Array(n), new Float32Array(n), new Float32Array(n)];
+        const [m1, v1, x1] = st();
+        const [m2, v2, x2] = st();
+        for (let step = 1; step <= 4; step++) {
+          const g = uniform(r, n);
+          nat().adamStep!(p1, g, m1, v1, o.amsgrad ? x1 : null, { ...o, step });
+          jsFused.adamStep(p2, g, m2, v2, o.amsgrad ? x2 : null, { ...o, step });
+        }
+        assertEqualArrays(p1, p2, `adam ${JSON.stringify(o)} param`);
+        assertEqualArrays(m1, m2, 'adam expAvg');
+        assertEqualArrays(v1, v2, 'adam expAvgSq');
+        assertEqualArrays(x1, x2, 'adam maxExpAvgSq');
+      }
+    });
+
+    it('fused batchNormForward / batchNormBackward', () => {
+      const r = rng(15);
+      for (const [N, C, S] of [[2, 3, 1], [4, 5, 49], [8, 16, 225], [3, 7, 1001]]) {
+        for (const affine of [true, false]) {
+          for (const training of [true, false]) {
+            const x = uniform(r, N * C * S, 3).map((v, i) => v + (i % 5)); // nonzero means
+            const w = affine ? uniform(r, C) : null;
+            const b = affine ? uniform(r, C) : null;
+            const mk = () => ({ mean: new Float64Array(C), invstd: new Float64Array(C), variance: new Float64Array(C), out: new Float32Array(N * C * S) });
+            const A = mk();
+            const B = mk();
+            if (!training) {
+              for (let c = 0; c < C; c++) {
+                A.mean[c] = B.mean[c] = r() - 0.5;
+                A.invstd[c] = B.invstd[c] = 1 / Math.sqrt(r() + 0.5 + 1e-5);
+              }
+            }
+            nat().batchNormForward!(x, N, C, S, w, b, 1e-5, training, A.mean, A.invstd, A.variance, A.out);
+            jsFused.batchNormForward(x, N, C, S, w, b, 1e-5, training, B.mean, B.invstd, B.variance, B.out);
+            const label = `bn ${N}x${C}x${S} affine=${affine} training=${training}`;
+            assertClose(A.mean, B.mean, { label: `${label} mean`, rtol: 1e-12, atol: 1e-12 });
+            assertClose(A.invstd, B.invstd, { label: `${label} invstd`, rtol: 1e-10 });
+            if (training) assertClose(A.variance, B.variance, { label: `${label} var`, rtol: 1e-10 });
+            assertClose(A.out, B.out, { label: `${label} out`, rtol: 2e-6, atol: 1e-6 });
+            const g = uniform(r, N * C * S);
+            const sg = [new Float64Array(C), new Float64Array(C)];
+            const sx = [new Float64Array(C), new Float64Array(C)];
+            const gi = [new Float32Array(N * C * S), new Float32Array(N * C * S)];
+            nat().batchNormBackward!(g, x, N, C, S, w, B.mean, B.invstd, training, sg[0], sx[0], gi[0]);
+            jsFused.batchNormBackward(g, x, N, C, S, w, B.mean, B.invstd, training, sg[1], sx[1], gi[1]);
+            assertClose(sg[0], sg[1], { label: `${label} sumG`, rtol: 1e-10, atol: 1e-10 });
+            assertClose(sx[0], sx[1], { label: `${label} sumGX`, rtol: 1e-10, atol: 1e-10 });
+            assertClose(gi[0], gi[1], { label: `${label} gradIn`, rtol: 1e-5, atol: 1e-6 });
+          }
+        }
+      }
+    });
+
+    it('fused crossEntropyForward / crossEntropyBackward', () => {
+      const r = rng(16);
+      for (const [N, C, inner] of [[1, 1, 1], [5, 10, 1], [64, 1000, 1], [3, 7, 13], [2, 21, 50]]) {
+        for (const weighted of [false, true]) {
+          for (const eps of [0, 0.1]) {
+            const logits = uniform(r, N * C * inner, 8);
+            const target = Int32Array.from({ length: N * inner }, () => (r() < 0.1 ? -100 : randInt(r, 0, C - 1)));
+            const weight = weighted ? Float64Array.from({ length: C }, () => r() * 2) : null;
+            const lp = [new Float32Array(logits.length), new Float32Array(logits.length)];
+            const loss = [new Float64Array(N * inner), new Float64Array(N * inner)];
+            nat().crossEntropyForward!(logits, N, C, inner, target, weight, -100, eps, lp[0], loss[0]);
+            jsFused.crossEntropyForward(logits, N, C, inner, target, weight, -100, eps, lp[1], loss[1]);
+            const label = `ce ${N}x${C}x${inner} weighted=${weighted} eps=${eps}`;
+            const lpScale = Float32Array.from(logits, (v, i) => Math.abs(v) + Math.abs(v - lp[1][i]));
+            assertClose(lp[0], lp[1], { label: `${label} logp`, rtol: 2e-6, scale: lpScale });
+            assertClose(loss[0], loss[1], { label: `${label} loss`, rtol: 1e-5, atol: 1e-6 });
+            const coef = Float64Array.from({ length: N * inner }, () => r() * 2 - 1);
+            const gr = [new Float32Array(logits.length).fill(NaN), new Float32Array(logits.length)];
+            nat().crossEntropyBackward!(lp[1], N, C, inner, target, weight, -100, eps, coef, gr[0]);
+            jsFused.crossEntropyBackward(lp[1], N, C, inner, target, weight, -100, eps, coef, gr[1]);
+            assertClose(gr[0], gr[1], { label: `${label} grad`, rtol: 1e-5, atol: 1e-7 });
+          }
+        }
+      }
+      assert.throws(() => nat().crossEntropyForward!(new Float32Array(6), 2, 3, 1, Int32Array.from([0, 3]), null, -100, 0,
+        new Float32Array(6), new Float64Array(2)), RangeError);
+    });
+
+    it('fused matmulBiasAct: bias per row or column, relu', () => {
+      const r = rng(17);
+      const cases: [number, number, number, number, boolean, boolean][] = [
+        [1, 1, 1, 1, false, false], [1, 37, 29, 53, false, true], [1, 128, 300, 64, true, false], [3, 17, 33, 9, false, false],
+        [2, 64, 70, 0, false, false],
+      ];
+      for (const [batch, m, n, k, ta, tb] of cases) {
+        for (const biasDim of ['row', 'col'] as const) {
+          for (const act of ['none', 'relu'] as const) {
+            const args: MatmulArgs = { batch, m, n, k, transA: ta, transB: tb, aOffset: 0, bOffset: 0, aBatchStride: m * k, bBatchStride: k * n, alpha: 1.5, beta: 0.5 };
+            const A = uniform(r, batch * m * k);
+            const B = uniform(r, batch * k * n);
+            const bias = uniform(r, biasDim === 'row' ? m : n);
+            const C0 = uniform(r, batch * m * n);
+            const [c1, c2] = [C0.slice(), C0.slice()];
+            nat().matmulBiasAct!(A, B, c1, args, bias, biasDim, act);
+            jsFused.matmulBiasAct(A, B, c2, args, bias, biasDim, act);
+            const s = abs(C0);
+            ref.matmul(abs(A), abs(B), s, { ...args, beta: 0.5 });
+            for (let i = 0; i < s.length; i++) s[i] += 1;
+            assertClose(c1, c2, { label: `matmulBiasAct ${batch}x${m}x${n}x${k} ${biasDim} ${act}`, rtol: 1e-5, scale: s });
+          }
+        }
+      }
     });
 
     const convCases: Conv2dGeometry[] = [];

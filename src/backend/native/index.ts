@@ -19,9 +19,10 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type {
-  ArgReduceOp, Backend, BinaryOp, Conv2dGeometry, FloatArray, MatmulArgs, Pool2dGeometry, ReduceOp, ScalarOp,
-  TypedArray, UnaryOp, View,
+  AdamStepOptions, ArgReduceOp, Backend, BinaryOp, Conv2dGeometry, FloatArray, MatmulArgs, Pool2dGeometry, ReduceOp,
+  ScalarOp, SgdStepOptions, TypedArray, UnaryOp, View,
 } from '../interface.js';
+import { adamConstants, jsFused, sgdConstants } from '../js/fused.js';
 import { jsBackend } from '../js/index.js';
 import { registerBackend } from '../registry.js';
 
@@ -69,6 +70,22 @@ interface Addon {
   maxPool2dBackward(gradOut: Float32Array, indices: Int32Array, meta: Float64Array, gradIn: Float32Array): void;
   avgPool2d(x: Float32Array, meta: Float64Array, countIncludePad: boolean, divisorOverride: number, out: Float32Array): void;
   avgPool2dBackward(gradOut: Float32Array, meta: Float64Array, countIncludePad: boolean, divisorOverride: number, gradIn: Float32Array): void;
+  sgdStep(param: Float32Array, grad: Float32Array, buf: Float32Array | null, meta: Float64Array): void;
+  adamStep(param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, vmax: Float32Array | null, meta: Float64Array): void;
+  batchNormForward(
+    x: Float32Array, meta: Float64Array, weight: Float32Array | null, bias: Float32Array | null, mean: Float64Array,
+    invstd: Float64Array, variance: Float64Array | null, out: Float32Array,
+  ): void;
+  batchNormBackward(
+    gradOut: Float32Array, x: Float32Array, meta: Float64Array, weight: Float32Array | null, mean: Float64Array,
+    invstd: Float64Array, sumG: Float64Array, sumGX: Float64Array, gradIn: Float32Array | null,
+  ): void;
+  crossEntropyForward(
+    logits: Float32Array, meta: Float64Array, target: Int32Array, weight: Float64Array | null, logp: Float32Array, loss: Float64Array,
+  ): void;
+  crossEntropyBackward(
+    logp: Float32Array, meta: Float64Array, target: Int32Array, weight: Float64Array | null, coef: Float64Array, grad: Float32Array,
+  ): void;
 }
 
 // ---- loading ---------------------------------------------------------------------
@@ -190,6 +207,17 @@ function poolMeta(g: Pool2dGeometry): Float64Array {
 }
 
 const isF32 = (a: unknown): a is Float32Array => a instanceof Float32Array;
+const f32OrNull = (a: unknown): boolean => a === null || a instanceof Float32Array;
+const fround = Math.fround;
+
+function matmulMeta(args: MatmulArgs): Float64Array {
+  const m = scratch(12);
+  m[0] = args.batch; m[1] = args.m; m[2] = args.n; m[3] = args.k;
+  m[4] = args.transA ? 1 : 0; m[5] = args.transB ? 1 : 0;
+  m[6] = args.aOffset; m[7] = args.bOffset; m[8] = args.aBatchStride; m[9] = args.bBatchStride;
+  m[10] = args.alpha ?? 1; m[11] = args.beta ?? 0;
+  return m;
+}
 
 // ---- kernels -------------------------------------------------------------------------------
 
@@ -273,12 +301,7 @@ function makeKernels(n: Addon): Partial<Backend> & { name: string } {
         js.matmul(a, b, out, args);
         return;
       }
-      const m = scratch(12);
-      m[0] = args.batch; m[1] = args.m; m[2] = args.n; m[3] = args.k;
-      m[4] = args.transA ? 1 : 0; m[5] = args.transB ? 1 : 0;
-      m[6] = args.aOffset; m[7] = args.bOffset; m[8] = args.aBatchStride; m[9] = args.bBatchStride;
-      m[10] = args.alpha ?? 1; m[11] = args.beta ?? 0;
-      n.matmul(a, b, out, m);
+      n.matmul(a, b, out, matmulMeta(args));
     },
 
     conv2d(x: FloatArray, w: FloatArray, bias: FloatArray | null, g: Conv2dGeometry, out: FloatArray): void {
@@ -314,6 +337,102 @@ function makeKernels(n: Addon): Partial<Backend> & { name: string } {
     avgPool2dBackward(gradOut: FloatArray, g: Pool2dGeometry, countIncludePad: boolean, divisorOverride: number, gradIn: FloatArray): void {
       if (isF32(gradOut) && isF32(gradIn)) n.avgPool2dBackward(gradOut, poolMeta(g), countIncludePad, divisorOverride, gradIn);
       else js.avgPool2dBackward(gradOut, g, countIncludePad, divisorOverride, gradIn);
+    },
+
+    // ---- fused kernels (optional part of the interface) ----
+
+    sgdStep(param: FloatArray, grad: FloatArray, momentumBuffer: FloatArray | null, o: SgdStepOptions): void {
+      if (!isF32(param) || !isF32(grad) || !f32OrNull(momentumBuffer)) {
+        jsFused.sgdStep(param, grad, momentumBuffer, o);
+        return;
+      }
+      const k = sgdConstants(o, fround);
+      const m = scratch(9);
+      m[0] = k.wd; m[1] = k.mom; m[2] = k.oneMinusDamp; m[3] = k.negLr;
+      m[4] = o.weightDecay !== 0 ? 1 : 0; m[5] = o.momentum !== 0 ? 1 : 0; m[6] = o.nesterov ? 1 : 0;
+      m[7] = o.maximize ? 1 : 0; m[8] = o.firstStep ? 1 : 0;
+      n.sgdStep(param, grad, momentumBuffer as Float32Array | null, m);
+    },
+
+    adamStep(
+      param: FloatArray, grad: FloatArray, expAvg: FloatArray, expAvgSq: FloatArray, maxExpAvgSq: FloatArray | null,
+      o: AdamStepOptions,
+    ): void {
+      if (!isF32(param) || !isF32(grad) || !isF32(expAvg) || !isF32(expAvgSq) || !f32OrNull(maxExpAvgSq)) {
+        jsFused.adamStep(param, grad, expAvg, expAvgSq, maxExpAvgSq, o);
+        return;
+      }
+      const k = adamConstants(o, fround);
+      const m = scratch(13);
+      m[0] = k.bc2Sqrt; m[1] = k.negStepSize; m[2] = k.b1; m[3] = k.b2; m[4] = k.omb1; m[5] = k.omb2;
+      m[6] = k.eps; m[7] = k.wd; m[8] = k.decay;
+      m[9] = o.weightDecay !== 0 ? 1 : 0; m[10] = o.decoupled ? 1 : 0; m[11] = o.amsgrad ? 1 : 0; m[12] = o.maximize ? 1 : 0;
+      n.adamStep(param, grad, expAvg, expAvgSq, (o.amsgrad ? maxExpAvgSq : null) as Float32Array | null, m);
+    },
+
+    batchNormForward(
+      x: FloatArray, N: number, C: number, S: number, weight: FloatArray | null, bias: FloatArray | null, eps: number,
+      training: boolean, mean: Float64Array, invstd: Float64Array, variance: Float64Array | null, out: FloatArray,
+    ): void {
+      if (!isF32(x) || !isF32(out) || !f32OrNull(weight) || !f32OrNull(bias)) {
+        jsFused.batchNormForward(x, N, C, S, weight, bias, eps, training, mean, invstd, variance, out);
+        return;
+      }
+      const m = scratch(5);
+      m[0] = N; m[1] = C; m[2] = S; m[3] = training ? 1 : 0; m[4] = eps;
+      n.batchNormForward(x, m, weight as Float32Array | null, bias as Float32Array | null, mean, invstd, variance, out);
+    },
+
+    batchNormBackward(
+      gradOut: FloatArray, x: FloatArray, N: number, C: number, S: number, weight: FloatArray | null,
+      mean: Float64Array, invstd: Float64Array, training: boolean, sumG: Float64Array, sumGX: Float64Array,
+      gradIn: FloatArray | null,
+    ): void {
+      if (!isF32(gradOut) || !isF32(x) || !f32OrNull(weight) || !f32OrNull(gradIn)) {
+        jsFused.batchNormBackward(gradOut, x, N, C, S, weight, mean, invstd, training, sumG, sumGX, gradIn);
+        return;
+      }
+      const m = scratch(4);
+      m[0] = N; m[1] = C; m[2] = S; m[3] = training ? 1 : 0;
+      n.batchNormBackward(gradOut, x, m, weight as Float32Array | null, mean, invstd, sumG, sumGX, gradIn as Float32Array | null);
+    },
+
+    crossEntropyForward(
+      logits: FloatArray, N: number, C: number, inner: number, target: Int32Array, weight: Float64Array | null,
+      ignoreIndex: number, labelSmoothing: number, logp: FloatArray, loss: Float64Array,
+    ): void {
+      if (!isF32(logits) || !isF32(logp) || C === 0) {
+        jsFused.crossEntropyForward(logits, N, C, inner, target, weight, ignoreIndex, labelSmoothing, logp, loss);
+        return;
+      }
+      const m = scratch(5);
+      m[0] = N; m[1] = C; m[2] = inner; m[3] = ignoreIndex; m[4] = labelSmoothing;
+      n.crossEntropyForward(logits, m, target, weight, logp, loss);
+    },
+
+    crossEntropyBackward(
+      logp: FloatArray, N: number, C: number, inner: number, target: Int32Array, weight: Float64Array | null,
+      ignoreIndex: number, labelSmoothing: number, coef: Float64Array, gradLogits: FloatArray,
+    ): void {
+      if (!isF32(logp) || !isF32(gradLogits) || C === 0) {
+        jsFused.crossEntropyBackward(logp, N, C, inner, target, weight, ignoreIndex, labelSmoothing, coef, gradLogits);
+        return;
+      }
+      const m = scratch(5);
+      m[0] = N; m[1] = C; m[2] = inner; m[3] = ignoreIndex; m[4] = labelSmoothing;
+      n.crossEntropyBackward(logp, m, target, weight, coef, gradLogits);
+    },
+
+    matmulBiasAct(
+      a: FloatArray, b: FloatArray, out: FloatArray, args: MatmulArgs, bias: FloatArray | null, biasDim: 'row' | 'col',
+      act: 'none' | 'relu',
+    ): void {
+      if (!isF32(a) || !isF32(b) || !isF32(out) || !f32OrNull(bias)) {
+        jsFused.matmulBiasAct(a, b, out, args, bias, biasDim, act);
+        return;
+      }
+      const bf = bias as Float32Array | null;
+      n.matmul(a, b, out, matmulMeta(args), biasDim === 'row' ? bf : null, biasDim === 'col' ? bf : null, act === 'relu' ? 1 : 0);
     },
   };
 }
@@ -356,24 +475,4 @@ export function setNativeCpuLevel(level: CpuLevel): CpuLevel {
 export function setNativeThreads(n: number): number {
   if (!addon) return 1;
   return addon.setNumThreads(n);
-}
-
-/**
- * GEMM with a fused epilogue, C = act(alpha·op(A)·op(B) + beta·C + rowBias[i] + colBias[j]),
- * natively when every array is float32 (null when the addon is unavailable, so callers fall back).
- */
-export function nativeGemmEpilogue(): ((
-  a: Float32Array, b: Float32Array, out: Float32Array, args: MatmulArgs,
-  rowBias: Float32Array | null, colBias: Float32Array | null, act: 'none' | 'relu',
-) => void) | null {
-  if (!addon) return null;
-  const n = addon;
-  return (a, b, out, args, rowBias, colBias, act) => {
-    const m = scratch(12);
-    m[0] = args.batch; m[1] = args.m; m[2] = args.n; m[3] = args.k;
-    m[4] = args.transA ? 1 : 0; m[5] = args.transB ? 1 : 0;
-    m[6] = args.aOffset; m[7] = args.bOffset; m[8] = args.aBatchStride; m[9] = args.bBatchStride;
-    m[10] = args.alpha ?? 1; m[11] = args.beta ?? 0;
-    n.matmul(a, b, out, m, rowBias, colBias, act === 'relu' ? 1 : 0);
-  };
 }

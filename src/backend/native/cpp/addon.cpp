@@ -810,6 +810,194 @@ Napi::Value AvgPool2dBackward(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// ---- fused kernels ----------------------------------------------------------------------------------
+
+Arr opt_typed(const Napi::CallbackInfo& info, size_t i, napi_typedarray_type t, const char* what) {
+  if (info.Length() <= i || info[i].IsNull() || info[i].IsUndefined()) return Arr{};
+  return typed_as(info, i, t, what);
+}
+
+void need(Napi::Env env, const Arr& a, i64 n, const char* what) {
+  if (static_cast<i64>(a.length) < n) throw_range(env, std::string(what) + " too small");
+}
+
+// sgdStep(param, grad, buf|null, meta [wd, mom, oneMinusDamp, negLr, hasWd, hasMom, nesterov, maximize, first])
+Napi::Value SgdStep(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Arr p = typed_as(info, 0, napi_float32_array, "param");
+  Arr g = typed_as(info, 1, napi_float32_array, "grad");
+  Arr b = opt_typed(info, 2, napi_float32_array, "momentumBuffer");
+  Meta m(info, 3);
+  SgdK k;
+  k.wd = static_cast<float>(m.next_double());
+  k.mom = static_cast<float>(m.next_double());
+  k.oneMinusDamp = static_cast<float>(m.next_double());
+  k.negLr = static_cast<float>(m.next_double());
+  k.hasWd = m.next() != 0;
+  k.hasMom = m.next() != 0;
+  k.nesterov = m.next() != 0;
+  k.maximize = m.next() != 0;
+  k.first = m.next() != 0;
+  const i64 n = static_cast<i64>(p.length);
+  need(env, g, n, "grad");
+  if (k.hasMom) {
+    if (!b.data && n > 0) throw_type(env, "sgdStep: momentum needs a momentum buffer");
+    need(env, b, n, "momentumBuffer");
+  }
+  if (n > 0) gK->sgdStep(static_cast<float*>(p.data), static_cast<const float*>(g.data), static_cast<float*>(b.data), n, k);
+  return env.Undefined();
+}
+
+// adamStep(param, grad, m, v, vmax|null, meta [bc2Sqrt, negStepSize, b1, b2, omb1, omb2, eps, wd, decay, hasWd, decoupled, amsgrad, maximize])
+Napi::Value AdamStep(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Arr p = typed_as(info, 0, napi_float32_array, "param");
+  Arr g = typed_as(info, 1, napi_float32_array, "grad");
+  Arr mm = typed_as(info, 2, napi_float32_array, "expAvg");
+  Arr vv = typed_as(info, 3, napi_float32_array, "expAvgSq");
+  Arr vmax = opt_typed(info, 4, napi_float32_array, "maxExpAvgSq");
+  Meta m(info, 5);
+  AdamK k;
+  k.bc2Sqrt = static_cast<float>(m.next_double());
+  k.negStepSize = static_cast<float>(m.next_double());
+  k.b1 = static_cast<float>(m.next_double());
+  k.b2 = static_cast<float>(m.next_double());
+  k.omb1 = static_cast<float>(m.next_double());
+  k.omb2 = static_cast<float>(m.next_double());
+  k.eps = static_cast<float>(m.next_double());
+  k.wd = static_cast<float>(m.next_double());
+  k.decay = static_cast<float>(m.next_double());
+  k.hasWd = m.next() != 0;
+  k.decoupled = m.next() != 0;
+  k.amsgrad = m.next() != 0;
+  k.maximize = m.next() != 0;
+  const i64 n = static_cast<i64>(p.length);
+  need(env, g, n, "grad");
+  need(env, mm, n, "expAvg");
+  need(env, vv, n, "expAvgSq");
+  if (k.amsgrad) {
+    if (!vmax.data && n > 0) throw_type(env, "adamStep: amsgrad needs maxExpAvgSq");
+    need(env, vmax, n, "maxExpAvgSq");
+  }
+  if (n > 0)
+    gK->adamStep(static_cast<float*>(p.data), static_cast<const float*>(g.data), static_cast<float*>(mm.data),
+                 static_cast<float*>(vv.data), k.amsgrad ? static_cast<float*>(vmax.data) : nullptr, n, k);
+  return env.Undefined();
+}
+
+// batchNormForward(x, meta [N, C, S, training, eps], weight|null, bias|null, mean, invstd, variance|null, out)
+Napi::Value BatchNormForward(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Arr x = typed_as(info, 0, napi_float32_array, "x");
+  Meta m(info, 1);
+  const i64 N = m.next(), C = m.next(), S = m.next();
+  const bool training = m.next() != 0;
+  const double eps = m.next_double();
+  Arr w = opt_typed(info, 2, napi_float32_array, "weight");
+  Arr b = opt_typed(info, 3, napi_float32_array, "bias");
+  Arr mean = typed_as(info, 4, napi_float64_array, "mean");
+  Arr invstd = typed_as(info, 5, napi_float64_array, "invstd");
+  Arr var = opt_typed(info, 6, napi_float64_array, "variance");
+  Arr out = typed_as(info, 7, napi_float32_array, "out");
+  if (N < 0 || C < 0 || S < 0) throw_range(env, "batchNorm: negative size");
+  need(env, x, N * C * S, "x");
+  need(env, out, N * C * S, "out");
+  need(env, mean, C, "mean");
+  need(env, invstd, C, "invstd");
+  if (w.data) need(env, w, C, "weight");
+  if (b.data) need(env, b, C, "bias");
+  if (var.data) need(env, var, C, "variance");
+  if (C == 0) return env.Undefined();
+  gK->bnForward(static_cast<const float*>(x.data), N, C, S, static_cast<const float*>(w.data), static_cast<const float*>(b.data),
+                eps, training, static_cast<double*>(mean.data), static_cast<double*>(invstd.data),
+                static_cast<double*>(var.data), static_cast<float*>(out.data));
+  return env.Undefined();
+}
+
+// batchNormBackward(gradOut, x, meta [N, C, S, training], weight|null, mean, invstd, sumG, sumGX, gradIn|null)
+Napi::Value BatchNormBackward(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Arr g = typed_as(info, 0, napi_float32_array, "gradOut");
+  Arr x = typed_as(info, 1, napi_float32_array, "x");
+  Meta m(info, 2);
+  const i64 N = m.next(), C = m.next(), S = m.next();
+  const bool training = m.next() != 0;
+  Arr w = opt_typed(info, 3, napi_float32_array, "weight");
+  Arr mean = typed_as(info, 4, napi_float64_array, "mean");
+  Arr invstd = typed_as(info, 5, napi_float64_array, "invstd");
+  Arr sumG = typed_as(info, 6, napi_float64_array, "sumG");
+  Arr sumGX = typed_as(info, 7, napi_float64_array, "sumGX");
+  Arr gx = opt_typed(info, 8, napi_float32_array, "gradIn");
+  if (N < 0 || C < 0 || S < 0) throw_range(env, "batchNorm: negative size");
+  need(env, g, N * C * S, "gradOut");
+  need(env, x, N * C * S, "x");
+  need(env, mean, C, "mean");
+  need(env, invstd, C, "invstd");
+  need(env, sumG, C, "sumG");
+  need(env, sumGX, C, "sumGX");
+  if (w.data) need(env, w, C, "weight");
+  if (gx.data) need(env, gx, N * C * S, "gradIn");
+  if (C == 0) return env.Undefined();
+  gK->bnBackward(static_cast<const float*>(g.data), static_cast<const float*>(x.data), N, C, S, static_cast<const float*>(w.data),
+                 static_cast<const double*>(mean.data), static_cast<const double*>(invstd.data), training,
+                 static_cast<double*>(sumG.data), static_cast<double*>(sumGX.data), static_cast<float*>(gx.data));
+  return env.Undefined();
+}
+
+void check_targets(Napi::Env env, const Arr& t, i64 positions, i64 C, i64 ignoreIndex) {
+  need(env, t, positions, "target");
+  const int32_t* tp = static_cast<const int32_t*>(t.data);
+  for (i64 i = 0; i < positions; i++)
+    if (tp[i] != ignoreIndex && (tp[i] < 0 || tp[i] >= C)) throw_range(env, "crossEntropy: target out of range");
+}
+
+// crossEntropyForward(logits, meta [N, C, inner, ignoreIndex, smoothing], target, weight|null, logp, loss)
+Napi::Value CrossEntropyForward(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Arr x = typed_as(info, 0, napi_float32_array, "logits");
+  Meta m(info, 1);
+  const i64 N = m.next(), C = m.next(), inner = m.next(), ignoreIndex = m.next();
+  const double eps = m.next_double();
+  Arr t = typed_as(info, 2, napi_int32_array, "target");
+  Arr w = opt_typed(info, 3, napi_float64_array, "weight");
+  Arr logp = typed_as(info, 4, napi_float32_array, "logp");
+  Arr loss = typed_as(info, 5, napi_float64_array, "loss");
+  if (N < 0 || C <= 0 || inner < 0) throw_range(env, "crossEntropy: bad sizes");
+  need(env, x, N * C * inner, "logits");
+  need(env, logp, N * C * inner, "logp");
+  need(env, loss, N * inner, "loss");
+  if (w.data) need(env, w, C, "weight");
+  check_targets(env, t, N * inner, C, ignoreIndex);
+  if (N * inner == 0) return env.Undefined();
+  gK->ceForward(static_cast<const float*>(x.data), N, C, inner, static_cast<const int32_t*>(t.data),
+                static_cast<const double*>(w.data), ignoreIndex, eps, static_cast<float*>(logp.data), static_cast<double*>(loss.data));
+  return env.Undefined();
+}
+
+// crossEntropyBackward(logp, meta [N, C, inner, ignoreIndex, smoothing], target, weight|null, coef, grad)
+Napi::Value CrossEntropyBackward(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Arr lp = typed_as(info, 0, napi_float32_array, "logp");
+  Meta m(info, 1);
+  const i64 N = m.next(), C = m.next(), inner = m.next(), ignoreIndex = m.next();
+  const double eps = m.next_double();
+  Arr t = typed_as(info, 2, napi_int32_array, "target");
+  Arr w = opt_typed(info, 3, napi_float64_array, "weight");
+  Arr coef = typed_as(info, 4, napi_float64_array, "coef");
+  Arr grad = typed_as(info, 5, napi_float32_array, "gradLogits");
+  if (N < 0 || C <= 0 || inner < 0) throw_range(env, "crossEntropy: bad sizes");
+  need(env, lp, N * C * inner, "logp");
+  need(env, grad, N * C * inner, "gradLogits");
+  need(env, coef, N * inner, "coef");
+  if (w.data) need(env, w, C, "weight");
+  check_targets(env, t, N * inner, C, ignoreIndex);
+  if (N * inner == 0) return env.Undefined();
+  gK->ceBackward(static_cast<const float*>(lp.data), N, C, inner, static_cast<const int32_t*>(t.data),
+                 static_cast<const double*>(w.data), ignoreIndex, eps, static_cast<const double*>(coef.data),
+                 static_cast<float*>(grad.data));
+  return env.Undefined();
+}
+
 // ---- configuration ---------------------------------------------------------------------------------
 
 int level_from_name(const std::string& s) {
@@ -917,6 +1105,12 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("conv2d", Napi::Function::New(env, Conv2d, "conv2d"));
   exports.Set("conv2dBackwardInput", Napi::Function::New(env, Conv2dBackwardInput, "conv2dBackwardInput"));
   exports.Set("conv2dBackwardWeight", Napi::Function::New(env, Conv2dBackwardWeight, "conv2dBackwardWeight"));
+  exports.Set("sgdStep", Napi::Function::New(env, SgdStep, "sgdStep"));
+  exports.Set("adamStep", Napi::Function::New(env, AdamStep, "adamStep"));
+  exports.Set("batchNormForward", Napi::Function::New(env, BatchNormForward, "batchNormForward"));
+  exports.Set("batchNormBackward", Napi::Function::New(env, BatchNormBackward, "batchNormBackward"));
+  exports.Set("crossEntropyForward", Napi::Function::New(env, CrossEntropyForward, "crossEntropyForward"));
+  exports.Set("crossEntropyBackward", Napi::Function::New(env, CrossEntropyBackward, "crossEntropyBackward"));
   exports.Set("maxPool2d", Napi::Function::New(env, MaxPool2d, "maxPool2d"));
   exports.Set("maxPool2dBackward", Napi::Function::New(env, MaxPool2dBackward, "maxPool2dBackward"));
   exports.Set("avgPool2d", Napi::Function::New(env, AvgPool2d, "avgPool2d"));

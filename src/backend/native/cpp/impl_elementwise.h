@@ -520,6 +520,231 @@ void softmax_impl(const float* x, i64 outer, i64 size, i64 inner, bool log, floa
   });
 }
 
+// ---- fused optimizer steps (double arithmetic rounded to float where the reference rounds) ----
+
+inline float fr(double v) { return static_cast<float>(v); }
+
+void sgd_step(float* p, const float* g, float* buf, i64 n, const SgdK& k) {
+  const int nt = threads_for(static_cast<double>(n) * 1.0, 30000.0);
+  parallel(nt, [&](int tid, int nth) {
+    i64 b0, b1;
+    split_range(n, nth, tid, b0, b1);
+    const double wd = k.wd, mom = k.mom, omd = k.oneMinusDamp, negLr = k.negLr;
+    for (i64 i = b0; i < b1; i++) {
+      double d = k.maximize ? -static_cast<double>(g[i]) : static_cast<double>(g[i]);
+      if (k.hasWd) d = fr(d + wd * p[i]);
+      if (k.hasMom) {
+        const float bi = k.first ? fr(d) : fr(static_cast<double>(fr(static_cast<double>(buf[i]) * mom)) + omd * d);
+        buf[i] = bi;
+        d = k.nesterov ? fr(d + mom * bi) : bi;
+      }
+      p[i] = fr(static_cast<double>(p[i]) + negLr * d);
+    }
+  });
+}
+
+void adam_step(float* p, const float* g, float* m, float* v, float* vmax, i64 n, const AdamK& k) {
+  const int nt = threads_for(static_cast<double>(n) * 2.0, 30000.0);
+  parallel(nt, [&](int tid, int nth) {
+    i64 b0, b1;
+    split_range(n, nth, tid, b0, b1);
+    const double b1c = k.b1, b2c = k.b2, omb1 = k.omb1, omb2 = k.omb2, eps = k.eps, wd = k.wd, decay = k.decay;
+    const double bc2 = k.bc2Sqrt, negStep = k.negStepSize;
+    for (i64 i = b0; i < b1; i++) {
+      double gi = k.maximize ? -static_cast<double>(g[i]) : static_cast<double>(g[i]);
+      if (k.decoupled) p[i] = fr(static_cast<double>(p[i]) * decay);
+      else if (k.hasWd) gi = fr(gi + wd * p[i]);
+      m[i] = fr(static_cast<double>(fr(static_cast<double>(m[i]) * b1c)) + omb1 * gi);
+      v[i] = fr(static_cast<double>(fr(static_cast<double>(v[i]) * b2c)) + static_cast<double>(fr(static_cast<double>(fr(omb2 * gi)) * gi)));
+      double second = v[i];
+      if (vmax) {
+        const float a = vmax[i], b = v[i];
+        vmax[i] = a != a || b != b ? __builtin_nanf("") : (a > b ? a : b);
+        second = vmax[i];
+      }
+      const double denom = fr(static_cast<double>(fr(static_cast<double>(fr(std::sqrt(second))) / bc2)) + eps);
+      p[i] = fr(static_cast<double>(p[i]) + static_cast<double>(fr(static_cast<double>(fr(negStep * m[i])) / denom)));
+    }
+  });
+}
+
+// ---- fused batch norm -------------------------------------------------------------------
+
+/** Σ (x − s) and Σ (x − s)² in double (shifted sums: exact enough for the variance). */
+inline void shifted_sums(const float* x, i64 n, double s, double& s1, double& s2) {
+  constexpr int H = W / 2;
+  vd a1{}, a2{}, c1{}, c2{};
+  const vd sv = s - vd{};
+  i64 i = 0;
+  for (; i + 2 * H <= n; i += 2 * H) {
+    const vd d0 = __builtin_convertvector(loadh(x + i), vd) - sv;
+    const vd d1 = __builtin_convertvector(loadh(x + i + H), vd) - sv;
+    a1 += d0;
+    a2 += d0 * d0;
+    c1 += d1;
+    c2 += d1 * d1;
+  }
+  double r1 = 0, r2 = 0;
+  for (int j = 0; j < H; j++) {
+    r1 += a1[j] + c1[j];
+    r2 += a2[j] + c2[j];
+  }
+  for (; i < n; i++) {
+    const double d = static_cast<double>(x[i]) - s;
+    r1 += d;
+    r2 += d * d;
+  }
+  s1 += r1;
+  s2 += r2;
+}
+
+void bn_forward(const float* x, i64 N, i64 C, i64 S, const float* w, const float* b, double eps, bool training,
+                double* mean, double* invstd, double* var, float* out) {
+  const double M = static_cast<double>(N) * S;
+  const int nt = threads_for(static_cast<double>(N) * C * S * (training ? 1.0 : 0.5), 30000.0);
+  parallel(nt, [&](int tid, int nth) {
+    i64 c0, c1;
+    split_range(C, nth, tid, c0, c1);
+    for (i64 c = c0; c < c1; c++) {
+      if (training) {
+        const double shift = N > 0 && S > 0 ? static_cast<double>(x[c * S]) : 0.0;
+        double s1 = 0, s2 = 0;
+        for (i64 n = 0; n < N; n++) shifted_sums(x + (n * C + c) * S, S, shift, s1, s2);
+        const double dm = s1 / M;
+        const double v = std::max(0.0, s2 / M - dm * dm);
+        mean[c] = shift + dm;
+        if (var) var[c] = v;
+        invstd[c] = 1 / std::sqrt(v + eps);
+      }
+      const double scale = invstd[c] * (w ? static_cast<double>(w[c]) : 1.0);
+      const double sh = (b ? static_cast<double>(b[c]) : 0.0) - mean[c] * scale;
+      for (i64 n = 0; n < N; n++) {
+        const float* xp = x + (n * C + c) * S;
+        float* op = out + (n * C + c) * S;
+        for (i64 i = 0; i < S; i++) op[i] = static_cast<float>(static_cast<double>(xp[i]) * scale + sh);
+      }
+    }
+  });
+}
+
+void bn_backward(const float* g, const float* x, i64 N, i64 C, i64 S, const float* w, const double* mean,
+                 const double* invstd, bool training, double* sumG, double* sumGX, float* gx) {
+  const double M = static_cast<double>(N) * S;
+  const int nt = threads_for(static_cast<double>(N) * C * S * (gx ? 1.5 : 1.0), 30000.0);
+  parallel(nt, [&](int tid, int nth) {
+    i64 c0, c1;
+    split_range(C, nth, tid, c0, c1);
+    for (i64 c = c0; c < c1; c++) {
+      const double m = mean[c];
+      double sg = 0, sgx = 0;
+      for (i64 n = 0; n < N; n++) {
+        const float* gp = g + (n * C + c) * S;
+        const float* xp = x + (n * C + c) * S;
+        constexpr int H = W / 2;
+        vd a{}, bb{};
+        const vd mv = m - vd{};
+        i64 i = 0;
+        for (; i + H <= S; i += H) {
+          const vd gv = __builtin_convertvector(loadh(gp + i), vd);
+          a += gv;
+          bb += gv * (__builtin_convertvector(loadh(xp + i), vd) - mv);
+        }
+        for (int j = 0; j < H; j++) {
+          sg += a[j];
+          sgx += bb[j];
+        }
+        for (; i < S; i++) {
+          sg += gp[i];
+          sgx += static_cast<double>(gp[i]) * (static_cast<double>(xp[i]) - m);
+        }
+      }
+      sumG[c] = sg;
+      sumGX[c] = sgx;
+      if (!gx) continue;
+      const double k = invstd[c] * (w ? static_cast<double>(w[c]) : 1.0);
+      const double meanG = sg / M, proj = sgx * invstd[c] * invstd[c] / M;
+      for (i64 n = 0; n < N; n++) {
+        const float* gp = g + (n * C + c) * S;
+        const float* xp = x + (n * C + c) * S;
+        float* op = gx + (n * C + c) * S;
+        if (training)
+          for (i64 i = 0; i < S; i++)
+            op[i] = static_cast<float>(k * (static_cast<double>(gp[i]) - meanG - (static_cast<double>(xp[i]) - m) * proj));
+        else
+          for (i64 i = 0; i < S; i++) op[i] = static_cast<float>(k * static_cast<double>(gp[i]));
+      }
+    }
+  });
+}
+
+// ---- fused cross entropy ------------------------------------------------------------------
+
+void ce_forward(const float* logits, i64 N, i64 C, i64 inner, const int32_t* target, const double* weight,
+                i64 ignoreIndex, double eps, float* logp, double* loss) {
+  softmax_impl(logits, N, C, inner, true, logp);
+  const i64 positions = N * inner;
+  const int nt = threads_for(static_cast<double>(positions) * (eps > 0 ? C : 4), 30000.0);
+  parallel(nt, [&](int tid, int nth) {
+    i64 q0, q1;
+    split_range(positions, nth, tid, q0, q1);
+    for (i64 q = q0; q < q1; q++) {
+      const i64 n = q / inner, j = q - n * inner;
+      const i64 t = target[q];
+      if (t == ignoreIndex) {
+        loss[q] = 0;
+        continue;
+      }
+      const float* lp = logp + n * C * inner + j;
+      const double wt = weight ? weight[t] : 1.0;
+      double l = -wt * lp[t * inner];
+      if (eps > 0) {
+        double smooth = 0;
+        for (i64 c = 0; c < C; c++) smooth -= (weight ? weight[c] : 1.0) * lp[c * inner];
+        l = (1 - eps) * l + (eps / C) * smooth;
+      }
+      loss[q] = l;
+    }
+  });
+}
+
+void ce_backward(const float* logp, i64 N, i64 C, i64 inner, const int32_t* target, const double* weight,
+                 i64 ignoreIndex, double eps, const double* coef, float* grad) {
+  double Wsum = 0;
+  for (i64 c = 0; c < C; c++) Wsum += weight ? weight[c] : 1.0;
+  const i64 positions = N * inner;
+  const int nt = threads_for(static_cast<double>(positions) * C * 2.0, 30000.0);
+  parallel(nt, [&](int tid, int nth) {
+    i64 q0, q1;
+    split_range(positions, nth, tid, q0, q1);
+    Buf<float> p(static_cast<size_t>(C));
+    const float zero = 0.0f;
+    for (i64 q = q0; q < q1; q++) {
+      const i64 n = q / inner, j = q - n * inner;
+      const i64 t = target[q];
+      const float* lp = logp + n * C * inner + j;
+      float* gr = grad + n * C * inner + j;
+      if (t == ignoreIndex) {
+        for (i64 c = 0; c < C; c++) gr[c * inner] = 0;
+        continue;
+      }
+      if (inner == 1) {
+        exp_sub_row(lp, &zero, 0, p.data(), C);
+      } else {
+        for (i64 c = 0; c < C; c++) p[c] = lp[c * inner];
+        exp_sub_row(p.data(), &zero, 0, p.data(), C);
+      }
+      const double a = coef[q] * (1 - eps) * (weight ? weight[t] : 1.0);
+      const double b = coef[q] * eps / C;
+      for (i64 c = 0; c < C; c++) {
+        const double pc = p[c];
+        double v = a * pc + b * (pc * Wsum - (weight ? weight[c] : 1.0));
+        if (c == t) v -= a;
+        gr[c * inner] = static_cast<float>(v);
+      }
+    }
+  });
+}
+
 // ---- pooling ----------------------------------------------------------------------------------
 
 struct MaxTaps {
@@ -703,6 +928,12 @@ void fill_elementwise(KernelTable& t) {
   t.reduceAcc = reduce_acc;
   t.argReduce = arg_reduce;
   t.softmax = softmax_impl;
+  t.sgdStep = sgd_step;
+  t.adamStep = adam_step;
+  t.bnForward = bn_forward;
+  t.bnBackward = bn_backward;
+  t.ceForward = ce_forward;
+  t.ceBackward = ce_backward;
   t.maxPool2d = max_pool;
   t.maxPool2dBackward = max_pool_backward;
   t.avgPool2d = avg_pool;

@@ -99,6 +99,17 @@ enum BinaryOp : int {
 };
 enum ReduceOp : int { R_SUM, R_PROD, R_MAX, R_MIN, R_ANY, R_ALL, R_COUNT };
 
+/** Scalars of one SGD step, already rounded to float as src/optim/sgd.ts rounds them. */
+struct SgdK {
+  float wd, mom, oneMinusDamp, negLr;
+  bool hasWd, hasMom, nesterov, maximize, first;
+};
+/** Scalars of one Adam step, already rounded to float as src/optim/adam.ts rounds them. */
+struct AdamK {
+  float bc2Sqrt, negStepSize, b1, b2, omb1, omb2, eps, wd, decay;
+  bool hasWd, decoupled, amsgrad, maximize;
+};
+
 // ---- the per-ISA kernel table -----------------------------------------------
 struct KernelTable {
   const char* name;
@@ -120,6 +131,18 @@ struct KernelTable {
   void (*reduceAcc)(int op, const float* x, i64 n, double* acc);
   void (*argReduce)(bool isMax, const float* x, i64 outer, i64 size, i64 inner, int32_t* out);
   void (*softmax)(const float* x, i64 outer, i64 size, i64 inner, bool log, float* out);
+
+  // Fused kernels (see the optional section of the Backend interface).
+  void (*sgdStep)(float* p, const float* g, float* buf, i64 n, const SgdK& k);
+  void (*adamStep)(float* p, const float* g, float* m, float* v, float* vmax, i64 n, const AdamK& k);
+  void (*bnForward)(const float* x, i64 N, i64 C, i64 S, const float* w, const float* b, double eps, bool training,
+                    double* mean, double* invstd, double* var, float* out);
+  void (*bnBackward)(const float* g, const float* x, i64 N, i64 C, i64 S, const float* w, const double* mean,
+                     const double* invstd, bool training, double* sumG, double* sumGX, float* gx);
+  void (*ceForward)(const float* logits, i64 N, i64 C, i64 inner, const int32_t* target, const double* weight,
+                    i64 ignoreIndex, double smoothing, float* logp, double* loss);
+  void (*ceBackward)(const float* logp, i64 N, i64 C, i64 inner, const int32_t* target, const double* weight,
+                     i64 ignoreIndex, double smoothing, const double* coef, float* grad);
 
   void (*gemm)(const GemmCall& call);
   void (*conv2d)(const float* x, const float* w, const float* bias, const ConvGeom& g, float* out);

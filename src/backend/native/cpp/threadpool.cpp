@@ -116,9 +116,11 @@ void Pool::run(int n, TaskFn f, void* c) {
   }
   if (sleepers.load(std::memory_order_relaxed) > 0) cv.notify_all();
   run_task(0);
+  // Workers normally finish within microseconds of each other; if one was
+  // descheduled, stop burning this core after ~50 µs and yield instead.
   int spins = 0;
   while (pending.load(std::memory_order_acquire) > 0) {
-    if (++spins < 1000000) cpu_relax();
+    if (++spins < 2000) cpu_relax();
     else std::this_thread::yield();
   }
 }
