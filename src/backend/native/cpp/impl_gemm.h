@@ -50,6 +50,19 @@ inline vf loadu(const float* p) {
 inline void storeu(float* p, vf v) { std::memcpy(p, &v, sizeof v); }
 // x − 0 is x for every x (also −0 and NaN), so this compiles to one broadcast.
 inline vf bcast(float x) { return x - vf{}; }
+/** Even lanes of the 2W floats a ++ b (a stride-2 gather of 2W contiguous floats). */
+inline vf even_lanes(vf a, vf b) {
+#if defined(__clang__)
+  vf r;
+  for (int j = 0; j < W; j++) r[j] = j < W / 2 ? a[2 * j] : b[2 * j - W];
+  return r;
+#else
+  vi m;
+#pragma GCC unroll 16
+  for (int j = 0; j < W; j++) m[j] = 2 * j;
+  return __builtin_shuffle(a, b, m);
+#endif
+}
 inline vf relu(vf v) { return ((v > vf{}) | (v != v)) ? v : vf{}; }
 inline float relu(float v) { return v > 0 || v != v ? v : 0.0f; }
 
@@ -674,7 +687,9 @@ struct ConvFwdB {
           if (hi < lo) hi = lo;
           t[kH + kw] = sg.iw0 + kw * cx.dW + pc.toff * sW;
           t[kH + kW + kw] = lo | (hi << 32);
-          t[kH + 2 * kW + kw] = sW == 1 && lo == 0 && hi == NR;
+          // 1: a full contiguous panel row; 2: a full stride-2 row whose 2·NR source floats are all in the row.
+          const i64 col0 = sg.iw0 + kw * cx.dW + pc.toff * sW;
+          t[kH + 2 * kW + kw] = lo == 0 && hi == NR ? (sW == 1 ? 1 : sW == 2 && col0 + 2 * NR <= cx.inW ? 2 : 0) : 0;
         }
       }
       constexpr i64 RB = 8;
@@ -694,9 +709,13 @@ struct ConvFwdB {
               for (i64 q = 0; q < len; q++) d[q] = 0;
             } else {
               const float* src = plane + ro + t[kH + kw];
-              if (t[kH + 2 * kW + kw]) {
+              const i64 mode = t[kH + 2 * kW + kw];
+              if (mode == 1) {
 #pragma GCC unroll 4
                 for (int v = 0; v < NV; v++) storeu(d + v * W, loadu(src + v * W));
+              } else if (mode == 2) {
+#pragma GCC unroll 4
+                for (int v = 0; v < NV; v++) storeu(d + v * W, even_lanes(loadu(src + 2 * v * W), loadu(src + 2 * v * W + W)));
               } else {
                 const i64 lh = t[kH + kW + kw], lo = lh & 0xffffffff, hi = lh >> 32;
                 i64 q = 0;
