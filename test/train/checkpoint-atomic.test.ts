@@ -105,3 +105,17 @@ for (let epoch = 1; ; epoch++) {
     cleanup();
   }
 });
+
+test('optimiser tensors are stored as base64 bytes in the sidecar and restored exactly', async () => {
+  const { packTensors, unpackTensors } = await import('../../src/train/checkpoint.js');
+  const values = [0.1, -3.4028234663852886e38, 1e-45, NaN, Infinity, -0];
+  const f32 = { shape: [2, 3], dtype: 'float32', data: Array.from(Float32Array.from(values)) };
+  const f64 = { shape: [6], dtype: 'float64', data: values };
+  const state = { state: { 0: { step: 3, momentum_buffer: f32 }, 1: { exp_avg: f64 } }, paramGroups: [{ lr: 0.1, params: [0, 1] }] };
+  const packed = packTensors(state) as { state: Record<string, Record<string, { base64?: string }>> };
+  assert.equal(typeof packed.state[0].momentum_buffer.base64, 'string');
+  assert.equal(packed.state[0].momentum_buffer.base64!.length, 32, '24 bytes of float32');
+  const back = unpackTensors(JSON.parse(JSON.stringify(packed))) as typeof state;
+  assert.deepEqual(back, state);
+  assert.ok(Object.is((back.state[0].momentum_buffer as typeof f32).data[5], -0));
+});
