@@ -196,17 +196,18 @@ void parallel_raw(int nthreads, TaskFn fn, void* ctx) {
     tlsInRegion = was;
     return;
   }
-  if (nthreads > p->size) {
-    // More tasks than threads: each thread runs a strided subset.
-    struct Multi { TaskFn fn; void* ctx; int n; } mctx{fn, ctx, nthreads};
-    int size = p->size;
-    p->run(size, [](void* c, int tid, int nt) {
-      auto* m = static_cast<Multi*>(c);
-      for (int t = tid; t < m->n; t += nt) m->fn(m->ctx, t, m->n);
-    }, &mctx);
-    return;
-  }
-  p->run(nthreads, fn, ctx);
+  // Every pool thread takes part in every job (tasks beyond nthreads are
+  // empty, tasks beyond the pool size are run round-robin), so the caller
+  // waits for all workers and none can lag into the next job.
+  struct Multi {
+    TaskFn fn;
+    void* ctx;
+    int n;
+  } mctx{fn, ctx, nthreads};
+  p->run(p->size, [](void* c, int tid, int nt) {
+    auto* m = static_cast<Multi*>(c);
+    for (int t = tid; t < m->n; t += nt) m->fn(m->ctx, t, m->n);
+  }, &mctx);
 }
 
 }  // namespace strata
