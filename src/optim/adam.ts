@@ -1,4 +1,7 @@
 import type { Tensor } from '../tensor/tensor.js';
+import type { FloatArray } from '../backend/interface.js';
+import { jsFused } from '../backend/js/fused.js';
+import { kernels } from '../backend/registry.js';
 import { Optimizer, checkBetas, checkNonNegative, withParamData, type ParamGroup, type Params } from './optimizer.js';
 import { dropUndefined } from './sgd.js';
 
@@ -33,38 +36,21 @@ export class Adam extends Optimizer<AdamOptions> {
   }
 
   protected updateGroup(g: ParamGroup<AdamOptions>): void {
+    // The update runs in one backend kernel (native when loaded; src/backend/js/fused.ts is the reference).
+    const adamStep = kernels().adamStep ?? jsFused.adamStep;
     const [beta1, beta2] = g.betas;
-    for (const { p, grad, s, r, step } of this.steppedParams(g, (p, state) => {
+    const { lr, eps, weightDecay, amsgrad, maximize } = g;
+    for (const { p, grad, s, step } of this.steppedParams(g, (p, state) => {
       state.expAvg = this.zerosLike(p);
       state.expAvgSq = this.zerosLike(p);
       if (g.amsgrad) state.maxExpAvgSq = this.zerosLike(p);
     })) {
-      const m = (s.expAvg as Tensor).storage;
-      const v = (s.expAvgSq as Tensor).storage;
-      const vmax = g.amsgrad ? (s.maxExpAvgSq as Tensor).storage : null;
-      const bc1 = 1 - beta1 ** step;
-      const bc2Sqrt = r(Math.sqrt(1 - beta2 ** step));
-      const negStepSize = r(-(g.lr / bc1));
-      const b1 = r(beta1);
-      const b2 = r(beta2);
-      const omb1 = r(1 - beta1);
-      const omb2 = r(1 - beta2);
-      const eps = r(g.eps);
-      const wd = r(g.weightDecay);
-      const decay = r(1 - g.lr * g.weightDecay);
-      withParamData(p, (w) => {
-        for (let i = 0; i < w.length; i++) {
-          let gi = g.maximize ? -grad[i] : grad[i];
-          if (this.decoupled) w[i] = r(w[i] * decay);
-          else if (g.weightDecay !== 0) gi = r(gi + wd * w[i]);
-          m[i] = r(r(m[i] * b1) + omb1 * gi);
-          v[i] = r(r(v[i] * b2) + r(r(omb2 * gi) * gi));
-          let second = v[i];
-          if (vmax) second = vmax[i] = Math.max(vmax[i], v[i]);
-          const denom = r(r(r(Math.sqrt(second)) / bc2Sqrt) + eps);
-          w[i] = r(w[i] + r(r(negStepSize * m[i]) / denom));
-        }
-      });
+      const storage = (name: string) => (s[name] as Tensor).storage as FloatArray;
+      withParamData(p, (w) =>
+        adamStep(w as FloatArray, grad as FloatArray, storage('expAvg'), storage('expAvgSq'), amsgrad ? storage('maxExpAvgSq') : null, {
+          lr, beta1, beta2, eps, weightDecay, amsgrad, maximize, decoupled: this.decoupled, step,
+        }),
+      );
     }
   }
 }

@@ -1,5 +1,8 @@
 import type { Tensor } from '../tensor/tensor.js';
-import { Optimizer, checkNonNegative, roundFor, withParamData, type ParamGroup, type Params } from './optimizer.js';
+import type { FloatArray } from '../backend/interface.js';
+import { jsFused } from '../backend/js/fused.js';
+import { kernels } from '../backend/registry.js';
+import { Optimizer, checkNonNegative, withParamData, type ParamGroup, type Params } from './optimizer.js';
 
 export interface SGDOptions {
   /** Learning rate (required, as in PyTorch). */
@@ -28,30 +31,19 @@ export class SGD extends Optimizer<SGDOptions> {
   }
 
   protected updateGroup(g: ParamGroup<SGDOptions>): void {
+    // The update runs in one backend kernel (native when loaded; src/backend/js/fused.ts is the reference).
+    const step = kernels().sgdStep ?? jsFused.sgdStep;
     for (const p of g.params) {
       if (!p.grad) continue;
-      const r = roundFor(p.dtype);
-      const grad = this.gradData(p);
+      const grad = this.gradData(p) as FloatArray;
       const s = this.stateOf(p);
-      const wd = r(g.weightDecay);
-      const mom = r(g.momentum);
-      const oneMinusDamp = r(1 - g.dampening);
-      const negLr = r(-g.lr);
       let buf = s.momentumBuffer as Tensor | undefined;
-      const first = g.momentum !== 0 && !buf;
-      if (first) buf = s.momentumBuffer = this.zerosLike(p);
-      const b = buf?.storage;
-      withParamData(p, (w) => {
-        for (let i = 0; i < w.length; i++) {
-          let d = g.maximize ? -grad[i] : grad[i];
-          if (g.weightDecay !== 0) d = r(d + wd * w[i]);
-          if (g.momentum !== 0) {
-            b![i] = first ? d : r(r(b![i] * mom) + oneMinusDamp * d);
-            d = g.nesterov ? r(d + mom * b![i]) : b![i];
-          }
-          w[i] = r(w[i] + negLr * d);
-        }
-      });
+      const firstStep = g.momentum !== 0 && !buf;
+      if (firstStep) buf = s.momentumBuffer = this.zerosLike(p);
+      const { lr, momentum, dampening, weightDecay, nesterov, maximize } = g;
+      withParamData(p, (w) =>
+        step(w as FloatArray, grad, (buf?.storage as FloatArray) ?? null, { lr, momentum, dampening, weightDecay, nesterov, maximize, firstStep }),
+      );
     }
   }
 }
