@@ -6,6 +6,8 @@
 import { needsGrad, record } from '../autograd/node.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import type { FloatArray } from '../backend/interface.js';
+import { jsFused } from '../backend/js/fused.js';
+import { kernels } from '../backend/registry.js';
 import { shapeStr } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { checkFloat, checkTensor, empty } from './util.js';
@@ -87,30 +89,8 @@ export function batchNorm(
   const b = paramData(bias);
   const mean = new Float64Array(C);
   const invstd = new Float64Array(C);
-  if (training) {
-    const variance = new Float64Array(C);
-    for (let c = 0; c < C; c++) {
-      let s = 0;
-      for (let n = 0; n < N; n++) {
-        const base = (n * C + c) * S;
-        for (let i = 0; i < S; i++) s += xd[base + i];
-      }
-      const m = s / M;
-      let ss = 0;
-      for (let n = 0; n < N; n++) {
-        const base = (n * C + c) * S;
-        for (let i = 0; i < S; i++) {
-          const d = xd[base + i] - m;
-          ss += d * d;
-        }
-      }
-      mean[c] = m;
-      variance[c] = ss / M;
-      invstd[c] = 1 / Math.sqrt(ss / M + eps);
-    }
-    if (runningMean) updateRunning(runningMean, mean, momentum);
-    if (runningVar) updateRunning(runningVar, variance.map((v) => (v * M) / (M - 1)), momentum);
-  } else {
+  const variance = training ? new Float64Array(C) : null;
+  if (!training) {
     const rm = paramData(runningMean)!;
     const rv = paramData(runningVar)!;
     for (let c = 0; c < C; c++) {
@@ -119,14 +99,12 @@ export function batchNorm(
     }
   }
   const out = empty(x.shape, x.dtype);
-  const od = out.storage as FloatArray;
-  for (let n = 0; n < N; n++) {
-    for (let c = 0; c < C; c++) {
-      const scale = invstd[c] * (w ? w[c] : 1);
-      const shift = (b ? b[c] : 0) - mean[c] * scale;
-      const base = (n * C + c) * S;
-      for (let i = 0; i < S; i++) od[base + i] = xd[base + i] * scale + shift;
-    }
+  // Statistics and normalisation in one backend kernel (native when loaded; js/fused.ts is the reference).
+  const forward = kernels().batchNormForward ?? jsFused.batchNormForward;
+  forward(xd, N, C, S, w, b, eps, training, mean, invstd, variance, out.storage as FloatArray);
+  if (variance) {
+    if (runningMean) updateRunning(runningMean, mean, momentum);
+    if (runningVar) updateRunning(runningVar, variance.map((v) => (v * M) / (M - 1)), momentum);
   }
   if (!needsGrad(x, weight, bias)) return out;
   const inputs = [x, weight, bias].filter((t): t is Tensor => !!t);
@@ -134,40 +112,9 @@ export function batchNorm(
     const gd = denseData(g.to(x.dtype));
     const sumG = new Float64Array(C);
     const sumGX = new Float64Array(C); // Σ g·(x − mean)
-    for (let n = 0; n < N; n++) {
-      for (let c = 0; c < C; c++) {
-        const base = (n * C + c) * S;
-        const m = mean[c];
-        let sg = 0;
-        let sgx = 0;
-        for (let i = 0; i < S; i++) {
-          sg += gd[base + i];
-          sgx += gd[base + i] * (xd[base + i] - m);
-        }
-        sumG[c] += sg;
-        sumGX[c] += sgx;
-      }
-    }
-    let gx: Tensor | null = null;
-    if (x.requiresGrad) {
-      gx = empty(x.shape, x.dtype);
-      const gxd = gx.storage as FloatArray;
-      for (let n = 0; n < N; n++) {
-        for (let c = 0; c < C; c++) {
-          const base = (n * C + c) * S;
-          const k = invstd[c] * (w ? w[c] : 1);
-          if (training) {
-            // dx = w·invstd·(g − mean(g) − x̂·mean(g·x̂))
-            const meanG = sumG[c] / M;
-            const proj = (sumGX[c] * invstd[c] * invstd[c]) / M;
-            const m = mean[c];
-            for (let i = 0; i < S; i++) gxd[base + i] = k * (gd[base + i] - meanG - (xd[base + i] - m) * proj);
-          } else {
-            for (let i = 0; i < S; i++) gxd[base + i] = k * gd[base + i];
-          }
-        }
-      }
-    }
+    const gx = x.requiresGrad ? empty(x.shape, x.dtype) : null;
+    const backward = kernels().batchNormBackward ?? jsFused.batchNormBackward;
+    backward(gd, xd, N, C, S, w, mean, invstd, training, sumG, sumGX, (gx?.storage as FloatArray) ?? null);
     const gw = weight?.requiresGrad ? new Tensor(sumGX.map((v, c) => v * invstd[c]), [C]).to(weight.dtype) : null;
     const gb = bias?.requiresGrad ? new Tensor(Float64Array.from(sumG), [C]).to(bias.dtype) : null;
     const grads: (Tensor | null)[] = [gx];
