@@ -16,6 +16,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { checkFloat, checkTensor, empty, scalarTensor } from './util.js';
 import { denseData } from './conv.js';
 import { logSoftmax, norm } from './reduce.js';
+import { jsFused } from '../backend/js/fused.js';
 import { minimum } from './binary.js';
 import { logSigmoid, softplus } from './activation.js';
 import { where } from './unary.js';
@@ -129,34 +130,26 @@ function classIndexLoss(
   const L = classLayout(input, target, options.weight, ignoreIndex, op);
   const { N, C, inner, weight } = L;
   const xd = denseData(input);
-  let logp: FloatArray = xd;
-  if (!logProbs) {
-    logp = (input.dtype === 'float64' ? new Float64Array(xd.length) : new Float32Array(xd.length)) as FloatArray;
-    if (xd.length) kernels().softmax(xd, N, C, inner, true, logp);
-  }
   const positions = N * inner;
   const losses = new Float64Array(positions);
-  const tw = new Float64Array(positions); // weight of each position's target (0 when ignored)
-  let W = 0; // Σ_c w_c
-  for (let c = 0; c < C; c++) W += weight ? weight[c] : 1;
-  let denom = 0;
-  for (let n = 0; n < N; n++) {
-    for (let j = 0; j < inner; j++) {
-      const i = n * inner + j;
+  let denom = 0; // Σ w_t over the non-ignored positions ('mean' divides by it)
+  for (let i = 0; i < positions; i++) {
+    const t = L.target[i];
+    if (t !== ignoreIndex) denom += weight ? weight[t] : 1;
+  }
+  // Cross entropy: log-softmax and the per-position loss in one backend kernel (js/fused.ts is the reference).
+  // NLL: the input already holds log-probabilities, the loss is −w_t·logp_t.
+  let logp: FloatArray = xd;
+  if (logProbs) {
+    for (let i = 0; i < positions; i++) {
       const t = L.target[i];
-      if (t === ignoreIndex) continue;
-      const base = n * C * inner + j;
-      const wt = weight ? weight[t] : 1;
-      tw[i] = wt;
-      denom += wt;
-      let loss = -wt * logp[base + t * inner];
-      if (eps > 0) {
-        let smooth = 0;
-        for (let c = 0; c < C; c++) smooth -= (weight ? weight[c] : 1) * logp[base + c * inner];
-        loss = (1 - eps) * loss + (eps / C) * smooth;
-      }
-      losses[i] = loss;
+      const n = Math.floor(i / inner);
+      if (t !== ignoreIndex) losses[i] = -(weight ? weight[t] : 1) * xd[n * C * inner + (i % inner) + t * inner];
     }
+  } else {
+    logp = (input.dtype === 'float64' ? new Float64Array(xd.length) : new Float32Array(xd.length)) as FloatArray;
+    const forward = kernels().crossEntropyForward ?? jsFused.crossEntropyForward;
+    if (xd.length) forward(xd, N, C, inner, L.target, weight, ignoreIndex, eps, logp, losses);
   }
   let out: Tensor;
   if (reduction === 'none') {
@@ -169,30 +162,18 @@ function classIndexLoss(
   if (!needsGrad(input)) return out;
   return record(out, name, [input], (g) => {
     const gd = denseData(g.to(input.dtype));
+    const coef = new Float64Array(positions);
+    for (let i = 0; i < positions; i++) coef[i] = reduction === 'none' ? gd[i] : reduction === 'sum' ? gd[0] : gd[0] / denom;
     const gx = empty(input.shape, input.dtype);
     const gxd = gx.storage as FloatArray;
-    for (let n = 0; n < N; n++) {
-      for (let j = 0; j < inner; j++) {
-        const i = n * inner + j;
+    if (logProbs) {
+      for (let i = 0; i < positions; i++) {
         const t = L.target[i];
-        if (t === ignoreIndex) continue;
-        const coef = reduction === 'none' ? gd[i] : reduction === 'sum' ? gd[0] : gd[0] / denom;
-        const base = n * C * inner + j;
-        if (logProbs) {
-          gxd[base + t * inner] = -coef * tw[i];
-          continue;
-        }
-        // d/dz_c: (1 − ε)·w_t·(p_c − [c = t]) + (ε/C)·(p_c·Σw − w_c)
-        const a = coef * (1 - eps) * tw[i];
-        const b = (coef * eps) / C;
-        for (let c = 0; c < C; c++) {
-          const k = base + c * inner;
-          const p = Math.exp(logp[k]);
-          let v = a * p + b * (p * W - (weight ? weight[c] : 1));
-          if (c === t) v -= a;
-          gxd[k] = v;
-        }
+        if (t !== ignoreIndex) gxd[Math.floor(i / inner) * C * inner + (i % inner) + t * inner] = -coef[i] * (weight ? weight[t] : 1);
       }
+    } else {
+      const backward = kernels().crossEntropyBackward ?? jsFused.crossEntropyBackward;
+      backward(logp, N, C, inner, L.target, weight, ignoreIndex, eps, coef, gxd);
     }
     return [gx];
   });
