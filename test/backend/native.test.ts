@@ -632,6 +632,10 @@ for (const level of LEVELS) {
     conv(2, 8, 11, 11, 16, [3, 3], [2, 2], [1, 1], [1, 1], 8); // depthwise, multiplier 2
     conv(1, 4, 9, 9, 4, [5, 5], [1, 1], [4, 4], [2, 2], 4); // depthwise, dilated, big padding
     conv(2, 1, 12, 12, 10, [5, 5], [1, 1], [2, 2], [1, 1], 1); // one input channel
+    conv(2, 6, 13, 17, 6, [3, 3], [3, 3], [1, 1], [1, 1], 6); // depthwise, stride 3
+    conv(1, 3, 6, 6, 3, [3, 3], [1, 1], [3, 3], [1, 1], 3); // depthwise, padding beyond the kernel
+    conv(2, 16, 30, 75, 16, [3, 3], [2, 2], [1, 1], [1, 1], 16); // depthwise, wide stride-2 rows
+    conv(1, 5, 40, 70, 5, [5, 5], [1, 1], [2, 2], [1, 1], 5); // depthwise 5×5, vector blocks and tails
     conv(1, 3, 7, 7, 4, [3, 3], [1, 1], [3, 3], [1, 1], 1); // padding larger than (k − 1)
     conv(1, 64, 14, 14, 70, [3, 3], [1, 1], [1, 1], [1, 1], 1);
     conv(2, 32, 15, 15, 48, [3, 3], [2, 2], [1, 1], [1, 1], 1);

@@ -897,39 +897,129 @@ inline void tap_range(i64 off, i64 s, i64 in, i64 out, i64& lo, i64& hi) {
   if (hi < lo) hi = lo;
 }
 
+/** Valid output columns [lo, hi) of every kernel column (they do not depend on the row). */
+struct KwRanges {
+  Buf<i64> lo, hi;
+  explicit KwRanges(const ConvGeom& g) : lo(static_cast<size_t>(g.kW)), hi(static_cast<size_t>(g.kW)) {
+    for (i64 kw = 0; kw < g.kW; kw++) tap_range(kw * g.dW - g.pW, g.sW, g.inW, g.outW, lo[kw], hi[kw]);
+  }
+};
+
+/**
+ * One input plane copied into a zero-bordered buffer, so that every output
+ * position reads in-bounds memory and whole vectors of outputs need no edge
+ * tests: padded row r holds input row r − pH at columns pW ...
+ */
+struct PaddedPlane {
+  i64 rows, cols;  // padded size
+  Buf<float> buf;
+  explicit PaddedPlane(const ConvGeom& g) {
+    const i64 outWv = round_up(std::max<i64>(g.outW, 1), W) + 4 * W;
+    rows = std::max(g.inH + 2 * g.pH, (g.outH - 1) * g.sH + (g.kH - 1) * g.dH + 1);
+    cols = std::max(g.inW + 2 * g.pW, outWv * g.sW + (g.kW - 1) * g.dW + 2);
+    buf.resize(static_cast<size_t>(rows * cols));
+    for (i64 i = 0; i < rows * cols; i++) buf[i] = 0;
+  }
+  /** Copy a plane in (the border stays zero). */
+  void load(const float* src, const ConvGeom& g) {
+    for (i64 h = 0; h < g.inH; h++) std::memcpy(buf.data() + (h + g.pH) * cols + g.pW, src + h * g.inW, sizeof(float) * g.inW);
+  }
+  const float* row(i64 r) const { return buf.data() + r * cols; }
+};
+
+/** Strided (1 or 2) load of W floats starting at p. */
+inline vf load_s(const float* p, i64 s) { return s == 1 ? loadu(p) : even_lanes(loadu(p), loadu(p + W)); }
+
+/** out[ow] = b + Σ_taps w·x for one output row: rows[kh] are padded input rows. */
+inline void dw_row(const float* const* rows, const float* wk, i64 kH, i64 kW, i64 sW, i64 dW, float b, i64 outW,
+                   float* orow) {
+  i64 ow = 0;
+  for (; ow + 4 * W <= outW; ow += 4 * W) {
+    vf a0 = bcast(b), a1 = a0, a2 = a0, a3 = a0;
+    for (i64 kh = 0; kh < kH; kh++) {
+      const float* src = rows[kh] + ow * sW;
+      for (i64 kw = 0; kw < kW; kw++) {
+        const vf wv = bcast(wk[kh * kW + kw]);
+        const float* q = src + kw * dW;
+        a0 += wv * load_s(q, sW);
+        a1 += wv * load_s(q + W * sW, sW);
+        a2 += wv * load_s(q + 2 * W * sW, sW);
+        a3 += wv * load_s(q + 3 * W * sW, sW);
+      }
+    }
+    storeu(orow + ow, a0);
+    storeu(orow + ow + W, a1);
+    storeu(orow + ow + 2 * W, a2);
+    storeu(orow + ow + 3 * W, a3);
+  }
+  for (; ow < outW; ow += W) {
+    vf a0 = bcast(b);
+    for (i64 kh = 0; kh < kH; kh++) {
+      const float* src = rows[kh] + ow * sW;
+      for (i64 kw = 0; kw < kW; kw++) a0 += bcast(wk[kh * kW + kw]) * load_s(src + kw * dW, sW);
+    }
+    if (ow + W <= outW) {
+      storeu(orow + ow, a0);
+    } else {
+      alignas(64) float t[W];
+      storeu(t, a0);
+      for (i64 j = 0; ow + j < outW; j++) orow[ow + j] = t[j];
+    }
+  }
+}
+
 void depthwise_forward(const float* x, const float* w, const float* bias, const ConvGeom& g, float* out) {
   const i64 coutG = g.outC / g.groups;
   const i64 inHW = g.inH * g.inW, P = g.outH * g.outW, kHW = g.kH * g.kW;
   const i64 planes = g.n * g.outC;
   const int nt = threads_for(static_cast<double>(planes) * P * kHW / 4.0, 20000.0);
+  if (g.sW > 2) {
+    // Rare: scalar loops with bounds tests.
+    const KwRanges kr(g);
+    parallel(nt, [&](int tid, int nth) {
+      i64 q0, q1;
+      split_range(planes, nth, tid, q0, q1);
+      for (i64 q = q0; q < q1; q++) {
+        const i64 img = q / g.outC, oc = q - img * g.outC, c = oc / coutG;
+        const float* xin = x + (img * g.inC + c) * inHW;
+        const float* wk = w + oc * kHW;
+        float* o = out + q * P;
+        for (i64 oh = 0; oh < g.outH; oh++) {
+          float* orow = o + oh * g.outW;
+          for (i64 ow = 0; ow < g.outW; ow++) orow[ow] = bias ? bias[oc] : 0.0f;
+          for (i64 kh = 0; kh < g.kH; kh++) {
+            const i64 ih = oh * g.sH - g.pH + kh * g.dH;
+            if (ih < 0 || ih >= g.inH) continue;
+            for (i64 kw = 0; kw < g.kW; kw++) {
+              const float wv = wk[kh * g.kW + kw];
+              const float* src = xin + ih * g.inW + kw * g.dW - g.pW;
+              for (i64 ow = kr.lo[kw]; ow < kr.hi[kw]; ow++) orow[ow] += wv * src[ow * g.sW];
+            }
+          }
+        }
+      }
+    });
+    return;
+  }
   parallel(nt, [&](int tid, int nth) {
     i64 q0, q1;
     split_range(planes, nth, tid, q0, q1);
+    PaddedPlane pp(g);
+    Buf<const float*> rows(static_cast<size_t>(g.kH));
+    i64 loaded = -1;
     for (i64 q = q0; q < q1; q++) {
       const i64 img = q / g.outC, oc = q - img * g.outC, c = oc / coutG;
-      const float* xin = x + (img * g.inC + c) * inHW;
+      const i64 plane = img * g.inC + c;
+      if (plane != loaded) {
+        pp.load(x + plane * inHW, g);
+        loaded = plane;
+      }
       const float* wk = w + oc * kHW;
       float* o = out + q * P;
       const float b = bias ? bias[oc] : 0.0f;
       for (i64 oh = 0; oh < g.outH; oh++) {
-        float* orow = o + oh * g.outW;
-        for (i64 ow = 0; ow < g.outW; ow++) orow[ow] = b;
-        for (i64 kh = 0; kh < g.kH; kh++) {
-          const i64 ih = oh * g.sH - g.pH + kh * g.dH;
-          if (ih < 0 || ih >= g.inH) continue;
-          const float* irow = xin + ih * g.inW;
-          for (i64 kw = 0; kw < g.kW; kw++) {
-            const i64 off = kw * g.dW - g.pW;
-            i64 lo, hi;
-            tap_range(off, g.sW, g.inW, g.outW, lo, hi);
-            const float wv = wk[kh * g.kW + kw];
-            const float* src = irow + off;
-            if (g.sW == 1)
-              for (i64 ow = lo; ow < hi; ow++) orow[ow] += wv * src[ow];
-            else
-              for (i64 ow = lo; ow < hi; ow++) orow[ow] += wv * src[ow * g.sW];
-          }
-        }
+        for (i64 kh = 0; kh < g.kH; kh++) rows[kh] = pp.row(oh * g.sH + kh * g.dH);
+        dw_row(rows.data(), wk, g.kH, g.kW, g.sW, g.dW, b, g.outW, o + oh * g.outW);
       }
     }
   });
@@ -938,6 +1028,25 @@ void depthwise_forward(const float* x, const float* w, const float* bias, const 
 void depthwise_backward_input(const float* gy, const float* w, const ConvGeom& g, float* gx) {
   const i64 coutG = g.outC / g.groups;
   const i64 inHW = g.inH * g.inW, P = g.outH * g.outW, kHW = g.kH * g.kW;
+  if (coutG == 1 && g.sH == 1 && g.sW == 1 && g.dH * (g.kH - 1) >= g.pH && g.dW * (g.kW - 1) >= g.pW) {
+    // Stride 1, one output channel per input channel: the forward depthwise
+    // convolution of gradOut with the flipped kernels.
+    Buf<float> wf(static_cast<size_t>(g.outC * kHW));
+    for (i64 oc = 0; oc < g.outC; oc++)
+      for (i64 t = 0; t < kHW; t++) wf[oc * kHW + t] = w[oc * kHW + (kHW - 1 - t)];
+    ConvGeom t = g;
+    t.inC = g.outC;
+    t.inH = g.outH;
+    t.inW = g.outW;
+    t.outC = g.inC;
+    t.outH = g.inH;
+    t.outW = g.inW;
+    t.pH = g.dH * (g.kH - 1) - g.pH;
+    t.pW = g.dW * (g.kW - 1) - g.pW;
+    depthwise_forward(gy, wf.data(), nullptr, t, gx);
+    return;
+  }
+  const KwRanges kr(g);
   const i64 planes = g.n * g.inC;
   const int nt = threads_for(static_cast<double>(planes) * coutG * P * kHW / 4.0, 20000.0);
   parallel(nt, [&](int tid, int nth) {
@@ -959,8 +1068,7 @@ void depthwise_backward_input(const float* gy, const float* w, const ConvGeom& g
             float* drow = dx + ih * g.inW;
             for (i64 kw = 0; kw < g.kW; kw++) {
               const i64 off = kw * g.dW - g.pW;
-              i64 lo, hi;
-              tap_range(off, g.sW, g.inW, g.outW, lo, hi);
+              const i64 lo = kr.lo[kw], hi = kr.hi[kw];
               const float wv = wk[kh * g.kW + kw];
               float* dst = drow + off;
               if (g.sW == 1)
@@ -975,6 +1083,22 @@ void depthwise_backward_input(const float* gy, const float* w, const ConvGeom& g
   });
 }
 
+/** Σ a[i]·b[i·s] over i < n (s = 1 or 2; b readable up to b[n·s + W]), in float vectors. */
+inline float dot_s(const float* a, const float* b, i64 n, i64 s) {
+  vf a0{}, a1{};
+  i64 i = 0;
+  for (; i + 2 * W <= n; i += 2 * W) {
+    a0 += loadu(a + i) * load_s(b + i * s, s);
+    a1 += loadu(a + i + W) * load_s(b + (i + W) * s, s);
+  }
+  for (; i + W <= n; i += W) a0 += loadu(a + i) * load_s(b + i * s, s);
+  a0 += a1;
+  float r = 0;
+  for (int j = 0; j < W; j++) r += a0[j];
+  for (; i < n; i++) r += a[i] * b[i * s];
+  return r;
+}
+
 void depthwise_backward_weight(const float* gy, const float* x, const ConvGeom& g, float* gw) {
   const i64 coutG = g.outC / g.groups;
   const i64 inHW = g.inH * g.inW, P = g.outH * g.outW, kHW = g.kH * g.kW;
@@ -982,7 +1106,28 @@ void depthwise_backward_weight(const float* gy, const float* x, const ConvGeom& 
   parallel(nt, [&](int tid, int nth) {
     i64 o0, o1;
     split_range(g.outC, nth, tid, o0, o1);
-    Buf<double> acc(kHW, 0.0);
+    Buf<double> acc(static_cast<size_t>(kHW), 0.0);
+    if (g.sW <= 2) {
+      PaddedPlane pp(g);
+      for (i64 oc = o0; oc < o1; oc++) {
+        const i64 c = oc / coutG;
+        for (i64 t = 0; t < kHW; t++) acc[t] = 0.0;
+        for (i64 img = 0; img < g.n; img++) {
+          pp.load(x + (img * g.inC + c) * inHW, g);
+          const float* gplane = gy + (img * g.outC + oc) * P;
+          for (i64 kh = 0; kh < g.kH; kh++)
+            for (i64 kw = 0; kw < g.kW; kw++) {
+              float s = 0;
+              for (i64 oh = 0; oh < g.outH; oh++)
+                s += dot_s(gplane + oh * g.outW, pp.row(oh * g.sH + kh * g.dH) + kw * g.dW, g.outW, g.sW);
+              acc[kh * g.kW + kw] += s;
+            }
+        }
+        for (i64 t = 0; t < kHW; t++) gw[oc * kHW + t] = static_cast<float>(acc[t]);
+      }
+      return;
+    }
+    const KwRanges kr(g);
     for (i64 oc = o0; oc < o1; oc++) {
       const i64 c = oc / coutG;
       for (i64 t = 0; t < kHW; t++) acc[t] = 0.0;
@@ -992,20 +1137,13 @@ void depthwise_backward_weight(const float* gy, const float* x, const ConvGeom& 
         for (i64 kh = 0; kh < g.kH; kh++) {
           for (i64 kw = 0; kw < g.kW; kw++) {
             const i64 off = kw * g.dW - g.pW;
-            i64 lo, hi;
-            tap_range(off, g.sW, g.inW, g.outW, lo, hi);
             float s = 0;
             for (i64 oh = 0; oh < g.outH; oh++) {
               const i64 ih = oh * g.sH - g.pH + kh * g.dH;
               if (ih < 0 || ih >= g.inH) continue;
               const float* src = xin + ih * g.inW + off;
               const float* grow = gplane + oh * g.outW;
-              float r = 0;
-              if (g.sW == 1)
-                for (i64 ow = lo; ow < hi; ow++) r += grow[ow] * src[ow];
-              else
-                for (i64 ow = lo; ow < hi; ow++) r += grow[ow] * src[ow * g.sW];
-              s += r;
+              for (i64 ow = kr.lo[kw]; ow < kr.hi[kw]; ow++) s += grow[ow] * src[ow * g.sW];
             }
             acc[kh * g.kW + kw] += s;
           }
