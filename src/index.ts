@@ -3,4 +3,5 @@ import './backend/native/index.js'; // registers 'native' and makes it the defau
 export * from './core.js';
 export { nativeInfo } from './backend/native/index.js';
 export * as data from './data/index.js';
+export * as train from './train/index.js';
 export { saveSafetensors, loadSafetensors, writeFileAtomic } from './io/files.js';
