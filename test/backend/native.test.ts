@@ -212,6 +212,15 @@ for (const level of LEVELS) {
           assertEqualArrays(ia, ib, `copy int32 ${layout} [${shape}]`);
         }
       }
+      // Batched transposes (the tiled path): [B, R, C] read from [B, C, R] storage, with an offset.
+      for (const [B, R, C] of [[1, 16, 16], [3, 40, 50], [2, 33, 100], [4, 70, 17]]) {
+        const tv: View = { data: uniform(r, B * R * C + 5), shape: [B, R, C], strides: [R * C, 1, R], offset: 5 };
+        const a = new Float32Array(B * R * C);
+        const b = new Float32Array(B * R * C);
+        nat().copy(tv, a);
+        ref.copy(tv, b);
+        assertEqualArrays(a, b, `copy batched transpose ${B}x${R}x${C}`);
+      }
       // A broadcast source.
       const bv = makeView([5, 6, 7], 'contiguous', (n) => uniform(r, n), [1]);
       const a = new Float32Array(210);

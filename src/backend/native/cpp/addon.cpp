@@ -283,6 +283,43 @@ Napi::Value Copy(const Napi::CallbackInfo& info) {
   const i64 base[2] = {v.offs[0], 0};
   const uint32_t* xp = static_cast<const uint32_t*>(x.data);
   uint32_t* op = static_cast<uint32_t*>(out.data);
+  // A (batched) transpose: the output's rows walk the input with a large
+  // stride while the next dim is contiguous in the input. Copy 32×32 tiles so
+  // both sides stay in cache.
+  if (L.rank >= 2 && L.st[0][L.rank - 2] == 1 && L.st[0][L.rank - 1] != 1 && L.dims[L.rank - 1] >= 16 &&
+      L.dims[L.rank - 2] >= 16) {
+    const int r = L.rank;
+    const i64 R = L.dims[r - 2], Cn = L.dims[r - 1], sc = L.st[0][r - 1];
+    const i64 batch = total / (R * Cn);
+    constexpr i64 T = 32;
+    const i64 tilesR = (R + T - 1) / T, tilesC = (Cn + T - 1) / T;
+    const i64 work = batch * tilesR;
+    const int nt = threads_for(static_cast<double>(total) * 0.5, 30000.0);
+    parallel(nt, [&](int tid, int nth) {
+      i64 w0, w1;
+      split_range(work, nth, tid, w0, w1);
+      for (i64 w = w0; w < w1; w++) {
+        const i64 bi = w / tilesR, tr = w - bi * tilesR;
+        // Input offset of batch entry bi (dims before the last two, row-major).
+        i64 ioff = base[0], rem = bi;
+        for (int d = r - 3; d >= 0; d--) {
+          ioff += (rem % L.dims[d]) * L.st[0][d];
+          rem /= L.dims[d];
+        }
+        const i64 ooff = bi * R * Cn;
+        const i64 r0 = tr * T, r1 = std::min(R, r0 + T);
+        for (i64 tc = 0; tc < tilesC; tc++) {
+          const i64 c0 = tc * T, c1 = std::min(Cn, c0 + T);
+          for (i64 i = r0; i < r1; i++) {
+            const uint32_t* src = xp + ioff + i;
+            uint32_t* dst = op + ooff + i * Cn;
+            for (i64 j = c0; j < c1; j++) dst[j] = src[j * sc];
+          }
+        }
+      }
+    });
+    return env.Undefined();
+  }
   auto copy32 = gK->copy32;
   run_rows<2>(L, base, total, 0.3, [&](const i64* o, i64 len, const i64* s) { copy32(xp + o[0], s[0], op + o[1], len); });
   return env.Undefined();
