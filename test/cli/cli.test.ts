@@ -71,6 +71,7 @@ const badArgs: [string[], RegExp][] = [
   [['summary'], /^strata: missing required argument 'model'$/],
   [['summary', 'nonet'], /^strata: unknown model 'nonet'/],
   [['summary', 'lenet5', '--input', '1,x'], /Expected positive integers separated by commas/],
+  [['summary', 'lenet5', '--input', '1,1,8,8'], /^strata: lenet5 with input \[1, 1, 8, 8\]: conv2d: /],
   [['lab', '--port', '70000'], /^strata: --port must be at most 65535, got 70000$/],
 ];
 for (const [args, message] of badArgs) {
