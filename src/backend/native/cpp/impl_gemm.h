@@ -689,7 +689,9 @@ struct ConvFwdB {
           t[kH + kW + kw] = lo | (hi << 32);
           // 1: a full contiguous panel row; 2: a full stride-2 row whose 2·NR source floats are all in the row.
           const i64 col0 = sg.iw0 + kw * cx.dW + pc.toff * sW;
-          t[kH + 2 * kW + kw] = lo == 0 && hi == NR ? (sW == 1 ? 1 : sW == 2 && col0 + 2 * NR <= cx.inW ? 2 : 0) : 0;
+          // 3: a contiguous, fully valid piece of W..NR floats: two overlapping vector copies.
+          t[kH + 2 * kW + kw] = lo == 0 && hi == NR ? (sW == 1 ? 1 : sW == 2 && col0 + 2 * NR <= cx.inW ? 2 : 0)
+                                : (sW == 1 && lo == 0 && hi == pc.len && pc.len >= W && NV == 2) ? 3 : 0;
         }
       }
       constexpr i64 RB = 8;
@@ -716,6 +718,10 @@ struct ConvFwdB {
               } else if (mode == 2) {
 #pragma GCC unroll 4
                 for (int v = 0; v < NV; v++) storeu(d + v * W, even_lanes(loadu(src + 2 * v * W), loadu(src + 2 * v * W + W)));
+              } else if (mode == 3) {
+                const vf v0 = loadu(src), v1 = loadu(src + len - W);
+                storeu(d, v0);
+                storeu(d + len - W, v1);
               } else {
                 const i64 lh = t[kH + kW + kw], lo = lh & 0xffffffff, hi = lh >> 32;
                 i64 q = 0;
