@@ -544,6 +544,13 @@ export class OneCycleLR extends LRScheduler {
       for (let i = 0; i < this.phases.length; i++) {
         const phase = this.phases[i];
         if (stepNum <= phase.endStep || i === this.phases.length - 1) {
+          if (phase.endStep === startStep) {
+            // PyTorch fails here too (a division by zero): the phase would make lr and momentum NaN.
+            throw new Error(
+              `OneCycleLR: phase ${i + 1} of the schedule has zero length with totalSteps ${this.totalSteps}; ` +
+                'use more steps or another pctStart',
+            );
+          }
           const pct = (stepNum - startStep) / (phase.endStep - startStep);
           lr = this.anneal(g[phase.startLr], g[phase.endLr], pct);
           if (this.cycleMomentum) {

@@ -164,3 +164,9 @@ const errors: [string, () => unknown, RegExp][] = [
   }, /expected 1 milestones/],
 ];
 for (const [name, fn, re] of errors) test(`error: ${name}`, () => assert.throws(fn, re));
+
+test('OneCycleLR: a warm-up phase of zero length is an error (PyTorch divides by zero there), not NaN rates', () => {
+  const p = new st.nn.Parameter(st.zeros([1]));
+  const opt = new optim.SGD([p], { lr: 0.1, momentum: 0.9 });
+  assert.throws(() => new optim.lrScheduler.OneCycleLR(opt, 0.1, { totalSteps: 4, pctStart: 0.25 }), /OneCycleLR: phase 1 .* zero length/);
+});
