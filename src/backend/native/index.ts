@@ -126,7 +126,7 @@ function load(): void {
   }
   addonPath = findAddon();
   if (!addonPath) {
-    loadError = `${ADDON_FILE} not found (the native build failed or was skipped; run \`npm run build:native\`)`;
+    loadError = `${ADDON_FILE} not found: the native build failed or was skipped (run \`npm run build:native\`)`;
   } else {
     try {
       addon = createRequire(import.meta.url)(addonPath) as Addon;
