@@ -85,9 +85,9 @@ const cases: Case[] = [
   { name: 'vgg13', input: [1, 32], backward: false, heavy: true },
   { name: 'vgg16', input: [1, 32], backward: false, extra: (m) => assert.deepEqual(models.summary(m, [3, 224, 224]).receptiveField, [212, 212]) },
   { name: 'vgg19', input: [1, 32], backward: false, heavy: true },
-  { name: 'vgg11_bn', input: [2, 32], backward: false },
+  { name: 'vgg11_bn', input: [2, 32], backward: false, heavy: true },
   { name: 'vgg13_bn', input: [1, 32], backward: false, heavy: true },
-  { name: 'vgg16_bn', input: [1, 32], backward: false, heavy: true },
+  { name: 'vgg16_bn', input: [2, 32], backward: false },
   { name: 'vgg19_bn', input: [1, 32], backward: false, heavy: true },
   { name: 'resnet18', input: [2, 64], backward: true },
   { name: 'resnet34', input: [2, 32], backward: true },
@@ -117,12 +117,25 @@ const cases: Case[] = [
   { name: 'efficientnet_b6', input: [1, 32], backward: false, heavy: true },
   { name: 'efficientnet_b7', input: [1, 32], backward: false, heavy: true },
   { name: 'deeplabv3_resnet50', input: [1, 32], backward: false, heavy: true },
-  { name: 'deeplabv3_resnet50', fixture: 'deeplabv3_resnet50_aux', options: { auxLoss: true }, input: [2, 16], backward: true },
+  { name: 'deeplabv3_resnet50', fixture: 'deeplabv3_resnet50_aux', options: { auxLoss: true }, input: [2, 16], backward: true, extra: withoutAux('deeplabv3_resnet50') },
   { name: 'deeplabv3_resnet101', fixture: 'deeplabv3_resnet101_aux', options: { auxLoss: true }, input: [1, 32], backward: false, heavy: true },
   { name: 'fcn_resnet50', input: [1, 32], backward: false, heavy: true },
-  { name: 'fcn_resnet50', fixture: 'fcn_resnet50_aux', options: { auxLoss: true }, input: [2, 16], backward: true },
+  { name: 'fcn_resnet50', fixture: 'fcn_resnet50_aux', options: { auxLoss: true }, input: [2, 16], backward: true, extra: withoutAux('fcn_resnet50') },
   { name: 'fcn_resnet101', fixture: 'fcn_resnet101_aux', options: { auxLoss: true }, input: [1, 32], backward: false, heavy: true },
 ];
+
+/**
+ * Segmentation: without auxLoss the model is the same minus its aux_classifier, so torchvision's keys of the
+ * model without the auxiliary head must be the others, in order (checked without a second build).
+ */
+function withoutAux(fixture: string): (m: models.SegmentationModel) => void {
+  return (m) => {
+    const main = [...m.stateDict()].filter(([k]) => !k.startsWith('aux_classifier.')).map(([k, t]) => [k, [...t.shape]]);
+    assert.deepEqual(main, torchvisionModel(fixture).keys, `${fixture} keys`);
+    m.aux_classifier = null;
+    assert.equal(numParams(m), torchvisionModel(fixture).params);
+  };
+}
 
 /** GoogLeNet: training with auxLogits returns {logits, auxLogits2, auxLogits1}; otherwise the logits. */
 function checkGoogLeNetOutputs(m: models.GoogLeNet): void {
