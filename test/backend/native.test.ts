@@ -40,7 +40,7 @@ const UNARY_OPS: UnaryOp[] = [
   'silu', 'gelu', 'geluTanh', 'hardswish', 'hardsigmoid', 'mish',
 ];
 const SCALAR_CASES: [ScalarOp, number, number][] = [
-  ['clamp', -0.5, 0.75], ['clamp', NaN, 0.2], ['clamp', -0.1, NaN], ['powScalar', 2, 0], ['powScalar', 3, 0],
+  ['clamp', -0.5, 0.75], ['clamp', 0.75, -0.5], ['clamp', NaN, 0.2], ['clamp', -0.1, NaN], ['powScalar', 2, 0], ['powScalar', 3, 0],
   ['powScalar', 0.5, 0], ['powScalar', -1.5, 0], ['rpowScalar', 2, 0], ['rpowScalar', 0.3, 0], ['leakyRelu', 0.01, 0],
   ['elu', 1.3, 0], ['softplusBeta', 2, 20], ['softplusBeta', 0.5, 5], ['threshold', 0.1, -7], ['hardtanh', -1, 1],
 ];

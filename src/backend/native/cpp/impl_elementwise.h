@@ -160,7 +160,8 @@ void scalar_row(int op, const float* x, i64 xs, double a, double b, float* out, 
   switch (op) {
     case S_CLAMP: {
       const double lo = a != a ? -__builtin_inf() : a, hi = b != b ? __builtin_inf() : b;
-      map_d(x, xs, out, n, [=](double v) { return v != v ? v : v < lo ? lo : v > hi ? hi : v; });
+      // min(max(x, lo), hi): hi wins when lo > hi, as torch.clamp; NaN stays NaN.
+      map_d(x, xs, out, n, [=](double v) { return v != v ? v : std::min(std::max(v, lo), hi); });
       break;
     }
     case S_HARDTANH: map_d(x, xs, out, n, [=](double v) { return v < a ? a : v > b ? b : v; }); break;
