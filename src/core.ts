@@ -41,4 +41,5 @@ export * as nn from './nn/index.js';
 export * as F from './nn/functional.js';
 export * as optim from './optim/index.js';
 export * as models from './models/index.js';
+export { summary } from './models/summary.js';
 export * as safetensors from './io/safetensors.js';

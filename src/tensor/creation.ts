@@ -201,10 +201,9 @@ export function uniform_(t: Tensor, from = 0, to = 1, generator: Generator = def
     m.copy_(uniform_(zerosLike(m), from, to, generator));
     return t;
   }
-  const data = t.storage;
-  for (let i = 0; i < t.size; i++) {
-    data[t.offset + i] = t.dtype === 'float32' ? generator.uniformFloat(from, to) : generator.uniformDoubleRange(from, to);
-  }
+  const { storage: data, offset, size } = t;
+  if (t.dtype === 'float32') for (let i = 0; i < size; i++) data[offset + i] = generator.uniformFloat(from, to);
+  else for (let i = 0; i < size; i++) data[offset + i] = generator.uniformDoubleRange(from, to);
   return t;
 }
 
