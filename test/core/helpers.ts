@@ -37,13 +37,8 @@ export function forEachBackend(body: (backend: string) => void): void {
  * owner. Such tests run as `todo`: reported in the output, not failing the suite. Remove an
  * entry when the backend is fixed (the runner then reports the todo as passing).
  */
-export const KNOWN_ISSUES: Record<string, Record<string, string>> = {
-  native: {
-    'clamp: edge clamp min > max': 'native clamp kernel returns min when min > max; torch.clamp gives max (min(max(x, lo), hi))',
-    'remainder: edge remainder -0 and inf': 'native remainder gives NaN for a finite x and an infinite divisor; torch gives fmod-based x',
-    'pow: edge pow special': 'native pow(1, NaN) gives NaN; C/torch pow gives 1 (also pow(x, ±0) = 1 and pow(-1, ±inf) = 1)',
-  },
-};
+/** Cases a backend is known to get wrong (run as `todo` with the reason); none at present. */
+export const KNOWN_ISSUES: Record<string, Record<string, string>> = {};
 
 /** The `todo` option for a test on a backend: the known issue, if any. */
 export function knownIssue(backend: string, name: string): string | undefined {
