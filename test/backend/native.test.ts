@@ -653,6 +653,10 @@ for (const level of LEVELS) {
     conv(2, 12, 8, 8, 12, [1, 1], [1, 1], [0, 0], [1, 1], 3);
     conv(1, 2, 3, 70, 3, [1, 65], [1, 1], [0, 2], [1, 1], 1); // a kernel wider than the packer's tables
     conv(1, 2, 70, 3, 3, [66, 2], [2, 1], [1, 0], [1, 1], 1);
+    conv(64, 1, 28, 28, 6, [5, 5], [1, 1], [2, 2], [1, 1], 1); // LeNet-5 conv1 (direct kernels)
+    conv(64, 6, 14, 14, 16, [5, 5], [1, 1], [0, 0], [1, 1], 1); // LeNet-5 conv2 (direct kernels)
+    conv(3, 5, 11, 13, 32, [3, 3], [1, 1], [2, 2], [2, 2], 1); // direct, dilated, 32 output channels
+    conv(2, 3, 9, 9, 7, [3, 2], [1, 1], [1, 0], [1, 1], 1); // direct, non-square kernel
 
     it('conv2d forward / backward input / backward weight', () => {
       const r = rng(12);
@@ -692,6 +696,23 @@ for (const level of LEVELS) {
         }
       }
       setNativeThreads(info.threads);
+    });
+
+    it('conv2d backward weight: inf and NaN inputs propagate as in the reference', () => {
+      const g = convCases.find((c) => c.n === 64 && c.inC === 6)!;
+      const r = rng(14);
+      const x = uniform(r, g.n * g.inC * g.inH * g.inW);
+      x[3 * 196 + 17] = Infinity;
+      x[9 * 196 + 100] = NaN;
+      const gy = uniform(r, g.n * g.outC * g.outH * g.outW);
+      const gw1 = new Float32Array(g.outC * g.inC * 25);
+      const gw2 = new Float32Array(gw1.length);
+      nat().conv2dBackwardWeight(gy, x, g, gw1);
+      ref.conv2dBackwardWeight(gy, x, g, gw2);
+      for (let i = 0; i < gw1.length; i++) {
+        if (Number.isFinite(gw2[i])) assert.ok(Math.abs(gw1[i] - gw2[i]) <= 1e-3 * (1 + Math.abs(gw2[i])), `gw[${i}]`);
+        else assert.ok(Object.is(gw1[i], gw2[i]) || (Number.isNaN(gw1[i]) && Number.isNaN(gw2[i])), `gw[${i}]: ${gw1[i]} vs ${gw2[i]}`);
+      }
     });
 
     const poolCases: [Pool2dGeometry, boolean][] = [];

@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <climits>
 #include <cstring>
+#include <utility>
 
 #include "strata.h"
 
@@ -1160,6 +1161,8 @@ void depthwise_backward_weight(const float* gy, const float* x, const ConvGeom& 
   });
 }
 
+#include "impl_conv_direct.h"
+
 // ---- convolution entry points ----------------------------------------------------------
 
 /** Run fn(group, threadsPerGemm) for every group, in parallel over groups when each is small. */
@@ -1182,6 +1185,10 @@ void conv2d_impl(const float* x, const float* w, const float* bias, const ConvGe
   const i64 cinG = g.inC / g.groups, coutG = g.outC / g.groups;
   const i64 P = g.outH * g.outW;
   if (g.n <= 0 || g.outC <= 0 || P <= 0) return;
+  if (direct_worthwhile(g)) {
+    direct_forward(x, w, bias, g, out);
+    return;
+  }
   if (cinG == 1) {
     depthwise_forward(x, w, bias, g, out);
     return;
@@ -1205,6 +1212,7 @@ void conv2d_backward_weight_impl(const float* gy, const float* x, const ConvGeom
     std::memset(gw, 0, sizeof(float) * g.outC * Kg);
     return;
   }
+  if (direct_worthwhile(g) && direct_backward_weight(gy, x, g, gw)) return;
   if (cinG == 1) {
     depthwise_backward_weight(gy, x, g, gw);
     return;

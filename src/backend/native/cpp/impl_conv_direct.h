@@ -1,0 +1,285 @@
+// Direct convolution for stride 1 and few output channels (LeNet-sized layers),
+// included by impl_gemm.h inside its per-ISA anonymous namespace.
+//
+// With few output channels the implicit GEMM spends most of its time packing
+// the im2col panel, each value of which then feeds only M FMAs. Here the input
+// image is instead copied once into a zero-bordered plane of width
+// Wp = inW + 2·pW, so that tap (c, kh, kw) of output pixel (oh, ow) sits at the
+// flat position (oh·Wp + ow) + c·J + kh·dH·Wp + kw·dW: for every tap, NR
+// consecutive output positions are ONE contiguous vector load at a fixed
+// offset, and the micro-kernel reads B straight from the padded plane, never
+// packed. Flat positions with ow ≥ outW are computed and dropped (a waste of
+// (Wp − outW)/Wp, bounded by direct_worthwhile).
+
+/** Geometry of the padded flat layout of one image. */
+struct DirectLayout {
+  i64 C, H, Wd, pH, pW;  // input channels, size, padding
+  i64 Hp, Wp, J;         // padded plane: Hp × Wp = J floats
+  i64 M, outH, outW;     // output channels and size
+  i64 taps;              // C·kH·kW
+  i64 rowsLen;           // outH·Wp: the flat positions that hold every output pixel
+  i64 reach;             // largest tap offset: (C−1)·J + (kH−1)·dH·Wp + (kW−1)·dW
+  Buf<i64> offs;         // offset of every tap (c, kh, kw), in weight order
+
+  explicit DirectLayout(const ConvGeom& g) {
+    C = g.inC;
+    H = g.inH;
+    Wd = g.inW;
+    pH = g.pH;
+    pW = g.pW;
+    Hp = g.inH + 2 * g.pH;
+    Wp = g.inW + 2 * g.pW;
+    J = Hp * Wp;
+    M = g.outC;
+    outH = g.outH;
+    outW = g.outW;
+    taps = C * g.kH * g.kW;
+    rowsLen = outH * Wp;
+    reach = (C - 1) * J + (g.kH - 1) * g.dH * Wp + (g.kW - 1) * g.dW;
+    offs.resize(static_cast<size_t>(taps));
+    i64 t = 0;
+    for (i64 c = 0; c < C; c++)
+      for (i64 kh = 0; kh < g.kH; kh++)
+        for (i64 kw = 0; kw < g.kW; kw++) offs[t++] = c * J + kh * g.dH * Wp + kw * g.dW;
+  }
+
+  /** Copy one image (C × H × W) into its padded planes at xp (C·J floats). */
+  void pad(const float* x, float* xp) const {
+    for (i64 c = 0; c < C; c++) {
+      float* p = xp + c * J;
+      std::memset(p, 0, sizeof(float) * pH * Wp);
+      for (i64 h = 0; h < H; h++) {
+        float* row = p + (h + pH) * Wp;
+        std::memset(row, 0, sizeof(float) * pW);
+        std::memcpy(row + pW, x + (c * H + h) * Wd, sizeof(float) * Wd);
+        std::memset(row + pW + Wd, 0, sizeof(float) * (Wp - pW - Wd));
+      }
+      std::memset(p + (pH + H) * Wp, 0, sizeof(float) * (Hp - pH - H) * Wp);
+    }
+  }
+};
+
+/** Whether the direct kernels apply to `g` (stride 1, one group) and beat the implicit GEMM. */
+inline bool direct_worthwhile(const ConvGeom& g) {
+  if (g.groups != 1 || g.sH != 1 || g.sW != 1 || g.pH < 0 || g.pW < 0) return false;
+  if (g.outH != g.inH + 2 * g.pH - g.dH * (g.kH - 1) || g.outW != g.inW + 2 * g.pW - g.dW * (g.kW - 1)) return false;
+  if (g.n <= 0 || g.outH <= 0 || g.outW <= 0 || g.inC <= 0 || g.outC <= 0) return false;
+  // Few output channels (the GEMM's packing dominates) and little dropped width.
+  return g.outC <= 32 && g.inW + 2 * g.pW <= 2 * g.outW;
+}
+
+thread_local Scratch tlsDirectX, tlsDirectOut, tlsDirectG;
+
+/** acc = Σ_taps A[tap][i] · xp[offs[tap] + j + lanes]: MRk output channels × NR flat positions. */
+template <int MRk>
+__attribute__((always_inline)) inline void direct_tile(i64 taps, const float* __restrict A, const float* __restrict xp,
+                                                       const i64* __restrict offs, vf (&acc)[MRk][NV]) {
+#pragma GCC unroll 16
+  for (int i = 0; i < MRk; i++)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) acc[i][v] = vf{};
+#pragma GCC unroll 2
+  for (i64 t = 0; t < taps; t++) {
+    const float* s = xp + offs[t];
+    vf b[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) b[v] = loadu(s + v * W);
+#pragma GCC unroll 16
+    for (int i = 0; i < MRk; i++) {
+      const vf a = bcast(A[i]);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; v++) acc[i][v] += a * b[v];
+    }
+    A += MRk;
+  }
+}
+
+/** One image × one block of MRk output channels: every flat tile into os (MRk × jlen), then out rows + bias. */
+template <int MRk>
+__attribute__((noinline)) void direct_block(const DirectLayout& d, const float* A, const float* xp, i64 jlen, float* os,
+                                            i64 m0, int mr, const float* bias, float* outImg) {
+  vf acc[MRk][NV];
+  for (i64 j = 0; j < jlen; j += NR) {
+    direct_tile<MRk>(d.taps, A, xp + j, d.offs.data(), acc);
+#pragma GCC unroll 16
+    for (int i = 0; i < MRk; i++)
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; v++) storeu(os + i * jlen + j + v * W, acc[i][v]);
+  }
+  const i64 P = d.outH * d.outW;
+  for (int i = 0; i < mr; i++) {
+    const float b = bias ? bias[m0 + i] : 0.0f;
+    const vf bv = bcast(b);
+    float* o = outImg + (m0 + i) * P;
+    for (i64 oh = 0; oh < d.outH; oh++) {
+      const float* src = os + i * jlen + oh * d.Wp;
+      float* dst = o + oh * d.outW;
+      i64 ow = 0;
+      for (; ow + W <= d.outW; ow += W) storeu(dst + ow, loadu(src + ow) + bv);
+      for (; ow < d.outW; ow++) dst[ow] = src[ow] + b;
+    }
+  }
+}
+
+template <int MRk>
+void direct_forward_run(const float* x, const float* w, const float* bias, const ConvGeom& g, float* out) {
+  const DirectLayout d(g);
+  const i64 jlen = round_up(d.rowsLen, NR);
+  const i64 xpFloats = std::max(d.C * d.J, d.reach + jlen) + W;
+  // Weights packed per block of MRk output channels as [tap][MRk] (zero rows past M).
+  const i64 mblocks = ceil_div(d.M, MRk);
+  Buf<float> wp(static_cast<size_t>(mblocks * d.taps * MRk));
+  for (i64 mb = 0; mb < mblocks; mb++)
+    for (i64 t = 0; t < d.taps; t++)
+      for (int i = 0; i < MRk; i++) {
+        const i64 m = mb * MRk + i;
+        wp[(mb * d.taps + t) * MRk + i] = m < d.M ? w[m * d.taps + t] : 0.0f;
+      }
+  const i64 items = g.n * mblocks;
+  const double flops = 2.0 * static_cast<double>(mblocks * MRk) * d.taps * jlen * g.n;
+  const int nt = threads_for(flops / 40.0, 15000.0);
+  const i64 inImg = d.C * d.H * d.Wd, outImg = d.M * d.outH * d.outW;
+  parallel(nt, [&](int tid, int nth) {
+    i64 q0, q1;
+    split_range(items, nth, tid, q0, q1);
+    float* xp = tlsDirectX.get(static_cast<size_t>(xpFloats));
+    float* os = tlsDirectOut.get(static_cast<size_t>(MRk * jlen));
+    i64 loaded = -1;
+    for (i64 q = q0; q < q1; q++) {
+      const i64 img = q / mblocks, mb = q - img * mblocks;
+      if (img != loaded) {
+        d.pad(x + img * inImg, xp);
+        std::memset(xp + d.C * d.J, 0, sizeof(float) * (xpFloats - d.C * d.J));
+        loaded = img;
+      }
+      const int mr = static_cast<int>(std::min<i64>(MRk, d.M - mb * MRk));
+      direct_block<MRk>(d, wp.data() + mb * d.taps * MRk, xp, jlen, os, mb * MRk, mr, bias, out + img * outImg);
+    }
+  });
+}
+
+void direct_forward(const float* x, const float* w, const float* bias, const ConvGeom& g, float* out) {
+  if constexpr (MR2 > 0) {
+    if (round_up(g.outC, MR2) < round_up(g.outC, MR)) {
+      direct_forward_run<MR2 == 0 ? 1 : MR2>(x, w, bias, g, out);
+      return;
+    }
+  }
+  direct_forward_run<MR>(x, w, bias, g, out);
+}
+
+// ---- backward weight ----
+// gw[m][tap] = Σ_images Σ_flat gyp[m][j] · xp[offs[tap] + j], where gyp is gradOut in the
+// same flat layout with zeros at the dropped positions: vectors run along j, and a block of
+// BW_MB channels × BW_TB taps stays in registers across all images of a thread.
+
+constexpr int BW_MB = W >= 16 ? 4 : 3;
+constexpr int BW_TB = W >= 16 ? 6 : 4;
+
+template <int MB, int TB>
+__attribute__((noinline)) void direct_bw_block(const DirectLayout& d, const float* xs, i64 xStride, const float* gs,
+                                               i64 gStride, i64 Jg, i64 nimg, i64 m0, i64 t0, float* partial) {
+  vf acc[MB][TB];
+#pragma GCC unroll 8
+  for (int i = 0; i < MB; i++)
+#pragma GCC unroll 8
+    for (int t = 0; t < TB; t++) acc[i][t] = vf{};
+  i64 off[TB];
+  for (int t = 0; t < TB; t++) off[t] = d.offs[t0 + t];
+  for (i64 img = 0; img < nimg; img++) {
+    const float* g = gs + img * gStride + m0 * Jg;
+    const float* x = xs + img * xStride;
+    for (i64 j = 0; j < Jg; j += W) {
+      vf gv[MB];
+#pragma GCC unroll 8
+      for (int i = 0; i < MB; i++) gv[i] = loadu(g + i * Jg + j);
+#pragma GCC unroll 8
+      for (int t = 0; t < TB; t++) {
+        const vf xv = loadu(x + off[t] + j);
+#pragma GCC unroll 8
+        for (int i = 0; i < MB; i++) acc[i][t] += gv[i] * xv;
+      }
+    }
+  }
+  for (int i = 0; i < MB; i++)
+    for (int t = 0; t < TB; t++) {
+      float s = 0;
+      for (int l = 0; l < W; l++) s += acc[i][t][l];
+      partial[(m0 + i) * d.taps + t0 + t] += s;
+    }
+}
+
+using BwBlockFn = void (*)(const DirectLayout&, const float*, i64, const float*, i64, i64, i64, i64, i64, float*);
+
+template <int MB, int... TBs>
+void bw_row(BwBlockFn* row, std::integer_sequence<int, TBs...>) {
+  ((row[TBs] = &direct_bw_block<MB, TBs + 1>), ...);
+}
+template <int... MBs>
+void bw_table(BwBlockFn (*table)[BW_TB], std::integer_sequence<int, MBs...>) {
+  (bw_row<MBs + 1>(table[MBs], std::make_integer_sequence<int, BW_TB>{}), ...);
+}
+
+/** Whether every value is finite (a dropped position must contribute exactly 0·x = 0). */
+inline bool all_finite(const float* x, i64 n) {
+  vf acc = vf{};
+  i64 i = 0;
+  for (; i + W <= n; i += W) acc += loadu(x + i) * vf{};
+  float s = 0;
+  for (; i < n; i++) s += x[i] * 0.0f;
+  for (int l = 0; l < W; l++) s += acc[l];
+  return s == 0.0f;
+}
+
+/** Returns false (and writes nothing) when x holds inf or NaN: the caller then uses the GEMM. */
+bool direct_backward_weight(const float* gy, const float* x, const ConvGeom& g, float* gw) {
+  const DirectLayout d(g);
+  const i64 inImg = d.C * d.H * d.Wd, P = d.outH * d.outW;
+  if (!all_finite(x, g.n * inImg)) return false;
+  static BwBlockFn table[BW_MB][BW_TB];
+  static const bool filled = (bw_table(table, std::make_integer_sequence<int, BW_MB>{}), true);
+  (void)filled;
+  const i64 Jg = round_up(d.rowsLen, W);
+  const i64 xStride = d.C * d.J, gStride = d.M * Jg;
+  const i64 tail = d.reach + Jg + W - (d.C - 1) * d.J;  // reads past the last image's planes
+  // Images per chunk: the padded copies of a chunk stay within ~1 MB.
+  const i64 chunk = std::max<i64>(1, (i64(256) << 10) / (xStride + gStride));
+  const double flops = 2.0 * d.M * d.taps * Jg * g.n;
+  const int nt = threads_for(flops / 30.0, 15000.0);
+  const i64 wFloats = d.M * d.taps;
+  Buf<float> partials(static_cast<size_t>(nt * wFloats), 0.0f);
+  parallel(nt, [&](int tid, int nth) {
+    i64 i0, i1;
+    split_range(g.n, nth, tid, i0, i1);
+    float* part = partials.data() + tid * wFloats;
+    for (i64 c0 = i0; c0 < i1; c0 += chunk) {
+      const i64 nimg = std::min(chunk, i1 - c0);
+      float* xs = tlsDirectX.get(static_cast<size_t>(nimg * xStride + tail));
+      float* gs = tlsDirectG.get(static_cast<size_t>(nimg * gStride));
+      for (i64 k = 0; k < nimg; k++) {
+        d.pad(x + (c0 + k) * inImg, xs + k * xStride);
+        float* gp = gs + k * gStride;
+        const float* src = gy + (c0 + k) * d.M * P;
+        for (i64 m = 0; m < d.M; m++) {
+          float* row = gp + m * Jg;
+          std::memset(row, 0, sizeof(float) * Jg);
+          for (i64 oh = 0; oh < d.outH; oh++) std::memcpy(row + oh * d.Wp, src + m * P + oh * d.outW, sizeof(float) * d.outW);
+        }
+      }
+      std::memset(xs + nimg * xStride, 0, sizeof(float) * tail);
+      for (i64 m0 = 0; m0 < d.M; m0 += BW_MB) {
+        const int mb = static_cast<int>(std::min<i64>(BW_MB, d.M - m0));
+        for (i64 t0 = 0; t0 < d.taps; t0 += BW_TB) {
+          const int tb = static_cast<int>(std::min<i64>(BW_TB, d.taps - t0));
+          table[mb - 1][tb - 1](d, xs, xStride, gs, gStride, Jg, nimg, m0, t0, part);
+        }
+      }
+    }
+  });
+  for (i64 k = 0; k < wFloats; k++) {
+    float s = 0;
+    for (int t = 0; t < nt; t++) s += partials[t * wFloats + k];
+    gw[k] = s;
+  }
+  return true;
+}
