@@ -766,43 +766,119 @@ MaxTaps max_taps(i64 k, i64 outSize, i64 inSize, i64 stride, i64 pad, i64 dilati
   return t;
 }
 
+/** Max of one window (rows ih0..ih1, columns iw0..iw1 by the dilations), first maximum or last NaN, as torch. */
+inline void max_window(const float* base, i64 inW, i64 ih0, i64 ih1, i64 dH, i64 iw0, i64 iw1, i64 dW, float& o,
+                       int32_t& ix) {
+  float best = -__builtin_inff();
+  i64 bestIdx = ih0 * inW + iw0;
+  for (i64 ih = ih0; ih < ih1; ih += dH) {
+    const float* row = base + ih * inW;
+    for (i64 iw = iw0; iw < iw1; iw += dW) {
+      const float val = row[iw];
+      const bool take = val > best || val != val;  // selects, not branches: maxima come in random order
+      best = take ? val : best;
+      bestIdx = take ? ih * inW + iw : bestIdx;
+    }
+  }
+  o = best;
+  ix = static_cast<int32_t>(bestIdx);
+}
+
+/** Lanes 0, 2, 4, … of the 2W floats at p. */
+inline vf load_even(const float* p) {
+  const vf a = loadu(p), b = loadu(p + W);
+  vf r;
+  for (int j = 0; j < W; j++) r[j] = j < W / 2 ? a[2 * j] : b[2 * j - W];
+  return r;
+}
+
+/**
+ * W outputs of one row whose windows lie inside the input (stride 1 or 2 along the row,
+ * dilation 1): each tap is one vector load, the maximum and its index are vector selects.
+ */
+template <int SW>
+inline void max_window_vec(const float* base, i64 inW, i64 ih0, i64 kH, i64 dH, i64 iw0, i64 kW, float* o,
+                           int32_t* ix) {
+  vf best = bcast(-__builtin_inff());
+  vi bestIdx = ibcast(static_cast<int32_t>(ih0 * inW + iw0));
+  vi lane;
+  for (int j = 0; j < W; j++) lane[j] = j * SW;
+  for (i64 kh = 0; kh < kH; kh++) {
+    const i64 ih = ih0 + kh * dH;
+    const float* row = base + ih * inW;
+    for (i64 kw = 0; kw < kW; kw++) {
+      const i64 iw = iw0 + kw;
+      const vf val = SW == 1 ? loadu(row + iw) : load_even(row + iw);
+      const vi take = (val > best) | (val != val);
+      best = take ? val : best;
+      bestIdx = take ? ibcast(static_cast<int32_t>(ih * inW + iw)) + lane : bestIdx;
+    }
+  }
+  storeu(o, best);
+  std::memcpy(ix, &bestIdx, sizeof bestIdx);
+}
+
 void max_pool(const float* x, const PoolGeom& g, float* out, int32_t* indices) {
   const MaxTaps h = max_taps(g.kH, g.outH, g.inH, g.sH, g.pH, g.dH);
   const MaxTaps v = max_taps(g.kW, g.outW, g.inW, g.sW, g.pW, g.dW);
   const i64 inPlane = g.inH * g.inW, outPlane = g.outH * g.outW;
-  const int nt = threads_for(static_cast<double>(g.planes) * outPlane * g.kH * g.kW * 0.7, 20000.0);
+  const int nt = threads_for(static_cast<double>(g.planes) * outPlane * g.kH * g.kW * 0.3, 20000.0);
+  // Vector path (stride 1 or 2 and dilation 1 along rows) over the output columns [vlo, vhi)
+  // whose windows lie inside the row. A block's loads may run past the row (those lanes are
+  // dropped) but never past the end of x.
+  const bool vec = (g.sW == 1 || g.sW == 2) && g.dW == 1 && g.outW >= W / 2;
+  const i64 vlo = g.pW > 0 ? (g.pW + g.sW - 1) / g.sW : 0;
+  i64 vhi = g.outW;
+  while (vhi > vlo && (vhi - 1) * g.sW - g.pW + g.kW > g.inW) vhi--;
+  const i64 loadLen = g.sW == 2 ? 2 * W : W;
+  const float* xEnd = x + g.planes * inPlane;
   parallel(nt, [&](int tid, int nth) {
     i64 p0, p1;
     split_range(g.planes, nth, tid, p0, p1);
+    alignas(64) float tv[W];
+    alignas(64) int32_t ti[W];
     for (i64 p = p0; p < p1; p++) {
       const float* base = x + p * inPlane;
       float* o = out + p * outPlane;
       int32_t* ix = indices + p * outPlane;
       for (i64 oh = 0; oh < g.outH; oh++) {
         const i64 ih0 = h.start[oh], ih1 = h.end[oh];
-        for (i64 ow = 0; ow < g.outW; ow++) {
-          const i64 iw0 = v.start[ow], iw1 = v.end[ow];
-          const i64 at = oh * g.outW + ow;
-          if (ih0 >= ih1 || iw0 >= iw1) {
-            o[at] = -__builtin_inff();
-            ix[at] = -1;
-            continue;
+        const bool fullRows = ih0 == oh * g.sH - g.pH && ih1 - ih0 == (g.kH - 1) * g.dH + 1;
+        i64 ow = 0;
+        auto scalar_to = [&](i64 end) {
+          for (; ow < end; ow++) {
+            const i64 iw0 = v.start[ow], iw1 = v.end[ow], at = oh * g.outW + ow;
+            if (ih0 >= ih1 || iw0 >= iw1) {
+              o[at] = -__builtin_inff();
+              ix[at] = -1;
+            } else {
+              max_window(base, g.inW, ih0, ih1, g.dH, iw0, iw1, g.dW, o[at], ix[at]);
+            }
           }
-          float best = -__builtin_inff();
-          i64 bestIdx = ih0 * g.inW + iw0;
-          for (i64 ih = ih0; ih < ih1; ih += g.dH) {
-            const float* row = base + ih * g.inW;
-            for (i64 iw = iw0; iw < iw1; iw += g.dW) {
-              const float val = row[iw];
-              if (val > best || val != val) {
-                best = val;
-                bestIdx = ih * g.inW + iw;
+        };
+        if (vec && fullRows) {
+          scalar_to(vlo);
+          const float* lastRow = base + (ih0 + (g.kH - 1) * g.dH) * g.inW;
+          for (; ow < vhi; ow += W) {
+            const i64 iw = ow * g.sW - g.pW;
+            if (lastRow + iw + g.kW - 1 + loadLen > xEnd) break;  // would read past x: scalar tail
+            const i64 at = oh * g.outW + ow, n = std::min<i64>(W, vhi - ow);
+            float* od = n == W ? o + at : tv;
+            int32_t* id = n == W ? ix + at : ti;
+            if (g.sW == 1)
+              max_window_vec<1>(base, g.inW, ih0, g.kH, g.dH, iw, g.kW, od, id);
+            else
+              max_window_vec<2>(base, g.inW, ih0, g.kH, g.dH, iw, g.kW, od, id);
+            if (n < W) {
+              for (i64 j = 0; j < n; j++) {
+                o[at + j] = tv[j];
+                ix[at + j] = ti[j];
               }
             }
           }
-          o[at] = best;
-          ix[at] = static_cast<int32_t>(bestIdx);
+          ow = std::min(ow, vhi);
         }
+        scalar_to(g.outW);
       }
     }
   });
