@@ -7,6 +7,7 @@
 // the process alive (libuv does not know about them), and no static destructor
 // has to join them at exit.
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
@@ -29,7 +30,11 @@ inline void cpu_relax() {
 #endif
 }
 
-constexpr int kSpinIterations = 4000;  // ~50-100 µs of polling before sleeping
+// Workers poll for ~2 ms after a job before sleeping: the JavaScript between two
+// kernels of a training step often takes longer than 100 µs, and waking a sleeping
+// thread costs tens to hundreds of µs (much more on a virtual machine), which once
+// cost small layers most of their time. Spinning only uses cores the pool owns.
+constexpr int64_t kSpinNanos = 2000000;
 
 struct Pool {
   std::mutex callMutex;  // one parallel region at a time (worker_threads may share the pool)
@@ -51,9 +56,12 @@ struct Pool {
     for (;;) {
       uint64_t g;
       int spins = 0;
+      auto spinStart = std::chrono::steady_clock::now();
       while ((g = generation.load(std::memory_order_acquire)) == seen) {
         if (stop.load(std::memory_order_relaxed)) return;
-        if (++spins < kSpinIterations) {
+        if ((++spins & 255) != 0 ||
+            std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - spinStart).count() <
+                kSpinNanos) {
           cpu_relax();
           continue;
         }
@@ -62,6 +70,7 @@ struct Pool {
         cv.wait(lk, [&] { return generation.load(std::memory_order_acquire) != seen || stop.load(); });
         sleepers.fetch_sub(1, std::memory_order_relaxed);
         spins = 0;
+        spinStart = std::chrono::steady_clock::now();
       }
       seen = g;
       if (stop.load()) return;
