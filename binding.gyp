@@ -68,7 +68,8 @@
       "sources": [
         "src/backend/native/cpp/addon.cpp",
         "src/backend/native/cpp/threadpool.cpp",
-        "src/backend/native/cpp/cpu.cpp"
+        "src/backend/native/cpp/cpu.cpp",
+        "src/backend/native/cpp/pooled_arrays.cpp"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"

@@ -214,6 +214,14 @@ export interface Backend {
     a: FloatArray, b: FloatArray, out: FloatArray, args: MatmulArgs, bias: FloatArray | null, biasDim: 'row' | 'col',
     act: 'none' | 'relu',
   ): void;
+
+  /**
+   * An array of `size` elements whose contents are unspecified (recycled memory), for outputs a kernel
+   * overwrites completely; null when the backend has none for this dtype/size (callers then use arrayFor).
+   * The native backend recycles blocks of garbage-collected arrays: large tensors skip V8's zero-filled,
+   * freshly mapped allocation.
+   */
+  uninitializedArray?(dtype: DType, size: number): TypedArray | null;
 }
 
 /** Hyper-parameters of one SGD step (PyTorch's formulation). */

@@ -4,7 +4,7 @@ import { needsGrad, record } from '../autograd/node.js';
 import { isFloat, resultType, type DType } from '../tensor/dtype.js';
 import { broadcastShapes, shapeStr } from '../tensor/shape.js';
 import { Tensor, type TensorLike } from '../tensor/tensor.js';
-import { broadcastView, describe, empty, sumToShape, toTensorLike } from './util.js';
+import { broadcastView, describe, empty, sumToShape, toTensorLike, uninitialized } from './util.js';
 
 type Result = 'promote' | 'float' | 'bool';
 type GradRule = (g: Tensor, a: Tensor, b: Tensor, out: Tensor) => [Tensor | null, Tensor | null];
@@ -34,7 +34,7 @@ function binaryOp(
   if (!isFloat(dtype) && op === 'pow' && someElement(b, (v) => v < 0)) {
     throw new Error('pow: integers to negative integer powers are not allowed (convert the base to float first)');
   }
-  const out = empty(shape, result === 'bool' ? 'bool' : dtype);
+  const out = uninitialized(shape, result === 'bool' ? 'bool' : dtype);
   kernels().binary(op, broadcastView(a, shape), broadcastView(b, shape), out.storage);
   if (result !== 'bool' && dtype === 'bool') {
     // Arithmetic on two bools stays bool (True + True is True), so keep the storage 0/1.
@@ -122,7 +122,7 @@ function powScalar(x: Tensor, exponent: number): Tensor {
     throw new Error(`pow: integers to negative integer powers are not allowed (exponent ${exponent}; convert the base to float first)`);
   }
   const input = x.to(dtype);
-  const out = empty(x.shape, dtype);
+  const out = uninitialized(x.shape, dtype);
   kernels().scalar('powScalar', input.strided, exponent, 0, out.storage);
   if (exponent === 0) return record(out, 'PowBackward0', [input], (g) => [g.mul(0)]);
   return record(out, 'PowBackward0', [input], (g) => [g.mul(exponent).mul(exponent === 2 ? input : input.pow(exponent - 1))]);

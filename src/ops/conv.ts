@@ -11,7 +11,7 @@ import { kernels } from '../backend/registry.js';
 import { needsGrad, record } from '../autograd/node.js';
 import { shapeStr } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { checkFloat, checkTensor, empty } from './util.js';
+import { checkFloat, checkTensor, empty, uninitialized } from './util.js';
 import { pad } from './pad.js';
 
 /** A size per spatial dim: one number for all, or one per dim ([h, w] in 2-D). */
@@ -164,7 +164,7 @@ function convNd(spatial: 1 | 2, op: string, x: Tensor, weight: Tensor, bias: Ten
 function conv2dRaw(x: Tensor, w: Tensor, bias: Tensor | null, geo: Conv2dGeometry): Tensor {
   const xd = denseData(x);
   const wd = denseData(w);
-  const out = empty([geo.n, geo.outC, geo.outH, geo.outW], x.dtype);
+  const out = uninitialized([geo.n, geo.outC, geo.outH, geo.outW], x.dtype);
   kernels().conv2d(xd, wd, bias ? denseData(bias) : null, geo, out.storage as FloatArray);
   if (!needsGrad(x, w, bias)) return out;
   const inputs = bias ? [x, w, bias] : [x, w];
@@ -173,11 +173,11 @@ function conv2dRaw(x: Tensor, w: Tensor, bias: Tensor | null, geo: Conv2dGeometr
     let gx: Tensor | null = null;
     let gw: Tensor | null = null;
     if (x.requiresGrad) {
-      gx = empty(x.shape, x.dtype);
+      gx = uninitialized(x.shape, x.dtype);
       kernels().conv2dBackwardInput(gd, wd, geo, gx.storage as FloatArray);
     }
     if (w.requiresGrad) {
-      gw = empty(w.shape, w.dtype);
+      gw = uninitialized(w.shape, w.dtype);
       kernels().conv2dBackwardWeight(gd, xd, geo, gw.storage as FloatArray);
     }
     const gb = bias?.requiresGrad ? g.sum([0, 2, 3]) : null;

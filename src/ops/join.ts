@@ -2,7 +2,7 @@ import { needsGrad, record } from '../autograd/node.js';
 import { promoteTypes } from '../tensor/dtype.js';
 import { normalizeDim, shapeStr } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { checkTensor, empty, writeStrided } from './util.js';
+import { checkTensor, empty, writeStrided, uninitialized } from './util.js';
 
 /** Concatenate along an existing dim; shapes must agree elsewhere. */
 export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
@@ -25,7 +25,7 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   const dtype = parts.map((t) => t.dtype).reduce(promoteTypes);
   const shape = [...ref.shape];
   shape[d] = parts.reduce((n, t) => n + t.shape[d], 0);
-  const out = empty(shape, dtype);
+  const out = uninitialized(shape, dtype);
   let at = 0;
   for (const t of parts) {
     writeStrided(out.narrow(d, at, t.shape[d]), t.to(dtype));

@@ -4,7 +4,7 @@ import { needsGrad, record } from '../autograd/node.js';
 import { isFloat, promoteTypes } from '../tensor/dtype.js';
 import { broadcastShapes, shapeStr } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { checkTensor, empty, sumToShape } from './util.js';
+import { checkTensor, empty, sumToShape, uninitialized } from './util.js';
 
 /** How a [..., rows, cols] tensor is handed to the GEMM kernel without copying, when possible. */
 interface Operand {
@@ -111,7 +111,7 @@ function batchedMatmul(a0: Tensor, b0: Tensor, op: string): Tensor {
   const batch = batchShape.reduce((p, d) => p * d, 1);
   const ae = a.expand([...batchShape, m, k]);
   const be = b.expand([...batchShape, k, n]);
-  const out = empty([...batchShape, m, n], dtype);
+  const out = uninitialized([...batchShape, m, n], dtype);
   if (batch > 0 && m > 0 && n > 0) {
     const A = operand(ae, batch);
     const B = operand(be, batch);

@@ -10,7 +10,7 @@ import { jsFused } from '../backend/js/fused.js';
 import { kernels } from '../backend/registry.js';
 import { shapeStr } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { checkFloat, checkTensor, empty } from './util.js';
+import { checkFloat, checkTensor, empty, uninitialized } from './util.js';
 import { denseData } from './conv.js';
 import { pad } from './pad.js';
 import { avgPool2d } from './pool.js';
@@ -85,8 +85,9 @@ export function batchNorm(
     throw new Error(`${op}: expected more than 1 value per channel when training, got input of shape ${shapeStr(x.shape)}`);
   }
   const xd = denseData(x);
-  const w = paramData(weight);
-  const b = paramData(bias);
+  // Affine parameters in their own dtype: the kernels widen them (float32 weights keep the native fast path).
+  const w = weight ? denseData(weight) : null;
+  const b = bias ? denseData(bias) : null;
   const mean = new Float64Array(C);
   const invstd = new Float64Array(C);
   const variance = training ? new Float64Array(C) : null;
@@ -98,7 +99,7 @@ export function batchNorm(
       invstd[c] = 1 / Math.sqrt(rv[c] + eps);
     }
   }
-  const out = empty(x.shape, x.dtype);
+  const out = uninitialized(x.shape, x.dtype);
   // Statistics and normalisation in one backend kernel (native when loaded; js/fused.ts is the reference).
   const forward = kernels().batchNormForward ?? jsFused.batchNormForward;
   forward(xd, N, C, S, w, b, eps, training, mean, invstd, variance, out.storage as FloatArray);
@@ -112,7 +113,7 @@ export function batchNorm(
     const gd = denseData(g.to(x.dtype));
     const sumG = new Float64Array(C);
     const sumGX = new Float64Array(C); // Σ g·(x − mean)
-    const gx = x.requiresGrad ? empty(x.shape, x.dtype) : null;
+    const gx = x.requiresGrad ? uninitialized(x.shape, x.dtype) : null;
     const backward = kernels().batchNormBackward ?? jsFused.batchNormBackward;
     backward(gd, xd, N, C, S, w, mean, invstd, training, sumG, sumGX, (gx?.storage as FloatArray) ?? null);
     const gw = weight?.requiresGrad ? new Tensor(sumGX.map((v, c) => v * invstd[c]), [C]).to(weight.dtype) : null;

@@ -8,7 +8,7 @@ import { kernels } from '../backend/registry.js';
 import { needsGrad, record } from '../autograd/node.js';
 import { shapeStr } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { checkFloat, checkTensor, empty } from './util.js';
+import { checkFloat, checkTensor, empty, uninitialized } from './util.js';
 import { denseData, sizeList, type SizeArg } from './conv.js';
 import { relu } from './unary.js';
 
@@ -117,13 +117,13 @@ function poolGeometry(op: string, x: Tensor, x4: Tensor, spatial: 1 | 2, pp: Poo
 function maxPoolRaw(x4: Tensor, geo: Pool2dGeometry, name: string): [Tensor, Tensor] {
   const xd = denseData(x4);
   const shape = [x4.shape[0], x4.shape[1], geo.outH, geo.outW];
-  const out = empty(shape, x4.dtype);
-  const indices = empty(shape, 'int32');
+  const out = uninitialized(shape, x4.dtype);
+  const indices = uninitialized(shape, 'int32');
   const idx = indices.storage as Int32Array;
   kernels().maxPool2d(xd, geo, out.storage as FloatArray, idx);
   if (!needsGrad(x4)) return [out, indices];
   const recorded = record(out, name, [x4], (g) => {
-    const gx = empty(x4.shape, x4.dtype);
+    const gx = uninitialized(x4.shape, x4.dtype);
     kernels().maxPool2dBackward(denseData(g.to(x4.dtype)), idx, geo, gx.storage as FloatArray);
     return [gx];
   });
@@ -167,12 +167,12 @@ function avgPoolNd(spatial: 1 | 2, op: string, x: Tensor, kernelSize: SizeArg, o
     throw new Error(`${op}: divisorOverride must be a non-zero number, got ${options.divisorOverride}`);
   }
   const xd = denseData(x4);
-  const out = empty([x4.shape[0], x4.shape[1], geo.outH, geo.outW], x4.dtype);
+  const out = uninitialized([x4.shape[0], x4.shape[1], geo.outH, geo.outW], x4.dtype);
   kernels().avgPool2d(xd, geo, countIncludePad, divisor, out.storage as FloatArray);
   let y = out;
   if (needsGrad(x4)) {
     y = record(out, 'AvgPool2DBackward0', [x4], (g) => {
-      const gx = empty(x4.shape, x4.dtype);
+      const gx = uninitialized(x4.shape, x4.dtype);
       kernels().avgPool2dBackward(denseData(g.to(x4.dtype)), geo, countIncludePad, divisor, gx.storage as FloatArray);
       return [gx];
     });

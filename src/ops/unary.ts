@@ -5,7 +5,7 @@ import { noGrad } from '../autograd/grad-mode.js';
 import { isFloat, resultType, type DType } from '../tensor/dtype.js';
 import { broadcastShapes, shapeStr } from '../tensor/shape.js';
 import { Tensor, type TensorLike } from '../tensor/tensor.js';
-import { broadcastView, checkTensor, empty, sumToShape, toTensorLike } from './util.js';
+import { broadcastView, checkTensor, empty, sumToShape, toTensorLike, uninitialized } from './util.js';
 import { maximum, minimum } from './binary.js';
 
 type Kind = 'float' | 'same' | 'bool';
@@ -15,7 +15,7 @@ type GradRule = (g: Tensor, x: Tensor, out: Tensor) => Tensor;
 export function unaryOp(op: UnaryOp, name: string, x: Tensor, kind: Kind, grad?: GradRule): Tensor {
   checkTensor(x, name);
   const input = kind === 'float' && !isFloat(x.dtype) ? x.to('float32') : x;
-  const out = empty(x.shape, kind === 'bool' ? 'bool' : input.dtype);
+  const out = uninitialized(x.shape, kind === 'bool' ? 'bool' : input.dtype);
   kernels().unary(op, input.strided, out.storage);
   if (!grad || !needsGrad(input)) return out;
   return record(out, `${name[0].toUpperCase()}${name.slice(1)}Backward0`, [input], (g) => [grad(g, input, out)]);
@@ -24,7 +24,7 @@ export function unaryOp(op: UnaryOp, name: string, x: Tensor, kind: Kind, grad?:
 /** Run a kernel with scalar parameters (a, b) on a floating-point tensor. */
 export function scalarOp(op: ScalarOp, name: string, x: Tensor, a: number, b: number, grad?: GradRule): Tensor {
   checkTensor(x, name);
-  const out = empty(x.shape, x.dtype);
+  const out = uninitialized(x.shape, x.dtype);
   kernels().scalar(op, x.strided, a, b, out.storage);
   if (!grad || !needsGrad(x)) return out;
   return record(out, `${name[0].toUpperCase()}${name.slice(1)}Backward0`, [x], (g) => [grad(g, x, out)]);
@@ -123,7 +123,7 @@ export function where(condition: Tensor, a: TensorLike, b: TensorLike): Tensor {
   const x = at.to(dtype);
   const y = bt.to(dtype);
   const shape = broadcastShapes(broadcastShapes(condition.shape, x.shape, 'where'), y.shape, 'where');
-  const out = empty(shape, dtype);
+  const out = uninitialized(shape, dtype);
   kernels().where(broadcastView(condition, shape), broadcastView(x, shape), broadcastView(y, shape), out.storage);
   if (!needsGrad(x, y)) return out;
   return record(out, 'WhereBackward0', [x, y], (g) => [
@@ -141,7 +141,7 @@ export function maskedFill(x: Tensor, mask: Tensor, value: number): Tensor {
     throw new Error(`maskedFill: mask of shape ${shapeStr(mask.shape)} must broadcast to the input's shape ${shapeStr(x.shape)}`);
   }
   const fill = toTensorLike(value, x.dtype).to(x.dtype);
-  const out = empty(x.shape, x.dtype);
+  const out = uninitialized(x.shape, x.dtype);
   kernels().where(broadcastView(mask, shape), broadcastView(fill, shape), x.strided, out.storage);
   if (!needsGrad(x)) return out;
   return record(out, 'MaskedFillBackward0', [x], (g) => [g.maskedFill(mask, 0)]);

@@ -9,6 +9,16 @@ export function empty(shape: readonly number[], dtype: DType): Tensor {
   return new Tensor(arrayFor(dtype, sizeOf(shape)), [...shape], undefined, 0, dtype);
 }
 
+/**
+ * A new contiguous tensor whose contents are unspecified: only for outputs that the kernel writes in full
+ * (on the native backend, large float32/int32 tensors reuse recycled memory instead of zero-filled pages).
+ */
+export function uninitialized(shape: readonly number[], dtype: DType): Tensor {
+  const size = sizeOf(shape);
+  const data = kernels().uninitializedArray?.(dtype, size);
+  return data ? new Tensor(data, [...shape], undefined, 0, dtype) : empty(shape, dtype);
+}
+
 /** A 0-d tensor holding a JS number, typed to combine with a tensor of `like` dtype. */
 export function scalarTensor(value: number, dtype: DType): Tensor {
   const t = empty([], dtype);
@@ -84,7 +94,7 @@ export function writeStrided(dst: Tensor, src: Tensor): void {
 
 /** Contiguous copy of a tensor's elements into a new array of `dtype` (bool casts by truthiness). */
 export function copyAs(x: Tensor, dtype: DType): Tensor {
-  const out = empty(x.shape, dtype);
+  const out = uninitialized(x.shape, dtype);
   if (dtype === 'bool' && x.dtype !== 'bool') {
     kernels().binary('ne', x.strided, broadcastView(scalarTensor(0, x.dtype), x.shape), out.storage);
   } else {

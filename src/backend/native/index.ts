@@ -19,7 +19,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type {
-  AdamStepOptions, ArgReduceOp, Backend, BinaryOp, Conv2dGeometry, FloatArray, MatmulArgs, Pool2dGeometry, ReduceOp,
+  AdamStepOptions, ArgReduceOp, Backend, BinaryOp, Conv2dGeometry, DType, FloatArray, MatmulArgs, Pool2dGeometry, ReduceOp,
   ScalarOp, SgdStepOptions, TypedArray, UnaryOp, View,
 } from '../interface.js';
 import { adamConstants, jsFused, sgdConstants } from '../js/fused.js';
@@ -51,6 +51,7 @@ interface Addon {
   info(): { level: CpuLevel; bestLevel: CpuLevel; supportedLevels: CpuLevel[]; threads: number; vectorWidth: number; gemmMR: number; gemmNR: number };
   setCpuLevel(level: string): string;
   setNumThreads(n: number): number;
+  pooledArray(length: number, kind: 0 | 1): Float32Array | Int32Array;
   copy(x: TypedArray, meta: Float64Array, out: TypedArray): void;
   unary(op: number, x: Float32Array, meta: Float64Array, out: TypedArray): void;
   scalar(op: number, x: Float32Array, meta: Float64Array, a: number, b: number, out: Float32Array): void;
@@ -169,6 +170,8 @@ const U8_UNARY = new Set<UnaryOp>(['isnan', 'isinf', 'logicalNot']);
 // ---- meta packing ------------------------------------------------------------------------
 
 const MAX_RANK = 24;
+/** Arrays from this many elements (64 KB of float32) come from the native block pool (pooled_arrays.cpp). */
+const POOLED_MIN_ELEMENTS = 16384;
 let meta = new Float64Array(128);
 
 function scratch(n: number): Float64Array {
@@ -421,6 +424,14 @@ function makeKernels(n: Addon): Partial<Backend> & { name: string } {
       const m = scratch(5);
       m[0] = N; m[1] = C; m[2] = inner; m[3] = ignoreIndex; m[4] = labelSmoothing;
       n.crossEntropyBackward(logp, m, target, weight, coef, gradLogits);
+    },
+
+    uninitializedArray(dtype: DType, size: number): TypedArray | null {
+      // Small arrays are cheap for V8 (and may live on its heap); large ones are recycled native blocks.
+      if (size < POOLED_MIN_ELEMENTS) return null;
+      if (dtype === 'float32') return n.pooledArray(size, 0);
+      if (dtype === 'int32') return n.pooledArray(size, 1);
+      return null;
     },
 
     matmulBiasAct(

@@ -24,6 +24,10 @@
 #include "strata.h"
 
 namespace strata {
+Napi::Value PooledArray(const Napi::CallbackInfo& info);  // pooled_arrays.cpp
+}
+
+namespace strata {
 namespace {
 
 int gLevel = CPU_SCALAR;
@@ -1130,6 +1134,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setCpuLevel", Napi::Function::New(env, SetCpuLevel, "setCpuLevel"));
   exports.Set("fmaPeak", Napi::Function::New(env, FmaPeak, "fmaPeak"));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
+  exports.Set("pooledArray", Napi::Function::New(env, PooledArray, "pooledArray"));
   exports.Set("copy", Napi::Function::New(env, Copy, "copy"));
   exports.Set("unary", Napi::Function::New(env, Unary, "unary"));
   exports.Set("scalar", Napi::Function::New(env, Scalar, "scalar"));

@@ -1,0 +1,88 @@
+// Typed arrays over recycled native memory, for the outputs of kernels.
+//
+// `new Float32Array(n)` costs more than many kernels that fill it: V8 callocs
+// its backing store, so every large tensor is zero-filled, usually on freshly
+// mapped pages (a page fault per 4 KB). PyTorch avoids this with a caching
+// allocator; this is Strata's: blocks of exactly the requested size are kept
+// on free lists and handed out again, uninitialised. The arrays stay ordinary
+// garbage-collected typed arrays: V8 calls the backing store's deleter when the
+// array is collected (possibly on a GC helper thread, hence the mutex), and
+// that returns the block to its free list. Nobody calls dispose().
+//
+// This one file uses V8's API directly (N-API has no backing-store deleter that
+// runs at collection time: its external buffers are finalized from the event
+// loop, which a synchronous training loop never reaches).
+#include <napi.h>
+#include <v8.h>
+
+#include <cstdlib>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+namespace strata {
+namespace {
+
+struct BlockPool {
+  std::mutex mu;
+  std::unordered_map<size_t, std::vector<void*>> free;  // by byte size
+  size_t cachedBytes = 0;
+  // Beyond this many idle bytes, returned blocks go back to the system.
+  static constexpr size_t kMaxCachedBytes = size_t(1) << 30;
+
+  void* take(size_t bytes) {
+    {
+      std::lock_guard<std::mutex> lk(mu);
+      auto it = free.find(bytes);
+      if (it != free.end() && !it->second.empty()) {
+        void* p = it->second.back();
+        it->second.pop_back();
+        cachedBytes -= bytes;
+        return p;
+      }
+    }
+    return std::aligned_alloc(64, (bytes + 63) / 64 * 64);
+  }
+
+  void give(void* p, size_t bytes) {
+    {
+      std::lock_guard<std::mutex> lk(mu);
+      if (cachedBytes + bytes <= kMaxCachedBytes) {
+        free[bytes].push_back(p);
+        cachedBytes += bytes;
+        return;
+      }
+    }
+    std::free(p);
+  }
+};
+
+// Leaked on purpose: arrays may be collected during isolate teardown, after static destructors.
+BlockPool* gBlocks = new BlockPool();
+
+void release(void* data, size_t length, void*) { gBlocks->give(data, length); }
+
+}  // namespace
+
+/** pooledArray(length, kind): an uninitialised Float32Array (kind 0) or Int32Array (kind 1) of `length` elements. */
+Napi::Value PooledArray(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const double len = info[0].As<Napi::Number>().DoubleValue();
+  const int kind = info[1].As<Napi::Number>().Int32Value();
+  if (!(len >= 1) || len > 1e12 || len != static_cast<double>(static_cast<size_t>(len)) || (kind != 0 && kind != 1)) {
+    throw Napi::RangeError::New(env, "pooledArray: expected a positive integer length and kind 0 (float32) or 1 (int32)");
+  }
+  const size_t n = static_cast<size_t>(len), bytes = n * 4;
+  void* p = gBlocks->take(bytes);
+  if (!p) throw Napi::Error::New(env, "pooledArray: out of memory");
+  v8::Isolate* isolate = v8::Isolate::GetCurrent();
+  std::unique_ptr<v8::BackingStore> store = v8::ArrayBuffer::NewBackingStore(p, bytes, release, nullptr);
+  v8::Local<v8::ArrayBuffer> buffer = v8::ArrayBuffer::New(isolate, std::move(store));
+  v8::Local<v8::Value> array;
+  if (kind == 0) array = v8::Float32Array::New(buffer, 0, n);
+  else array = v8::Int32Array::New(buffer, 0, n);
+  // A napi_value is a V8 local handle (valid in this callback's handle scope).
+  return Napi::Value(env, reinterpret_cast<napi_value>(*array));
+}
+
+}  // namespace strata
