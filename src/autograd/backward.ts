@@ -1,4 +1,5 @@
 import { Tensor } from '../tensor/tensor.js';
+import type { TypedArray } from '../backend/interface.js';
 import { noGrad } from './grad-mode.js';
 import { shapeStr, sameShape } from '../tensor/shape.js';
 
@@ -41,13 +42,24 @@ export function runBackward(root: Tensor, grad: Tensor | null | undefined, optio
 
   const order = topologicalOrder(root);
   const grads = new Map<Tensor, Tensor>([[root, seed]]);
+  // How many times each gradient buffer was handed out: a leaf may keep (steal) a gradient whose buffer
+  // went to it alone, as PyTorch's AccumulateGrad does, instead of copying it. The caller's seed and
+  // whatever a hook saw are never stolen.
+  const handedOut = new Map<TypedArray, number>([[seed.storage, 2]]);
+  const handOut = (g: Tensor, times = 1) => handedOut.set(g.storage, (handedOut.get(g.storage) ?? 0) + times);
   noGrad(() => {
     for (const t of order) {
       let g = grads.get(t);
       if (!g) continue;
       grads.delete(t);
-      for (const hook of t.hooks) g = hook(g) ?? g;
-      if (t.retainsGrad || !t.gradFn) {
+      for (const hook of t.hooks) {
+        handOut(g, 2);
+        g = hook(g) ?? g;
+        handOut(g, 2);
+      }
+      if (!t.gradFn && !t.grad && g.dtype === t.dtype && ownsWholeBuffer(g) && (handedOut.get(g.storage) ?? 0) <= 1) {
+        t.grad = g;
+      } else if (t.retainsGrad || !t.gradFn) {
         // Leaves accumulate across backward calls; retained non-leaves too, as in PyTorch.
         // A fresh copy: g may be shared with other inputs (add passes one tensor to both) or be the caller's seed.
         t.grad = t.grad ? t.grad.add(g).to(t.dtype) : g.dtype === t.dtype ? g.clone() : g.to(t.dtype);
@@ -64,11 +76,17 @@ export function runBackward(root: Tensor, grad: Tensor | null | undefined, optio
             `${node.name}: internal error, gradient for input ${i} has shape ${shapeStr(ig.shape)}, expected ${shapeStr(input.shape)}`,
           );
         }
+        handOut(ig);
         const prev = grads.get(input);
         grads.set(input, prev ? prev.add(ig) : ig);
       });
     }
   });
+}
+
+/** Whether g is its buffer's only view: contiguous, from offset 0, covering all of it. */
+function ownsWholeBuffer(g: Tensor): boolean {
+  return g.offset === 0 && g.storage.length === g.size && g.isContiguous();
 }
 
 /** Tensors reachable from root through gradFn edges, each after every tensor that depends on it. */

@@ -42,7 +42,9 @@ export type ScalarOp =
 
 export type BinaryOp =
   | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | 'atan2' | 'fmod' | 'remainder'
-  | 'floorDiv' | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge' | 'logicalAnd' | 'logicalOr' | 'logicalXor';
+  | 'floorDiv' | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge' | 'logicalAnd' | 'logicalOr' | 'logicalXor'
+  // ReLU's gradient: a where b > 0 (or NaN), else 0 — threshold_backward(grad, result, 0).
+  | 'reluBackward';
 
 export type ReduceOp = 'sum' | 'prod' | 'max' | 'min' | 'any' | 'all';
 export type ArgReduceOp = 'argmax' | 'argmin';

@@ -47,7 +47,15 @@ export const sin = (x: Tensor) => unaryOp('sin', 'sin', x, 'float', (g, v) => g.
 export const cos = (x: Tensor) => unaryOp('cos', 'cos', x, 'float', (g, v) => g.mul(v.sin()).neg());
 export const tanh = (x: Tensor) => unaryOp('tanh', 'tanh', x, 'float', (g, _v, out) => g.mul(out.square().neg().add(1)));
 export const sigmoid = (x: Tensor) => unaryOp('sigmoid', 'sigmoid', x, 'float', (g, _v, out) => g.mul(out).mul(out.neg().add(1)));
-export const relu = (x: Tensor) => unaryOp('relu', 'relu', x, 'same', (g, _v, out) => g.maskedFill(out.le(0), 0));
+export const relu = (x: Tensor) => unaryOp('relu', 'relu', x, 'same', (g, _v, out) => reluBackward(g, out));
+
+/** ReLU's input gradient from its output: g where out > 0, else 0, in one kernel. */
+function reluBackward(g: Tensor, out: Tensor): Tensor {
+  const gd = g.to(out.dtype);
+  const gx = uninitialized(out.shape, out.dtype);
+  kernels().binary('reluBackward', broadcastView(gd, out.shape), out.strided, gx.storage);
+  return gx;
+}
 export const erf = (x: Tensor) =>
   unaryOp('erf', 'erf', x, 'float', (g, v) => g.mul(v.square().neg().exp()).mul(2 / Math.sqrt(Math.PI)));
 export const log1p = (x: Tensor) => unaryOp('log1p', 'log1p', x, 'float', (g, v) => g.div(v.add(1)));

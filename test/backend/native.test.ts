@@ -46,7 +46,7 @@ const SCALAR_CASES: [ScalarOp, number, number][] = [
 ];
 const BINARY_OPS: BinaryOp[] = [
   'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'atan2', 'fmod', 'remainder', 'floorDiv', 'eq', 'ne', 'lt',
-  'le', 'gt', 'ge', 'logicalAnd', 'logicalOr', 'logicalXor',
+  'le', 'gt', 'ge', 'logicalAnd', 'logicalOr', 'logicalXor', 'reluBackward',
 ];
 const COMPARISONS = new Set<BinaryOp>(['eq', 'ne', 'lt', 'le', 'gt', 'ge', 'logicalAnd', 'logicalOr', 'logicalXor']);
 const SHAPES: number[][] = [[], [1], [7], [64], [13, 17], [3, 1, 5], [2, 3, 4, 5], [37, 129], [5, 4099], [300, 301]];

@@ -23,6 +23,45 @@ forEachBackend(() => {
     assert.deepEqual(grad(x), [1, 1, 1]);
   });
 
+  test('leaf gradients never share memory with each other, the seed, hooks or views (kept without a copy only when unshared)', () => {
+    // add hands the same gradient to both inputs: each leaf must get its own buffer.
+    const a = leaf([1, 2, 3]);
+    const b = leaf([4, 5, 6]);
+    a.add(b).sum().backward();
+    a.grad!.mul_(10);
+    assert.deepEqual(grad(b), [1, 1, 1]);
+    // The caller's seed is copied, never adopted.
+    const c = leaf([1, 2]);
+    const seed = st.tensor([3, 4]);
+    c.mul(1).backward(seed);
+    seed.mul_(0);
+    assert.deepEqual(grad(c), [3, 4]);
+    const d = leaf([1, 2]);
+    const seed2 = st.tensor([5, 6]);
+    d.backward(seed2);
+    seed2.mul_(0);
+    assert.deepEqual(grad(d), [5, 6]);
+    // A gradient a hook saw (and may keep) is copied.
+    const e = leaf([1, 2]);
+    let seen: Tensor | null = null;
+    const f = e.mul(2);
+    f.registerHook((g) => { seen = g; });
+    f.mul(3).sum().backward();
+    (seen as unknown as Tensor).mul_(0);
+    assert.deepEqual(grad(e), [6, 6]);
+    // A reshape passes a view of its gradient through: the leaf's gradient is still its own.
+    const h = leaf([[1, 2], [3, 4]]);
+    const k = leaf([1, 1, 1, 1]);
+    h.reshape([4]).mul(k).sum().backward();
+    h.grad!.mul_(0);
+    assert.deepEqual(grad(k), [1, 2, 3, 4]);
+    // A fresh, unshared gradient (a product's) is the leaf's gradient, and later accumulation is correct.
+    const m = leaf([1, 2]);
+    m.mul(m).sum().backward();
+    m.mul(m).sum().backward();
+    assert.deepEqual(grad(m), [4, 8]);
+  });
+
   test('fan-out: a tensor used several times gets the sum of its gradients', () => {
     const x = leaf([1, 2]);
     const y = x.mul(3);

@@ -141,6 +141,7 @@ export function binary(op: BinaryOp, a: View, b: View, out: TypedArray): void {
       case 'logicalAnd': for (; o < end; o++, i += as, j += bs) out[o] = ad[i] !== 0 && bd[j] !== 0 ? 1 : 0; break;
       case 'logicalOr': for (; o < end; o++, i += as, j += bs) out[o] = ad[i] !== 0 || bd[j] !== 0 ? 1 : 0; break;
       case 'logicalXor': for (; o < end; o++, i += as, j += bs) out[o] = (ad[i] !== 0) !== (bd[j] !== 0) ? 1 : 0; break;
+      case 'reluBackward': for (; o < end; o++, i += as, j += bs) out[o] = bd[j] <= 0 ? 0 : ad[i]; break;
       default: throw new Error(`js backend: unknown binary op '${op satisfies never}'`);
     }
   });

@@ -156,7 +156,7 @@ const UNARY: readonly UnaryOp[] = [
 const SCALAR: readonly ScalarOp[] = ['clamp', 'powScalar', 'rpowScalar', 'leakyRelu', 'elu', 'softplusBeta', 'threshold', 'hardtanh'];
 const BINARY: readonly BinaryOp[] = [
   'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'atan2', 'fmod', 'remainder',
-  'floorDiv', 'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'logicalAnd', 'logicalOr', 'logicalXor',
+  'floorDiv', 'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'logicalAnd', 'logicalOr', 'logicalXor', 'reluBackward',
 ];
 const REDUCE: readonly ReduceOp[] = ['sum', 'prod', 'max', 'min', 'any', 'all'];
 

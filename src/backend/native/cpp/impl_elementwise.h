@@ -248,6 +248,9 @@ void binary_any(int op, const float* a, i64 as, const float* b, i64 bs, T* out, 
     case B_XOR:
       bin_loop(a, as, b, bs, out, n, [](float x, float y) { return static_cast<T>(truthy(x) != truthy(y) ? 1 : 0); });
       break;
+    case B_RELU_BACKWARD:
+      bin_loop(a, as, b, bs, out, n, [](float x, float y) { return static_cast<T>(y <= 0.0f ? 0.0f : x); });
+      break;
     default: break;
   }
 }

@@ -95,7 +95,7 @@ enum ScalarOp : int {
 };
 enum BinaryOp : int {
   B_ADD, B_SUB, B_MUL, B_DIV, B_POW, B_MAXIMUM, B_MINIMUM, B_ATAN2, B_FMOD, B_REMAINDER,
-  B_FLOORDIV, B_EQ, B_NE, B_LT, B_LE, B_GT, B_GE, B_AND, B_OR, B_XOR, B_COUNT
+  B_FLOORDIV, B_EQ, B_NE, B_LT, B_LE, B_GT, B_GE, B_AND, B_OR, B_XOR, B_RELU_BACKWARD, B_COUNT
 };
 enum ReduceOp : int { R_SUM, R_PROD, R_MAX, R_MIN, R_ANY, R_ALL, R_COUNT };
 
