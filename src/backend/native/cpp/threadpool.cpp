@@ -30,11 +30,11 @@ inline void cpu_relax() {
 #endif
 }
 
-// Workers poll for ~2 ms after a job before sleeping: the JavaScript between two
-// kernels of a training step often takes longer than 100 µs, and waking a sleeping
-// thread costs tens to hundreds of µs (much more on a virtual machine), which once
-// cost small layers most of their time. Spinning only uses cores the pool owns.
-constexpr int64_t kSpinNanos = 2000000;
+// Workers poll for ~0.3 ms after a job before sleeping: the JavaScript between
+// two kernels of a training step usually takes less, and waking a sleeping
+// thread costs tens of µs (more on a virtual machine). Longer polling starves
+// other processes (and this one's JavaScript thread) on a busy machine.
+constexpr int64_t kSpinNanos = 300000;
 
 struct Pool {
   std::mutex callMutex;  // one parallel region at a time (worker_threads may share the pool)
