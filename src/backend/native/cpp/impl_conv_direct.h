@@ -65,8 +65,7 @@ inline bool direct_worthwhile(const ConvGeom& g) {
   if (g.outH != g.inH + 2 * g.pH - g.dH * (g.kH - 1) || g.outW != g.inW + 2 * g.pW - g.dW * (g.kW - 1)) return false;
   if (g.n <= 0 || g.outH <= 0 || g.outW <= 0 || g.inC <= 0 || g.outC <= 0) return false;
   // Few output channels (the GEMM's packing dominates) and little dropped width.
-  static const long maxC = std::getenv("STRATA_DIRECT_MAXC") ? std::atol(std::getenv("STRATA_DIRECT_MAXC")) : 32;
-  return g.outC <= maxC && g.inW + 2 * g.pW <= 2 * g.outW;
+  return g.outC <= 32 && g.inW + 2 * g.pW <= 2 * g.outW;
 }
 
 thread_local Scratch tlsDirectX, tlsDirectOut, tlsDirectG;

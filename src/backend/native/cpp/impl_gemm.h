@@ -436,6 +436,12 @@ void epilogue_only(i64 m0, i64 m1, i64 n0, i64 n1, const CP& cp, const Epi& e) {
     }
 }
 
+/** Relative cost of packing one element with packer p: its pack_cost() if it has one, else `plain`. */
+template <class P>
+inline auto pack_cost_or(const P& p, double, int) -> decltype(p.pack_cost()) { return p.pack_cost(); }
+template <class P>
+inline double pack_cost_or(const P&, double plain, long) { return plain; }
+
 /** Threads for an M×N×K product (1 when called inside a parallel region). */
 inline int gemm_threads(i64 M, i64 N, i64 K) {
   double work = static_cast<double>(M) * N * (K + 4) / 40.0;  // ~ns at ~80 GFLOP/s
@@ -449,6 +455,7 @@ void gemm_run(i64 M, i64 N, i64 K, const PA& pa, const PB& pb, const CP& cp, con
   if (nthreads > mtiles * ntiles) nthreads = static_cast<int>(mtiles * ntiles);
   if (nthreads < 1) nthreads = 1;
   // Choose the thread grid tm × tn with the lowest estimated time per thread.
+  const double aCost = pack_cost_or(pa, 1.0, 0), bCost = pack_cost_or(pb, 0.7, 0);
   int bestTm = 1;
   double bestCost = 1e300;
   for (int tm = 1; tm <= nthreads; tm++) {
@@ -459,8 +466,8 @@ void gemm_run(i64 M, i64 N, i64 K, const PA& pa, const PB& pb, const CP& cp, con
     double nt = static_cast<double>(ceil_div(ntiles, tn) * NR);
     double kk = static_cast<double>(K);
     double cost = mt * nt * kk / 16.0                         // FMAs (16 lanes/cycle)
-                  + mt * kk * std::ceil(nt / NC) * 1.0       // packing A, once per column block
-                  + nt * kk * 0.7;                           // packing B
+                  + mt * kk * std::ceil(nt / NC) * aCost       // packing A, once per column block
+                  + nt * kk * bCost;                           // packing B
     if (cost < bestCost * 0.999) {
       bestCost = cost;
       bestTm = tm;
@@ -799,6 +806,8 @@ struct ConvFwdB {
       }
     }
   }
+  /** Short output rows split the panels into many short pieces: packing then costs more per element. */
+  double pack_cost() const { return cx.outW >= NR ? 0.7 : 0.7 * static_cast<double>(NR) / static_cast<double>(std::max<i64>(cx.outW, 1)); }
   void prefetch(i64, i64, i64) const {}
 };
 
@@ -833,6 +842,7 @@ struct ConvBwdWB {
       }
     }
   }
+  double pack_cost() const { return 2.0; }  // element by element, strided writes
   void prefetch(i64, i64, i64) const {}
 };
 
@@ -1317,6 +1327,7 @@ void conv2d_backward_input_impl(const float* gy, const float* w, const ConvGeom&
         ConvFwdB inner;
         i64 j0;
         void pack_block(i64 p0, i64 kc, i64 j, i64 nc, float* dst) const { inner.pack_block(p0, kc, j + j0, nc, dst); }
+        double pack_cost() const { return inner.pack_cost(); }
         void prefetch(i64, i64, i64) const {}
       } pb{ConvFwdB{im2col_of(og, gy, gi)}, j0};
       PlainC pc{dcol.data(), len};
