@@ -4,6 +4,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { PER_BACKEND_DIRS } from '../test/per-backend.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const filters = process.argv.slice(2);
@@ -18,7 +19,7 @@ function collect(dir) {
 
 // These suites run once per backend (test/select-backend.ts picks it); the rest choose backends themselves
 // (test/core runs its cases on every backend) or test one.
-const PER_BACKEND = ['test/nn/', 'test/optim/'];
+const PER_BACKEND = PER_BACKEND_DIRS;
 const nativeBuilt = existsSync(join(root, 'build', 'Release', 'strata_native.node')) && process.env.STRATA_NATIVE !== '0';
 
 const files = collect(join(root, 'test')).sort().filter((f) => filters.length === 0 || filters.some((p) => f.includes(p)));

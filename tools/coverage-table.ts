@@ -33,6 +33,7 @@ import { jsFused } from '../src/backend/js/fused.js';
 import { registerBackend, withBackend } from '../src/backend/registry.js';
 import { OPS as CORE_OPS, makeInput, upstream, type Case as CoreCase } from '../test/core/parity-ops.js';
 import { decodeArgs } from '../test/core/helpers.js';
+import { PER_BACKEND_DIRS } from '../test/per-backend.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const OUTPUT = path.join(ROOT, 'docs', 'coverage-ops.md');
@@ -387,7 +388,7 @@ interface TestFile {
   /** Short name for the table: 'core/gradcheck'. */
   short: string;
   text: string;
-  /** Runs its tests on every registered backend (forEachBackend). */
+  /** Runs its tests on every registered backend (forEachBackend, or a folder run once per backend). */
   conformance: boolean;
   /** Loads the native backend (imports src/index.ts), so its default backend is native when the addon builds. */
   native: boolean;
@@ -439,7 +440,7 @@ function testFiles(): TestFile[] {
         file,
         short: file.replace(/^test\//, '').replace(/\.test\.ts$/, ''),
         text,
-        conformance: /\bforEachBackend\(/.test(own),
+        conformance: /\bforEachBackend\(/.test(own) || PER_BACKEND_DIRS.some((d) => file.startsWith(d)),
         native: loadsNative(file),
         kernelLevel: importsOf(file, own).some((f) => f.startsWith('src/backend/')),
         gradcheckText: gradcheckPart(own, callers),
@@ -592,8 +593,9 @@ defines it. For what the core suites check case by case, see the hand-written [c
   around it, or in the tables such a call uses.
 - **PyTorch parity**: cases in \`test/fixtures/core.json\` and \`test/fixtures/functional.json\` (torch 1.13);
   "∂" counts those that also compare input gradients.
-- **both backends**: the conformance suites (\`forEachBackend\` in test/core) that name the op; they run every
-  test once per registered backend (js, and native when the addon loads).`;
+- **both backends**: the conformance suites that name the op: \`forEachBackend\` in test/core runs every test once
+  per registered backend, and scripts/run-tests.mjs runs test/nn and test/optim once per backend (js, and native
+  when the addon loads).`;
 
 function opTables(facts: OpFacts[]): string[] {
   const lines: string[] = [];
@@ -710,7 +712,7 @@ function testBackendTable(tests: TestFile[]): string[] {
   ];
   const groups = new Map<string, string[]>();
   for (const t of tests) {
-    const kind = t.conformance ? 'js + native (forEachBackend)' : t.native ? 'native (js without the addon)' : 'js';
+    const kind = t.conformance ? (/\bforEachBackend\(/.test(t.text) ? 'js + native (forEachBackend)' : 'js + native (run once per backend)') : t.native ? 'native (js without the addon)' : 'js';
     const key = `${path.posix.dirname(t.file)}|${kind}`;
     groups.set(key, [...(groups.get(key) ?? []), path.posix.basename(t.short)]);
   }

@@ -1,0 +1,2 @@
+/** See per-backend.mjs. */
+export declare const PER_BACKEND_DIRS: readonly string[];
