@@ -25,6 +25,7 @@
 
 namespace strata {
 Napi::Value PooledArray(const Napi::CallbackInfo& info);  // pooled_arrays.cpp
+Napi::Value PooledStats(const Napi::CallbackInfo& info);
 }
 
 namespace strata {
@@ -1135,6 +1136,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("fmaPeak", Napi::Function::New(env, FmaPeak, "fmaPeak"));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
   exports.Set("pooledArray", Napi::Function::New(env, PooledArray, "pooledArray"));
+  exports.Set("pooledStats", Napi::Function::New(env, PooledStats, "pooledStats"));
   exports.Set("copy", Napi::Function::New(env, Copy, "copy"));
   exports.Set("unary", Napi::Function::New(env, Unary, "unary"));
   exports.Set("scalar", Napi::Function::New(env, Scalar, "scalar"));

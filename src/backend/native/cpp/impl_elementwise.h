@@ -602,81 +602,137 @@ inline void shifted_sums(const float* x, i64 n, double s, double& s1, double& s2
   s2 += r2;
 }
 
+/**
+ * Work split of the batch-norm kernels: by images when there are enough (a thread then reads the
+ * images the previous kernel wrote on that thread, not the other core's), else by channels.
+ */
+struct BnSplit {
+  i64 n0, n1, c0, c1;
+  BnSplit(i64 N, i64 C, int tid, int nth) {
+    if (N >= nth) {
+      split_range(N, nth, tid, n0, n1);
+      c0 = 0;
+      c1 = C;
+    } else {
+      split_range(C, nth, tid, c0, c1);
+      n0 = 0;
+      n1 = N;
+    }
+  }
+};
+
 void bn_forward(const float* x, i64 N, i64 C, i64 S, const float* w, const float* b, double eps, bool training,
                 double* mean, double* invstd, double* var, float* out) {
   const double M = static_cast<double>(N) * S;
   const int nt = threads_for(static_cast<double>(N) * C * S * (training ? 1.0 : 0.5), 30000.0);
-  parallel(nt, [&](int tid, int nth) {
-    i64 c0, c1;
-    split_range(C, nth, tid, c0, c1);
-    for (i64 c = c0; c < c1; c++) {
-      if (training) {
+  if (training) {
+    // Per-thread shifted sums over its images, then combined in thread order.
+    Buf<double> part(static_cast<size_t>(nt * C * 2), 0.0);
+    parallel(nt, [&](int tid, int nth) {
+      const BnSplit r(N, C, tid, nth);
+      double* p = part.data() + tid * C * 2;
+      for (i64 c = r.c0; c < r.c1; c++) {
         const double shift = N > 0 && S > 0 ? static_cast<double>(x[c * S]) : 0.0;
         double s1 = 0, s2 = 0;
-        for (i64 n = 0; n < N; n++) shifted_sums(x + (n * C + c) * S, S, shift, s1, s2);
-        const double dm = s1 / M;
-        const double v = std::max(0.0, s2 / M - dm * dm);
-        mean[c] = shift + dm;
-        if (var) var[c] = v;
-        invstd[c] = 1 / std::sqrt(v + eps);
+        for (i64 n = r.n0; n < r.n1; n++) shifted_sums(x + (n * C + c) * S, S, shift, s1, s2);
+        p[2 * c] = s1;
+        p[2 * c + 1] = s2;
       }
-      const double scale = invstd[c] * (w ? static_cast<double>(w[c]) : 1.0);
-      const double sh = (b ? static_cast<double>(b[c]) : 0.0) - mean[c] * scale;
-      for (i64 n = 0; n < N; n++) {
-        const float* xp = x + (n * C + c) * S;
-        float* op = out + (n * C + c) * S;
-        for (i64 i = 0; i < S; i++) op[i] = static_cast<float>(static_cast<double>(xp[i]) * scale + sh);
+    });
+    for (i64 c = 0; c < C; c++) {
+      const double shift = N > 0 && S > 0 ? static_cast<double>(x[c * S]) : 0.0;
+      double s1 = 0, s2 = 0;
+      for (int t = 0; t < nt; t++) {
+        s1 += part[(t * C + c) * 2];
+        s2 += part[(t * C + c) * 2 + 1];
       }
+      const double dm = s1 / M;
+      const double v = std::max(0.0, s2 / M - dm * dm);
+      mean[c] = shift + dm;
+      if (var) var[c] = v;
+      invstd[c] = 1 / std::sqrt(v + eps);
+    }
+  }
+  Buf<double> scale(static_cast<size_t>(C)), shiftOut(static_cast<size_t>(C));
+  for (i64 c = 0; c < C; c++) {
+    scale[c] = invstd[c] * (w ? static_cast<double>(w[c]) : 1.0);
+    shiftOut[c] = (b ? static_cast<double>(b[c]) : 0.0) - mean[c] * scale[c];
+  }
+  parallel(nt, [&](int tid, int nth) {
+    i64 q0, q1;
+    split_range(N * C, nth, tid, q0, q1);
+    for (i64 q = q0; q < q1; q++) {
+      const i64 c = q % C;
+      const double sc = scale[c], sh = shiftOut[c];
+      const float* xp = x + q * S;
+      float* op = out + q * S;
+      for (i64 i = 0; i < S; i++) op[i] = static_cast<float>(static_cast<double>(xp[i]) * sc + sh);
     }
   });
+}
+
+/** Σ g and Σ g·(x − m) over one plane, added to sg and sgx. */
+inline void grad_sums(const float* gp, const float* xp, i64 S, double m, double& sg, double& sgx) {
+  constexpr int H = W / 2;
+  vd a{}, bb{};
+  const vd mv = m - vd{};
+  i64 i = 0;
+  for (; i + H <= S; i += H) {
+    const vd gv = __builtin_convertvector(loadh(gp + i), vd);
+    a += gv;
+    bb += gv * (__builtin_convertvector(loadh(xp + i), vd) - mv);
+  }
+  for (int j = 0; j < H; j++) {
+    sg += a[j];
+    sgx += bb[j];
+  }
+  for (; i < S; i++) {
+    sg += gp[i];
+    sgx += static_cast<double>(gp[i]) * (static_cast<double>(xp[i]) - m);
+  }
 }
 
 void bn_backward(const float* g, const float* x, i64 N, i64 C, i64 S, const float* w, const double* mean,
                  const double* invstd, bool training, double* sumG, double* sumGX, float* gx) {
   const double M = static_cast<double>(N) * S;
   const int nt = threads_for(static_cast<double>(N) * C * S * (gx ? 1.5 : 1.0), 30000.0);
+  Buf<double> part(static_cast<size_t>(nt * C * 2), 0.0);
   parallel(nt, [&](int tid, int nth) {
-    i64 c0, c1;
-    split_range(C, nth, tid, c0, c1);
-    for (i64 c = c0; c < c1; c++) {
-      const double m = mean[c];
+    const BnSplit r(N, C, tid, nth);
+    double* p = part.data() + tid * C * 2;
+    for (i64 c = r.c0; c < r.c1; c++) {
       double sg = 0, sgx = 0;
-      for (i64 n = 0; n < N; n++) {
-        const float* gp = g + (n * C + c) * S;
-        const float* xp = x + (n * C + c) * S;
-        constexpr int H = W / 2;
-        vd a{}, bb{};
-        const vd mv = m - vd{};
-        i64 i = 0;
-        for (; i + H <= S; i += H) {
-          const vd gv = __builtin_convertvector(loadh(gp + i), vd);
-          a += gv;
-          bb += gv * (__builtin_convertvector(loadh(xp + i), vd) - mv);
-        }
-        for (int j = 0; j < H; j++) {
-          sg += a[j];
-          sgx += bb[j];
-        }
-        for (; i < S; i++) {
-          sg += gp[i];
-          sgx += static_cast<double>(gp[i]) * (static_cast<double>(xp[i]) - m);
-        }
-      }
-      sumG[c] = sg;
-      sumGX[c] = sgx;
-      if (!gx) continue;
+      for (i64 n = r.n0; n < r.n1; n++) grad_sums(g + (n * C + c) * S, x + (n * C + c) * S, S, mean[c], sg, sgx);
+      p[2 * c] = sg;
+      p[2 * c + 1] = sgx;
+    }
+  });
+  for (i64 c = 0; c < C; c++) {
+    double sg = 0, sgx = 0;
+    for (int t = 0; t < nt; t++) {
+      sg += part[(t * C + c) * 2];
+      sgx += part[(t * C + c) * 2 + 1];
+    }
+    sumG[c] = sg;
+    sumGX[c] = sgx;
+  }
+  if (!gx) return;
+  parallel(nt, [&](int tid, int nth) {
+    i64 q0, q1;
+    split_range(N * C, nth, tid, q0, q1);
+    for (i64 q = q0; q < q1; q++) {
+      const i64 c = q % C;
+      const double m = mean[c];
       const double k = invstd[c] * (w ? static_cast<double>(w[c]) : 1.0);
-      const double meanG = sg / M, proj = sgx * invstd[c] * invstd[c] / M;
-      for (i64 n = 0; n < N; n++) {
-        const float* gp = g + (n * C + c) * S;
-        const float* xp = x + (n * C + c) * S;
-        float* op = gx + (n * C + c) * S;
-        if (training)
-          for (i64 i = 0; i < S; i++)
-            op[i] = static_cast<float>(k * (static_cast<double>(gp[i]) - meanG - (static_cast<double>(xp[i]) - m) * proj));
-        else
-          for (i64 i = 0; i < S; i++) op[i] = static_cast<float>(k * static_cast<double>(gp[i]));
-      }
+      const double meanG = sumG[c] / M, proj = sumGX[c] * invstd[c] * invstd[c] / M;
+      const float* gp = g + q * S;
+      const float* xp = x + q * S;
+      float* op = gx + q * S;
+      if (training)
+        for (i64 i = 0; i < S; i++)
+          op[i] = static_cast<float>(k * (static_cast<double>(gp[i]) - meanG - (static_cast<double>(xp[i]) - m) * proj));
+      else
+        for (i64 i = 0; i < S; i++) op[i] = static_cast<float>(k * static_cast<double>(gp[i]));
     }
   });
 }

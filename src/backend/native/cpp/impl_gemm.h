@@ -121,6 +121,11 @@ struct PlainC {
     return c + i * ldc + j;
   }
   float* at(i64 i, i64 j) const { return c + i * ldc + j; }
+  /** Pointer to C(i, j) and how many of the next `n` columns follow it contiguously. */
+  float* run(i64 i, i64 j, i64 n, i64& len) const {
+    len = n;
+    return c + i * ldc + j;
+  }
 };
 
 /** Convolution output: column j = (image, pixel); rows are channels of one group. */
@@ -137,6 +142,11 @@ struct ConvC {
   float* at(i64 i, i64 j) const {
     i64 img = j / P;
     return c + img * imgStride + i * P + (j - img * P);
+  }
+  float* run(i64 i, i64 j, i64 n, i64& len) const {
+    const i64 img = j / P, p = j - img * P;
+    len = std::min(n, P - p);
+    return c + img * imgStride + i * P + p;
   }
 };
 
@@ -165,20 +175,46 @@ __attribute__((always_inline)) inline void compute(i64 kc, const float* __restri
   }
 }
 
+/** C rows [0, rows) of a full-width tile at c (leading dimension ldc) ← epilogue(acc). */
+template <int MRk>
+inline void store_rows(vf (&acc)[MRk][NV], float* c, i64 ldc, int rows, i64 i0, i64 j0, const Epi& e, bool first,
+                       bool last) {
+  const bool plain = e.alpha == 1.0f && !e.rowBias && !e.colBias && e.beta == 0.0f && !(last && e.act);
+  for (int i = 0; i < rows; i++)
+    for (int v = 0; v < NV; v++) {
+      float* p = c + i * ldc + v * W;
+      if (plain) {
+        storeu(p, first ? acc[i][v] : loadu(p) + acc[i][v]);
+        continue;
+      }
+      vf r = e.alpha == 1.0f ? acc[i][v] : e.alpha * acc[i][v];
+      if (first) {
+        if (e.beta != 0.0f) r += e.beta * loadu(p);
+        if (e.rowBias) r += e.rowBias[i0 + i];
+        if (e.colBias) r += loadu(e.colBias + j0 + v * W);
+      } else {
+        r += loadu(p);
+      }
+      if (last && e.act == 1) r = relu(r);
+      storeu(p, r);
+    }
+}
+
 template <int MRk, class CP>
 __attribute__((noinline)) void micro_tile(i64 kc, const float* A, const float* B, const CP& cp, i64 i0, i64 j0,
                                           int mr, int nr, const Epi& e, bool first, bool last) {
   vf acc[MRk][NV];
   i64 ldc = 0;
-  float* c = (mr == MRk && nr == NR) ? cp.tile(i0, j0, nr, ldc) : nullptr;
+  // Full-width tiles store with vectors (all MRk rows, or the mr rows of the last row block).
+  float* c = nr == NR ? cp.tile(i0, j0, nr, ldc) : nullptr;
   if (c) {
 #pragma GCC unroll 16
-    for (int i = 0; i < MRk; i++) __builtin_prefetch(c + i * ldc, 1);
+    for (int i = 0; i < MRk; i++) __builtin_prefetch(c + i * (i < mr ? ldc : 0), 1);
   }
   compute<MRk>(kc, A, B, acc);
   if (c) {
     const bool plain = e.alpha == 1.0f && !e.rowBias && !e.colBias && e.beta == 0.0f && !(last && e.act);
-    if (plain) {
+    if (plain && mr == MRk) {
 #pragma GCC unroll 16
       for (int i = 0; i < MRk; i++)
 #pragma GCC unroll 4
@@ -188,29 +224,20 @@ __attribute__((noinline)) void micro_tile(i64 kc, const float* A, const float* B
         }
       return;
     }
-    for (int i = 0; i < MRk; i++)
-      for (int v = 0; v < NV; v++) {
-        float* p = c + i * ldc + v * W;
-        vf r = e.alpha == 1.0f ? acc[i][v] : e.alpha * acc[i][v];
-        if (first) {
-          if (e.beta != 0.0f) r += e.beta * loadu(p);
-          if (e.rowBias) r += e.rowBias[i0 + i];
-          if (e.colBias) r += loadu(e.colBias + j0 + v * W);
-        } else {
-          r += loadu(p);
-        }
-        if (last && e.act == 1) r = relu(r);
-        storeu(p, r);
-      }
+    store_rows<MRk>(acc, c, ldc, mr, i0, j0, e, first, last);
     return;
   }
+  // Edge tiles (fewer than NR columns, or columns that cross an image in a convolution's output):
+  // through a buffer, by runs of contiguous columns.
   alignas(64) float t[MRk * NR];
   for (int i = 0; i < MRk; i++)
     for (int v = 0; v < NV; v++) storeu(t + i * NR + v * W, acc[i][v]);
   for (int i = 0; i < mr; i++)
-    for (int j = 0; j < nr; j++) {
-      float* p = cp.at(i0 + i, j0 + j);
-      *p = epi_scalar(t[i * NR + j], p, i0 + i, j0 + j, e, first, last);
+    for (int j = 0; j < nr;) {
+      i64 len;
+      float* p = cp.run(i0 + i, j0 + j, nr - j, len);
+      for (i64 q = 0; q < len; q++) p[q] = epi_scalar(t[i * NR + j + q], p + q, i0 + i, j0 + j + q, e, first, last);
+      j += static_cast<int>(len);
     }
 }
 

@@ -27,6 +27,7 @@ struct BlockPool {
   std::mutex mu;
   std::unordered_map<size_t, std::vector<void*>> free;  // by byte size
   size_t cachedBytes = 0;
+  uint64_t reused = 0, allocated = 0;  // blocks handed out from a free list / fresh from the system
   // Beyond this many idle bytes, returned blocks go back to the system.
   static constexpr size_t kMaxCachedBytes = size_t(1) << 30;
 
@@ -38,8 +39,10 @@ struct BlockPool {
         void* p = it->second.back();
         it->second.pop_back();
         cachedBytes -= bytes;
+        reused++;
         return p;
       }
+      allocated++;
     }
     return std::aligned_alloc(64, (bytes + 63) / 64 * 64);
   }
@@ -83,6 +86,17 @@ Napi::Value PooledArray(const Napi::CallbackInfo& info) {
   else array = v8::Int32Array::New(buffer, 0, n);
   // A napi_value is a V8 local handle (valid in this callback's handle scope).
   return Napi::Value(env, reinterpret_cast<napi_value>(*array));
+}
+
+/** pooledStats(): { reused, allocated, cachedBytes } of the block pool. */
+Napi::Value PooledStats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  std::lock_guard<std::mutex> lk(gBlocks->mu);
+  o.Set("reused", Napi::Number::New(env, static_cast<double>(gBlocks->reused)));
+  o.Set("allocated", Napi::Number::New(env, static_cast<double>(gBlocks->allocated)));
+  o.Set("cachedBytes", Napi::Number::New(env, static_cast<double>(gBlocks->cachedBytes)));
+  return o;
 }
 
 }  // namespace strata
