@@ -662,11 +662,15 @@ void bn_forward(const float* x, i64 N, i64 C, i64 S, const float* w, const float
     i64 q0, q1;
     split_range(N * C, nth, tid, q0, q1);
     for (i64 q = q0; q < q1; q++) {
+      // In float, as PyTorch's CPU kernel: x·scale + shift with both rounded to float once.
       const i64 c = q % C;
-      const double sc = scale[c], sh = shiftOut[c];
+      const float sc = static_cast<float>(scale[c]), sh = static_cast<float>(shiftOut[c]);
+      const vf scv = bcast(sc), shv = bcast(sh);
       const float* xp = x + q * S;
       float* op = out + q * S;
-      for (i64 i = 0; i < S; i++) op[i] = static_cast<float>(static_cast<double>(xp[i]) * sc + sh);
+      i64 i = 0;
+      for (; i + W <= S; i += W) storeu(op + i, loadu(xp + i) * scv + shv);
+      for (; i < S; i++) op[i] = xp[i] * sc + sh;
     }
   });
 }
