@@ -86,7 +86,7 @@ struct Scratch {
   }
   ~Scratch() { std::free(p); }
 };
-thread_local Scratch tlsA, tlsB;
+thread_local Scratch tlsA, tlsB, tlsWt, tlsDcol;
 
 // ---- epilogue -----------------------------------------------------------------
 
@@ -1311,12 +1311,18 @@ void conv2d_backward_input_impl(const float* gy, const float* w, const ConvGeom&
   if (g.sH == 1 && g.sW == 1) {
     // Stride 1: gradIn is the forward convolution of gradOut with the flipped,
     // transposed weights, so it runs as an implicit GEMM with no scatter.
-    Buf<float> wt(static_cast<size_t>(g.outC) * Kg);
+    // wt[c][m][t] = w[m][c][kHW−1−t] per group, in blocks of output channels so that both the reads
+    // (along w's rows) and the writes (runs of the block's kernels) stay local; scratch is reused.
+    float* wt = tlsWt.get(static_cast<size_t>(g.outC) * Kg);
+    constexpr i64 MB = 32;
     for (i64 gi = 0; gi < g.groups; gi++)
-      for (i64 c = 0; c < cinG; c++)
-        for (i64 m = 0; m < coutG; m++)
-          for (i64 t = 0; t < kHW; t++)
-            wt[((gi * cinG + c) * coutG + m) * kHW + t] = w[((gi * coutG + m) * cinG + c) * kHW + (kHW - 1 - t)];
+      for (i64 m0 = 0; m0 < coutG; m0 += MB)
+        for (i64 c = 0; c < cinG; c++)
+          for (i64 m = m0; m < std::min(coutG, m0 + MB); m++) {
+            const float* src = w + ((gi * coutG + m) * cinG + c) * kHW;
+            float* dst = wt + ((gi * cinG + c) * coutG + m) * kHW;
+            for (i64 t = 0; t < kHW; t++) dst[t] = src[kHW - 1 - t];
+          }
     ConvGeom t = g;
     t.inC = g.outC;
     t.inH = g.outH;
@@ -1326,14 +1332,14 @@ void conv2d_backward_input_impl(const float* gy, const float* w, const ConvGeom&
     t.outW = g.inW;
     t.pH = g.dH * (g.kH - 1) - g.pH;
     t.pW = g.dW * (g.kW - 1) - g.pW;
-    conv2d_impl(gy, wt.data(), nullptr, t, gx);
+    conv2d_impl(gy, wt, nullptr, t, gx);
     return;
   }
   // Strided: dcol = Wᵀ·gradOut per chunk of columns, then col2im.
   std::memset(gx, 0, sizeof(float) * g.n * g.inC * inHW);
   const i64 N = g.n * P;
   const i64 chunk = std::max<i64>(NR, std::min<i64>(N, (i64(8) << 20) / std::max<i64>(Kg, 1)));
-  Buf<float> dcol(static_cast<size_t>(Kg) * chunk);
+  float* dcol = tlsDcol.get(static_cast<size_t>(Kg) * chunk);  // reused: a fresh buffer costs page faults
   // gradOut of a group, as the im2col matrix of a 1×1 stride-1 convolution.
   ConvGeom og{};
   og.n = g.n;
@@ -1357,10 +1363,10 @@ void conv2d_backward_input_impl(const float* gy, const float* w, const ConvGeom&
         double pack_cost() const { return inner.pack_cost(); }
         void prefetch(i64, i64, i64) const {}
       } pb{ConvFwdB{im2col_of(og, gy, gi)}, j0};
-      PlainC pc{dcol.data(), len};
+      PlainC pc{dcol, len};
       Epi e;
       gemm_dispatch(Kg, len, coutG, pa, pb, pc, e, gemm_threads(Kg, len, coutG));
-      col2im_add(cx, cinG, dcol.data(), len, j0, len, gx + gi * cinG * inHW);
+      col2im_add(cx, cinG, dcol, len, j0, len, gx + gi * cinG * inHW);
     }
   }
 }
