@@ -232,11 +232,18 @@ __attribute__((noinline)) void micro_tile(i64 kc, const float* A, const float* B
   alignas(64) float t[MRk * NR];
   for (int i = 0; i < MRk; i++)
     for (int v = 0; v < NV; v++) storeu(t + i * NR + v * W, acc[i][v]);
+  const bool plain = e.alpha == 1.0f && !e.rowBias && !e.colBias && e.beta == 0.0f && !(last && e.act);
   for (int i = 0; i < mr; i++)
     for (int j = 0; j < nr;) {
       i64 len;
       float* p = cp.run(i0 + i, j0 + j, nr - j, len);
-      for (i64 q = 0; q < len; q++) p[q] = epi_scalar(t[i * NR + j + q], p + q, i0 + i, j0 + j + q, e, first, last);
+      const float* src = t + i * NR + j;
+      if (plain && first)
+        std::memcpy(p, src, sizeof(float) * len);
+      else if (plain)
+        for (i64 q = 0; q < len; q++) p[q] += src[q];
+      else
+        for (i64 q = 0; q < len; q++) p[q] = epi_scalar(src[q], p + q, i0 + i, j0 + j + q, e, first, last);
       j += static_cast<int>(len);
     }
 }
