@@ -657,6 +657,8 @@ for (const level of LEVELS) {
     conv(64, 6, 14, 14, 16, [5, 5], [1, 1], [0, 0], [1, 1], 1); // LeNet-5 conv2 (direct kernels)
     conv(3, 5, 11, 13, 32, [3, 3], [1, 1], [2, 2], [2, 2], 1); // direct, dilated, 32 output channels
     conv(2, 3, 9, 9, 7, [3, 2], [1, 1], [1, 0], [1, 1], 1); // direct, non-square kernel
+    conv(3, 64, 9, 11, 65, [3, 3], [1, 1], [0, 0], [1, 1], 1); // Winograd F(2×2, 3×3): odd output 7×9, no padding
+    conv(2, 80, 5, 6, 64, [3, 3], [1, 1], [2, 2], [1, 1], 1); // Winograd, padding 2 (backward-input: padding 0)
 
     it('conv2d forward / backward input / backward weight', () => {
       const r = rng(12);
@@ -696,6 +698,28 @@ for (const level of LEVELS) {
         }
       }
       setNativeThreads(info.threads);
+    });
+
+    it('conv2d forward / backward input: Winograd over several chunks of images', () => {
+      const g = { n: 257, inC: 64, inH: 4, inW: 4, outC: 64, outH: 4, outW: 4, kH: 3, kW: 3, strideH: 1, strideW: 1, padH: 1, padW: 1, dilationH: 1, dilationW: 1, groups: 1 };
+      const r = rng(15);
+      const x = uniform(r, g.n * g.inC * 16);
+      const w = uniform(r, g.outC * g.inC * 9);
+      const bias = uniform(r, g.outC);
+      const a = new Float32Array(g.n * g.outC * 16).fill(NaN);
+      const b = new Float32Array(a.length);
+      nat().conv2d(x, w, bias, g, a);
+      ref.conv2d(x, w, bias, g, b);
+      const s = new Float32Array(a.length);
+      ref.conv2d(abs(x), abs(w), abs(bias), g, s);
+      assertClose(a, b, { label: 'winograd chunks forward', rtol: 1e-5, atol: 1e-6, scale: s });
+      const gi1 = new Float32Array(x.length).fill(NaN);
+      const gi2 = new Float32Array(x.length);
+      nat().conv2dBackwardInput(b, w, g, gi1);
+      ref.conv2dBackwardInput(b, w, g, gi2);
+      const si = new Float32Array(x.length);
+      ref.conv2dBackwardInput(abs(b), abs(w), g, si);
+      assertClose(gi1, gi2, { label: 'winograd chunks backward input', rtol: 1e-5, atol: 1e-6, scale: si });
     });
 
     it('conv2d backward weight: inf and NaN inputs propagate as in the reference', () => {

@@ -1206,6 +1206,7 @@ void depthwise_backward_weight(const float* gy, const float* x, const ConvGeom& 
 }
 
 #include "impl_conv_direct.h"
+#include "impl_winograd.h"
 
 // ---- convolution entry points ----------------------------------------------------------
 
@@ -1231,6 +1232,10 @@ void conv2d_impl(const float* x, const float* w, const float* bias, const ConvGe
   if (g.n <= 0 || g.outC <= 0 || P <= 0) return;
   if (direct_worthwhile(g)) {
     direct_forward(x, w, bias, g, out);
+    return;
+  }
+  if (winograd_worthwhile(g)) {
+    winograd_forward(x, w, bias, g, out);
     return;
   }
   if (cinG == 1) {
