@@ -67,8 +67,10 @@ void winograd_forward(const float* x, const float* w, const float* bias, const C
   const i64 chunkImages = std::max<i64>(1, (i64(2) << 20) / perImage);
   const i64 tWv = round_up(tW, W);                   // tiles per row, padded to whole vectors
   const i64 Hp = 2 * tH + 2, Wp = 2 * tWv + 2 + 2 * W;  // padded input plane (vector over-reads stay inside)
-  for (i64 i0 = 0; i0 < g.n; i0 += chunkImages) {
-    const i64 ni = std::min(chunkImages, g.n - i0), tc = ni * tiles;
+  // Images [n0, n1) in chunks (inside a parallel region every step stays on the calling thread).
+  auto run_images = [&](i64 n0, i64 n1) {
+  for (i64 i0 = n0; i0 < n1; i0 += chunkImages) {
+    const i64 ni = std::min(chunkImages, n1 - i0), tc = ni * tiles;
     float* V = tlsWinoV.get(static_cast<size_t>(16 * C * tc + W));
     float* Mo = tlsWinoM.get(static_cast<size_t>(16 * M * tc + 2 * W));
     // Input transform, one (image, channel) plane at a time: V = Bᵀ d B,
@@ -171,5 +173,18 @@ void winograd_forward(const float* x, const float* w, const float* bias, const C
           }
       }
     });
+  }
+  };
+  const int nt = threads_for(2.0 * 16 * static_cast<double>(M) * C * tiles * g.n / 40.0, 15000.0);
+  if (nt > 1 && g.n >= nt) {
+    // Enough images: each thread transforms and multiplies its own images (which the previous
+    // kernel wrote on that thread, and the next one reads there), with single-threaded GEMMs.
+    parallel(nt, [&](int tid, int nth) {
+      i64 n0, n1;
+      split_range(g.n, nth, tid, n0, n1);
+      run_images(n0, n1);
+    });
+  } else {
+    run_images(0, g.n);
   }
 }
