@@ -160,7 +160,7 @@ void direct_forward_run(const float* x, const float* w, const float* bias, const
 
 void direct_forward(const float* x, const float* w, const float* bias, const ConvGeom& g, float* out) {
   if constexpr (MR2 > 0) {
-    if (round_up(g.outC, MR2) < round_up(g.outC, MR)) {
+    if (use_alt_mr(g.outC)) {
       direct_forward_run<MR2 == 0 ? 1 : MR2>(x, w, bias, g, out);
       return;
     }

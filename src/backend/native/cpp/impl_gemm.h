@@ -95,6 +95,8 @@ struct Epi {
   const float* rowBias = nullptr;  // indexed by C row
   const float* colBias = nullptr;  // indexed by C column
   int act = 0;                     // 1: relu
+  /** No epilogue beyond storing (or, after the first depth block, adding) the products. */
+  bool plain(bool last) const { return alpha == 1.0f && !rowBias && !colBias && beta == 0.0f && !(last && act); }
 };
 
 inline float epi_scalar(float acc, float* p, i64 i, i64 j, const Epi& e, bool first, bool last) {
@@ -179,7 +181,7 @@ __attribute__((always_inline)) inline void compute(i64 kc, const float* __restri
 template <int MRk>
 inline void store_rows(vf (&acc)[MRk][NV], float* c, i64 ldc, int rows, i64 i0, i64 j0, const Epi& e, bool first,
                        bool last) {
-  const bool plain = e.alpha == 1.0f && !e.rowBias && !e.colBias && e.beta == 0.0f && !(last && e.act);
+  const bool plain = e.plain(last);
   for (int i = 0; i < rows; i++)
     for (int v = 0; v < NV; v++) {
       float* p = c + i * ldc + v * W;
@@ -213,7 +215,7 @@ __attribute__((noinline)) void micro_tile(i64 kc, const float* A, const float* B
   }
   compute<MRk>(kc, A, B, acc);
   if (c) {
-    const bool plain = e.alpha == 1.0f && !e.rowBias && !e.colBias && e.beta == 0.0f && !(last && e.act);
+    const bool plain = e.plain(last);
     if (plain && mr == MRk) {
 #pragma GCC unroll 16
       for (int i = 0; i < MRk; i++)
@@ -232,7 +234,7 @@ __attribute__((noinline)) void micro_tile(i64 kc, const float* A, const float* B
   alignas(64) float t[MRk * NR];
   for (int i = 0; i < MRk; i++)
     for (int v = 0; v < NV; v++) storeu(t + i * NR + v * W, acc[i][v]);
-  const bool plain = e.alpha == 1.0f && !e.rowBias && !e.colBias && e.beta == 0.0f && !(last && e.act);
+  const bool plain = e.plain(last);
   for (int i = 0; i < mr; i++)
     for (int j = 0; j < nr;) {
       i64 len;
@@ -939,6 +941,23 @@ inline ConvIm2col im2col_of(const ConvGeom& g, const float* x, i64 group) {
 
 // ---- depthwise-style convolution (one input channel per output channel) --------------
 
+/**
+ * Stride 1: gradIn is the forward convolution of gradOut with the flipped (and, across channels,
+ * transposed) kernels over this geometry: channels and sizes swapped, padding d·(k − 1) − p.
+ */
+inline ConvGeom flipped_geometry(const ConvGeom& g) {
+  ConvGeom t = g;
+  t.inC = g.outC;
+  t.inH = g.outH;
+  t.inW = g.outW;
+  t.outC = g.inC;
+  t.outH = g.inH;
+  t.outW = g.inW;
+  t.pH = g.dH * (g.kH - 1) - g.pH;
+  t.pW = g.dW * (g.kW - 1) - g.pW;
+  return t;
+}
+
 /** Valid output range [lo, hi) along one axis for tap offset `off` (input = o·s + off). */
 inline void tap_range(i64 off, i64 s, i64 in, i64 out, i64& lo, i64& hi) {
   lo = off >= 0 ? 0 : (-off + s - 1) / s;
@@ -1085,15 +1104,7 @@ void depthwise_backward_input(const float* gy, const float* w, const ConvGeom& g
     Buf<float> wf(static_cast<size_t>(g.outC * kHW));
     for (i64 oc = 0; oc < g.outC; oc++)
       for (i64 t = 0; t < kHW; t++) wf[oc * kHW + t] = w[oc * kHW + (kHW - 1 - t)];
-    ConvGeom t = g;
-    t.inC = g.outC;
-    t.inH = g.outH;
-    t.inW = g.outW;
-    t.outC = g.inC;
-    t.outH = g.inH;
-    t.outW = g.inW;
-    t.pH = g.dH * (g.kH - 1) - g.pH;
-    t.pW = g.dW * (g.kW - 1) - g.pW;
+    const ConvGeom t = flipped_geometry(g);
     depthwise_forward(gy, wf.data(), nullptr, t, gx);
     return;
   }
@@ -1335,15 +1346,7 @@ void conv2d_backward_input_impl(const float* gy, const float* w, const ConvGeom&
             float* dst = wt + ((gi * cinG + c) * coutG + m) * kHW;
             for (i64 t = 0; t < kHW; t++) dst[t] = src[kHW - 1 - t];
           }
-    ConvGeom t = g;
-    t.inC = g.outC;
-    t.inH = g.outH;
-    t.inW = g.outW;
-    t.outC = g.inC;
-    t.outH = g.inH;
-    t.outW = g.inW;
-    t.pH = g.dH * (g.kH - 1) - g.pH;
-    t.pW = g.dW * (g.kW - 1) - g.pW;
+    const ConvGeom t = flipped_geometry(g);
     conv2d_impl(gy, wt, nullptr, t, gx);
     return;
   }

@@ -69,111 +69,111 @@ void winograd_forward(const float* x, const float* w, const float* bias, const C
   const i64 Hp = 2 * tH + 2, Wp = 2 * tWv + 2 + 2 * W;  // padded input plane (vector over-reads stay inside)
   // Images [n0, n1) in chunks (inside a parallel region every step stays on the calling thread).
   auto run_images = [&](i64 n0, i64 n1) {
-  for (i64 i0 = n0; i0 < n1; i0 += chunkImages) {
-    const i64 ni = std::min(chunkImages, n1 - i0), tc = ni * tiles;
-    float* V = tlsWinoV.get(static_cast<size_t>(16 * C * tc + W));
-    float* Mo = tlsWinoM.get(static_cast<size_t>(16 * M * tc + 2 * W));
-    // Input transform, one (image, channel) plane at a time: V = Bᵀ d B,
-    // Bᵀ = [[1,0,−1,0],[0,1,1,0],[0,−1,1,0],[0,1,0,−1]].
-    parallel(threads_for(static_cast<double>(ni) * C * tiles * 24, 20000.0), [&](int tid, int nth) {
-      i64 q0, q1;
-      split_range(ni * C, nth, tid, q0, q1);
-      float* pp = tlsWinoPlane.get(static_cast<size_t>(Hp * Wp));
-      alignas(64) float tmp[W];
-      for (i64 q = q0; q < q1; q++) {
-        const i64 li = q / C, c = q - li * C;
-        const float* src = x + ((i0 + li) * C + c) * inHW;
-        std::memset(pp, 0, sizeof(float) * Hp * Wp);
-        for (i64 h = 0; h < g.inH && h + g.pH < Hp; h++)
-          std::memcpy(pp + (h + g.pH) * Wp + g.pW, src + h * g.inW, sizeof(float) * std::min(g.inW, Wp - g.pW));
-        for (i64 th = 0; th < tH; th++) {
-          const float* r[4] = {pp + 2 * th * Wp, pp + (2 * th + 1) * Wp, pp + (2 * th + 2) * Wp, pp + (2 * th + 3) * Wp};
-          for (i64 tw = 0; tw < tW; tw += W) {
-            vf t[4][4];
-            for (int k = 0; k < 4; k++) {
-              vf d[4];
-              for (int i = 0; i < 4; i++) d[i] = even_lanes(loadu(r[i] + 2 * tw + k), loadu(r[i] + 2 * tw + k + W));
-              t[0][k] = d[0] - d[2];
-              t[1][k] = d[1] + d[2];
-              t[2][k] = d[2] - d[1];
-              t[3][k] = d[1] - d[3];
-            }
-            const i64 tl = li * tiles + th * tW + tw, n = std::min<i64>(W, tW - tw);
-            for (int i = 0; i < 4; i++) {
-              const vf v[4] = {t[i][0] - t[i][2], t[i][1] + t[i][2], t[i][2] - t[i][1], t[i][1] - t[i][3]};
-              for (int j = 0; j < 4; j++) {
-                float* dst = V + ((i * 4 + j) * C + c) * tc + tl;
-                if (n == W) {
-                  storeu(dst, v[j]);
-                } else {
-                  storeu(tmp, v[j]);
-                  for (i64 l = 0; l < n; l++) dst[l] = tmp[l];
+    for (i64 i0 = n0; i0 < n1; i0 += chunkImages) {
+      const i64 ni = std::min(chunkImages, n1 - i0), tc = ni * tiles;
+      float* V = tlsWinoV.get(static_cast<size_t>(16 * C * tc + W));
+      float* Mo = tlsWinoM.get(static_cast<size_t>(16 * M * tc + 2 * W));
+      // Input transform, one (image, channel) plane at a time: V = Bᵀ d B,
+      // Bᵀ = [[1,0,−1,0],[0,1,1,0],[0,−1,1,0],[0,1,0,−1]].
+      parallel(threads_for(static_cast<double>(ni) * C * tiles * 24, 20000.0), [&](int tid, int nth) {
+        i64 q0, q1;
+        split_range(ni * C, nth, tid, q0, q1);
+        float* pp = tlsWinoPlane.get(static_cast<size_t>(Hp * Wp));
+        alignas(64) float tmp[W];
+        for (i64 q = q0; q < q1; q++) {
+          const i64 li = q / C, c = q - li * C;
+          const float* src = x + ((i0 + li) * C + c) * inHW;
+          std::memset(pp, 0, sizeof(float) * Hp * Wp);
+          for (i64 h = 0; h < g.inH && h + g.pH < Hp; h++)
+            std::memcpy(pp + (h + g.pH) * Wp + g.pW, src + h * g.inW, sizeof(float) * std::min(g.inW, Wp - g.pW));
+          for (i64 th = 0; th < tH; th++) {
+            const float* r[4] = {pp + 2 * th * Wp, pp + (2 * th + 1) * Wp, pp + (2 * th + 2) * Wp, pp + (2 * th + 3) * Wp};
+            for (i64 tw = 0; tw < tW; tw += W) {
+              vf t[4][4];
+              for (int k = 0; k < 4; k++) {
+                vf d[4];
+                for (int i = 0; i < 4; i++) d[i] = even_lanes(loadu(r[i] + 2 * tw + k), loadu(r[i] + 2 * tw + k + W));
+                t[0][k] = d[0] - d[2];
+                t[1][k] = d[1] + d[2];
+                t[2][k] = d[2] - d[1];
+                t[3][k] = d[1] - d[3];
+              }
+              const i64 tl = li * tiles + th * tW + tw, n = std::min<i64>(W, tW - tw);
+              for (int i = 0; i < 4; i++) {
+                const vf v[4] = {t[i][0] - t[i][2], t[i][1] + t[i][2], t[i][2] - t[i][1], t[i][1] - t[i][3]};
+                for (int j = 0; j < 4; j++) {
+                  float* dst = V + ((i * 4 + j) * C + c) * tc + tl;
+                  if (n == W) {
+                    storeu(dst, v[j]);
+                  } else {
+                    storeu(tmp, v[j]);
+                    for (i64 l = 0; l < n; l++) dst[l] = tmp[l];
+                  }
                 }
               }
             }
           }
         }
-      }
-    });
-    // The 16 products over channels.
-    GemmCall gc{};
-    gc.M = M;
-    gc.N = tc;
-    gc.K = C;
-    gc.A = U;
-    gc.lda = C;
-    gc.B = V;
-    gc.ldb = tc;
-    gc.C = Mo;
-    gc.ldc = tc;
-    gc.alpha = 1;
-    gc.beta = 0;
-    gc.batch = 16;
-    gc.strideA = M * C;
-    gc.strideB = C * tc;
-    gc.strideC = M * tc;
-    gemm_impl(gc);
-    // Output transform: Y = Aᵀ Mo A + bias, Aᵀ = [[1,1,1,0],[0,1,−1,−1]].
-    parallel(threads_for(static_cast<double>(ni) * M * tiles * 20, 20000.0), [&](int tid, int nth) {
-      i64 q0, q1;
-      split_range(ni * M, nth, tid, q0, q1);
-      alignas(64) float y0[2 * W], y1[2 * W];
-      for (i64 q = q0; q < q1; q++) {
-        const i64 li = q / M, m = q - li * M;
-        const vf b = bcast(bias ? bias[m] : 0.0f);
-        float* o = out + ((i0 + li) * M + m) * outHW;
-        for (i64 th = 0; th < tH; th++)
-          for (i64 tw = 0; tw < tW; tw += W) {
-            const i64 tl = li * tiles + th * tW + tw;
-            vf s[2][4];
-            for (int j = 0; j < 4; j++) {
-              vf mv[4];
-              for (int i = 0; i < 4; i++) mv[i] = loadu(Mo + ((i * 4 + j) * M + m) * tc + tl);
-              s[0][j] = mv[0] + mv[1] + mv[2];
-              s[1][j] = mv[1] - mv[2] - mv[3];
-            }
-            for (int i = 0; i < 2; i++) {
-              const i64 oh = 2 * th + i;
-              if (oh >= g.outH) break;
-              const vf ya = s[i][0] + s[i][1] + s[i][2] + b, yb = s[i][1] - s[i][2] - s[i][3] + b;
-              vf lo, hi;
-              zip_lanes(ya, yb, lo, hi);
-              float* row = o + oh * g.outW + 2 * tw;
-              const i64 valid = std::min<i64>(2 * W, g.outW - 2 * tw);
-              if (valid == 2 * W) {
-                storeu(row, lo);
-                storeu(row + W, hi);
-              } else {
-                float* yy = i ? y1 : y0;
-                storeu(yy, lo);
-                storeu(yy + W, hi);
-                for (i64 l = 0; l < valid; l++) row[l] = yy[l];
+      });
+      // The 16 products over channels.
+      GemmCall gc{};
+      gc.M = M;
+      gc.N = tc;
+      gc.K = C;
+      gc.A = U;
+      gc.lda = C;
+      gc.B = V;
+      gc.ldb = tc;
+      gc.C = Mo;
+      gc.ldc = tc;
+      gc.alpha = 1;
+      gc.beta = 0;
+      gc.batch = 16;
+      gc.strideA = M * C;
+      gc.strideB = C * tc;
+      gc.strideC = M * tc;
+      gemm_impl(gc);
+      // Output transform: Y = Aᵀ Mo A + bias, Aᵀ = [[1,1,1,0],[0,1,−1,−1]].
+      parallel(threads_for(static_cast<double>(ni) * M * tiles * 20, 20000.0), [&](int tid, int nth) {
+        i64 q0, q1;
+        split_range(ni * M, nth, tid, q0, q1);
+        alignas(64) float y0[2 * W], y1[2 * W];
+        for (i64 q = q0; q < q1; q++) {
+          const i64 li = q / M, m = q - li * M;
+          const vf b = bcast(bias ? bias[m] : 0.0f);
+          float* o = out + ((i0 + li) * M + m) * outHW;
+          for (i64 th = 0; th < tH; th++)
+            for (i64 tw = 0; tw < tW; tw += W) {
+              const i64 tl = li * tiles + th * tW + tw;
+              vf s[2][4];
+              for (int j = 0; j < 4; j++) {
+                vf mv[4];
+                for (int i = 0; i < 4; i++) mv[i] = loadu(Mo + ((i * 4 + j) * M + m) * tc + tl);
+                s[0][j] = mv[0] + mv[1] + mv[2];
+                s[1][j] = mv[1] - mv[2] - mv[3];
+              }
+              for (int i = 0; i < 2; i++) {
+                const i64 oh = 2 * th + i;
+                if (oh >= g.outH) break;
+                const vf ya = s[i][0] + s[i][1] + s[i][2] + b, yb = s[i][1] - s[i][2] - s[i][3] + b;
+                vf lo, hi;
+                zip_lanes(ya, yb, lo, hi);
+                float* row = o + oh * g.outW + 2 * tw;
+                const i64 valid = std::min<i64>(2 * W, g.outW - 2 * tw);
+                if (valid == 2 * W) {
+                  storeu(row, lo);
+                  storeu(row + W, hi);
+                } else {
+                  float* yy = i ? y1 : y0;
+                  storeu(yy, lo);
+                  storeu(yy + W, hi);
+                  for (i64 l = 0; l < valid; l++) row[l] = yy[l];
+                }
               }
             }
-          }
-      }
-    });
-  }
+        }
+      });
+    }
   };
   const int nt = threads_for(2.0 * 16 * static_cast<double>(M) * C * tiles * g.n / 40.0, 15000.0);
   if (nt > 1 && g.n >= nt) {
