@@ -659,6 +659,8 @@ for (const level of LEVELS) {
     conv(2, 3, 9, 9, 7, [3, 2], [1, 1], [1, 0], [1, 1], 1); // direct, non-square kernel
     conv(3, 64, 9, 11, 65, [3, 3], [1, 1], [0, 0], [1, 1], 1); // Winograd F(2×2, 3×3): odd output 7×9, no padding
     conv(2, 80, 5, 6, 64, [3, 3], [1, 1], [2, 2], [1, 1], 1); // Winograd, padding 2 (backward-input: padding 0)
+    conv(2, 300, 6, 7, 70, [3, 3], [1, 1], [1, 1], [1, 1], 1); // Winograd, channels over two GEMM depth blocks
+    conv(1, 64, 34, 21, 64, [3, 3], [1, 1], [1, 1], [1, 1], 1); // Winograd, tile rows longer than a vector
 
     it('conv2d forward / backward input / backward weight', () => {
       const r = rng(12);

@@ -38,153 +38,241 @@ inline void zip_lanes(vf a, vf b, vf& lo, vf& hi) {
 
 thread_local Scratch tlsWinoPlane, tlsWinoU, tlsWinoV, tlsWinoM;
 
-void winograd_forward(const float* x, const float* w, const float* bias, const ConvGeom& g, float* out) {
+/**
+ * Where the 16 products' operands live, already in the GEMM's packed layouts (so the products
+ * pack nothing): U[ξ] as MRk-row panels and V[ξ] as NR-column panels, both cut into the GEMM's
+ * depth blocks over the channels. Each ξ starts one cache line after a multiple of 4 KB, since the
+ * transforms touch all 16 at the same offset (which would otherwise be one cache set).
+ */
+template <int MRk>
+struct WinoLayout {
+  i64 M, C, tiles, kb, Mpad, panels, sU, sV, sM;
+  WinoLayout(i64 m, i64 c, i64 t)
+      : M(m), C(c), tiles(t), kb(depth_block(c)), Mpad(round_up(m, MRk)), panels(ceil_div(t, NR)) {
+    sU = round_up(Mpad * C, 1024) + 16;
+    sV = round_up(panels * (C * NR + ceil_div(C, kb) * GAP), 1024) + 16;
+    sM = round_up(M * tiles, 1024) + 16;
+  }
+  /** A line between V panels: one plane's stores go to the panels of all its tile rows, which
+      would share one cache set when a panel is a multiple of 4 KB. */
+  static constexpr i64 GAP = 16;
+  /** U[ξ](m, c) (m < Mpad: rows past M are zero). */
+  i64 u_index(i64 m, i64 c) const {
+    const i64 pcb = c / kb, kcb = std::min(kb, C - pcb * kb);
+    return pcb * kb * Mpad + (m / MRk) * kcb * MRk + (c - pcb * kb) * MRk + m % MRk;
+  }
+  /** The depth block (at pc) of U[ξ] and V[ξ]. */
+  i64 u_block(i64 pc) const { return pc * Mpad; }
+  i64 v_block(i64 pc) const { return (pc / kb) * panels * (kb * NR + GAP); }
+  static i64 v_panel(i64 kc) { return kc * NR + GAP; }
+  /** V[ξ](c, t) is at v_row(c, kcb) + v_tile(t, kcb). */
+  i64 v_row(i64 c, i64& kcb) const {
+    const i64 pc = c / kb * kb;
+    kcb = std::min(kb, C - pc);
+    return v_block(pc) + (c - pc) * NR;
+  }
+  static i64 v_tile(i64 t, i64 kcb) { return (t / NR) * v_panel(kcb) + t % NR; }
+};
+
+/** The products Mo[ξ] = U[ξ] · V[ξ] for ξ in [x0, x1), from the packed operands. */
+template <int MRk>
+void winograd_products(const WinoLayout<MRk>& L, const float* U, const float* V, float* Mo, i64 x0, i64 x1) {
+  const Epi e;
+  const i64 M = L.M, C = L.C, tc = L.tiles, kb = L.kb;
+  // Column chunks whose V panels stay in L2 while each U panel streams past them once.
+  const i64 chunk = std::max<i64>(NR, round_up(B_CHUNK_FLOATS / kb, NR));
+  for (i64 xi = x0; xi < x1; xi++) {
+    const PlainC cp{Mo + xi * L.sM, tc};
+    for (i64 pc = 0; pc < C; pc += kb) {
+      const i64 kc = std::min(kb, C - pc);
+      const bool first = pc == 0, last = pc + kc >= C;
+      const float* Ab = U + xi * L.sU + L.u_block(pc);
+      const float* Bb = V + xi * L.sV + L.v_block(pc);
+      for (i64 jc = 0; jc < tc; jc += chunk) {
+        const i64 je = std::min(tc, jc + chunk);
+        for (i64 ir = 0; ir < M; ir += MRk)
+          for (i64 jr = jc; jr < je; jr += NR)
+            micro_tile<MRk>(kc, Ab + (ir / MRk) * kc * MRk, Bb + (jr / NR) * L.v_panel(kc), cp, ir, jr,
+                            static_cast<int>(std::min<i64>(MRk, M - ir)), static_cast<int>(std::min<i64>(NR, tc - jr)),
+                            e, first, last);
+      }
+    }
+  }
+}
+
+template <int MRk>
+void winograd_forward_mr(const float* x, const float* w, const float* bias, const ConvGeom& g, float* out) {
   const i64 C = g.inC, M = g.outC, tH = (g.outH + 1) / 2, tW = (g.outW + 1) / 2, tiles = tH * tW;
   const i64 inHW = g.inH * g.inW, outHW = g.outH * g.outW;
+  // Chunks of tile rows: V and Mo of a chunk (16·(C + M) floats per tile) should stay in L2, but
+  // a chunk needs enough tiles to pay for streaming all of U past them (16·M·C floats).
+  const i64 perRow = 16 * (C + M) * tW;
+  const i64 chunkRows = std::max({i64(1), (i64(96) << 10) / perRow, ceil_div(M * C / 2048, tW)});
+  const int nt = threads_for(2.0 * 16 * static_cast<double>(M) * C * tiles * g.n / 40.0, 15000.0);
+  const bool imageSplit = nt > 1 && g.n >= nt;
+  const WinoLayout<MRk> LU(M, C, chunkRows * tW);
   // Weights: U[ξ][m][c] = (G g Gᵀ)[ξ], G = [[1,0,0],[½,½,½],[½,−½,½],[0,0,1]].
-  float* U = tlsWinoU.get(static_cast<size_t>(16 * M * C));
+  float* U = tlsWinoU.get(static_cast<size_t>(16 * LU.sU));
   parallel(threads_for(static_cast<double>(M) * C * 20, 20000.0), [&](int tid, int nth) {
-    i64 m0, m1;
-    split_range(M, nth, tid, m0, m1);
-    for (i64 m = m0; m < m1; m++)
-      for (i64 c = 0; c < C; c++) {
-        const float* k = w + (m * C + c) * 9;
-        float t[4][3];
-        for (int j = 0; j < 3; j++) {
-          t[0][j] = k[j];
-          t[1][j] = 0.5f * (k[j] + k[3 + j] + k[6 + j]);
-          t[2][j] = 0.5f * (k[j] - k[3 + j] + k[6 + j]);
-          t[3][j] = k[6 + j];
+    i64 p0, p1;
+    split_range(LU.Mpad / MRk, nth, tid, p0, p1);
+    // Panel by panel, channel by channel: each ξ's packed panel is written sequentially.
+    for (i64 m0 = p0 * MRk; m0 < p1 * MRk; m0 += MRk)
+      for (i64 c = 0; c < C; c++)
+        for (i64 m = m0; m < m0 + MRk; m++) {
+          const i64 at = LU.u_index(m, c);
+          if (m >= M) {
+            for (int xi = 0; xi < 16; xi++) U[xi * LU.sU + at] = 0;
+            continue;
+          }
+          const float* k = w + (m * C + c) * 9;
+          float t[4][3];
+          for (int j = 0; j < 3; j++) {
+            t[0][j] = k[j];
+            t[1][j] = 0.5f * (k[j] + k[3 + j] + k[6 + j]);
+            t[2][j] = 0.5f * (k[j] - k[3 + j] + k[6 + j]);
+            t[3][j] = k[6 + j];
+          }
+          for (int i = 0; i < 4; i++) {
+            const float u[4] = {t[i][0], 0.5f * (t[i][0] + t[i][1] + t[i][2]), 0.5f * (t[i][0] - t[i][1] + t[i][2]), t[i][2]};
+            for (int j = 0; j < 4; j++) U[(i * 4 + j) * LU.sU + at] = u[j];
+          }
         }
-        for (int i = 0; i < 4; i++) {
-          const float u[4] = {t[i][0], 0.5f * (t[i][0] + t[i][1] + t[i][2]), 0.5f * (t[i][0] - t[i][1] + t[i][2]), t[i][2]};
-          for (int j = 0; j < 4; j++) U[((i * 4 + j) * M + m) * C + c] = u[j];
-        }
-      }
   });
-  // Images per chunk: the chunk's V and Mo (16·(C + M) floats per tile) stay within ~8 MB.
-  const i64 perImage = 16 * (C + M) * tiles;
-  const i64 chunkImages = std::max<i64>(1, (i64(2) << 20) / perImage);
-  const i64 tWv = round_up(tW, W);                   // tiles per row, padded to whole vectors
-  const i64 Hp = 2 * tH + 2, Wp = 2 * tWv + 2 + 2 * W;  // padded input plane (vector over-reads stay inside)
-  // Images [n0, n1) in chunks (inside a parallel region every step stays on the calling thread).
-  auto run_images = [&](i64 n0, i64 n1) {
-    for (i64 i0 = n0; i0 < n1; i0 += chunkImages) {
-      const i64 ni = std::min(chunkImages, n1 - i0), tc = ni * tiles;
-      float* V = tlsWinoV.get(static_cast<size_t>(16 * C * tc + W));
-      float* Mo = tlsWinoM.get(static_cast<size_t>(16 * M * tc + 2 * W));
-      // Input transform, one (image, channel) plane at a time: V = Bᵀ d B,
+  const i64 tWv = round_up(tW, W);        // tiles per row, padded to whole vectors
+  const i64 Wp = 2 * tWv + 2 + 2 * W;     // padded input strip (vector over-reads stay inside)
+  // Global tile rows [r0, r1) (row r: image r / tH, tile row r % tH), in chunks.
+  auto run_rows = [&](i64 r0, i64 r1) {
+    for (i64 ra = r0; ra < r1; ra += chunkRows) {
+      const i64 nr = std::min(chunkRows, r1 - ra), tc = nr * tW;
+      const WinoLayout<MRk> L(M, C, tc);
+      float* V = tlsWinoV.get(static_cast<size_t>(16 * L.sV + W));
+      float* Mo = tlsWinoM.get(static_cast<size_t>(16 * L.sM + 2 * W));
+      // Input transform, one (tile row, channel) strip of 4 input rows at a time: V = Bᵀ d B,
       // Bᵀ = [[1,0,−1,0],[0,1,1,0],[0,−1,1,0],[0,1,0,−1]].
-      parallel(threads_for(static_cast<double>(ni) * C * tiles * 24, 20000.0), [&](int tid, int nth) {
+      parallel(threads_for(static_cast<double>(nr) * C * tW * 24, 20000.0), [&](int tid, int nth) {
         i64 q0, q1;
-        split_range(ni * C, nth, tid, q0, q1);
-        float* pp = tlsWinoPlane.get(static_cast<size_t>(Hp * Wp));
+        split_range(nr * C, nth, tid, q0, q1);
+        float* pp = tlsWinoPlane.get(static_cast<size_t>(4 * Wp));
+        const float* r[4] = {pp, pp + Wp, pp + 2 * Wp, pp + 3 * Wp};
         alignas(64) float tmp[W];
         for (i64 q = q0; q < q1; q++) {
-          const i64 li = q / C, c = q - li * C;
-          const float* src = x + ((i0 + li) * C + c) * inHW;
-          std::memset(pp, 0, sizeof(float) * Hp * Wp);
-          for (i64 h = 0; h < g.inH && h + g.pH < Hp; h++)
-            std::memcpy(pp + (h + g.pH) * Wp + g.pW, src + h * g.inW, sizeof(float) * std::min(g.inW, Wp - g.pW));
-          for (i64 th = 0; th < tH; th++) {
-            const float* r[4] = {pp + 2 * th * Wp, pp + (2 * th + 1) * Wp, pp + (2 * th + 2) * Wp, pp + (2 * th + 3) * Wp};
-            for (i64 tw = 0; tw < tW; tw += W) {
-              vf t[4][4];
-              for (int k = 0; k < 4; k++) {
-                vf d[4];
-                for (int i = 0; i < 4; i++) d[i] = even_lanes(loadu(r[i] + 2 * tw + k), loadu(r[i] + 2 * tw + k + W));
-                t[0][k] = d[0] - d[2];
-                t[1][k] = d[1] + d[2];
-                t[2][k] = d[2] - d[1];
-                t[3][k] = d[1] - d[3];
-              }
-              const i64 tl = li * tiles + th * tW + tw, n = std::min<i64>(W, tW - tw);
+          const i64 lr = q / C, c = q - lr * C, img = (ra + lr) / tH, th = (ra + lr) - img * tH;
+          const float* src = x + (img * C + c) * inHW;
+          i64 kcb;
+          float* const dst0 = V + L.v_row(c, kcb);
+          const i64 sV = L.sV;
+          std::memset(pp, 0, sizeof(float) * 4 * Wp);
+          for (i64 i = 0; i < 4; i++) {
+            const i64 h = 2 * th + i - g.pH;
+            if (h >= 0 && h < g.inH) std::memcpy(pp + i * Wp + g.pW, src + h * g.inW, sizeof(float) * std::min(g.inW, Wp - g.pW));
+          }
+          for (i64 tw = 0; tw < tW; tw += W) {
+            vf t[4][4];
+#pragma GCC unroll 4
+            for (int k = 0; k < 4; k++) {
+              vf d[4];
+#pragma GCC unroll 4
+              for (int i = 0; i < 4; i++) d[i] = even_lanes(loadu(r[i] + 2 * tw + k), loadu(r[i] + 2 * tw + k + W));
+              t[0][k] = d[0] - d[2];
+              t[1][k] = d[1] + d[2];
+              t[2][k] = d[2] - d[1];
+              t[3][k] = d[1] - d[3];
+            }
+            const i64 tl = lr * tW + tw, n = std::min<i64>(W, tW - tw);
+            if (n == W && tl % W == 0) {  // one aligned run inside one NR panel
+              float* dst = dst0 + L.v_tile(tl, kcb);
+#pragma GCC unroll 4
               for (int i = 0; i < 4; i++) {
-                const vf v[4] = {t[i][0] - t[i][2], t[i][1] + t[i][2], t[i][2] - t[i][1], t[i][1] - t[i][3]};
-                for (int j = 0; j < 4; j++) {
-                  float* dst = V + ((i * 4 + j) * C + c) * tc + tl;
-                  if (n == W) {
-                    storeu(dst, v[j]);
-                  } else {
-                    storeu(tmp, v[j]);
-                    for (i64 l = 0; l < n; l++) dst[l] = tmp[l];
-                  }
-                }
+                storeu(dst + (i * 4 + 0) * sV, t[i][0] - t[i][2]);
+                storeu(dst + (i * 4 + 1) * sV, t[i][1] + t[i][2]);
+                storeu(dst + (i * 4 + 2) * sV, t[i][2] - t[i][1]);
+                storeu(dst + (i * 4 + 3) * sV, t[i][1] - t[i][3]);
+              }
+              continue;
+            }
+            for (int i = 0; i < 4; i++) {
+              const vf v[4] = {t[i][0] - t[i][2], t[i][1] + t[i][2], t[i][2] - t[i][1], t[i][1] - t[i][3]};
+              for (int j = 0; j < 4; j++) {
+                storeu(tmp, v[j]);
+                for (i64 l = 0; l < n; l++) dst0[(i * 4 + j) * sV + L.v_tile(tl + l, kcb)] = tmp[l];
               }
             }
           }
         }
       });
+      // Panel columns past the last tile are read by the products: keep them zero (not NaN).
+      if (L.panels * NR > tc)
+        for (int xi = 0; xi < 16; xi++)
+          for (i64 c = 0; c < C; c++) {
+            i64 kcb;
+            float* dst = V + xi * L.sV + L.v_row(c, kcb);
+            for (i64 t = tc; t < L.panels * NR; t++) dst[L.v_tile(t, kcb)] = 0;
+          }
       // The 16 products over channels.
-      GemmCall gc{};
-      gc.M = M;
-      gc.N = tc;
-      gc.K = C;
-      gc.A = U;
-      gc.lda = C;
-      gc.B = V;
-      gc.ldb = tc;
-      gc.C = Mo;
-      gc.ldc = tc;
-      gc.alpha = 1;
-      gc.beta = 0;
-      gc.batch = 16;
-      gc.strideA = M * C;
-      gc.strideB = C * tc;
-      gc.strideC = M * tc;
-      gemm_impl(gc);
+      const int pn = threads_for(2.0 * 16 * static_cast<double>(M) * C * tc / 40.0, 15000.0);
+      parallel(pn, [&](int tid, int nth) {
+        i64 x0, x1;
+        split_range(16, nth, tid, x0, x1);
+        winograd_products<MRk>(L, U, V, Mo, x0, x1);
+      });
       // Output transform: Y = Aᵀ Mo A + bias, Aᵀ = [[1,1,1,0],[0,1,−1,−1]].
-      parallel(threads_for(static_cast<double>(ni) * M * tiles * 20, 20000.0), [&](int tid, int nth) {
+      parallel(threads_for(static_cast<double>(nr) * M * tW * 20, 20000.0), [&](int tid, int nth) {
         i64 q0, q1;
-        split_range(ni * M, nth, tid, q0, q1);
+        split_range(nr * M, nth, tid, q0, q1);
         alignas(64) float y0[2 * W], y1[2 * W];
         for (i64 q = q0; q < q1; q++) {
-          const i64 li = q / M, m = q - li * M;
+          const i64 lr = q / M, m = q - lr * M, img = (ra + lr) / tH, th = (ra + lr) - img * tH;
           const vf b = bcast(bias ? bias[m] : 0.0f);
-          float* o = out + ((i0 + li) * M + m) * outHW;
-          for (i64 th = 0; th < tH; th++)
-            for (i64 tw = 0; tw < tW; tw += W) {
-              const i64 tl = li * tiles + th * tW + tw;
-              vf s[2][4];
-              for (int j = 0; j < 4; j++) {
-                vf mv[4];
-                for (int i = 0; i < 4; i++) mv[i] = loadu(Mo + ((i * 4 + j) * M + m) * tc + tl);
-                s[0][j] = mv[0] + mv[1] + mv[2];
-                s[1][j] = mv[1] - mv[2] - mv[3];
-              }
-              for (int i = 0; i < 2; i++) {
-                const i64 oh = 2 * th + i;
-                if (oh >= g.outH) break;
-                const vf ya = s[i][0] + s[i][1] + s[i][2] + b, yb = s[i][1] - s[i][2] - s[i][3] + b;
-                vf lo, hi;
-                zip_lanes(ya, yb, lo, hi);
-                float* row = o + oh * g.outW + 2 * tw;
-                const i64 valid = std::min<i64>(2 * W, g.outW - 2 * tw);
-                if (valid == 2 * W) {
-                  storeu(row, lo);
-                  storeu(row + W, hi);
-                } else {
-                  float* yy = i ? y1 : y0;
-                  storeu(yy, lo);
-                  storeu(yy + W, hi);
-                  for (i64 l = 0; l < valid; l++) row[l] = yy[l];
-                }
+          float* o = out + (img * M + m) * outHW;
+          for (i64 tw = 0; tw < tW; tw += W) {
+            const i64 tl = lr * tW + tw;
+            vf s[2][4];
+            for (int j = 0; j < 4; j++) {
+              vf mv[4];
+              for (int i = 0; i < 4; i++) mv[i] = loadu(Mo + (i * 4 + j) * L.sM + m * tc + tl);
+              s[0][j] = mv[0] + mv[1] + mv[2];
+              s[1][j] = mv[1] - mv[2] - mv[3];
+            }
+            for (int i = 0; i < 2; i++) {
+              const i64 oh = 2 * th + i;
+              if (oh >= g.outH) break;
+              const vf ya = s[i][0] + s[i][1] + s[i][2] + b, yb = s[i][1] - s[i][2] - s[i][3] + b;
+              vf lo, hi;
+              zip_lanes(ya, yb, lo, hi);
+              float* row = o + oh * g.outW + 2 * tw;
+              const i64 valid = std::min<i64>(2 * W, g.outW - 2 * tw);
+              if (valid == 2 * W) {
+                storeu(row, lo);
+                storeu(row + W, hi);
+              } else {
+                float* yy = i ? y1 : y0;
+                storeu(yy, lo);
+                storeu(yy + W, hi);
+                for (i64 l = 0; l < valid; l++) row[l] = yy[l];
               }
             }
+          }
         }
       });
     }
   };
-  const int nt = threads_for(2.0 * 16 * static_cast<double>(M) * C * tiles * g.n / 40.0, 15000.0);
-  if (nt > 1 && g.n >= nt) {
+  if (imageSplit) {
     // Enough images: each thread transforms and multiplies its own images (which the previous
     // kernel wrote on that thread, and the next one reads there), with single-threaded GEMMs.
     parallel(nt, [&](int tid, int nth) {
       i64 n0, n1;
       split_range(g.n, nth, tid, n0, n1);
-      run_images(n0, n1);
+      run_rows(n0 * tH, n1 * tH);
     });
   } else {
-    run_images(0, g.n);
+    run_rows(0, g.n * tH);
   }
+}
+
+void winograd_forward(const float* x, const float* w, const float* bias, const ConvGeom& g, float* out) {
+  if constexpr (MR2 > 0) {
+    if (use_alt_mr(g.outC)) return winograd_forward_mr<MR2 == 0 ? 1 : MR2>(x, w, bias, g, out);
+  }
+  winograd_forward_mr<MR>(x, w, bias, g, out);
 }
