@@ -38,6 +38,38 @@ inline void zip_lanes(vf a, vf b, vf& lo, vf& hi) {
 
 thread_local Scratch tlsWinoPlane, tlsWinoU, tlsWinoV, tlsWinoM;
 
+/** The zero-padded 4-row strip of plane `src` under tile row th (rows 2·th − pH … 2·th + 3 − pH). */
+inline void load_strip(float* pp, i64 Wp, const float* src, i64 th, const ConvGeom& g) {
+  std::memset(pp, 0, sizeof(float) * 4 * Wp);
+  for (i64 i = 0; i < 4; i++) {
+    const i64 h = 2 * th + i - g.pH;
+    if (h >= 0 && h < g.inH) std::memcpy(pp + i * Wp + g.pW, src + h * g.inW, sizeof(float) * std::min(g.inW, Wp - g.pW));
+  }
+}
+
+/** V = Bᵀ d B for the W tiles from tile tw of a strip (v[4·i + j] = V(i, j)),
+    Bᵀ = [[1,0,−1,0],[0,1,1,0],[0,−1,1,0],[0,1,0,−1]]. */
+inline void input_transform(const float* pp, i64 Wp, i64 tw, vf (&v)[16]) {
+  vf t[4][4];
+#pragma GCC unroll 4
+  for (int k = 0; k < 4; k++) {
+    vf d[4];
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; i++) d[i] = even_lanes(loadu(pp + i * Wp + 2 * tw + k), loadu(pp + i * Wp + 2 * tw + k + W));
+    t[0][k] = d[0] - d[2];
+    t[1][k] = d[1] + d[2];
+    t[2][k] = d[2] - d[1];
+    t[3][k] = d[1] - d[3];
+  }
+#pragma GCC unroll 4
+  for (int i = 0; i < 4; i++) {
+    v[i * 4 + 0] = t[i][0] - t[i][2];
+    v[i * 4 + 1] = t[i][1] + t[i][2];
+    v[i * 4 + 2] = t[i][2] - t[i][1];
+    v[i * 4 + 3] = t[i][1] - t[i][3];
+  }
+}
+
 /**
  * Where the 16 products' operands live, already in the GEMM's packed layouts (so the products
  * pack nothing): U[ξ] as MRk-row panels and V[ξ] as NR-column panels, both cut into the GEMM's
@@ -148,55 +180,31 @@ void winograd_forward_mr(const float* x, const float* w, const float* bias, cons
       const WinoLayout<MRk> L(M, C, tc);
       float* V = tlsWinoV.get(static_cast<size_t>(16 * L.sV + W));
       float* Mo = tlsWinoM.get(static_cast<size_t>(16 * L.sM + 2 * W));
-      // Input transform, one (tile row, channel) strip of 4 input rows at a time: V = Bᵀ d B,
-      // Bᵀ = [[1,0,−1,0],[0,1,1,0],[0,−1,1,0],[0,1,0,−1]].
+      // Input transform, one (tile row, channel) strip of 4 input rows at a time.
       parallel(threads_for(static_cast<double>(nr) * C * tW * 24, 20000.0), [&](int tid, int nth) {
         i64 q0, q1;
         split_range(nr * C, nth, tid, q0, q1);
         float* pp = tlsWinoPlane.get(static_cast<size_t>(4 * Wp));
-        const float* r[4] = {pp, pp + Wp, pp + 2 * Wp, pp + 3 * Wp};
         alignas(64) float tmp[W];
         for (i64 q = q0; q < q1; q++) {
           const i64 lr = q / C, c = q - lr * C, img = (ra + lr) / tH, th = (ra + lr) - img * tH;
-          const float* src = x + (img * C + c) * inHW;
           i64 kcb;
           float* const dst0 = V + L.v_row(c, kcb);
           const i64 sV = L.sV;
-          std::memset(pp, 0, sizeof(float) * 4 * Wp);
-          for (i64 i = 0; i < 4; i++) {
-            const i64 h = 2 * th + i - g.pH;
-            if (h >= 0 && h < g.inH) std::memcpy(pp + i * Wp + g.pW, src + h * g.inW, sizeof(float) * std::min(g.inW, Wp - g.pW));
-          }
+          load_strip(pp, Wp, x + (img * C + c) * inHW, th, g);
           for (i64 tw = 0; tw < tW; tw += W) {
-            vf t[4][4];
-#pragma GCC unroll 4
-            for (int k = 0; k < 4; k++) {
-              vf d[4];
-#pragma GCC unroll 4
-              for (int i = 0; i < 4; i++) d[i] = even_lanes(loadu(r[i] + 2 * tw + k), loadu(r[i] + 2 * tw + k + W));
-              t[0][k] = d[0] - d[2];
-              t[1][k] = d[1] + d[2];
-              t[2][k] = d[2] - d[1];
-              t[3][k] = d[1] - d[3];
-            }
+            vf v[16];
+            input_transform(pp, Wp, tw, v);
             const i64 tl = lr * tW + tw, n = std::min<i64>(W, tW - tw);
             if (n == W && tl % W == 0) {  // one aligned run inside one NR panel
               float* dst = dst0 + L.v_tile(tl, kcb);
-#pragma GCC unroll 4
-              for (int i = 0; i < 4; i++) {
-                storeu(dst + (i * 4 + 0) * sV, t[i][0] - t[i][2]);
-                storeu(dst + (i * 4 + 1) * sV, t[i][1] + t[i][2]);
-                storeu(dst + (i * 4 + 2) * sV, t[i][2] - t[i][1]);
-                storeu(dst + (i * 4 + 3) * sV, t[i][1] - t[i][3]);
-              }
+#pragma GCC unroll 16
+              for (int xi = 0; xi < 16; xi++) storeu(dst + xi * sV, v[xi]);
               continue;
             }
-            for (int i = 0; i < 4; i++) {
-              const vf v[4] = {t[i][0] - t[i][2], t[i][1] + t[i][2], t[i][2] - t[i][1], t[i][1] - t[i][3]};
-              for (int j = 0; j < 4; j++) {
-                storeu(tmp, v[j]);
-                for (i64 l = 0; l < n; l++) dst0[(i * 4 + j) * sV + L.v_tile(tl + l, kcb)] = tmp[l];
-              }
+            for (int xi = 0; xi < 16; xi++) {
+              storeu(tmp, v[xi]);
+              for (i64 l = 0; l < n; l++) dst0[xi * sV + L.v_tile(tl + l, kcb)] = tmp[l];
             }
           }
         }
