@@ -661,6 +661,8 @@ for (const level of LEVELS) {
     conv(2, 80, 5, 6, 64, [3, 3], [1, 1], [2, 2], [1, 1], 1); // Winograd, padding 2 (backward-input: padding 0)
     conv(2, 300, 6, 7, 70, [3, 3], [1, 1], [1, 1], [1, 1], 1); // Winograd, channels over two GEMM depth blocks
     conv(1, 64, 34, 21, 64, [3, 3], [1, 1], [1, 1], [1, 1], 1); // Winograd, tile rows longer than a vector
+    conv(2, 64, 21, 19, 70, [3, 3], [1, 1], [0, 0], [1, 1], 1); // Winograd weight gradient: odd 19×17 output
+    conv(2, 72, 16, 18, 64, [3, 3], [1, 1], [2, 2], [1, 1], 1); // Winograd weight gradient: padding 2
 
     it('conv2d forward / backward input / backward weight', () => {
       const r = rng(12);
@@ -724,22 +726,45 @@ for (const level of LEVELS) {
       assertClose(gi1, gi2, { label: 'winograd chunks backward input', rtol: 1e-5, atol: 1e-6, scale: si });
     });
 
-    it('conv2d backward weight: inf and NaN inputs propagate as in the reference', () => {
-      const g = convCases.find((c) => c.n === 64 && c.inC === 6)!;
-      const r = rng(14);
-      const x = uniform(r, g.n * g.inC * g.inH * g.inW);
-      x[3 * 196 + 17] = Infinity;
-      x[9 * 196 + 100] = NaN;
-      const gy = uniform(r, g.n * g.outC * g.outH * g.outW);
-      const gw1 = new Float32Array(g.outC * g.inC * 25);
+    it('conv2d backward weight: Winograd over several chunks of tile rows', () => {
+      const g = { n: 20, inC: 64, inH: 16, inW: 16, outC: 64, outH: 16, outW: 16, kH: 3, kW: 3, strideH: 1, strideW: 1, padH: 1, padW: 1, dilationH: 1, dilationW: 1, groups: 1 };
+      const r = rng(16);
+      const x = uniform(r, g.n * g.inC * 256);
+      const gy = uniform(r, g.n * g.outC * 256);
+      const gw1 = new Float32Array(g.outC * g.inC * 9).fill(NaN);
       const gw2 = new Float32Array(gw1.length);
       nat().conv2dBackwardWeight(gy, x, g, gw1);
       ref.conv2dBackwardWeight(gy, x, g, gw2);
-      for (let i = 0; i < gw1.length; i++) {
-        if (Number.isFinite(gw2[i])) assert.ok(Math.abs(gw1[i] - gw2[i]) <= 1e-3 * (1 + Math.abs(gw2[i])), `gw[${i}]`);
-        else assert.ok(Object.is(gw1[i], gw2[i]) || (Number.isNaN(gw1[i]) && Number.isNaN(gw2[i])), `gw[${i}]: ${gw1[i]} vs ${gw2[i]}`);
-      }
+      const s = new Float32Array(gw1.length);
+      ref.conv2dBackwardWeight(abs(gy), abs(x), g, s);
+      assertClose(gw1, gw2, { label: 'winograd chunks backward weight', rtol: 1e-5, atol: 1e-6, scale: s });
     });
+
+    // The direct kernel (LeNet's conv2) and Winograd fall back to the GEMM on inf/NaN in x or gradOut.
+    const nonFinite: [string, Conv2dGeometry, 'x' | 'gy'][] = [
+      ['direct, x', convCases.find((c) => c.n === 64 && c.inC === 6)!, 'x'],
+      ['Winograd, x', { ...convCases.find((c) => c.inC === 64 && c.inH === 34)!, n: 2 }, 'x'],
+      ['Winograd, gradOut', { ...convCases.find((c) => c.inC === 64 && c.inH === 34)!, n: 2 }, 'gy'],
+    ];
+    for (const [name, g, where] of nonFinite) {
+      it(`conv2d backward weight: inf and NaN propagate as in the reference (${name})`, () => {
+        const r = rng(14);
+        const x = uniform(r, g.n * g.inC * g.inH * g.inW);
+        const gy = uniform(r, g.n * g.outC * g.outH * g.outW);
+        const poisoned = where === 'x' ? x : gy;
+        poisoned[17] = Infinity;
+        poisoned[Math.floor(poisoned.length * 0.6) + 5] = NaN;
+        poisoned[Math.floor(poisoned.length * 0.3) + 2] = -Infinity;
+        const gw1 = new Float32Array(g.outC * g.inC * g.kH * g.kW);
+        const gw2 = new Float32Array(gw1.length);
+        nat().conv2dBackwardWeight(gy, x, g, gw1);
+        ref.conv2dBackwardWeight(gy, x, g, gw2);
+        for (let i = 0; i < gw1.length; i++) {
+          if (Number.isFinite(gw2[i])) assert.ok(Math.abs(gw1[i] - gw2[i]) <= 1e-3 * (1 + Math.abs(gw2[i])), `gw[${i}]`);
+          else assert.ok(Object.is(gw1[i], gw2[i]) || (Number.isNaN(gw1[i]) && Number.isNaN(gw2[i])), `gw[${i}]: ${gw1[i]} vs ${gw2[i]}`);
+        }
+      });
+    }
 
     const poolCases: [Pool2dGeometry, boolean][] = [];
     const pool = (planes: number, inH: number, inW: number, k: [number, number], s: [number, number], p: [number, number], d: [number, number], ceil: boolean) => {

@@ -13,11 +13,13 @@
 // straight into the B-panel layout (implicit GEMM) and never materializes it.
 // Threads split C into a grid of row/column ranges chosen by a cost model.
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <climits>
 #include <cstring>
 #include <utility>
+#include <vector>
 
 #include "strata.h"
 
@@ -1273,6 +1275,8 @@ void conv2d_backward_weight_impl(const float* gy, const float* x, const ConvGeom
     return;
   }
   if (direct_worthwhile(g) && direct_backward_weight(gy, x, g, gw)) return;
+  // (Small maps have too few tiles per image for the products' depth: the GEMM is faster there.)
+  if (winograd_worthwhile(g) && g.outH * g.outW >= 256 && winograd_backward_weight(gy, x, g, gw)) return;
   if (cinG == 1) {
     depthwise_backward_weight(gy, x, g, gw);
     return;

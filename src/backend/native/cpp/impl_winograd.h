@@ -284,3 +284,165 @@ void winograd_forward(const float* x, const float* w, const float* bias, const C
   }
   winograd_forward_mr<MR>(x, w, bias, g, out);
 }
+
+// ---- weight gradient ------------------------------------------------------------------------------
+//
+// With Y = Aᵀ [Σ_c U ⊙ V] A per tile, dU[ξ] (M × C) = Σ_tiles dMo[ξ] (M × tiles) · V[ξ]ᵀ, where
+// dMo = A dY Aᵀ (the 2×2 output gradient of a tile spread over 4×4), and dW = Gᵀ dU G: again 16
+// products with 2.25× fewer FLOPs than the direct sum, whose depth is the tile count.
+
+thread_local Scratch tlsWinoDU;
+
+/** dMo = A dY Aᵀ for the W tiles from tile tw of tile row th of one output-gradient plane
+    (A = [[1,0],[1,1],[1,−1],[0,−1]]; outputs past the plane's edge count as 0). */
+inline void output_gradient_transform(const float* plane, i64 th, i64 tw, const ConvGeom& g, vf (&d)[16]) {
+  vf e[2], o[2];  // even and odd columns of the tile's two output rows
+  for (int i = 0; i < 2; i++) {
+    const i64 oh = 2 * th + i, c0 = 2 * tw;
+    if (oh >= g.outH) {
+      e[i] = o[i] = vf{};
+      continue;
+    }
+    const float* row = plane + oh * g.outW + c0;
+    if (c0 + 2 * W + 1 <= g.outW) {
+      e[i] = even_lanes(loadu(row), loadu(row + W));
+      o[i] = even_lanes(loadu(row + 1), loadu(row + 1 + W));
+    } else {
+      alignas(64) float t[2 * W + 1] = {};
+      for (i64 l = 0; l < g.outW - c0 && l < 2 * W; l++) t[l] = row[l];
+      e[i] = even_lanes(loadu(t), loadu(t + W));
+      o[i] = even_lanes(loadu(t + 1), loadu(t + 1 + W));
+    }
+  }
+  // Z = A dY (4 × 2), then dMo = Z Aᵀ: a row (z0, z1) becomes (z0, z0 + z1, z0 − z1, −z1).
+  const vf z[4][2] = {{e[0], o[0]}, {e[0] + e[1], o[0] + o[1]}, {e[0] - e[1], o[0] - o[1]}, {-e[1], -o[1]}};
+  for (int i = 0; i < 4; i++) {
+    d[i * 4 + 0] = z[i][0];
+    d[i * 4 + 1] = z[i][0] + z[i][1];
+    d[i * 4 + 2] = z[i][0] - z[i][1];
+    d[i * 4 + 3] = -z[i][1];
+  }
+}
+
+/** Store the W tile values v[ξ] at tile tl of row-major [ξ][row][tiles] matrices (n valid lanes). */
+inline void store_tiles(float* dst, i64 stride, const vf (&v)[16], i64 n) {
+  if (n == W) {
+#pragma GCC unroll 16
+    for (int xi = 0; xi < 16; xi++) storeu(dst + xi * stride, v[xi]);
+    return;
+  }
+  alignas(64) float tmp[W];
+  for (int xi = 0; xi < 16; xi++) {
+    storeu(tmp, v[xi]);
+    for (i64 l = 0; l < n; l++) dst[xi * stride + l] = tmp[l];
+  }
+}
+
+/**
+ * gw = ∂L/∂w of a Winograd-eligible convolution. Returns false (writing nothing) when x or gy
+ * hold inf or NaN: the transforms would turn ±inf into NaN where the direct sum keeps ±inf.
+ */
+bool winograd_backward_weight(const float* gy, const float* x, const ConvGeom& g, float* gw) {
+  const i64 C = g.inC, M = g.outC, tH = (g.outH + 1) / 2, tW = (g.outW + 1) / 2;
+  const i64 inHW = g.inH * g.inW, outHW = g.outH * g.outW;
+  // Chunks of tile rows whose V and dMo (16·(C + M) floats per tile) stay within ~4 MB: the
+  // products' depth is the chunk's tile count, so chunks are larger than the forward's.
+  const i64 chunkRows = std::max<i64>(1, (i64(1) << 20) / (16 * (C + M) * tW));
+  const int nt = threads_for(2.0 * 16 * static_cast<double>(M) * C * tH * tW * g.n / 40.0, 15000.0);
+  const bool imageSplit = nt > 1 && g.n >= nt;
+  const i64 sD = round_up(M * C, 1024) + 16;  // one dU[ξ]
+  const i64 tWv = round_up(tW, W), Wp = 2 * tWv + 2 + 2 * W;
+  std::vector<float*> partial(static_cast<size_t>(imageSplit ? nt : 1), nullptr);
+  std::atomic<bool> finite{true};
+  // dU over the images [n0, n1) into this thread's scratch (or nothing when a value is not finite).
+  auto run_images = [&](i64 n0, i64 n1, int slot) {
+    if (!all_finite(x + n0 * C * inHW, (n1 - n0) * C * inHW) || !all_finite(gy + n0 * M * outHW, (n1 - n0) * M * outHW)) {
+      finite = false;
+      return;
+    }
+    float* dU = tlsWinoDU.get(static_cast<size_t>(16 * sD));
+    partial[static_cast<size_t>(slot)] = dU;
+    for (i64 ra = n0 * tH; ra < n1 * tH; ra += chunkRows) {
+      const i64 nr = std::min(chunkRows, n1 * tH - ra), tc = nr * tW;
+      const i64 sV = round_up(C * tc, 1024) + 16, sM = round_up(M * tc, 1024) + 16;
+      float* V = tlsWinoV.get(static_cast<size_t>(16 * sV));
+      float* dMo = tlsWinoM.get(static_cast<size_t>(16 * sM));
+      // V[ξ][c][tile] and dMo[ξ][m][tile], one (tile row, channel) strip at a time.
+      parallel(threads_for(static_cast<double>(nr) * (C + M) * tW * 24, 20000.0), [&](int tid, int nth) {
+        i64 q0, q1;
+        split_range(nr * (C + M), nth, tid, q0, q1);
+        float* pp = tlsWinoPlane.get(static_cast<size_t>(4 * Wp));
+        for (i64 q = q0; q < q1; q++) {
+          const i64 lr = q / (C + M), ch = q - lr * (C + M), img = (ra + lr) / tH, th = (ra + lr) - img * tH;
+          if (ch < C) load_strip(pp, Wp, x + (img * C + ch) * inHW, th, g);
+          for (i64 tw = 0; tw < tW; tw += W) {
+            vf v[16];
+            if (ch < C) {
+              input_transform(pp, Wp, tw, v);
+              store_tiles(V + ch * tc + lr * tW + tw, sV, v, std::min<i64>(W, tW - tw));
+            } else {
+              output_gradient_transform(gy + (img * M + ch - C) * outHW, th, tw, g, v);
+              store_tiles(dMo + (ch - C) * tc + lr * tW + tw, sM, v, std::min<i64>(W, tW - tw));
+            }
+          }
+        }
+      });
+      // dU[ξ] (+)= dMo[ξ] · V[ξ]ᵀ.
+      GemmCall gc{};
+      gc.M = M;
+      gc.N = C;
+      gc.K = tc;
+      gc.A = dMo;
+      gc.lda = tc;
+      gc.B = V;
+      gc.ldb = tc;
+      gc.transB = true;
+      gc.C = dU;
+      gc.ldc = C;
+      gc.alpha = 1;
+      gc.beta = ra == n0 * tH ? 0.0f : 1.0f;
+      gc.batch = 16;
+      gc.strideA = sM;
+      gc.strideB = sV;
+      gc.strideC = sD;
+      gemm_impl(gc);
+    }
+  };
+  if (imageSplit) {
+    parallel(nt, [&](int tid, int nth) {
+      i64 n0, n1;
+      split_range(g.n, nth, tid, n0, n1);
+      run_images(n0, n1, tid);
+    });
+  } else {
+    run_images(0, g.n, 0);
+  }
+  if (!finite) return false;
+  // gw = Gᵀ (Σ_threads dU) G, G = [[1,0,0],[½,½,½],[½,−½,½],[0,0,1]].
+  parallel(threads_for(static_cast<double>(M) * C * 40, 20000.0), [&](int tid, int nth) {
+    i64 q0, q1;
+    split_range(M * C, nth, tid, q0, q1);
+    for (i64 q = q0; q < q1; q++) {
+      float u[16];
+      for (int xi = 0; xi < 16; xi++) {
+        float s = 0;
+        for (float* p : partial)
+          if (p) s += p[xi * sD + q];
+        u[xi] = s;
+      }
+      float z[3][4];  // Gᵀ dU
+      for (int j = 0; j < 4; j++) {
+        z[0][j] = u[j] + 0.5f * (u[4 + j] + u[8 + j]);
+        z[1][j] = 0.5f * (u[4 + j] - u[8 + j]);
+        z[2][j] = 0.5f * (u[4 + j] + u[8 + j]) + u[12 + j];
+      }
+      float* k = gw + q * 9;
+      for (int i = 0; i < 3; i++) {
+        k[i * 3 + 0] = z[i][0] + 0.5f * (z[i][1] + z[i][2]);
+        k[i * 3 + 1] = 0.5f * (z[i][1] - z[i][2]);
+        k[i * 3 + 2] = 0.5f * (z[i][1] + z[i][2]) + z[i][3];
+      }
+    }
+  });
+  return true;
+}
