@@ -1337,20 +1337,31 @@ void conv2d_backward_input_impl(const float* gy, const float* w, const ConvGeom&
   }
   if (g.sH == 1 && g.sW == 1) {
     // Stride 1: gradIn is the forward convolution of gradOut with the flipped,
-    // transposed weights, so it runs as an implicit GEMM with no scatter.
+    // transposed weights, so it runs as an implicit GEMM with no scatter (Winograd reads the
+    // weights in that order itself).
+    const ConvGeom t = flipped_geometry(g);
+    if (winograd_worthwhile(t)) {
+      winograd_forward(gy, w, nullptr, t, gx, true);
+      return;
+    }
     // wt[c][m][t] = w[m][c][kHW−1−t] per group, in blocks of output channels so that both the reads
     // (along w's rows) and the writes (runs of the block's kernels) stay local; scratch is reused.
     float* wt = tlsWt.get(static_cast<size_t>(g.outC) * Kg);
     constexpr i64 MB = 32;
-    for (i64 gi = 0; gi < g.groups; gi++)
-      for (i64 m0 = 0; m0 < coutG; m0 += MB)
+    parallel(threads_for(static_cast<double>(g.outC) * Kg, 30000.0), [&](int tid, int nth) {
+      i64 b0, b1;  // blocks of MB output channels over all groups
+      const i64 blocks = ceil_div(coutG, MB);
+      split_range(g.groups * blocks, nth, tid, b0, b1);
+      for (i64 b = b0; b < b1; b++) {
+        const i64 gi = b / blocks, m0 = (b - gi * blocks) * MB;
         for (i64 c = 0; c < cinG; c++)
           for (i64 m = m0; m < std::min(coutG, m0 + MB); m++) {
             const float* src = w + ((gi * coutG + m) * cinG + c) * kHW;
             float* dst = wt + ((gi * cinG + c) * coutG + m) * kHW;
-            for (i64 t = 0; t < kHW; t++) dst[t] = src[kHW - 1 - t];
+            for (i64 q = 0; q < kHW; q++) dst[q] = src[kHW - 1 - q];
           }
-    const ConvGeom t = flipped_geometry(g);
+      }
+    });
     conv2d_impl(gy, wt, nullptr, t, gx);
     return;
   }

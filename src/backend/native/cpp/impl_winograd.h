@@ -133,7 +133,7 @@ void winograd_products(const WinoLayout<MRk>& L, const float* U, const float* V,
 }
 
 template <int MRk>
-void winograd_forward_mr(const float* x, const float* w, const float* bias, const ConvGeom& g, float* out) {
+void winograd_forward_mr(const float* x, const float* w, const float* bias, const ConvGeom& g, float* out, bool flipped) {
   const i64 C = g.inC, M = g.outC, tH = (g.outH + 1) / 2, tW = (g.outW + 1) / 2, tiles = tH * tW;
   const i64 inHW = g.inH * g.inW, outHW = g.outH * g.outW;
   // Chunks of tile rows: V and Mo of a chunk (16·(C + M) floats per tile) should stay in L2, but
@@ -157,7 +157,13 @@ void winograd_forward_mr(const float* x, const float* w, const float* bias, cons
             for (int xi = 0; xi < 16; xi++) U[xi * LU.sU + at] = 0;
             continue;
           }
-          const float* k = w + (m * C + c) * 9;
+          float k[9];
+          if (flipped) {  // w holds [c][m] kernels, rotated by 180°
+            const float* src = w + (c * M + m) * 9;
+            for (int j = 0; j < 9; j++) k[j] = src[8 - j];
+          } else {
+            std::memcpy(k, w + (m * C + c) * 9, sizeof k);
+          }
           float t[4][3];
           for (int j = 0; j < 3; j++) {
             t[0][j] = k[j];
@@ -278,11 +284,13 @@ void winograd_forward_mr(const float* x, const float* w, const float* bias, cons
   }
 }
 
-void winograd_forward(const float* x, const float* w, const float* bias, const ConvGeom& g, float* out) {
+/** The forward convolution; with `flipped`, w is the weight of the transposed convolution
+    (w[c][m] rotated by 180°: the backward-input pass of a stride-1 layer, without a flipped copy). */
+void winograd_forward(const float* x, const float* w, const float* bias, const ConvGeom& g, float* out, bool flipped = false) {
   if constexpr (MR2 > 0) {
-    if (use_alt_mr(g.outC)) return winograd_forward_mr<MR2 == 0 ? 1 : MR2>(x, w, bias, g, out);
+    if (use_alt_mr(g.outC)) return winograd_forward_mr<MR2 == 0 ? 1 : MR2>(x, w, bias, g, out, flipped);
   }
-  winograd_forward_mr<MR>(x, w, bias, g, out);
+  winograd_forward_mr<MR>(x, w, bias, g, out, flipped);
 }
 
 // ---- weight gradient ------------------------------------------------------------------------------
