@@ -139,7 +139,8 @@ void winograd_forward_mr(const float* x, const float* w, const float* bias, cons
   // Chunks of tile rows: V and Mo of a chunk (16·(C + M) floats per tile) should stay in L2, but
   // a chunk needs enough tiles to pay for streaming all of U past them (16·M·C floats).
   const i64 perRow = 16 * (C + M) * tW;
-  const i64 chunkRows = std::max({i64(1), (i64(96) << 10) / perRow, ceil_div(M * C / 2048, tW)});
+  // (At least 48 tiles: three NR-wide panels keep the micro-kernels busy between U panels.)
+  const i64 chunkRows = std::max({(i64(96) << 10) / perRow, ceil_div(48, tW), ceil_div(M * C / 2048, tW)});
   const int nt = threads_for(2.0 * 16 * static_cast<double>(M) * C * tiles * g.n / 40.0, 15000.0);
   const bool imageSplit = nt > 1 && g.n >= nt;
   const WinoLayout<MRk> LU(M, C, chunkRows * tW);
