@@ -32,6 +32,30 @@ const ref: Backend = jsBackend;
 // Non-null inside the suites: they are skipped when the addon did not load.
 const nat = (): Backend => nativeBackend as Backend;
 
+type ConvPass = 'forward' | 'backward input' | 'backward weight';
+const convPassRunners: Record<ConvPass, (k: Backend, a: Float32Array, b: Float32Array, bias: Float32Array | null, g: Conv2dGeometry, out: Float32Array) => void> = {
+  forward: (k, x, w, bias, g, out) => k.conv2d(x, w, bias, g, out),
+  'backward input': (k, gy, w, _bias, g, out) => k.conv2dBackwardInput(gy, w, g, out),
+  'backward weight': (k, gy, x, _bias, g, out) => k.conv2dBackwardWeight(gy, x, g, out),
+};
+
+/**
+ * One convolution pass on the native backend (output pre-filled with NaN, so every element must be
+ * written) against the reference, with tolerances scaled by the pass over |inputs|. Returns the
+ * reference result.
+ */
+function checkConvPass(pass: ConvPass, g: Conv2dGeometry, a: Float32Array, b: Float32Array, bias: Float32Array | null, length: number, label: string): Float32Array {
+  const run = convPassRunners[pass];
+  const got = new Float32Array(length).fill(NaN);
+  const want = new Float32Array(length);
+  const scale = new Float32Array(length);
+  run(nat(), a, b, bias, g, got);
+  run(ref, a, b, bias, g, want);
+  run(ref, abs(a), abs(b), bias ? abs(bias) : null, g, scale);
+  assertClose(got, want, { label: `${label} ${pass}`, rtol: 1e-5, atol: 1e-6, scale });
+  return want;
+}
+
 const LEVELS: CpuLevel[] = ['scalar', 'avx2', 'avx512', 'avx512sim'];
 
 const UNARY_OPS: UnaryOp[] = [
@@ -675,30 +699,10 @@ for (const level of LEVELS) {
           const w = uniform(r, g.outC * cinG * g.kH * g.kW);
           const bias = r() < 0.5 ? uniform(r, g.outC) : null;
           const outN = g.n * g.outC * g.outH * g.outW;
-          const a = new Float32Array(outN).fill(NaN);
-          const b = new Float32Array(outN);
-          nat().conv2d(x, w, bias, g, a);
-          ref.conv2d(x, w, bias, g, b);
-          const s = new Float32Array(outN);
-          ref.conv2d(abs(x), abs(w), bias ? abs(bias) : null, g, s);
-          assertClose(a, b, { label: `${label} forward`, rtol: 1e-5, atol: 1e-6, scale: s });
-
+          checkConvPass('forward', g, x, w, bias, outN, label);
           const gy = uniform(r, outN);
-          const gi1 = new Float32Array(x.length).fill(NaN);
-          const gi2 = new Float32Array(x.length);
-          nat().conv2dBackwardInput(gy, w, g, gi1);
-          ref.conv2dBackwardInput(gy, w, g, gi2);
-          const si = new Float32Array(x.length);
-          ref.conv2dBackwardInput(abs(gy), abs(w), g, si);
-          assertClose(gi1, gi2, { label: `${label} backward input`, rtol: 1e-5, atol: 1e-6, scale: si });
-
-          const gw1 = new Float32Array(w.length).fill(NaN);
-          const gw2 = new Float32Array(w.length);
-          nat().conv2dBackwardWeight(gy, x, g, gw1);
-          ref.conv2dBackwardWeight(gy, x, g, gw2);
-          const sw = new Float32Array(w.length);
-          ref.conv2dBackwardWeight(abs(gy), abs(x), g, sw);
-          assertClose(gw1, gw2, { label: `${label} backward weight`, rtol: 1e-5, atol: 1e-6, scale: sw });
+          checkConvPass('backward input', g, gy, w, null, x.length, label);
+          checkConvPass('backward weight', g, gy, x, null, w.length, label);
         }
       }
       setNativeThreads(info.threads);
@@ -710,20 +714,8 @@ for (const level of LEVELS) {
       const x = uniform(r, g.n * g.inC * 16);
       const w = uniform(r, g.outC * g.inC * 9);
       const bias = uniform(r, g.outC);
-      const a = new Float32Array(g.n * g.outC * 16).fill(NaN);
-      const b = new Float32Array(a.length);
-      nat().conv2d(x, w, bias, g, a);
-      ref.conv2d(x, w, bias, g, b);
-      const s = new Float32Array(a.length);
-      ref.conv2d(abs(x), abs(w), abs(bias), g, s);
-      assertClose(a, b, { label: 'winograd chunks forward', rtol: 1e-5, atol: 1e-6, scale: s });
-      const gi1 = new Float32Array(x.length).fill(NaN);
-      const gi2 = new Float32Array(x.length);
-      nat().conv2dBackwardInput(b, w, g, gi1);
-      ref.conv2dBackwardInput(b, w, g, gi2);
-      const si = new Float32Array(x.length);
-      ref.conv2dBackwardInput(abs(b), abs(w), g, si);
-      assertClose(gi1, gi2, { label: 'winograd chunks backward input', rtol: 1e-5, atol: 1e-6, scale: si });
+      const y = checkConvPass('forward', g, x, w, bias, g.n * g.outC * 16, 'winograd chunks');
+      checkConvPass('backward input', g, y, w, null, x.length, 'winograd chunks');
     });
 
     it('conv2d backward weight: Winograd over several chunks of tile rows', () => {
@@ -731,13 +723,7 @@ for (const level of LEVELS) {
       const r = rng(16);
       const x = uniform(r, g.n * g.inC * 256);
       const gy = uniform(r, g.n * g.outC * 256);
-      const gw1 = new Float32Array(g.outC * g.inC * 9).fill(NaN);
-      const gw2 = new Float32Array(gw1.length);
-      nat().conv2dBackwardWeight(gy, x, g, gw1);
-      ref.conv2dBackwardWeight(gy, x, g, gw2);
-      const s = new Float32Array(gw1.length);
-      ref.conv2dBackwardWeight(abs(gy), abs(x), g, s);
-      assertClose(gw1, gw2, { label: 'winograd chunks backward weight', rtol: 1e-5, atol: 1e-6, scale: s });
+      checkConvPass('backward weight', g, gy, x, null, g.outC * g.inC * 9, 'winograd chunks');
     });
 
     // The direct kernel (LeNet's conv2) and Winograd fall back to the GEMM on inf/NaN in x or gradOut.
