@@ -5,6 +5,6 @@
 #define STRATA_MR2 0
 #define STRATA_NV 2
 #define STRATA_KC 256
-#define STRATA_MC 72
+#define STRATA_MC 144
 #define STRATA_NC 4080
 #include "impl_gemm.h"
