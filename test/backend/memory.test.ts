@@ -3,7 +3,7 @@
  * Float32Arrays owned by JS, outputs from the addon's recycled-array pool, nothing disposed).
  *
  * Each check runs in a child process: forced GC needs --expose-gc, and exiting is the behaviour
- * under test. The children are test/backend/fixtures/{train-memory,garbage-tensors,pool-exit}.ts.
+ * under test. The children are test/backend/fixtures/{train-memory,garbage-tensors,worker-tensors,pool-exit}.ts.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -57,6 +57,17 @@ test('large garbage tensors are collected without forced GC: RSS stays within 1 
   assert.equal(backend, expectedBackend);
   assert.equal(checksum, (149 * 150) / 2);
   assert.ok(peak - before < 1024 * MB, `RSS grew ${((peak - before) / MB).toFixed(0)} MB (bound 1024 MB)`);
+});
+
+test('Strata in worker threads and the main thread at once: right results, workers torn down cleanly', () => {
+  // Three isolates share the native thread pool and block pool; each keeps its own ledger of what V8
+  // must be told back when its pooled arrays are freed (pooled_arrays.cpp), also after its isolate ends.
+  const { json } = runChild(['--import', 'tsx', fixture('worker-tensors.ts')], 120_000);
+  const { backend, main, workers, after, grew } = json as { backend: string; main: number; workers: number[]; after: number; grew: number };
+  assert.equal(backend, expectedBackend);
+  const expected = (seed: number) => 2 * 1024 * 1024 * (1770 + 60 * seed); // Σ over 60 tensors of 2M × (i + seed)
+  assert.deepEqual([main, ...workers, after], [expected(0), expected(1), expected(2), expected(3)]);
+  assert.ok(grew < 1024 * MB, `RSS grew ${(grew / MB).toFixed(0)} MB`);
 });
 
 test('the native thread pool does not keep the process alive after main returns', () => {

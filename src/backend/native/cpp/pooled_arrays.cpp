@@ -16,6 +16,7 @@
 #include <v8.h>
 
 #include <atomic>
+#include <cstdint>
 #include <cstdlib>
 #include <mutex>
 #ifdef __linux__
@@ -87,27 +88,52 @@ BlockPool* gBlocks = new BlockPool();
 // kQuietAllowance since the last collection returned arrays; past that they are reported in full,
 // and V8 collects soon. Garbage tensors thus hold at most ~kQuietAllowance more than a GC after every
 // few MB would (tested). V8 subtracts the full size when it frees a backing store; the deleter (maybe
-// on a GC thread, where the isolate can't be called) records what to add back, and the next
-// pooledArray call settles it. (Several isolates share these counters: then GCs are only less timely.)
+// on a GC thread, where the isolate can't be called) records what to add back in its isolate's ledger,
+// and the next pooledArray call on that isolate settles it. (Worker threads' isolates share the
+// in-use counters: then collections are only less timely.)
 constexpr int64_t kReportedShare = 64;
 constexpr int64_t kQuietAllowance = int64_t(256) << 20;
 std::atomic<int64_t> gInUse{0};        // bytes of pooled arrays not yet returned (live or awaiting collection)
 std::atomic<int64_t> gInUseAfterGC{0}; // gInUse when a collection was last seen to have returned arrays
 std::atomic<int64_t> gInUseLastCall{0};
-std::atomic<int64_t> gToSettle{0};     // unreported bytes of returned arrays, to add back to V8's count
 
-/** Bytes of a new array of `size` bytes to leave out of V8's count (0: report it in full). */
-int64_t unreported_share(int64_t size) {
+/** Per isolate: unreported bytes of its returned arrays, to add back to its V8 count. Leaked (see gBlocks). */
+struct alignas(8) Ledger {
+  std::atomic<int64_t> toSettle{0};
+};
+std::mutex gLedgersMu;
+std::unordered_map<v8::Isolate*, Ledger*> gLedgers;
+
+Ledger* ledger_of(v8::Isolate* isolate) {
+  thread_local v8::Isolate* cachedIsolate = nullptr;
+  thread_local Ledger* cached = nullptr;
+  if (isolate != cachedIsolate) {
+    std::lock_guard<std::mutex> lk(gLedgersMu);
+    Ledger*& l = gLedgers[isolate];
+    if (!l) l = new Ledger();
+    cachedIsolate = isolate;
+    cached = l;
+  }
+  return cached;
+}
+
+/** Whether a new array of `size` bytes is to be reported at the small share (else in full). */
+bool report_quietly(int64_t size) {
   const int64_t inUse = gInUse.fetch_add(size, std::memory_order_relaxed);
   // Only collections return arrays: a drop since the last call means one ran.
   if (inUse < gInUseLastCall.load(std::memory_order_relaxed)) gInUseAfterGC.store(inUse, std::memory_order_relaxed);
   gInUseLastCall.store(inUse + size, std::memory_order_relaxed);
   const bool quiet = inUse + size <= gInUseAfterGC.load(std::memory_order_relaxed) + kQuietAllowance;
-  return quiet ? size - size / kReportedShare : 0;
+  return quiet;
 }
 
-void release(void* data, size_t length, void* unreportedBytes) {
-  gToSettle.fetch_add(reinterpret_cast<intptr_t>(unreportedBytes), std::memory_order_relaxed);
+// The deleter's data: the ledger, with bit 0 set when the array was reported at the small share.
+void release(void* data, size_t length, void* ledgerAndQuiet) {
+  const uintptr_t tag = reinterpret_cast<uintptr_t>(ledgerAndQuiet);
+  if (tag & 1) {
+    const int64_t size = static_cast<int64_t>(length);
+    reinterpret_cast<Ledger*>(tag & ~uintptr_t(1))->toSettle.fetch_add(size - size / kReportedShare, std::memory_order_relaxed);
+  }
   gInUse.fetch_sub(static_cast<int64_t>(length), std::memory_order_relaxed);
   gBlocks->give(data, length);
 }
@@ -126,13 +152,15 @@ Napi::Value PooledArray(const Napi::CallbackInfo& info) {
   void* p = gBlocks->take(bytes);
   if (!p) throw Napi::Error::New(env, "pooledArray: out of memory");
   v8::Isolate* isolate = v8::Isolate::GetCurrent();
-  if (const int64_t settle = gToSettle.exchange(0, std::memory_order_relaxed))
+  Ledger* ledger = ledger_of(isolate);
+  if (const int64_t settle = ledger->toSettle.exchange(0, std::memory_order_relaxed))
     isolate->AdjustAmountOfExternalAllocatedMemory(settle);
-  const int64_t unreportedBytes = unreported_share(static_cast<int64_t>(bytes));
+  const int64_t size = static_cast<int64_t>(bytes);
+  const bool quiet = report_quietly(size);
   std::unique_ptr<v8::BackingStore> store = v8::ArrayBuffer::NewBackingStore(
-      p, bytes, release, reinterpret_cast<void*>(static_cast<intptr_t>(unreportedBytes)));
+      p, bytes, release, reinterpret_cast<void*>(reinterpret_cast<uintptr_t>(ledger) | (quiet ? 1 : 0)));
   v8::Local<v8::ArrayBuffer> buffer = v8::ArrayBuffer::New(isolate, std::move(store));
-  if (unreportedBytes) isolate->AdjustAmountOfExternalAllocatedMemory(-unreportedBytes);
+  if (quiet) isolate->AdjustAmountOfExternalAllocatedMemory(-(size - size / kReportedShare));
   v8::Local<v8::Value> array;
   if (kind == 0) array = v8::Float32Array::New(buffer, 0, n);
   else array = v8::Int32Array::New(buffer, 0, n);
