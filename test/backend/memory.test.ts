@@ -51,7 +51,7 @@ test('hundreds of LeNet-5 training steps do not grow memory (RSS, JS heap, array
 test('large garbage tensors are collected without forced GC: RSS stays within 1 GB of the start', () => {
   // 150 tensors of 32 MB (4.8 GB in all), each unreachable after its iteration. The native pool reports
   // its arrays to V8 at a fraction of their size while little has piled up (pooled_arrays.cpp); this is
-  // the bound on what may pile up. Measured: ~0.3 GB above the start before that change, ~0.7 GB after.
+  // the bound on what may pile up. Measured: ~0.2 GB above the start before that change, ~0.5 GB after.
   const { json } = runChild(['--import', 'tsx', fixture('garbage-tensors.ts'), '150', '32'], 120_000);
   const { backend, before, peak, checksum } = json as { backend: string; before: number; peak: number; checksum: number };
   assert.equal(backend, expectedBackend);

@@ -15,6 +15,7 @@
 #include <napi.h>
 #include <v8.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <cstdlib>
@@ -84,15 +85,17 @@ BlockPool* gBlocks = new BlockPool();
 // A training step allocates hundreds of MB of activations and gradients, so that meant a full GC
 // every few kernels, whose helper threads then competed with the kernel threads for the cores:
 // a CIFAR ResNet-18 training step on 2 cores ran 10–15% slower. So pooled arrays are reported at
-// 1/kReportedShare of their size while the pool's arrays in use have grown by less than
-// kQuietAllowance since the last collection returned arrays; past that they are reported in full,
-// and V8 collects soon. Garbage tensors thus hold at most ~kQuietAllowance more than a GC after every
-// few MB would (tested). V8 subtracts the full size when it frees a backing store; the deleter (maybe
+// 1/kReportedShare of their size while the pool's arrays in use have grown, since the last collection
+// returned arrays, by less than what was in use then (and at least kMinQuietGrowth); past that they
+// are reported in full, and V8 collects soon. Like a heap's growth factor: a few collections per
+// training step (not ~10), and loops that keep little alive don't pile up much garbage or take many
+// fresh blocks (each costs page faults: ~1 ms per 8 MB, up to 20 ms on a VM touching new memory).
+// Tested: RSS of a loop of garbage tensors. V8 subtracts the full size when it frees a backing store; the deleter (maybe
 // on a GC thread, where the isolate can't be called) records what to add back in its isolate's ledger,
 // and the next pooledArray call on that isolate settles it. (Worker threads' isolates share the
 // in-use counters: then collections are only less timely.)
 constexpr int64_t kReportedShare = 64;
-constexpr int64_t kQuietAllowance = int64_t(256) << 20;
+constexpr int64_t kMinQuietGrowth = int64_t(128) << 20;
 std::atomic<int64_t> gInUse{0};        // bytes of pooled arrays not yet returned (live or awaiting collection)
 std::atomic<int64_t> gInUseAfterGC{0}; // gInUse when a collection was last seen to have returned arrays
 std::atomic<int64_t> gInUseLastCall{0};
@@ -123,7 +126,8 @@ bool report_quietly(int64_t size) {
   // Only collections return arrays: a drop since the last call means one ran.
   if (inUse < gInUseLastCall.load(std::memory_order_relaxed)) gInUseAfterGC.store(inUse, std::memory_order_relaxed);
   gInUseLastCall.store(inUse + size, std::memory_order_relaxed);
-  const bool quiet = inUse + size <= gInUseAfterGC.load(std::memory_order_relaxed) + kQuietAllowance;
+  const int64_t after = gInUseAfterGC.load(std::memory_order_relaxed);
+  const bool quiet = inUse + size <= after + std::max(kMinQuietGrowth, after);
   return quiet;
 }
 
