@@ -475,6 +475,11 @@ for (const level of LEVELS) {
       add(7, 300, 5, { transB: true });
       add(300, 3, 257, { transA: true });
       add(64, 700, 150);
+      // Threads along one dimension take it in several chunks each (gemm_run): wide and tall products.
+      add(7, 5000, 33);
+      add(6, 4100, 64, { alpha: 2, beta: 0.5, transB: true });
+      add(5000, 9, 64, { transA: true });
+      add(3000, 17, 40, { beta: 1 });
       add(5, 5, 0);
       add(5, 6, 0, { beta: 0.5 });
       add(13, 17, 19, { alpha: 2.5, beta: 0.5 });

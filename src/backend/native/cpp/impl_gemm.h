@@ -512,6 +512,36 @@ void gemm_run(i64 M, i64 N, i64 K, const PA& pa, const PB& pb, const CP& cp, con
     }
   }
   const int tm = bestTm, tn = nthreads / bestTm;
+  if (K > 0 && nthreads > 1 && (tm == 1 || tn == 1)) {
+    // Threads along one dimension: cut it into a few chunks per thread, taken in turn, so that a thread
+    // the OS (or the garbage collector's helpers) holds back leaves its share to the others instead of
+    // keeping them waiting. Each chunk packs the other operand anew: as many chunks as that costs < 3 %.
+    const bool byCols = tm == 1;
+    const i64 tiles = byCols ? ntiles : mtiles;
+    const double kk = static_cast<double>(K);
+    const double otherPack = byCols ? static_cast<double>(mtiles * MRk) * kk * aCost    // A, per column chunk
+                                    : static_cast<double>(ntiles * NR) * kk * bCost;    // B, per row chunk
+    i64 chunks = nthreads;
+    for (i64 per = 4; per > 1; per--) {
+      const i64 c = std::min<i64>(per * nthreads, tiles / (byCols ? 16 : 4));
+      if (c > chunks && static_cast<double>(c - nthreads) * otherPack <= 0.03 * bestCost) {
+        chunks = c;
+        break;
+      }
+    }
+    if (chunks > nthreads) {
+      std::atomic<i64> next{0};
+      parallel(nthreads, [&](int, int) {
+        for (i64 c; (c = next.fetch_add(1, std::memory_order_relaxed)) < chunks;) {
+          i64 t0, t1;
+          split_range(tiles, static_cast<int>(chunks), static_cast<int>(c), t0, t1);
+          if (byCols) gemm_region<MRk>(0, M, t0 * NR, std::min(N, t1 * NR), K, pa, pb, cp, e);
+          else gemm_region<MRk>(t0 * MRk, std::min(M, t1 * MRk), 0, N, K, pa, pb, cp, e);
+        }
+      });
+      return;
+    }
+  }
   parallel(tm * tn, [&](int tid, int) {
     const int ti = tid / tn, tj = tid % tn;
     i64 a0, a1, b0, b1;
