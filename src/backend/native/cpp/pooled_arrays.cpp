@@ -86,19 +86,20 @@ BlockPool* gBlocks = new BlockPool();
 // every few kernels, whose helper threads then competed with the kernel threads for the cores:
 // a CIFAR ResNet-18 training step on 2 cores ran 10–15% slower.
 //
-// So pooled arrays are reported at 1/kReportedShare of their size while the pool's arrays in use
-// have grown, since a collection last returned arrays, by less than what was in use then (and at
-// least kMinQuietGrowth); past that they are reported in full, and V8 collects soon. Like a heap's
-// growth factor: a few collections per training step (not ~10), while loops that keep little alive
-// neither pile up much garbage (tested: RSS of a loop of garbage tensors) nor take many fresh blocks
-// (each costs page faults: ~1 ms per 8 MB, up to 20 ms on a VM touching new memory).
+// So pooled arrays are reported at 1/kReportedShare of their size while the pool's arrays in use have
+// grown, since a collection last returned arrays, by less than what was in use then (at least
+// kMinQuietGrowth, at most kMaxQuietGrowth: big models don't double their peak); past that they are
+// reported in full, and V8 collects soon. Like a heap's growth factor: a few collections per training
+// step (not ~10), while loops that keep little alive neither pile up much garbage (tested: RSS of a
+// loop of garbage tensors) nor take many fresh blocks (each costs page faults: ~1 ms per 8 MB, up to
+// 20 ms on a VM touching new memory).
 //
 // V8 subtracts the full size when it frees a backing store. The deleter (maybe on a GC thread, where
 // the isolate can't be called) records the unreported part in the array's isolate's ledger, and the
 // next pooledArray call on that isolate adds it back. (Isolates of worker threads share the in-use
 // counters: with several, collections are only less timely.)
 constexpr int64_t kReportedShare = 64;
-constexpr int64_t kMinQuietGrowth = int64_t(128) << 20;
+constexpr int64_t kMinQuietGrowth = int64_t(128) << 20, kMaxQuietGrowth = int64_t(1) << 30;
 std::atomic<int64_t> gInUse{0};        // bytes of pooled arrays not yet returned (live or awaiting collection)
 std::atomic<int64_t> gInUseAfterGC{0}; // gInUse when a collection was last seen to have returned arrays
 std::atomic<int64_t> gInUseLastCall{0};
@@ -130,7 +131,7 @@ bool report_quietly(int64_t size) {
   if (inUse < gInUseLastCall.load(std::memory_order_relaxed)) gInUseAfterGC.store(inUse, std::memory_order_relaxed);
   gInUseLastCall.store(inUse + size, std::memory_order_relaxed);
   const int64_t after = gInUseAfterGC.load(std::memory_order_relaxed);
-  return inUse + size <= after + std::max(kMinQuietGrowth, after);
+  return inUse + size <= after + std::clamp(after, kMinQuietGrowth, kMaxQuietGrowth);
 }
 
 // The deleter's data: the ledger, with bit 0 set when the array was reported at the small share.
