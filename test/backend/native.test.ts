@@ -692,6 +692,7 @@ for (const level of LEVELS) {
     conv(1, 64, 34, 21, 64, [3, 3], [1, 1], [1, 1], [1, 1], 1); // Winograd, tile rows longer than a vector
     conv(2, 64, 21, 19, 70, [3, 3], [1, 1], [0, 0], [1, 1], 1); // Winograd weight gradient: odd 19×17 output
     conv(2, 72, 16, 18, 64, [3, 3], [1, 1], [2, 2], [1, 1], 1); // Winograd weight gradient: padding 2
+    conv(4, 64, 19, 19, 64, [3, 3], [1, 1], [0, 0], [1, 1], 1); // Winograd weight gradient: a vector of tiles across two depth blocks
 
     it('conv2d forward / backward input / backward weight', () => {
       const r = rng(12);

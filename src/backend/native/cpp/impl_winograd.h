@@ -333,19 +333,41 @@ inline void output_gradient_transform(const float* plane, i64 th, i64 tw, const 
   }
 }
 
-/** Store the W tile values v[ξ] at tile tl of row-major [ξ][row][tiles] matrices (n valid lanes). */
-inline void store_tiles(float* dst, i64 stride, const vf (&v)[16], i64 n) {
-  if (n == W) {
-#pragma GCC unroll 16
-    for (int xi = 0; xi < 16; xi++) storeu(dst + xi * stride, v[xi]);
-    return;
+/**
+ * The weight gradient's products dU[ξ] (M × C) = dMo[ξ] (M × tiles) · V[ξ]ᵀ (tiles × C) with their
+ * operands already in the GEMM's packed layouts, the depth being the chunk's tiles: dMo[ξ] as
+ * MR-row panels (A), V[ξ]ᵀ as NR-column panels (B), both cut into depth blocks. (Packing them as
+ * plain matrices cost as much as the products: each element is used only M or C times.)
+ */
+struct WinoGradLayout {
+  i64 tiles, kb, Mpad, Cpad, sA, sB;
+  WinoGradLayout(i64 M, i64 C, i64 t)
+      : tiles(t), kb(depth_block(t)), Mpad(round_up(M, MR)), Cpad(round_up(C, NR)) {
+    sA = round_up(Mpad * t, 1024) + 16;
+    sB = round_up(Cpad * t, 1024) + 16;
   }
-  alignas(64) float tmp[W];
-  for (int xi = 0; xi < 16; xi++) {
-    storeu(tmp, v[xi]);
-    for (i64 l = 0; l < n; l++) dst[xi * stride + l] = tmp[l];
+  /** Where (row, tile t) of a layout of R-row panels (rowsPad rows in all) lives. */
+  template <int R>
+  i64 index(i64 row, i64 t, i64 rowsPad) const {
+    const i64 pc = t / kb * kb, kcb = std::min(kb, tiles - pc);
+    return pc * rowsPad + (row / R) * kcb * R + (t - pc) * R + row % R;
   }
-}
+  /** Store the transform values v[ξ] of tiles t0 … t0 + n − 1 of `row` (stride: one ξ's matrix). */
+  template <int R>
+  void store(float* dst, i64 stride, i64 rowsPad, i64 row, i64 t0, const vf (&v)[16], i64 n) const {
+    alignas(64) float tmp[W];
+    const i64 i0 = index<R>(row, t0, rowsPad);
+    const bool oneBlock = t0 / kb == (t0 + n - 1) / kb;  // then lane l is at i0 + l·R
+    for (int xi = 0; xi < 16; xi++) {
+      storeu(tmp, v[xi]);
+      float* d = dst + xi * stride;
+      if (oneBlock)
+        for (i64 l = 0; l < n; l++) d[i0 + l * R] = tmp[l];
+      else
+        for (i64 l = 0; l < n; l++) d[index<R>(row, t0 + l, rowsPad)] = tmp[l];
+    }
+  }
+};
 
 /**
  * gw = ∂L/∂w of a Winograd-eligible convolution. Returns false (writing nothing) when x or gy
@@ -373,10 +395,10 @@ bool winograd_backward_weight(const float* gy, const float* x, const ConvGeom& g
     partial[static_cast<size_t>(slot)] = dU;
     for (i64 ra = n0 * tH; ra < n1 * tH; ra += chunkRows) {
       const i64 nr = std::min(chunkRows, n1 * tH - ra), tc = nr * tW;
-      const i64 sV = round_up(C * tc, 1024) + 16, sM = round_up(M * tc, 1024) + 16;
-      float* V = tlsWinoV.get(static_cast<size_t>(16 * sV));
-      float* dMo = tlsWinoM.get(static_cast<size_t>(16 * sM));
-      // V[ξ][c][tile] and dMo[ξ][m][tile], one (tile row, channel) strip at a time.
+      const WinoGradLayout L(M, C, tc);
+      float* V = tlsWinoV.get(static_cast<size_t>(16 * L.sB));
+      float* dMo = tlsWinoM.get(static_cast<size_t>(16 * L.sA));
+      // V[ξ]ᵀ and dMo[ξ] in panels, one (tile row, channel) strip at a time.
       parallel(threads_for(static_cast<double>(nr) * (C + M) * tW * 24, 20000.0), [&](int tid, int nth) {
         i64 q0, q1;
         split_range(nr * (C + M), nth, tid, q0, q1);
@@ -386,35 +408,38 @@ bool winograd_backward_weight(const float* gy, const float* x, const ConvGeom& g
           if (ch < C) load_strip(pp, Wp, x + (img * C + ch) * inHW, th, g);
           for (i64 tw = 0; tw < tW; tw += W) {
             vf v[16];
+            const i64 n = std::min<i64>(W, tW - tw);
             if (ch < C) {
               input_transform(pp, Wp, tw, v);
-              store_tiles(V + ch * tc + lr * tW + tw, sV, v, std::min<i64>(W, tW - tw));
+              L.store<NR>(V, L.sB, L.Cpad, ch, lr * tW + tw, v, n);
             } else {
               output_gradient_transform(gy + (img * M + ch - C) * outHW, th, tw, g, v);
-              store_tiles(dMo + (ch - C) * tc + lr * tW + tw, sM, v, std::min<i64>(W, tW - tw));
+              L.store<MR>(dMo, L.sA, L.Mpad, ch - C, lr * tW + tw, v, n);
             }
           }
         }
       });
-      // dU[ξ] (+)= dMo[ξ] · V[ξ]ᵀ.
-      GemmCall gc{};
-      gc.M = M;
-      gc.N = C;
-      gc.K = tc;
-      gc.A = dMo;
-      gc.lda = tc;
-      gc.B = V;
-      gc.ldb = tc;
-      gc.transB = true;
-      gc.C = dU;
-      gc.ldc = C;
-      gc.alpha = 1;
-      gc.beta = ra == n0 * tH ? 0.0f : 1.0f;
-      gc.batch = 16;
-      gc.strideA = sM;
-      gc.strideB = sV;
-      gc.strideC = sD;
-      gemm_impl(gc);
+      // dU[ξ] (+)= dMo[ξ] · V[ξ]ᵀ, micro-tiles straight over the panels (padding rows and columns of
+      // the panels are never stored to dU, so they need no zeros).
+      const bool firstChunk = ra == n0 * tH;
+      parallel(threads_for(16.0 * M * C * tc / 40.0, 20000.0), [&](int tid, int nth) {
+        const Epi e;
+        i64 x0, x1;
+        split_range(16, nth, tid, x0, x1);
+        for (i64 xi = x0; xi < x1; xi++) {
+          const PlainC cp{dU + xi * sD, C};
+          for (i64 pc = 0; pc < tc; pc += L.kb) {
+            const i64 kc = std::min(L.kb, tc - pc);
+            const float* Ab = dMo + xi * L.sA + pc * L.Mpad;
+            const float* Bb = V + xi * L.sB + pc * L.Cpad;
+            for (i64 jr = 0; jr < C; jr += NR)
+              for (i64 ir = 0; ir < M; ir += MR)
+                micro_tile<MR>(kc, Ab + (ir / MR) * kc * MR, Bb + (jr / NR) * kc * NR, cp, ir, jr,
+                               static_cast<int>(std::min<i64>(MR, M - ir)), static_cast<int>(std::min<i64>(NR, C - jr)),
+                               e, firstChunk && pc == 0, pc + kc >= tc);
+          }
+        }
+      });
     }
   };
   if (imageSplit) {
