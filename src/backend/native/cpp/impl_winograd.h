@@ -70,6 +70,14 @@ inline void input_transform(const float* pp, i64 Wp, i64 tw, vf (&v)[16]) {
   }
 }
 
+/** Where (row, k) of a matrix packed as R-row panels lives: rowsPad rows in all, the depth (of
+    `depth`) cut into blocks of kb, each block's panels one after another. */
+template <int R>
+inline i64 panel_index(i64 row, i64 k, i64 kb, i64 depth, i64 rowsPad) {
+  const i64 pc = k / kb * kb, kcb = std::min(kb, depth - pc);
+  return pc * rowsPad + (row / R) * kcb * R + (k - pc) * R + row % R;
+}
+
 /**
  * Where the 16 products' operands live, already in the GEMM's packed layouts (so the products
  * pack nothing): U[ξ] as MRk-row panels and V[ξ] as NR-column panels, both cut into the GEMM's
@@ -89,10 +97,7 @@ struct WinoLayout {
       would share one cache set when a panel is a multiple of 4 KB. */
   static constexpr i64 GAP = 16;
   /** U[ξ](m, c) (m < Mpad: rows past M are zero). */
-  i64 u_index(i64 m, i64 c) const {
-    const i64 pcb = c / kb, kcb = std::min(kb, C - pcb * kb);
-    return pcb * kb * Mpad + (m / MRk) * kcb * MRk + (c - pcb * kb) * MRk + m % MRk;
-  }
+  i64 u_index(i64 m, i64 c) const { return panel_index<MRk>(m, c, kb, C, Mpad); }
   /** The depth block (at pc) of U[ξ] and V[ξ]. */
   i64 u_block(i64 pc) const { return pc * Mpad; }
   i64 v_block(i64 pc) const { return (pc / kb) * panels * (kb * NR + GAP); }
@@ -346,17 +351,11 @@ struct WinoGradLayout {
     sA = round_up(Mpad * t, 1024) + 16;
     sB = round_up(Cpad * t, 1024) + 16;
   }
-  /** Where (row, tile t) of a layout of R-row panels (rowsPad rows in all) lives. */
-  template <int R>
-  i64 index(i64 row, i64 t, i64 rowsPad) const {
-    const i64 pc = t / kb * kb, kcb = std::min(kb, tiles - pc);
-    return pc * rowsPad + (row / R) * kcb * R + (t - pc) * R + row % R;
-  }
   /** Store the transform values v[ξ] of tiles t0 … t0 + n − 1 of `row` (stride: one ξ's matrix). */
   template <int R>
   void store(float* dst, i64 stride, i64 rowsPad, i64 row, i64 t0, const vf (&v)[16], i64 n) const {
     alignas(64) float tmp[W];
-    const i64 i0 = index<R>(row, t0, rowsPad);
+    const i64 i0 = panel_index<R>(row, t0, kb, tiles, rowsPad);
     const bool oneBlock = t0 / kb == (t0 + n - 1) / kb;  // then lane l is at i0 + l·R
     for (int xi = 0; xi < 16; xi++) {
       storeu(tmp, v[xi]);
@@ -364,7 +363,7 @@ struct WinoGradLayout {
       if (oneBlock)
         for (i64 l = 0; l < n; l++) d[i0 + l * R] = tmp[l];
       else
-        for (i64 l = 0; l < n; l++) d[index<R>(row, t0 + l, rowsPad)] = tmp[l];
+        for (i64 l = 0; l < n; l++) d[panel_index<R>(row, t0 + l, kb, tiles, rowsPad)] = tmp[l];
     }
   }
 };
