@@ -166,18 +166,19 @@ function avgPoolNd(spatial: 1 | 2, op: string, x: Tensor, kernelSize: SizeArg, o
   if (options.divisorOverride !== undefined && options.divisorOverride !== null && (divisor === 0 || !Number.isFinite(divisor))) {
     throw new Error(`${op}: divisorOverride must be a non-zero number, got ${options.divisorOverride}`);
   }
-  const xd = denseData(x4);
+  return poolOutput(avgPoolRaw(x4, geo, countIncludePad, divisor, 'AvgPool2DBackward0'), spatial, unbatched);
+}
+
+/** Average pooling over the kernels; the gradient spreads evenly over each window. */
+function avgPoolRaw(x4: Tensor, geo: Pool2dGeometry, countIncludePad: boolean, divisor: number, name: string): Tensor {
   const out = uninitialized([x4.shape[0], x4.shape[1], geo.outH, geo.outW], x4.dtype);
-  kernels().avgPool2d(xd, geo, countIncludePad, divisor, out.storage as FloatArray);
-  let y = out;
-  if (needsGrad(x4)) {
-    y = record(out, 'AvgPool2DBackward0', [x4], (g) => {
-      const gx = uninitialized(x4.shape, x4.dtype);
-      kernels().avgPool2dBackward(denseData(g.to(x4.dtype)), geo, countIncludePad, divisor, gx.storage as FloatArray);
-      return [gx];
-    });
-  }
-  return poolOutput(y, spatial, unbatched);
+  kernels().avgPool2d(denseData(x4), geo, countIncludePad, divisor, out.storage as FloatArray);
+  if (!needsGrad(x4)) return out;
+  return record(out, name, [x4], (g) => {
+    const gx = uninitialized(x4.shape, x4.dtype);
+    kernels().avgPool2dBackward(denseData(g.to(x4.dtype)), geo, countIncludePad, divisor, gx.storage as FloatArray);
+    return [gx];
+  });
 }
 
 /** 2-D average pooling, as torch.nn.functional.avg_pool2d. */
@@ -239,9 +240,23 @@ function adaptiveSizes(outputSize: AdaptiveSize, x4: Tensor, spatial: 1 | 2, op:
   return spatial === 1 ? [1, sizes[0]] : [sizes[0], sizes[1]];
 }
 
+/**
+ * When every window has the same size (each output size divides its input size), adaptive pooling is
+ * ordinary pooling with kernel = stride = in/out: the backends' kernels then run it (global pooling,
+ * squeeze-and-excitation). Other sizes take the general loops below.
+ */
+function uniformAdaptiveGeometry(x4: Tensor, outH: number, outW: number): Pool2dGeometry | null {
+  const [planesN, C, inH, inW] = x4.shape;
+  if (inH % outH !== 0 || inW % outW !== 0) return null;
+  const kH = inH / outH, kW = inW / outW;
+  return { planes: planesN * C, inH, inW, outH, outW, kH, kW, strideH: kH, strideW: kW, padH: 0, padW: 0, dilationH: 1, dilationW: 1 };
+}
+
 function adaptiveAvgPoolNd(spatial: 1 | 2, op: string, x: Tensor, outputSize: AdaptiveSize): Tensor {
   const { x4, unbatched } = poolInput(x, spatial, op);
   const [outH, outW] = adaptiveSizes(outputSize, x4, spatial, op);
+  const uniform = uniformAdaptiveGeometry(x4, outH, outW);
+  if (uniform) return poolOutput(avgPoolRaw(x4, uniform, true, 0, 'AdaptiveAvgPool2DBackward0'), spatial, unbatched);
   const [planesN, C, inH, inW] = x4.shape;
   const planes = planesN * C;
   const h = adaptiveWindows(inH, outH);
@@ -302,6 +317,12 @@ export function adaptiveAvgPool1d(x: Tensor, outputSize: AdaptiveSize): Tensor {
 function adaptiveMaxPoolNd(spatial: 1 | 2, op: string, x: Tensor, outputSize: AdaptiveSize, returnIndices: boolean): Tensor | [Tensor, Tensor] {
   const { x4, unbatched } = poolInput(x, spatial, op);
   const [outH, outW] = adaptiveSizes(outputSize, x4, spatial, op);
+  const uniform = uniformAdaptiveGeometry(x4, outH, outW);
+  if (uniform) {
+    const [out, indices] = maxPoolRaw(x4, uniform, 'AdaptiveMaxPool2DBackward0');
+    const result = poolOutput(out, spatial, unbatched);
+    return returnIndices ? [result, poolOutput(indices, spatial, unbatched)] : result;
+  }
   const [planesN, C, inH, inW] = x4.shape;
   const planes = planesN * C;
   const h = adaptiveWindows(inH, outH);

@@ -50,6 +50,7 @@ const adaptiveCases: [string, number[], F.AdaptiveSize][] = [
   ['6x5 → [4, null]', [2, 1, 6, 5], [4, null]],
   ['3x4 → 5x7 (larger than the input)', [1, 1, 3, 4], [5, 7]],
   ['→ 1 (global)', [2, 2, 3, 4], 1],
+  ['8x6 → 4x3 (equal windows: the pooling kernels)', [1, 2, 8, 6], [4, 3]],
   ['unbatched 5x5 → 2', [2, 5, 5], 2],
 ];
 
@@ -60,6 +61,21 @@ test('adaptiveAvgPool2d / adaptiveMaxPool2d gradients pass gradcheck', () => {
   });
   check('adaptiveAvgPool1d 7 → 3', (x) => F.adaptiveAvgPool1d(x, 3), [leaf([2, 2, 7], 0.1)]);
   check('adaptiveMaxPool1d 9 → 4', (x) => F.adaptiveMaxPool1d(x, 4, { returnIndices: true })[0], [leaf([1, 2, 9], 0.2)]);
+});
+
+test('adaptive pooling with equal windows gives what the general windows give (values, ties, NaN, long rows)', () => {
+  // Equal windows run on the pooling kernels: compare with explicit pooling and with means.
+  const x = st.randn([2, 3, 36, 40]);
+  const pooled = F.adaptiveAvgPool2d(x, [3, 5]);
+  const direct = F.avgPool2d(x, [12, 8]);
+  assert.ok(pooled.sub(direct).abs().max().item() < 1e-6);
+  const global = F.adaptiveAvgPool2d(x, 1);
+  assert.ok(global.sub(x.mean([2, 3], true)).abs().max().item() < 1e-6);
+  const ties = st.tensor([[[[1, 3, 3, 0], [3, 2, 0, NaN]]]]);
+  const [out, idx] = F.adaptiveMaxPool2d(ties, [1, 2], { returnIndices: true });
+  assert.deepEqual(idx.toArray(), [[[[1, 7]]]]);
+  assert.equal((out.toArray() as number[][][][])[0][0][0][0], 3);
+  assert.ok(Number.isNaN((out.toArray() as number[][][][])[0][0][0][1]));
 });
 
 test('output sizes follow PyTorch (ceilMode drops a last window that starts in the right padding)', () => {

@@ -1015,9 +1015,18 @@ void avg_pool(const float* x, const PoolGeom& g, bool countIncludePad, double di
         for (i64 ow = 0; ow < g.outW; ow++) {
           const i64 iw0 = v.start[ow], iw1 = v.end[ow];
           float sum = 0;
-          for (i64 ih = ih0; ih < ih1; ih++) {
-            const float* row = base + ih * g.inW;
-            for (i64 iw = iw0; iw < iw1; iw++) sum += row[iw];
+          if (iw0 == 0 && iw1 == g.inW) {
+            // Whole rows (global pooling): one contiguous run, summed in vectors.
+            if (ih0 < ih1) sum = static_cast<float>(reduce_row(R_SUM, base + ih0 * g.inW, (ih1 - ih0) * g.inW, 0.0));
+          } else if (iw1 - iw0 >= 4 * W) {
+            double s = 0;
+            for (i64 ih = ih0; ih < ih1; ih++) s = reduce_row(R_SUM, base + ih * g.inW + iw0, iw1 - iw0, s);
+            sum = static_cast<float>(s);
+          } else {
+            for (i64 ih = ih0; ih < ih1; ih++) {
+              const float* row = base + ih * g.inW;
+              for (i64 iw = iw0; iw < iw1; iw++) sum += row[iw];
+            }
           }
           o[oh * g.outW + ow] = ih0 < ih1 && iw0 < iw1 ? sum / scale[oh * g.outW + ow] : 0.0f;
         }
