@@ -73,7 +73,8 @@ thread_local Scratch tlsDirectX, tlsDirectOut, tlsDirectG;
 /** acc = Σ_taps A[tap][i] · xp[offs[tap] + j + lanes]: MRk output channels × NR flat positions. */
 template <int MRk>
 __attribute__((always_inline)) inline void direct_tile(i64 taps, const float* __restrict A, const float* __restrict xp,
-                                                       const i64* __restrict offs, vf (&acc)[MRk][NV]) {
+                                                       const i64* __restrict offs, vf (&acc)[MRk][NV],
+                                                       i64 prefetchAhead = 0) {
 #pragma GCC unroll 16
   for (int i = 0; i < MRk; i++)
 #pragma GCC unroll 4
@@ -81,6 +82,7 @@ __attribute__((always_inline)) inline void direct_tile(i64 taps, const float* __
 #pragma GCC unroll 2
   for (i64 t = 0; t < taps; t++) {
     const float* s = xp + offs[t];
+    if (prefetchAhead) __builtin_prefetch(s + prefetchAhead, 0, 3);
     vf b[NV];
 #pragma GCC unroll 4
     for (int v = 0; v < NV; v++) b[v] = loadu(s + v * W);
@@ -121,20 +123,92 @@ __attribute__((noinline)) void direct_block(const DirectLayout& d, const float* 
   }
 }
 
+/** Weights of M output channels × taps packed per block of MRk channels as [tap][MRk] (zero rows past M). */
+template <int MRk>
+Buf<float> pack_direct_weights(const float* w, i64 M, i64 taps) {
+  const i64 mblocks = ceil_div(M, MRk);
+  Buf<float> wp(static_cast<size_t>(mblocks * taps * MRk));
+  for (i64 mb = 0; mb < mblocks; mb++)
+    for (i64 t = 0; t < taps; t++)
+      for (int i = 0; i < MRk; i++) {
+        const i64 m = mb * MRk + i;
+        wp[(mb * taps + t) * MRk + i] = m < M ? w[m * taps + t] : 0.0f;
+      }
+  return wp;
+}
+
+/**
+ * Pointwise (1×1, no padding) convolutions with few output channels: the flat positions are the output
+ * pixels themselves, so the tiles read the input and write the output in place (no padded copy, no
+ * staging), and each NR-pixel column of the input (C values per lane) serves every block of output
+ * channels while it is in L1.
+ */
+template <int MRk>
+void pointwise_forward_run(const float* x, const float* w, const float* bias, const ConvGeom& g, float* out) {
+  const i64 C = g.inC, M = g.outC, P = g.outH * g.outW;
+  const i64 mblocks = ceil_div(M, MRk);
+  const Buf<float> wp = pack_direct_weights<MRk>(w, M, C);
+  Buf<i64> offs(static_cast<size_t>(C));
+  for (i64 c = 0; c < C; c++) offs[c] = c * P;
+  Buf<i64> tailOffs(static_cast<size_t>(C));  // the last, partial tile is copied into a C × NR buffer
+  for (i64 c = 0; c < C; c++) tailOffs[c] = c * NR;
+  constexpr i64 CHUNK = 8 * NR;
+  const i64 chunks = ceil_div(P, CHUNK), items = g.n * chunks;
+  const int nt = threads_for(2.0 * static_cast<double>(mblocks * MRk) * C * P * g.n / 40.0, 15000.0);
+  parallel(nt, [&](int tid, int nth) {
+    i64 q0, q1;
+    split_range(items, nth, tid, q0, q1);
+    float* tail = tlsDirectX.get(static_cast<size_t>(C * NR));
+    vf acc[MRk][NV];
+    alignas(64) float t[MRk * NR];
+    for (i64 q = q0; q < q1; q++) {
+      const i64 img = q / chunks, j0 = (q - img * chunks) * CHUNK, j1 = std::min(P, j0 + CHUNK);
+      const float* xi = x + img * C * P;
+      float* oi = out + img * M * P;
+      for (i64 j = j0; j < j1; j += NR) {
+        const i64 len = std::min<i64>(NR, j1 - j);
+        const float* src = xi + j;
+        const i64* o = offs.data();
+        if (len < NR) {
+          for (i64 c = 0; c < C; c++) {
+            float* dst = tail + c * NR;
+            for (i64 l = 0; l < NR; l++) dst[l] = l < len ? xi[c * P + j + l] : 0.0f;
+          }
+          src = tail;
+          o = tailOffs.data();
+        }
+        for (i64 mb = 0; mb < mblocks; mb++) {
+          // The first block of channels fetches the input column two tiles ahead (C rows of a stride-P
+          // walk: too many streams for the hardware prefetcher).
+          direct_tile<MRk>(C, wp.data() + mb * C * MRk, src, o, acc, mb == 0 && len == NR ? 2 * NR : 0);
+          const int mr = static_cast<int>(std::min<i64>(MRk, M - mb * MRk));
+          for (int i = 0; i < mr; i++) {
+            const float b = bias ? bias[mb * MRk + i] : 0.0f;
+            float* dst = oi + (mb * MRk + i) * P + j;
+            if (len == NR) {
+              for (int v = 0; v < NV; v++) storeu(dst + v * W, acc[i][v] + bcast(b));
+            } else {
+              for (int v = 0; v < NV; v++) storeu(t + v * W, acc[i][v] + bcast(b));
+              for (i64 l = 0; l < len; l++) dst[l] = t[l];
+            }
+          }
+        }
+      }
+    }
+  });
+}
+
 template <int MRk>
 void direct_forward_run(const float* x, const float* w, const float* bias, const ConvGeom& g, float* out) {
+  if (g.kH == 1 && g.kW == 1 && g.pH == 0 && g.pW == 0) {
+    pointwise_forward_run<MRk>(x, w, bias, g, out);
+    return;
+  }
   const DirectLayout d(g);
   const i64 jlen = round_up(d.rowsLen, NR);
   const i64 xpFloats = std::max(d.C * d.J, d.reach + jlen) + W;
-  // Weights packed per block of MRk output channels as [tap][MRk] (zero rows past M).
   const i64 mblocks = ceil_div(d.M, MRk);
-  Buf<float> wp(static_cast<size_t>(mblocks * d.taps * MRk));
-  for (i64 mb = 0; mb < mblocks; mb++)
-    for (i64 t = 0; t < d.taps; t++)
-      for (int i = 0; i < MRk; i++) {
-        const i64 m = mb * MRk + i;
-        wp[(mb * d.taps + t) * MRk + i] = m < d.M ? w[m * d.taps + t] : 0.0f;
-      }
+  const Buf<float> wp = pack_direct_weights<MRk>(w, d.M, d.taps);
   const i64 items = g.n * mblocks;
   const double flops = 2.0 * static_cast<double>(mblocks * MRk) * d.taps * jlen * g.n;
   const int nt = threads_for(flops / 40.0, 15000.0);
