@@ -1033,41 +1033,48 @@ struct PaddedPlane {
 /** Strided (1 or 2) load of W floats starting at p. */
 inline vf load_s(const float* p, i64 s) { return s == 1 ? loadu(p) : even_lanes(loadu(p), loadu(p + W)); }
 
-/** out[ow] = b + Σ_taps w·x for one output row: rows[kh] are padded input rows. */
+/**
+ * NVEC vectors of one output row from column ow: out = b + Σ_taps w·x, with NVEC independent accumulators
+ * (one would wait on each FMA's latency). `len` outputs are stored (the last vector may be partial).
+ */
+template <int NVEC>
+inline void dw_vectors(const float* const* rows, const float* wk, i64 kH, i64 kW, i64 sW, i64 dW, float b, i64 ow,
+                       i64 len, float* orow) {
+  vf a[NVEC];
+#pragma GCC unroll 4
+  for (int v = 0; v < NVEC; v++) a[v] = bcast(b);
+  for (i64 kh = 0; kh < kH; kh++) {
+    const float* src = rows[kh] + ow * sW;
+    for (i64 kw = 0; kw < kW; kw++) {
+      const vf wv = bcast(wk[kh * kW + kw]);
+      const float* q = src + kw * dW;
+#pragma GCC unroll 4
+      for (int v = 0; v < NVEC; v++) a[v] += wv * load_s(q + v * W * sW, sW);
+    }
+  }
+#pragma GCC unroll 4
+  for (int v = 0; v < NVEC; v++) {
+    if ((v + 1) * W <= len) {
+      storeu(orow + ow + v * W, a[v]);
+    } else {
+      alignas(64) float t[W];
+      storeu(t, a[v]);
+      for (i64 j = 0; v * W + j < len; j++) orow[ow + v * W + j] = t[j];
+    }
+  }
+}
+
+/** out[ow] = b + Σ_taps w·x for one output row: rows[kh] are padded input rows (readable past the row's end). */
 inline void dw_row(const float* const* rows, const float* wk, i64 kH, i64 kW, i64 sW, i64 dW, float b, i64 outW,
                    float* orow) {
   i64 ow = 0;
-  for (; ow + 4 * W <= outW; ow += 4 * W) {
-    vf a0 = bcast(b), a1 = a0, a2 = a0, a3 = a0;
-    for (i64 kh = 0; kh < kH; kh++) {
-      const float* src = rows[kh] + ow * sW;
-      for (i64 kw = 0; kw < kW; kw++) {
-        const vf wv = bcast(wk[kh * kW + kw]);
-        const float* q = src + kw * dW;
-        a0 += wv * load_s(q, sW);
-        a1 += wv * load_s(q + W * sW, sW);
-        a2 += wv * load_s(q + 2 * W * sW, sW);
-        a3 += wv * load_s(q + 3 * W * sW, sW);
-      }
-    }
-    storeu(orow + ow, a0);
-    storeu(orow + ow + W, a1);
-    storeu(orow + ow + 2 * W, a2);
-    storeu(orow + ow + 3 * W, a3);
-  }
-  for (; ow < outW; ow += W) {
-    vf a0 = bcast(b);
-    for (i64 kh = 0; kh < kH; kh++) {
-      const float* src = rows[kh] + ow * sW;
-      for (i64 kw = 0; kw < kW; kw++) a0 += bcast(wk[kh * kW + kw]) * load_s(src + kw * dW, sW);
-    }
-    if (ow + W <= outW) {
-      storeu(orow + ow, a0);
-    } else {
-      alignas(64) float t[W];
-      storeu(t, a0);
-      for (i64 j = 0; ow + j < outW; j++) orow[ow + j] = t[j];
-    }
+  for (; ow + 4 * W <= outW; ow += 4 * W) dw_vectors<4>(rows, wk, kH, kW, sW, dW, b, ow, 4 * W, orow);
+  const i64 rest = outW - ow;
+  switch (ceil_div(rest, W)) {
+    case 1: dw_vectors<1>(rows, wk, kH, kW, sW, dW, b, ow, rest, orow); break;
+    case 2: dw_vectors<2>(rows, wk, kH, kW, sW, dW, b, ow, rest, orow); break;
+    case 3: dw_vectors<3>(rows, wk, kH, kW, sW, dW, b, ow, rest, orow); break;
+    default: break;
   }
 }
 
