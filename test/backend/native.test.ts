@@ -20,6 +20,7 @@ import { jsFused } from '../../src/backend/js/fused.js';
 import { jsBackend } from '../../src/backend/js/index.js';
 import { CpuLevel, nativeBackend, nativeInfo, setNativeCpuLevel, setNativeThreads } from '../../src/backend/native/index.js';
 import { getBackend } from '../../src/backend/registry.js';
+import * as st from '../../src/index.js';
 import {
   abs, assertClose, assertEqualArrays, contiguousStrides, LAYOUTS, makeView, poolOut, randInt, rng, sizeOf, spicy,
   uniform,
@@ -115,6 +116,22 @@ describe('native backend: loading', { skip: notBuilt }, () => {
       encoding: 'utf8',
     });
     assert.equal(r.stdout.trim(), '3');
+  });
+
+  it('st.setNumThreads / st.getNumThreads resize the pool as torch.set_num_threads / get_num_threads', () => {
+    const before = st.getNumThreads();
+    assert.equal(before, info.threads);
+    try {
+      for (const n of [1, 3, 2]) {
+        st.setNumThreads(n);
+        assert.equal(st.getNumThreads(), n);
+        const a = st.rand([64, 48]);
+        assert.ok(st.matmul(a, a.t()).sub(st.withBackend('js', () => st.matmul(a, a.t()))).abs().max().item() < 1e-4);
+      }
+      for (const bad of [0, -1, 1.5, NaN]) assert.throws(() => st.setNumThreads(bad), /setNumThreads: expected a positive integer/);
+    } finally {
+      st.setNumThreads(before);
+    }
   });
 
   it('a process with a busy thread pool exits promptly (also through process.exit)', () => {

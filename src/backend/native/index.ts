@@ -482,6 +482,20 @@ export function setNativeCpuLevel(level: CpuLevel): CpuLevel {
   return addon.setCpuLevel(level) as CpuLevel;
 }
 
+/**
+ * The number of threads the kernels use, as torch.get_num_threads: the native pool's size (the cores, or
+ * STRATA_NUM_THREADS), 1 without the native addon (the reference backend runs on the calling thread).
+ */
+export function getNumThreads(): number {
+  return addon ? addon.info().threads : 1;
+}
+
+/** Set the number of threads the native kernels use, as torch.set_num_threads (no effect without the addon). */
+export function setNumThreads(n: number): void {
+  if (!Number.isInteger(n) || n < 1) throw new Error(`setNumThreads: expected a positive integer number of threads, got ${n}`);
+  if (addon) addon.setNumThreads(n);
+}
+
 /** Resize the native thread pool (≥ 1). Returns the new size. */
 export function setNativeThreads(n: number): number {
   if (!addon) return 1;
