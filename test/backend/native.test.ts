@@ -323,6 +323,26 @@ for (const level of LEVELS) {
       }
     });
 
+    it('clamp and hardtanh (float vectors) equal the double reference exactly, at bounds that are not floats', () => {
+      const bits = new Float32Array(1), word = new Int32Array(bits.buffer);
+      const step = (x: number, d: number) => { bits[0] = x; word[0] += x >= 0 ? d : -d; return bits[0]; };
+      for (const [lo, hi] of [[0.1, 0.3], [-0.7, 1 / 3], [0.3, 0.1], [1e-46, 1e300], [-Infinity, 2 / 3]]) {
+        const values = [NaN, Infinity, -Infinity, 0, -0];
+        for (const bound of [lo, hi]) {
+          const f = Math.fround(bound);
+          if (Number.isFinite(f)) values.push(f, step(f, 1), step(f, -1), -f);
+        }
+        const x = Float32Array.from({ length: 3 * values.length + 5 }, (_, i) => values[i % values.length]);
+        for (const op of ['clamp', 'hardtanh'] as const) {
+          const v = makeView([x.length], 'contiguous', () => x);
+          const a = outFor(v), b = outFor(v);
+          nat().scalar(op, v, lo, hi, a);
+          ref.scalar(op, v, lo, hi, b);
+          assertEqualArrays(a, b, `${op}(${lo}, ${hi})`);
+        }
+      }
+    });
+
     it('binary: every op, broadcasting and layouts, float and bool outputs', () => {
       const r = rng(6);
       const cases: { shape: number[]; ba: number[]; bb: number[] }[] = [

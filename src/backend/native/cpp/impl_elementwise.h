@@ -158,13 +158,27 @@ inline void map_d(const float* __restrict x, i64 xs, float* __restrict out, i64 
 
 void scalar_row(int op, const float* x, i64 xs, double a, double b, float* out, i64 n) {
   switch (op) {
+    // Clamps run in float vectors, and give exactly what the double comparisons give: where comparing a
+    // float with float(bound) and with the double bound disagree, the value IS float(bound).
     case S_CLAMP: {
-      const double lo = a != a ? -__builtin_inf() : a, hi = b != b ? __builtin_inf() : b;
       // min(max(x, lo), hi): hi wins when lo > hi, as torch.clamp; NaN stays NaN.
-      map_d(x, xs, out, n, [=](double v) { return v != v ? v : std::min(std::max(v, lo), hi); });
+      const vf lo = bcast(a != a ? -__builtin_inff() : static_cast<float>(a));
+      const vf hi = bcast(b != b ? __builtin_inff() : static_cast<float>(b));
+      map_row(x, xs, out, n, [=](vf v) {
+        const vf r = v < lo ? lo : v;
+        return r > hi ? hi : r;
+      });
       break;
     }
-    case S_HARDTANH: map_d(x, xs, out, n, [=](double v) { return v < a ? a : v > b ? b : v; }); break;
+    case S_HARDTANH: {
+      // a wins when a > b, as the reference.
+      const vf lo = bcast(static_cast<float>(a)), hi = bcast(static_cast<float>(b));
+      map_row(x, xs, out, n, [=](vf v) {
+        const vf r = v > hi ? hi : v;
+        return v < lo ? lo : r;
+      });
+      break;
+    }
     case S_POW:
       if (a == 2) map_scalar(x, xs, out, n, [](float v) { return v * v; });
       else if (a == 1) map_scalar(x, xs, out, n, [](float v) { return v; });
