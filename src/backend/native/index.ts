@@ -493,7 +493,7 @@ export function getNumThreads(): number {
 /** Set the number of threads the native kernels use, as torch.set_num_threads (no effect without the addon). */
 export function setNumThreads(n: number): void {
   if (!Number.isInteger(n) || n < 1) throw new Error(`setNumThreads: expected a positive integer number of threads, got ${n}`);
-  if (addon) addon.setNumThreads(n);
+  setNativeThreads(n);
 }
 
 /** Resize the native thread pool (≥ 1). Returns the new size. */

@@ -19,7 +19,6 @@
 #include <climits>
 #include <cstring>
 #include <utility>
-#include <vector>
 
 #include "strata.h"
 
@@ -1059,7 +1058,7 @@ inline void dw_vectors(const float* const* rows, const float* wk, i64 kH, i64 kW
     } else {
       alignas(64) float t[W];
       storeu(t, a[v]);
-      for (i64 j = 0; v * W + j < len; j++) orow[ow + v * W + j] = t[j];
+      for (i64 j = 0, end = std::min<i64>(W, len - v * W); j < end; j++) orow[ow + v * W + j] = t[j];
     }
   }
 }

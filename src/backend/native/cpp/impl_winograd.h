@@ -382,7 +382,7 @@ bool winograd_backward_weight(const float* gy, const float* x, const ConvGeom& g
   const bool imageSplit = nt > 1 && g.n >= nt;
   const i64 sD = round_up(M * C, 1024) + 16;  // one dU[ξ]
   const i64 tWv = round_up(tW, W), Wp = 2 * tWv + 2 + 2 * W;
-  std::vector<float*> partial(static_cast<size_t>(imageSplit ? nt : 1), nullptr);
+  Buf<float*> partial(static_cast<size_t>(imageSplit ? nt : 1), nullptr);
   std::atomic<bool> finite{true};
   // dU over the images [n0, n1) into this thread's scratch (or nothing when a value is not finite).
   auto run_images = [&](i64 n0, i64 n1, int slot) {
@@ -459,8 +459,8 @@ bool winograd_backward_weight(const float* gy, const float* x, const ConvGeom& g
       float u[16];
       for (int xi = 0; xi < 16; xi++) {
         float s = 0;
-        for (float* p : partial)
-          if (p) s += p[xi * sD + q];
+        for (size_t t = 0; t < partial.size(); t++)
+          if (partial[t]) s += partial[t][xi * sD + q];
         u[xi] = s;
       }
       float z[3][4];  // Gᵀ dU
