@@ -25,10 +25,10 @@ export * as F from './functional.js';
 export { Sequential, ModuleList, ModuleDict } from './modules/container.js';
 export { Identity, Linear, Flatten, Unflatten } from './modules/linear.js';
 export type { LinearOptions } from './modules/linear.js';
-export { Conv1d, Conv2d, ConvTranspose2d } from './modules/conv.js';
+export { Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d } from './modules/conv.js';
 export type { ConvLayerOptions, ConvTransposeLayerOptions, PaddingMode } from './modules/conv.js';
-export { BatchNorm1d, BatchNorm2d, LayerNorm, GroupNorm } from './modules/normalization.js';
-export type { BatchNormLayerOptions } from './modules/normalization.js';
+export { BatchNorm1d, BatchNorm2d, LayerNorm, GroupNorm, InstanceNorm1d, InstanceNorm2d } from './modules/normalization.js';
+export type { BatchNormLayerOptions, InstanceNormLayerOptions } from './modules/normalization.js';
 export { Dropout, Dropout1d, Dropout2d, AlphaDropout, isDropout, enableMcDropout, mcPredict } from './modules/dropout.js';
 export {
   ReLU, LeakyReLU, PReLU, ELU, SELU, GELU, SiLU, Mish, Sigmoid, Tanh, Softplus, Hardswish, Hardsigmoid, Hardtanh, ReLU6,

@@ -225,6 +225,7 @@ export function interpolate(x: Tensor, options: InterpolateOptions = {}): Tensor
   const inSizes = x.shape.slice(2);
   let outSizes: number[];
   let scales: (number | null)[];
+  if (hasSize && options.recomputeScaleFactor) throw new Error(`${op}: recomputeScaleFactor is not meaningful with an explicit size`);
   if (hasSize) {
     outSizes = listOf(options.size!, spatial, 'size');
     if (outSizes.some((s) => !Number.isInteger(s) || s < 1)) throw new Error(`${op}: size must hold positive integers, got ${JSON.stringify(options.size)}`);

@@ -13,7 +13,7 @@ import { kernels } from '../backend/registry.js';
 import { isFloat } from '../tensor/dtype.js';
 import { broadcastShapes, sameShape, shapeStr } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { checkFloat, checkTensor, empty, scalarTensor } from './util.js';
+import { checkFloat, checkTensor, empty, scalarTensor, sumToShape } from './util.js';
 import { denseData } from './conv.js';
 import { logSoftmax, norm } from './reduce.js';
 import { jsFused } from '../backend/js/fused.js';
@@ -253,9 +253,23 @@ export function smoothL1Loss(input: Tensor, target: Tensor | number, options: Re
   const beta = options.beta ?? 1;
   if (!(beta >= 0)) throw new Error(`${op}: beta must be non-negative, got ${beta}`);
   const [x, t] = regressionPair(input, target, op);
+  if (beta === 0) return reduce(absWithSmoothL1Gradient(x, t), reduction);
   const d = x.sub(t).abs();
-  if (beta === 0) return reduce(d, reduction);
   return reduce(where(d.lt(beta), d.square().mul(0.5 / beta), d.sub(0.5 * beta)), reduction);
+}
+
+/**
+ * |x − t| with PyTorch's smooth_l1 gradient at β = 0: sign(x − t) for x, sign(t − x) for t, except that
+ * where x = t both get −1 (its rule is d ≤ −β → −1, evaluated with d = x − t for x and d = t − x for t).
+ */
+function absWithSmoothL1Gradient(x: Tensor, t: Tensor): Tensor {
+  const d = x.sub(t);
+  const values = noGrad(() => d.abs());
+  if (!needsGrad(x, t)) return values;
+  return record(values, 'SmoothL1LossBackward0', [x, t], (g) => [
+    x.requiresGrad ? sumToShape(g.mul(where(d.le(0), -1, 1)), x.shape) : null,
+    t.requiresGrad ? sumToShape(g.mul(where(d.ge(0), -1, 1)), t.shape) : null,
+  ]);
 }
 
 /** 0.5·d² where |d| < δ, else δ·(|d| − 0.5·δ), as torch.nn.functional.huber_loss. */

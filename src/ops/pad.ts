@@ -24,6 +24,10 @@ export function pad(x: Tensor, padding: readonly number[], options: PadOptions =
   for (let i = 0; i < padding.length / 2; i++) amounts[x.ndim - 1 - i] = [padding[2 * i], padding[2 * i + 1]];
   if (mode === 'constant') return constantPad(x, amounts, options.value ?? 0);
   if (options.value !== undefined && options.value !== 0) throw new Error(`pad: a fill value only applies to mode 'constant', not '${mode}'`);
+  if (mode !== 'reflect' && mode !== 'replicate' && mode !== 'circular') {
+    throw new Error(`pad: unknown mode '${mode}'; expected constant, reflect, replicate or circular`);
+  }
+  checkNonConstantRank(x, padding.length, mode);
   let out = x;
   amounts.forEach(([left, right], d) => {
     if (left === 0 && right === 0) return;
@@ -52,15 +56,36 @@ function constantPad(x: Tensor, amounts: number[][], value: number): Tensor {
   return record(out, 'ConstantPadNdBackward0', [x], (g) => [constantPad(g, pairs(back), 0)]);
 }
 
+/**
+ * PyTorch 1.13 pads 1, 2 or 3 trailing dims in the non-constant modes, each of a (batched or unbatched)
+ * input of matching rank: 2 amounts for 2-D/3-D inputs, 4 for 3-D/4-D, 6 for 4-D/5-D; circular padding
+ * also needs the batch dim (its amounts cover every dim after [N, C]).
+ */
+function checkNonConstantRank(x: Tensor, length: number, mode: string): void {
+  const spatial = length / 2;
+  if (spatial < 1 || spatial > 3 || (x.ndim !== spatial + 1 && x.ndim !== spatial + 2)) {
+    throw new Error(
+      `pad: mode '${mode}' pads 1, 2 or 3 trailing dims of a 2-D/3-D, 3-D/4-D or 4-D/5-D input (2, 4 or 6 amounts), ` +
+        `got ${length} amounts for input of shape ${shapeStr(x.shape)}`,
+    );
+  }
+  if (mode === 'circular' && x.ndim !== spatial + 2) {
+    throw new Error(`pad: circular padding expects ${2 * (x.ndim - 2)} amounts (every dim after [N, C]) for input of shape ${shapeStr(x.shape)}, got ${length}`);
+  }
+}
+
 function pairs(flat: number[]): number[][] {
   const out: number[][] = [];
   for (let i = 0; i < flat.length; i += 2) out.push([flat[i], flat[i + 1]]);
   return out;
 }
 
-/** For each output position along a padded dim, which input position it copies. */
+/**
+ * For each output position along a padded dim, which input position it copies. Negative amounts crop, as in
+ * PyTorch: reflect and replicate index the padded sequence of the whole input, circular wraps around what is
+ * left after cropping.
+ */
 function sourceIndices(mode: string, n: number, left: number, right: number, dim: number): number[] {
-  if (left < 0 || right < 0) throw new Error(`pad: negative padding is only supported in 'constant' mode (dim ${dim})`);
   if (mode === 'reflect' && (left >= n || right >= n)) {
     throw new Error(`pad: reflect padding (${left}, ${right}) must be smaller than dimension ${dim} of size ${n}`);
   }
@@ -68,13 +93,24 @@ function sourceIndices(mode: string, n: number, left: number, right: number, dim
     throw new Error(`pad: circular padding (${left}, ${right}) must be at most dimension ${dim} of size ${n}`);
   }
   if (mode === 'replicate' && n === 0) throw new Error(`pad: cannot replicate-pad an empty dimension ${dim}`);
+  const length = n + left + right;
+  // PyTorch: reflect and replicate need a non-empty output, circular a non-negative one.
+  if (length < 0 || (length === 0 && mode !== 'circular')) {
+    throw new Error(`pad: ${mode} padding (${left}, ${right}) of dimension ${dim} of size ${n} gives an output of size ${length}`);
+  }
+  // Circular: the part of the input that survives cropping, [kept0, kept0 + kept).
+  const kept0 = Math.max(-left, 0);
+  const kept = n - kept0 - Math.max(-right, 0);
+  if (mode === 'circular' && kept <= 0 && length > 0) {
+    throw new Error(`pad: circular padding (${left}, ${right}) crops all of dimension ${dim} of size ${n}, leaving nothing to wrap around`);
+  }
   const map = (i: number): number => {
     switch (mode) {
       case 'reflect': return i < 0 ? -i : i >= n ? 2 * (n - 1) - i : i;
       case 'replicate': return Math.min(Math.max(i, 0), n - 1);
-      case 'circular': return ((i % n) + n) % n;
+      case 'circular': return kept0 + ((((i - kept0) % kept) + kept) % kept);
       default: throw new Error(`pad: unknown mode '${mode}'; expected constant, reflect, replicate or circular`);
     }
   };
-  return Array.from({ length: n + left + right }, (_, k) => map(k - left));
+  return Array.from({ length }, (_, k) => map(k - left));
 }

@@ -1,4 +1,4 @@
-/** Conv1d, Conv2d and ConvTranspose2d. */
+/** Conv1d, Conv2d, ConvTranspose1d and ConvTranspose2d. */
 import { Tensor } from '../../tensor/tensor.js';
 import { zeros } from '../../tensor/creation.js';
 import { noGrad } from '../../autograd/grad-mode.js';
@@ -180,23 +180,69 @@ export class Conv1d extends ConvNd {
   }
 }
 
+/** Shared forward of the transposed convolutions (PyTorch's _ConvTransposeNd). */
+abstract class ConvTransposeNd extends ConvNd {
+  /**
+   * The outputPadding that makes the output `outputSize` (PyTorch's _output_padding): the spatial sizes,
+   * optionally preceded by the batch and channel sizes; each must lie within stride − 1 above the
+   * smallest size (in − 1)·stride − 2·padding + dilation·(k − 1) + 1. Without outputSize, the layer's own.
+   */
+  protected outputPaddingFor(x: Tensor, outputSize: readonly number[] | null | undefined): number[] {
+    if (outputSize === null || outputSize === undefined) return this.outputPadding;
+    const n = this.kernelSize.length;
+    const nonSpatial = x.ndim === n + 2 ? 2 : 1;
+    let sizes = [...outputSize];
+    if (sizes.length === nonSpatial + n) sizes = sizes.slice(nonSpatial);
+    if (sizes.length !== n) {
+      throw new Error(`${this.getName()}: for ${x.ndim}-D input, outputSize must have ${n} or ${nonSpatial + n} elements (got ${JSON.stringify(outputSize)})`);
+    }
+    const padding = this.padding as number[];
+    const minSizes = sizes.map((_, d) => (x.shape[d + nonSpatial] - 1) * this.stride[d] - 2 * padding[d] + this.dilation[d] * (this.kernelSize[d] - 1) + 1);
+    const maxSizes = minSizes.map((m, d) => m + this.stride[d] - 1);
+    if (sizes.some((s, d) => !Number.isInteger(s) || s < minSizes[d] || s > maxSizes[d])) {
+      throw new Error(
+        `${this.getName()}: requested an output size of ${pyTuple(sizes)}, but valid sizes range from ${pyTuple(minSizes)} to ${pyTuple(maxSizes)} ` +
+          `(for an input of ${pyTuple(x.shape.slice(nonSpatial))})`,
+      );
+    }
+    return sizes.map((s, d) => s - minSizes[d]);
+  }
+
+  protected transposeOptions(x: Tensor, outputSize: readonly number[] | null | undefined): F.ConvTransposeOptions {
+    return {
+      stride: this.stride,
+      padding: this.padding as number[],
+      outputPadding: this.outputPaddingFor(x, outputSize),
+      groups: this.groups,
+      dilation: this.dilation,
+    };
+  }
+}
+
 /**
  * Transposed 2-D convolution (the gradient of Conv2d with respect to its input), weight
  * [inC, outC/groups, kH, kW]: `new nn.ConvTranspose2d(inC, outC, kernelSize, {stride, padding, outputPadding, groups, bias, dilation})`.
+ * `forward(x, outputSize)` picks the outputPadding that gives that size ([H, W] or [N, C, H, W]), as PyTorch's.
  */
-export class ConvTranspose2d extends ConvNd {
+export class ConvTranspose2d extends ConvTransposeNd {
   constructor(inChannels: number, outChannels: number, kernelSize: number | number[], options: ConvTransposeLayerOptions = {}) {
     super('ConvTranspose2d', 2, inChannels, outChannels, kernelSize, true, options);
   }
 
-  forward(x: Tensor): Tensor {
+  forward(x: Tensor, outputSize?: readonly number[] | null): Tensor {
     this.checkInput(x);
-    return F.convTranspose2d(x, this.weight, this.bias, {
-      stride: this.stride,
-      padding: this.padding as number[],
-      outputPadding: this.outputPadding,
-      groups: this.groups,
-      dilation: this.dilation,
-    });
+    return F.convTranspose2d(x, this.weight, this.bias, this.transposeOptions(x, outputSize));
+  }
+}
+
+/** Transposed 1-D convolution over [N, C, L] (or [C, L]), weight [inC, outC/groups, k]; `forward(x, outputSize)` as ConvTranspose2d's. */
+export class ConvTranspose1d extends ConvTransposeNd {
+  constructor(inChannels: number, outChannels: number, kernelSize: number | number[], options: ConvTransposeLayerOptions = {}) {
+    super('ConvTranspose1d', 1, inChannels, outChannels, kernelSize, true, options);
+  }
+
+  forward(x: Tensor, outputSize?: readonly number[] | null): Tensor {
+    this.checkInput(x);
+    return F.convTranspose1d(x, this.weight, this.bias, this.transposeOptions(x, outputSize));
   }
 }

@@ -1,4 +1,4 @@
-/** BatchNorm1d, BatchNorm2d, LayerNorm, GroupNorm. */
+/** BatchNorm1d, BatchNorm2d, LayerNorm, GroupNorm, InstanceNorm1d, InstanceNorm2d. */
 import { Tensor } from '../../tensor/tensor.js';
 import { ones, zeros } from '../../tensor/creation.js';
 import { noGrad } from '../../autograd/grad-mode.js';
@@ -207,4 +207,94 @@ export class GroupNorm extends Module {
   override extraRepr(): string {
     return `${this.numGroups}, ${this.numChannels}, eps=${pyFloat(this.eps)}, affine=${pyBool(this.affine)}`;
   }
+}
+
+export interface InstanceNormLayerOptions {
+  eps?: number;
+  /** Running-average factor of the running statistics (default 0.1). */
+  momentum?: number;
+  /** Learn a per-channel scale and shift (default false, unlike batch norm). */
+  affine?: boolean;
+  /** Keep running statistics, used in evaluation mode (default false). */
+  trackRunningStats?: boolean;
+  dtype?: 'float32' | 'float64';
+}
+
+/**
+ * Instance normalisation (PyTorch's _InstanceNorm): each sample's channels normalised over their spatial
+ * dims. Parameters weight/bias only with affine; buffers running_mean, running_var and num_batches_tracked
+ * only with trackRunningStats (evaluation then uses the running statistics). Unbatched input works too.
+ */
+abstract class InstanceNormBase extends Module {
+  readonly numFeatures: number;
+  readonly eps: number;
+  readonly momentum: number;
+  readonly affine: boolean;
+  readonly trackRunningStats: boolean;
+  weight!: Parameter | null;
+  bias!: Parameter | null;
+  /** Spatial dims of the input (1 for [N, C, L], 2 for [N, C, H, W]). */
+  protected abstract readonly spatial: number;
+
+  constructor(numFeatures: number, options: InstanceNormLayerOptions = {}) {
+    super();
+    if (!Number.isInteger(numFeatures) || numFeatures <= 0) throw new Error(`${new.target.name}: numFeatures must be a positive integer, got ${numFeatures}`);
+    this.numFeatures = numFeatures;
+    this.eps = options.eps ?? 1e-5;
+    this.momentum = options.momentum ?? 0.1;
+    this.affine = options.affine ?? false;
+    this.trackRunningStats = options.trackRunningStats ?? false;
+    const dtype = options.dtype ?? 'float32';
+    if (this.affine) {
+      this.weight = new Parameter(ones([numFeatures], { dtype }));
+      this.bias = new Parameter(zeros([numFeatures], { dtype }));
+    } else {
+      this.registerParameter('weight', null);
+      this.registerParameter('bias', null);
+    }
+    this.registerBuffer('running_mean', this.trackRunningStats ? zeros([numFeatures], { dtype }) : null);
+    this.registerBuffer('running_var', this.trackRunningStats ? ones([numFeatures], { dtype }) : null);
+    this.registerBuffer('num_batches_tracked', this.trackRunningStats ? zeros([], { dtype: 'int32' }) : null);
+  }
+
+  get runningMean(): Tensor | null {
+    return this._buffers.get('running_mean') ?? null;
+  }
+
+  get runningVar(): Tensor | null {
+    return this._buffers.get('running_var') ?? null;
+  }
+
+  forward(x: Tensor): Tensor {
+    const s = this.spatial;
+    const names = s === 1 ? 'L' : 'H, W';
+    if (!(x instanceof Tensor) || (x.ndim !== s + 1 && x.ndim !== s + 2)) {
+      throw inputError(`${this.getName()}(${this.numFeatures})`, `[N, C, ${names}] or unbatched [C, ${names}]`, x);
+    }
+    // As PyTorch, a channel-count mismatch is an error only when the affine parameters need it.
+    if (this.affine && x.shape[x.ndim - s - 1] !== this.numFeatures) {
+      throw inputError(`${this.getName()}(${this.numFeatures})`, `${this.numFeatures} channels ([N, ${this.numFeatures}, ${names}])`, x);
+    }
+    const unbatched = x.ndim === s + 1;
+    const out = F.instanceNorm(unbatched ? x.unsqueeze(0) : x, this.runningMean, this.runningVar, this.weight, this.bias, {
+      useInputStats: this.training || !this.trackRunningStats,
+      momentum: this.momentum,
+      eps: this.eps,
+    });
+    return unbatched ? out.squeeze(0) : out;
+  }
+
+  override extraRepr(): string {
+    return `${this.numFeatures}, eps=${pyFloat(this.eps)}, momentum=${pyFloat(this.momentum)}, affine=${pyBool(this.affine)}, track_running_stats=${pyBool(this.trackRunningStats)}`;
+  }
+}
+
+/** Instance norm over [N, C, L] (or unbatched [C, L]). */
+export class InstanceNorm1d extends InstanceNormBase {
+  protected readonly spatial = 1;
+}
+
+/** Instance norm over [N, C, H, W] (or unbatched [C, H, W]). */
+export class InstanceNorm2d extends InstanceNormBase {
+  protected readonly spatial = 2;
 }

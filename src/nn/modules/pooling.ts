@@ -2,7 +2,7 @@
 import type { Tensor } from '../../tensor/tensor.js';
 import * as F from '../functional.js';
 import { Module } from '../module.js';
-import { pyBool, pyNum, pySize } from './format.js';
+import { pyBool, pyNum, pySize, pyTuple } from './format.js';
 
 type Size = number | number[];
 
@@ -50,10 +50,16 @@ export class MaxPool2d<R extends boolean = false> extends Module {
   }
 }
 
-/** Max pooling over [N, C, L]. */
-export class MaxPool1d extends MaxPool2d<false> {
-  override forward(x: Tensor): Tensor {
-    return F.maxPool1d(x, this.kernelSize, { stride: this.stride, padding: this.padding, dilation: this.dilation, ceilMode: this.ceilMode });
+/** Max pooling over [N, C, L]; with returnIndices: true, forward returns [values, indices] (positions along L). */
+export class MaxPool1d<R extends boolean = false> extends MaxPool2d<R> {
+  override forward(x: Tensor): R extends true ? [Tensor, Tensor] : Tensor {
+    return F.maxPool1d(x, this.kernelSize, {
+      stride: this.stride,
+      padding: this.padding,
+      dilation: this.dilation,
+      ceilMode: this.ceilMode,
+      returnIndices: this.returnIndices,
+    }) as R extends true ? [Tensor, Tensor] : Tensor;
   }
 }
 
@@ -104,6 +110,12 @@ export class AvgPool2d extends Module {
 export class AvgPool1d extends AvgPool2d {
   override forward(x: Tensor): Tensor {
     return F.avgPool1d(x, this.kernelSize, { stride: this.stride, padding: this.padding, ceilMode: this.ceilMode, countIncludePad: this.countIncludePad });
+  }
+
+  /** PyTorch's AvgPool1d keeps its sizes as 1-tuples: kernel_size=(3,), stride=(2,), padding=(1,). */
+  override extraRepr(): string {
+    const single = (v: Size) => pyTuple(typeof v === 'number' ? [v] : v);
+    return `kernel_size=${single(this.kernelSize)}, stride=${single(this.stride)}, padding=${single(this.padding)}`;
   }
 }
 

@@ -11,6 +11,8 @@ export interface UpsampleOptions {
   /** 'nearest' (default), 'bilinear', 'bicubic', 'linear', 'nearest-exact', 'area'. */
   mode?: InterpolateMode;
   alignCorners?: boolean | null;
+  /** Resample with the scale implied by the output size instead of scaleFactor (PyTorch's recompute_scale_factor). */
+  recomputeScaleFactor?: boolean | null;
 }
 
 /** Resize [N, C, H, W] by size or scaleFactor (F.interpolate). */
@@ -19,6 +21,7 @@ export class Upsample extends Module {
   readonly scaleFactor: number | number[] | null;
   readonly mode: InterpolateMode;
   readonly alignCorners: boolean | null;
+  readonly recomputeScaleFactor: boolean | null;
 
   constructor(options: UpsampleOptions = {}) {
     super();
@@ -27,10 +30,13 @@ export class Upsample extends Module {
     if ((this.size === null) === (this.scaleFactor === null)) throw new Error('Upsample: give exactly one of size and scaleFactor');
     this.mode = options.mode ?? 'nearest';
     this.alignCorners = options.alignCorners ?? null;
+    this.recomputeScaleFactor = options.recomputeScaleFactor ?? null;
   }
 
   forward(x: Tensor): Tensor {
-    return F.interpolate(x, { size: this.size, scaleFactor: this.scaleFactor, mode: this.mode, alignCorners: this.alignCorners });
+    return F.interpolate(x, {
+      size: this.size, scaleFactor: this.scaleFactor, mode: this.mode, alignCorners: this.alignCorners, recomputeScaleFactor: this.recomputeScaleFactor,
+    });
   }
 
   override extraRepr(): string {

@@ -1,0 +1,206 @@
+/**
+ * PyTorch 1.13 parity of nn edge cases found by the nn audit (tools/fixtures/audit_nn.py writes
+ * test/fixtures/audit_nn.json): F calls in float64 and float32 with outputs, input gradients and, where
+ * torch raises, the requirement that Strata throws too; and module scenarios (running statistics, layer
+ * options, printing) rebuilt by the MODULES table below. Runs once per backend (test/select-backend.ts).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as st from '../../src/index.js';
+import { nn } from '../../src/index.js';
+import type { Tensor } from '../../src/index.js';
+import * as F from '../../src/nn/functional.js';
+import { assertClose, decode, det, type Value } from './functional-helpers.js';
+
+interface Spec {
+  shape: number[];
+  dtype: 'float' | 'int32';
+  data: Value[];
+}
+interface Arg {
+  tensor?: Spec;
+  grad?: boolean;
+  gradOut?: Value[] | null;
+  after?: Value[];
+  value?: unknown;
+}
+interface Case {
+  name: string;
+  op: string;
+  f64only: boolean;
+  args: Arg[];
+  kwargs: Record<string, unknown>;
+  tensorKwargs: Record<string, Arg>;
+  outputs: Spec[];
+  gy: Value[] | null;
+  /** torch's message when it raised: Strata must throw as well. */
+  error?: string;
+}
+type Scenario = Record<string, Value[] | number | string | string[] | boolean>;
+
+const fixture: { torch: string; cases: Case[]; modules: Record<string, Scenario> } = JSON.parse(
+  readFileSync(new URL('../fixtures/audit_nn.json', import.meta.url), 'utf8'),
+);
+
+function build(s: Spec, dtype: 'float32' | 'float64', grad: boolean): Tensor {
+  if (s.dtype === 'int32') return st.tensor(Int32Array.from(decode(s.data)), { shape: s.shape });
+  const t = st.tensor(Float64Array.from(decode(s.data)), { shape: s.shape }).to(dtype);
+  return grad ? t.requiresGrad_() : t;
+}
+
+/** Option values: the fixture writes infinities as 'inf' / '-inf'. */
+const optionValue = (v: unknown): unknown => (v === 'inf' ? Infinity : v === '-inf' ? -Infinity : v);
+
+function run(c: Case, dtype: 'float32' | 'float64'): void {
+  const [rtol, atol] = dtype === 'float64' ? [1e-9, 1e-12] : [1e-4, 2e-5];
+  const args = c.args.map((a) => (a.tensor ? build(a.tensor, dtype, !!a.grad) : (a.value as unknown)));
+  const tensorKwargs = Object.fromEntries(Object.entries(c.tensorKwargs).map(([k, a]) => [k, build(a.tensor!, dtype, !!a.grad)]));
+  const kwargs = Object.fromEntries(Object.entries(c.kwargs).map(([k, v]) => [k, optionValue(v)]));
+  const fn = (F as unknown as Record<string, (...a: unknown[]) => Tensor | Tensor[]>)[c.op];
+  assert.equal(typeof fn, 'function', `F.${c.op} is missing`);
+  const call = () => fn(...args, { ...kwargs, ...tensorKwargs });
+  if (c.error !== undefined) {
+    assert.throws(call, Error, `${c.name}: torch raised "${c.error}", Strata returned`);
+    return;
+  }
+  const result = call();
+  const outs = Array.isArray(result) ? result : [result];
+  assert.equal(outs.length, c.outputs.length, `${c.name}: number of outputs`);
+  outs.forEach((o, i) => {
+    const e = c.outputs[i];
+    assert.deepEqual(o.shape, e.shape, `${c.name}: output ${i} shape`);
+    if (e.dtype === 'int32') assert.deepEqual(Array.from(o.data()), decode(e.data), `${c.name}: output ${i} (integers)`);
+    else {
+      assert.equal(o.dtype, dtype, `${c.name}: output ${i} dtype`);
+      assertClose(o, decode(e.data), `${c.name} [${dtype}] output ${i}`, rtol, atol);
+    }
+  });
+  c.args.forEach((a, i) => {
+    if (a.after) assertClose(args[i] as Tensor, decode(a.after), `${c.name} [${dtype}] argument ${i} after the call`, rtol, atol);
+  });
+  if (!c.gy) return;
+  outs[0].backward(st.tensor(Float64Array.from(decode(c.gy)), { shape: outs[0].shape }).to(dtype));
+  const check = (t: Tensor, a: Arg, what: string) => {
+    if (!a.grad || !a.gradOut) return;
+    assert.ok(t.grad, `${c.name}: ${what} has no gradient`);
+    assertClose(t.grad!, decode(a.gradOut), `${c.name} [${dtype}] gradient of ${what}`, rtol, atol);
+  };
+  c.args.forEach((a, i) => check(args[i] as Tensor, a, `argument ${i}`));
+  Object.entries(c.tensorKwargs).forEach(([k, a]) => check(tensorKwargs[k], a, k));
+}
+
+const groups = new Map<string, Case[]>();
+for (const c of fixture.cases) groups.set(c.op, [...(groups.get(c.op) ?? []), c]);
+
+for (const [op, cases] of groups) {
+  test(`audit: F.${op} edge cases match PyTorch ${fixture.torch} (${cases.length} case${cases.length > 1 ? 's' : ''})`, () => {
+    for (const c of cases) {
+      run(c, 'float64');
+      if (!c.f64only && c.error === undefined) run(c, 'float32');
+    }
+  });
+}
+
+// ---- module scenarios ------------------------------------------------------------------------------
+
+/** Weights and bias set to det(shape, 0.4) and det(shape, 0.5), as set_weights in the fixture script. */
+function setWeights<M extends nn.Module & { weight: Tensor; bias: Tensor | null }>(m: M): M {
+  st.noGrad(() => {
+    m.weight.copy_(det([...m.weight.shape], 0.4));
+    m.bias?.copy_(det([...m.bias.shape], 0.5));
+  });
+  return m;
+}
+
+/** Backward of y with the upstream gradient det(y.shape, 0.7), as the fixture script. */
+function backward(y: Tensor): void {
+  y.backward(det([...y.shape], 0.7));
+}
+
+const keys = (m: nn.Module) => [...m.stateDict().keys()];
+
+/** Each scenario returns the same named results as its namesake in audit_nn.py (tensors compared as values). */
+const MODULES: Record<string, () => Record<string, unknown>> = {
+  'BatchNorm1d momentum null: cumulative average over 3 batches, then eval': () => {
+    const bn = new nn.BatchNorm1d(3, { momentum: null, dtype: 'float64' });
+    for (let i = 0; i < 3; i++) bn.forward(det([4, 3, 2], 0.3 * i, 1 + i));
+    const r = { running_mean: bn.runningMean, running_var: bn.runningVar, num_batches_tracked: bn.numBatchesTracked!.item() };
+    return { ...r, eval: bn.eval().forward(det([2, 3, 2], 5.0)) };
+  },
+  'BatchNorm2d without running stats uses batch statistics in eval': () => {
+    const bn = new nn.BatchNorm2d(2, { trackRunningStats: false, affine: false, dtype: 'float64' }).eval();
+    return { out: bn.forward(det([2, 2, 2, 2], 1.0)), keys: keys(bn) };
+  },
+  'InstanceNorm2d affine + running stats: 2 training batches, then eval': () => {
+    const m = setWeights(new nn.InstanceNorm2d(3, { affine: true, trackRunningStats: true, momentum: 0.3, dtype: 'float64' }) as nn.InstanceNorm2d & { weight: Tensor });
+    const x = det([2, 3, 3, 2], 0.1, 2.0).requiresGrad_();
+    const y = m.forward(x);
+    backward(y);
+    m.forward(det([1, 3, 2, 2], 0.9));
+    const r = { train: y, grad: x.grad, running_mean: m.runningMean, running_var: m.runningVar, keys: keys(m), repr: m.toString() };
+    return { ...r, eval: m.eval().forward(det([2, 3, 2, 2], 1.3)) };
+  },
+  'InstanceNorm1d unbatched, no affine': () => {
+    const m = new nn.InstanceNorm1d(2, { dtype: 'float64' });
+    return { out: m.forward(det([2, 5], 0.2, 3.0)), keys: keys(m), repr: m.toString() };
+  },
+  'Upsample bilinear scaleFactor 1.3 recomputeScaleFactor': () => ({
+    out: new nn.Upsample({ scaleFactor: 1.3, mode: 'bilinear', recomputeScaleFactor: true }).forward(det([1, 1, 4, 5], 0.2)),
+  }),
+  'MaxPool1d returnIndices': () => {
+    const [out, indices] = new nn.MaxPool1d(3, { stride: 2, padding: 1, returnIndices: true }).forward(det([1, 2, 7], 0.1));
+    return { out, indices };
+  },
+  'AvgPool1d repr': () => ({ repr: new nn.AvgPool1d(3, { stride: 2, padding: 1 }).toString() }),
+  'ConvTranspose2d forward with outputSize': () => {
+    const m = setWeights(new nn.ConvTranspose2d(2, 3, 3, { stride: 2, padding: 1, dtype: 'float64' }));
+    const x = det([1, 2, 3, 4], 0.9);
+    return { hw: m.forward(x, [6, 8]), nchw_shape: m.forward(x, [1, 3, 5, 8]).shape };
+  },
+  'ConvTranspose2d outputSize out of range': () => {
+    setWeights(new nn.ConvTranspose2d(2, 3, 3, { stride: 2, padding: 1, dtype: 'float64' })).forward(det([1, 2, 3, 4], 0.9), [7, 8]);
+    return {};
+  },
+  'ConvTranspose1d groups 2 dilation 2, outputSize': () => {
+    const m = setWeights(new nn.ConvTranspose1d(4, 6, 3, { stride: 3, padding: 1, groups: 2, dilation: 2, dtype: 'float64' }));
+    const x = det([2, 4, 3], 1.1).requiresGrad_();
+    const y = m.forward(x, [10]);
+    backward(y);
+    return { out: y, grad: x.grad, weight_grad: m.weight.grad, repr: m.toString() };
+  },
+  'Conv1d circular padding on unbatched input': () => {
+    setWeights(new nn.Conv1d(2, 2, 3, { padding: 1, paddingMode: 'circular', dtype: 'float64' })).forward(det([2, 5], 0.3));
+    return {};
+  },
+  'Conv2d reflect padding same, dilation 2': () => {
+    const m = setWeights(new nn.Conv2d(2, 3, [3, 2], { padding: 'same', paddingMode: 'reflect', dilation: 2, dtype: 'float64' }));
+    const x = det([1, 2, 5, 6], 0.6).requiresGrad_();
+    const y = m.forward(x);
+    backward(y);
+    return { out: y, grad: x.grad, weight_grad: m.weight.grad };
+  },
+};
+
+test('audit: every module scenario of the fixture has a MODULES entry and vice versa', () => {
+  assert.deepEqual(Object.keys(MODULES).sort(), Object.keys(fixture.modules).sort());
+});
+
+for (const [name, expected] of Object.entries(fixture.modules)) {
+  test(`audit: ${name} (PyTorch ${fixture.torch})`, () => {
+    const scenario = MODULES[name];
+    assert.ok(scenario, `no MODULES entry for '${name}'`);
+    if (typeof expected.error === 'string') {
+      assert.throws(scenario, Error, `torch raised "${expected.error}", Strata returned`);
+      return;
+    }
+    const got = scenario();
+    assert.deepEqual(Object.keys(got).sort(), Object.keys(expected).sort(), `${name}: result names`);
+    for (const [key, want] of Object.entries(expected)) {
+      const value = got[key];
+      if (value instanceof st.Tensor) assertClose(value, decode(want as Value[]), `${name}: ${key}`);
+      else if (value === null || value === undefined) assert.fail(`${name}: ${key} is ${value}, expected ${JSON.stringify(want)}`);
+      else assert.deepEqual(value, want, `${name}: ${key}`);
+    }
+  });
+}
