@@ -53,7 +53,8 @@ export class RAdam extends Optimizer<RAdamOptions> {
           v[i] = r(r(v[i] * b2) + r(r(omb2 * gi) * gi));
           const corrected = r(m[i] / bc1r);
           if (rectified) {
-            const adaptive = r(bc2Sqrt / r(r(Math.sqrt(v[i])) + eps));
+            // torch computes sqrt(bc2) / denom as denom.reciprocal() * sqrt(bc2) (Tensor.__rtruediv__): two roundings.
+            const adaptive = r(r(1 / r(r(Math.sqrt(v[i])) + eps)) * bc2Sqrt);
             w[i] = r(w[i] - r(r(r(corrected * lr) * adaptive) * rect));
           } else {
             w[i] = r(w[i] - r(corrected * lr));
