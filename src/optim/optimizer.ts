@@ -86,6 +86,11 @@ export abstract class Optimizer<O extends object = Record<string, unknown>> {
 
   constructor(params: Params<O>, defaults: O) {
     this.defaults = { ...defaults };
+    const iterable = params !== null && typeof params === 'object' && typeof (params as Iterable<unknown>)[Symbol.iterator] === 'function';
+    if (!iterable || params instanceof Tensor) {
+      const got = params instanceof Tensor ? `a Tensor of shape ${shapeStr(params.shape)} (wrap it in a list)` : params === null ? 'null' : typeof params;
+      throw new Error(`${this.constructor.name}: params should be an iterable of Tensors or parameter groups, got ${got}`);
+    }
     const list = [...(params as Iterable<unknown>)];
     if (list.length === 0) throw new Error(`${this.constructor.name}: got an empty parameter list`);
     const groups: ParamGroupInput<O>[] =

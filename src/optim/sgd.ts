@@ -2,7 +2,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import type { FloatArray } from '../backend/interface.js';
 import { jsFused } from '../backend/js/fused.js';
 import { kernels } from '../backend/registry.js';
-import { Optimizer, checkNonNegative, withParamData, type ParamGroup, type Params } from './optimizer.js';
+import { Optimizer, checkNonNegative, withParamData, type ParamGroup, type ParamGroupInput, type Params } from './optimizer.js';
 
 export interface SGDOptions {
   /** Learning rate (required, as in PyTorch). */
@@ -16,14 +16,23 @@ export interface SGDOptions {
   maximize: boolean;
 }
 
-/** Stochastic gradient descent with optional momentum (PyTorch's formulation), Nesterov and weight decay. */
+/**
+ * Stochastic gradient descent with optional momentum (PyTorch's formulation), Nesterov and weight decay.
+ * lr has no default (PyTorch's `required`): give options.lr, or an lr in every parameter group.
+ */
 export class SGD extends Optimizer<SGDOptions> {
-  constructor(params: Params<SGDOptions>, options: Partial<SGDOptions> & { lr: number }) {
-    if (!options || typeof options.lr !== 'number') throw new Error('SGD: options.lr is required, e.g. new SGD(model.parameters(), {lr: 0.01})');
-    super(params, { momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false, ...dropUndefined(options), lr: options.lr });
+  constructor(params: Iterable<Tensor>, options: Partial<SGDOptions> & { lr: number });
+  constructor(params: ParamGroupInput<SGDOptions>[], options?: Partial<SGDOptions>);
+  constructor(params: Params<SGDOptions>, options: Partial<SGDOptions> = {}) {
+    super(params, { momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false, ...dropUndefined(options ?? {}) } as SGDOptions);
   }
 
   protected override validateGroup(g: ParamGroup<SGDOptions>): void {
+    if (g.lr === undefined) {
+      throw new Error(
+        "SGD: options.lr is required, e.g. new SGD(model.parameters(), {lr: 0.01}); a parameter group didn't specify a value of the required option lr and there is no default",
+      );
+    }
     checkNonNegative('SGD', 'learning rate', g.lr);
     checkNonNegative('SGD', 'momentum value', g.momentum);
     checkNonNegative('SGD', 'weight_decay value', g.weightDecay);
@@ -37,12 +46,14 @@ export class SGD extends Optimizer<SGDOptions> {
       if (!p.grad) continue;
       const grad = this.gradData(p) as FloatArray;
       const s = this.stateOf(p);
-      let buf = s.momentumBuffer as Tensor | undefined;
+      let buf = s.momentumBuffer as Tensor | null | undefined;
       const firstStep = g.momentum !== 0 && !buf;
       if (firstStep) buf = s.momentumBuffer = this.zerosLike(p);
+      // Without momentum PyTorch still records momentum_buffer = None for every parameter it stepped.
+      else if (buf === undefined) s.momentumBuffer = null;
       const { lr, momentum, dampening, weightDecay, nesterov, maximize } = g;
       withParamData(p, (w) =>
-        step(w as FloatArray, grad, (buf?.storage as FloatArray) ?? null, { lr, momentum, dampening, weightDecay, nesterov, maximize, firstStep }),
+        step(w as FloatArray, grad, ((buf as Tensor | null | undefined)?.storage as FloatArray | undefined) ?? null, { lr, momentum, dampening, weightDecay, nesterov, maximize, firstStep }),
       );
     }
   }
