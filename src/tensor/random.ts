@@ -22,15 +22,23 @@ export class Generator {
   /** Box–Muller makes normals in pairs; the second is cached (as PyTorch's generator does). */
   private nextDoubleNormal: number | null = null;
 
-  constructor(seed = 67280421310721) {
+  constructor(seed: number | bigint = 67280421310721) {
     this.manualSeed(seed);
   }
 
-  manualSeed(seed: number): this {
-    if (!Number.isInteger(seed) || seed < 0) throw new Error(`manualSeed: seed must be a non-negative integer, got ${seed}`);
-    this.seedValue = seed;
+  /**
+   * Reseed. As torch.manual_seed, any integer in [−2⁶³, 2⁶⁴) (a number or a bigint) is accepted: a
+   * negative seed is taken modulo 2⁶⁴, and MT19937 uses the low 32 bits (so −1 seeds as 2³² − 1).
+   */
+  manualSeed(seed: number | bigint): this {
+    const valid = typeof seed === 'bigint' || Number.isInteger(seed);
+    if (!valid || seed < -(2n ** 63n) || seed >= 2n ** 64n) {
+      throw new Error(`manualSeed: seed must be an integer in [-2^63, 2^64) (as torch.manual_seed), got ${String(seed)}`);
+    }
+    const unsigned = BigInt.asUintN(64, BigInt(seed));
+    this.seedValue = Number(unsigned);
     // MT19937 takes the low 32 bits of the seed (std::mt19937's seeding of a 64-bit value in PyTorch).
-    this.mt[0] = seed % 0x100000000 >>> 0;
+    this.mt[0] = Number(unsigned & 0xffffffffn);
     for (let i = 1; i < N; i++) {
       const prev = this.mt[i - 1] ^ (this.mt[i - 1] >>> 30);
       // 1812433253 * prev + i, in 32-bit arithmetic.
@@ -197,7 +205,7 @@ function boxMuller16(data: Float32Array | Float64Array, start: number, mean: num
 /** The default generator behind st.manualSeed, rand, randn, dropout and init. */
 export const defaultGenerator = new Generator();
 
-export function manualSeed(seed: number): Generator {
+export function manualSeed(seed: number | bigint): Generator {
   return defaultGenerator.manualSeed(seed);
 }
 
