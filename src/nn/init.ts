@@ -5,7 +5,7 @@
  * The non-underscore names (xavierUniform, ...) are aliases, as PyTorch's deprecated spellings.
  */
 import { Tensor } from '../tensor/tensor.js';
-import { normal_ as fillNormal, eye as eyeMatrix, uniform_ as fillUniformRaw } from '../tensor/creation.js';
+import { normal_ as fillNormal, eye as eyeMatrix, uniform_ as fillUniformRaw, randperm } from '../tensor/creation.js';
 import { defaultGenerator, type Generator } from '../tensor/random.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { shapeStr } from '../tensor/shape.js';
@@ -232,6 +232,26 @@ export function truncNormal_(t: Tensor, options: { mean?: number; std?: number; 
 }
 
 /**
+ * Sparse init (Martens 2010), as torch.nn.init.sparse_: N(0, std²) draws (std default 0.01), then in
+ * each column ⌈sparsity·rows⌉ entries set to 0, the rows chosen by one randperm(rows) per column.
+ */
+export function sparse_(t: Tensor, sparsity: number, options: { std?: number } & GenOption = {}): Tensor {
+  checkTensorArg(t, 'sparse_');
+  if (t.ndim !== 2) throw new Error(`init.sparse_: only tensors with 2 dimensions are supported, got shape ${shapeStr(t.shape)}`);
+  if (typeof sparsity !== 'number' || !(sparsity >= 0)) throw new Error(`init.sparse_: sparsity must be a number >= 0, got ${String(sparsity)}`);
+  const [rows, cols] = t.shape;
+  const numZeros = Math.min(rows, Math.ceil(sparsity * rows));
+  const generator = options.generator ?? defaultGenerator;
+  fillNormal(t, 0, options.std ?? 0.01, generator);
+  const values = t.contiguous().clone();
+  for (let col = 0; col < cols; col++) {
+    const order = randperm(rows, { generator }).storage;
+    for (let k = 0; k < numZeros; k++) values.storage[order[k] * cols + col] = 0;
+  }
+  return noGrad(() => t.copy_(values));
+}
+
+/**
  * A (semi-)orthogonal matrix (Saxe et al. 2013), trailing dims flattened: normal draws, then
  * Householder QR (float64) and Q multiplied by sign(diag(R)), as torch.nn.init.orthogonal_.
  */
@@ -319,3 +339,4 @@ export const truncNormal = truncNormal_;
 export const lecunNormal = lecunNormal_;
 export const eye = eye_;
 export const dirac = dirac_;
+export const sparse = sparse_;
