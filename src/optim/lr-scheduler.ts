@@ -220,6 +220,8 @@ export class ConstantLR extends LRScheduler {
     const groups = groupsOf(this.optimizer);
     if (this.lastEpoch === 0) return groups.map((g) => g.lr * this.factor);
     if (this.lastEpoch !== this.totalIters) return groups.map((g) => g.lr);
+    // PyTorch divides by the factor here (a ZeroDivisionError for factor 0), rather than setting NaN rates.
+    if (this.factor === 0) throw new Error(`ConstantLR: can't undo factor 0 at totalIters ${this.totalIters} (division by zero, as in PyTorch); use a factor > 0`);
     return groups.map((g) => g.lr * (1.0 / this.factor));
   }
 
