@@ -18,7 +18,7 @@ import type {
 } from '../../src/backend/interface.js';
 import { jsFused } from '../../src/backend/js/fused.js';
 import { jsBackend } from '../../src/backend/js/index.js';
-import { CpuLevel, nativeBackend, nativeInfo, setNativeCpuLevel, setNativeThreads } from '../../src/backend/native/index.js';
+import { CpuLevel, holdNativeWorkers, nativeBackend, nativeInfo, setNativeCpuLevel, setNativeThreads } from '../../src/backend/native/index.js';
 import { getBackend } from '../../src/backend/registry.js';
 import * as st from '../../src/index.js';
 import {
@@ -58,6 +58,26 @@ function checkConvPass(pass: ConvPass, g: Conv2dGeometry, a: Float32Array, b: Fl
 }
 
 const LEVELS: CpuLevel[] = ['scalar', 'avx2', 'avx512', 'avx512sim'];
+
+/**
+ * Thread settings multi-thread kernels are checked under: the pool; the pool with its workers held, so the
+ * caller runs every task one after another (a kernel must not tie a task to a thread, e.g. through
+ * thread-local scratch); one thread; and more threads than cores.
+ */
+interface ThreadMode { threads: number; held: boolean; label: string }
+const threadModes = (extra: number[] = []): ThreadMode[] => [
+  { threads: info.threads, held: false, label: `threads ${info.threads}` },
+  { threads: Math.max(2, info.threads), held: true, label: `threads ${Math.max(2, info.threads)}, workers held` },
+  ...[1, ...extra].map((threads) => ({ threads, held: false, label: `threads ${threads}` })),
+];
+function useThreadMode(mode: ThreadMode): void {
+  setNativeThreads(mode.threads);
+  holdNativeWorkers(mode.held);
+}
+function resetThreads(): void {
+  holdNativeWorkers(false);
+  setNativeThreads(info.threads);
+}
 
 const UNARY_OPS: UnaryOp[] = [
   'neg', 'abs', 'sign', 'exp', 'log', 'sqrt', 'rsqrt', 'square', 'reciprocal', 'sin', 'cos', 'tanh', 'sigmoid',
@@ -232,7 +252,7 @@ for (const level of LEVELS) {
     });
     after(() => {
       setNativeCpuLevel(info.level as CpuLevel);
-      setNativeThreads(info.threads);
+      resetThreads();
     });
 
     it('copy: every layout, float32 and int32', () => {
@@ -529,8 +549,8 @@ for (const level of LEVELS) {
       }
       add(40, 37, 30, { batch: 12, aBatchStride: 40 * 30, bBatchStride: 0 });
       add(4, 4, 4, { batch: 50, aBatchStride: 16, bBatchStride: 16 });
-      for (const threads of [info.threads, 1, 3]) {
-        setNativeThreads(threads);
+      for (const mode of threadModes([3])) {
+        useThreadMode(mode);
         for (const c of cases) {
           const aLen = c.aOffset + (c.batch - 1) * c.aBatchStride + c.m * c.k;
           const bLen = c.bOffset + (c.batch - 1) * c.bBatchStride + c.k * c.n;
@@ -545,10 +565,10 @@ for (const level of LEVELS) {
           const s = abs(C0);
           if (!(c.beta ?? 0)) s[0] = 0;
           ref.matmul(abs(A), abs(B), s, { ...c, alpha: Math.abs(c.alpha ?? 1), beta: Math.abs(c.beta ?? 0) });
-          assertClose(a, b, { label: `matmul ${JSON.stringify(c)} threads ${threads}`, rtol: 1e-5, atol: 1e-6, scale: s });
+          assertClose(a, b, { label: `matmul ${JSON.stringify(c)} ${mode.label}`, rtol: 1e-5, atol: 1e-6, scale: s });
         }
       }
-      setNativeThreads(info.threads);
+      resetThreads();
     });
 
     it('fused sgdStep / adamStep: bit-identical to the reference optimizer arithmetic', () => {
@@ -734,10 +754,10 @@ for (const level of LEVELS) {
 
     it('conv2d forward / backward input / backward weight', () => {
       const r = rng(12);
-      for (const threads of [info.threads, 1]) {
-        setNativeThreads(threads);
+      for (const mode of threadModes()) {
+        useThreadMode(mode);
         for (const g of convCases) {
-          const label = `conv ${JSON.stringify(g)} threads ${threads}`;
+          const label = `conv ${JSON.stringify(g)} ${mode.label}`;
           const cinG = g.inC / g.groups;
           const x = uniform(r, g.n * g.inC * g.inH * g.inW);
           const w = uniform(r, g.outC * cinG * g.kH * g.kW);
@@ -749,7 +769,7 @@ for (const level of LEVELS) {
           checkConvPass('backward weight', g, gy, x, null, w.length, label);
         }
       }
-      setNativeThreads(info.threads);
+      resetThreads();
     });
 
     it('conv2d forward / backward input: Winograd over several chunks of images', () => {

@@ -51,6 +51,7 @@ interface Addon {
   info(): { level: CpuLevel; bestLevel: CpuLevel; supportedLevels: CpuLevel[]; threads: number; vectorWidth: number; gemmMR: number; gemmNR: number };
   setCpuLevel(level: string): string;
   setNumThreads(n: number): number;
+  holdPoolWorkers(hold: boolean): void;
   pooledArray(length: number, kind: 0 | 1): Float32Array | Int32Array;
   copy(x: TypedArray, meta: Float64Array, out: TypedArray): void;
   unary(op: number, x: Float32Array, meta: Float64Array, out: TypedArray): void;
@@ -500,4 +501,12 @@ export function setNumThreads(n: number): void {
 export function setNativeThreads(n: number): number {
   if (!addon) return 1;
   return addon.setNumThreads(n);
+}
+
+/**
+ * Tests: while held, the pool's workers take no task and the calling thread runs every task of a
+ * multi-thread kernel one after another, as when the OS holds the workers back (no effect without the addon).
+ */
+export function holdNativeWorkers(hold: boolean): void {
+  addon?.holdPoolWorkers(hold);
 }

@@ -382,15 +382,18 @@ bool winograd_backward_weight(const float* gy, const float* x, const ConvGeom& g
   const bool imageSplit = nt > 1 && g.n >= nt;
   const i64 sD = round_up(M * C, 1024) + 16;  // one dU[ξ]
   const i64 tWv = round_up(tW, W), Wp = 2 * tWv + 2 + 2 * W;
-  Buf<float*> partial(static_cast<size_t>(imageSplit ? nt : 1), nullptr);
+  // One dU per task, not per thread: any pool thread may run any task (several, one after another).
+  const int slots = imageSplit ? nt : 1;
+  float* dUs = tlsWinoDU.get(static_cast<size_t>(slots) * 16 * sD);
+  Buf<float*> partial(static_cast<size_t>(slots), nullptr);
   std::atomic<bool> finite{true};
-  // dU over the images [n0, n1) into this thread's scratch (or nothing when a value is not finite).
+  // dU over the images [n0, n1) into its task's slot (or nothing when a value is not finite).
   auto run_images = [&](i64 n0, i64 n1, int slot) {
     if (!all_finite(x + n0 * C * inHW, (n1 - n0) * C * inHW) || !all_finite(gy + n0 * M * outHW, (n1 - n0) * M * outHW)) {
       finite = false;
       return;
     }
-    float* dU = tlsWinoDU.get(static_cast<size_t>(16 * sD));
+    float* dU = dUs + static_cast<i64>(slot) * 16 * sD;
     partial[static_cast<size_t>(slot)] = dU;
     for (i64 ra = n0 * tH; ra < n1 * tH; ra += chunkRows) {
       const i64 nr = std::min(chunkRows, n1 * tH - ra), tc = nr * tW;

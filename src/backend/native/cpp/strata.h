@@ -25,13 +25,17 @@ int cpu_best_level();
 // ISA objects for such shared ("weak") symbols.
 
 // ---- thread pool ------------------------------------------------------------
-// fn(ctx, tid, nthreads) runs once for every tid in [0, nthreads); the calling
-// thread runs tid 0 and waits for the rest. Nested calls run serially.
+// fn(ctx, tid, nthreads) runs once for every tid in [0, nthreads), on whichever
+// pool thread claims it first (the caller included); the call returns when all
+// have finished. Nested calls run serially. Tasks must not wait for each other.
 using TaskFn = void (*)(void* ctx, int tid, int nthreads);
 void parallel_raw(int nthreads, TaskFn fn, void* ctx);
 int max_threads();              // pool size (including the caller)
 void set_max_threads(int n);    // resize the pool (>= 1)
 bool in_parallel_region();
+// Tests: while held, the workers claim no task and the caller runs every task of a job one after
+// another (as when the OS holds the workers back), so kernels are checked not to tie tasks to threads.
+void hold_pool_workers(bool hold);
 
 template <class F>
 static inline void parallel(int nthreads, F&& f) {

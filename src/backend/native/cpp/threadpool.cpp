@@ -1,11 +1,14 @@
 // One persistent pool of worker threads shared by every kernel.
 //
-// The calling (JavaScript) thread always runs task 0 itself and then waits, so
-// kernels stay synchronous. Workers spin briefly after each job (back-to-back
-// kernels then start without a system call) and then sleep on a condition
-// variable. The pool object is deliberately leaked: blocked workers never keep
-// the process alive (libuv does not know about them), and no static destructor
-// has to join them at exit.
+// A job is a count of tasks. Every participant (the calling JavaScript thread
+// and each worker) claims the next unclaimed task until none is left, and the
+// caller returns when every task has finished, so kernels stay synchronous. A
+// worker the OS (or V8's garbage-collector helpers) holds back therefore never
+// keeps a task waiting: the caller takes the tasks it has not begun. Workers
+// spin briefly after each job (back-to-back kernels then start without a system
+// call) and then sleep on a condition variable. The pool object is deliberately
+// leaked: blocked workers never keep the process alive (libuv does not know
+// about them), and no static destructor has to join them at exit.
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -36,23 +39,57 @@ inline void cpu_relax() {
 // other processes (and this one's JavaScript thread) on a busy machine.
 constexpr int64_t kSpinNanos = 300000;
 
+// The claim ticket packs the job's serial number, its task count and the next
+// unclaimed task into one word, so one compare-and-swap both checks that the
+// job is still the current one and claims a task of it: a worker that wakes up
+// late can never take a task of a later job it has not seen.
+constexpr int kTaskBits = 16;
+constexpr uint64_t kTaskMask = (uint64_t(1) << kTaskBits) - 1;
+constexpr int kMaxTasks = int(kTaskMask);
+inline uint64_t make_ticket(uint64_t job, uint64_t tasks, uint64_t next) {
+  return (job << (2 * kTaskBits)) | (tasks << kTaskBits) | next;
+}
+
+thread_local bool tlsInRegion = false;  // running a task: nested parallel calls run inline
+
 struct Pool {
   std::mutex callMutex;  // one parallel region at a time (worker_threads may share the pool)
   std::vector<std::thread> workers;
   int size = 1;  // threads including the caller
 
+  // Set before the ticket that publishes a job; stable until all its tasks are done.
   TaskFn fn = nullptr;
   void* ctx = nullptr;
-  int jobThreads = 0;
+  uint64_t jobs = 0;
 
-  std::atomic<uint64_t> generation{0};
-  std::atomic<int> pending{0};
+  std::atomic<uint64_t> ticket{0};
+  std::atomic<int> unfinished{0};
+  std::atomic<uint64_t> generation{0};  // wakes the workers
   std::atomic<bool> stop{false};
   std::atomic<int> sleepers{0};
   std::mutex m;
   std::condition_variable cv;
 
-  void worker(int index, uint64_t seen) {
+  std::atomic<bool> workersHeld{false};  // tests: workers claim nothing, the caller runs every task
+
+  /** Claims and runs tasks of the current job until none is left unclaimed. */
+  void run_claimed() {
+    uint64_t t = ticket.load(std::memory_order_acquire);
+    for (;;) {
+      const uint64_t tasks = (t >> kTaskBits) & kTaskMask, next = t & kTaskMask;
+      if (next >= tasks) return;
+      if (!ticket.compare_exchange_weak(t, t + 1, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
+      // The job cannot end while this claimed task is unfinished, so fn and ctx are its own.
+      tlsInRegion = true;
+      fn(ctx, static_cast<int>(next), static_cast<int>(tasks));
+      tlsInRegion = false;
+      unfinished.fetch_sub(1, std::memory_order_acq_rel);
+      t = ticket.load(std::memory_order_acquire);
+    }
+  }
+
+
+  void worker(uint64_t seen) {
     for (;;) {
       uint64_t g;
       int spins = 0;
@@ -74,14 +111,9 @@ struct Pool {
       }
       seen = g;
       if (stop.load()) return;
-      if (index < jobThreads) {
-        run_task(index);
-        pending.fetch_sub(1, std::memory_order_acq_rel);
-      }
+      if (!workersHeld.load(std::memory_order_relaxed)) run_claimed();
     }
   }
-
-  void run_task(int tid);
 
   void start(int n) {
     size = n < 1 ? 1 : n;
@@ -89,7 +121,7 @@ struct Pool {
     // Workers start from the generation current now: a job published before a
     // worker thread gets scheduled is still seen as new.
     const uint64_t g0 = generation.load();
-    for (int i = 1; i < size; i++) workers.emplace_back([this, i, g0] { worker(i, g0); });
+    for (int i = 1; i < size; i++) workers.emplace_back([this, g0] { worker(g0); });
   }
 
   void shutdown() {
@@ -103,32 +135,24 @@ struct Pool {
     size = 1;
   }
 
-  void run(int n, TaskFn f, void* c);
+  void run(int tasks, TaskFn f, void* c);
 };
 
-thread_local bool tlsInRegion = false;
-
-void Pool::run_task(int tid) {
-  tlsInRegion = true;
-  fn(ctx, tid, jobThreads);
-  tlsInRegion = false;
-}
-
-void Pool::run(int n, TaskFn f, void* c) {
+void Pool::run(int tasks, TaskFn f, void* c) {
   fn = f;
   ctx = c;
-  jobThreads = n;
-  pending.store(n - 1, std::memory_order_relaxed);
+  unfinished.store(tasks, std::memory_order_relaxed);
+  ticket.store(make_ticket(++jobs & 0xffffffffu, static_cast<uint64_t>(tasks), 0), std::memory_order_release);
   {
     std::lock_guard<std::mutex> lk(m);
     generation.fetch_add(1, std::memory_order_release);
   }
   if (sleepers.load(std::memory_order_relaxed) > 0) cv.notify_all();
-  run_task(0);
-  // Workers normally finish within microseconds of each other; if one was
-  // descheduled, stop burning this core after ~50 µs and yield instead.
+  run_claimed();
+  // The tasks left are running on workers; if one was descheduled mid-task,
+  // stop burning this core after ~50 µs and yield instead.
   int spins = 0;
-  while (pending.load(std::memory_order_acquire) > 0) {
+  while (unfinished.load(std::memory_order_acquire) > 0) {
     if (++spins < 2000) cpu_relax();
     else std::this_thread::yield();
   }
@@ -190,6 +214,8 @@ void set_max_threads(int n) {
   p->start(n);
 }
 
+void hold_pool_workers(bool hold) { get_pool()->workersHeld.store(hold); }
+
 void parallel_raw(int nthreads, TaskFn fn, void* ctx) {
   if (nthreads <= 1 || tlsInRegion) {
     for (int t = 0; t < nthreads; t++) fn(ctx, t, nthreads);
@@ -205,18 +231,20 @@ void parallel_raw(int nthreads, TaskFn fn, void* ctx) {
     tlsInRegion = was;
     return;
   }
-  // Every pool thread takes part in every job (tasks beyond nthreads are
-  // empty, tasks beyond the pool size are run round-robin), so the caller
-  // waits for all workers and none can lag into the next job.
-  struct Multi {
+  if (nthreads <= kMaxTasks) {
+    p->run(nthreads, fn, ctx);
+    return;
+  }
+  // More tasks than a ticket counts: as many claimable tasks as threads, each running every size-th one.
+  struct Strided {
     TaskFn fn;
     void* ctx;
     int n;
-  } mctx{fn, ctx, nthreads};
-  p->run(p->size, [](void* c, int tid, int nt) {
-    auto* m = static_cast<Multi*>(c);
-    for (int t = tid; t < m->n; t += nt) m->fn(m->ctx, t, m->n);
-  }, &mctx);
+  } sctx{fn, ctx, nthreads};
+  p->run(p->size, [](void* c, int part, int parts) {
+    auto* s = static_cast<Strided*>(c);
+    for (int t = part; t < s->n; t += parts) s->fn(s->ctx, t, s->n);
+  }, &sctx);
 }
 
 }  // namespace strata
