@@ -110,7 +110,8 @@ export function glu(x: Tensor, options?: number | { dim?: number }): Tensor {
 
 /**
  * Randomized leaky ReLU: in training each non-positive element gets a slope drawn from U(lower, upper)
- * (one default-generator draw each); in evaluation (the default, as PyTorch) the slope is (lower + upper)/2.
+ * (one double-precision default-generator draw each, as PyTorch's CPU kernel, so st.manualSeed matches
+ * torch.manual_seed); in evaluation (the default, as PyTorch) the slope is (lower + upper)/2.
  */
 export function rrelu(x: Tensor, options: { lower?: number; upper?: number; training?: boolean } = {}): Tensor {
   const lower = options.lower ?? 1 / 8;
@@ -120,7 +121,7 @@ export function rrelu(x: Tensor, options: { lower?: number; upper?: number; trai
   if (!options.training) return core.leakyRelu(x, (lower + upper) / 2);
   const values = x.contiguous().data();
   const slopes = empty(x.shape, x.dtype);
-  for (let i = 0; i < values.length; i++) slopes.storage[i] = values[i] <= 0 ? defaultGenerator.uniformFloat(lower, upper) : 1;
+  for (let i = 0; i < values.length; i++) slopes.storage[i] = values[i] <= 0 ? defaultGenerator.uniformDoubleRange(lower, upper) : 1;
   return x.mul(slopes);
 }
 
@@ -239,8 +240,10 @@ export function upsampleBilinear(x: Tensor, options: { size?: number | readonly 
 }
 
 /**
- * softmax((logits + g)/τ) with Gumbel(0, 1) noise g drawn from the default generator (g = −log(−log u));
- * with hard, the forward value is the one-hot argmax and the gradient that of the soft sample (straight-through).
+ * softmax((logits + g)/τ) with Gumbel(0, 1) noise g = −log(e), e ~ Exponential(1) drawn as PyTorch's CPU
+ * exponential_ (e = −log(1 − u) from a 53-bit double u, rounded to the dtype), so st.manualSeed matches
+ * torch.manual_seed; with hard, the forward value is the one-hot argmax and the gradient that of the soft
+ * sample (straight-through).
  */
 export function gumbelSoftmax(logits: Tensor, options: { tau?: number; hard?: boolean; dim?: number } = {}): Tensor {
   checkTensor(logits, 'gumbelSoftmax');
@@ -248,11 +251,8 @@ export function gumbelSoftmax(logits: Tensor, options: { tau?: number; hard?: bo
   const tau = options.tau ?? 1;
   const dim = options.dim ?? -1;
   const noise = empty(logits.shape, logits.dtype);
-  for (let i = 0; i < noise.size; i++) {
-    let e = 0; // an Exponential(1) draw, redrawn in the (2^-24) case u = 0 where it would be 0
-    while (e === 0) e = -Math.log1p(-defaultGenerator.uniformFloat());
-    noise.storage[i] = -Math.log(e);
-  }
+  const round = logits.dtype === 'float32' ? Math.fround : (v: number) => v;
+  for (let i = 0; i < noise.size; i++) noise.storage[i] = -Math.log(round(-Math.log(1 - defaultGenerator.uniformDouble())));
   const ySoft = core.softmax(logits.add(noise).div(tau), dim);
   if (!options.hard) return ySoft;
   const d = dim < 0 ? dim + logits.ndim : dim;

@@ -1,7 +1,8 @@
 /**
- * Dropout variants. Masks are drawn from the default generator (st.manualSeed makes them reproducible),
- * one uniformFloat() draw per masked unit in row-major order: a unit is kept when its draw is < 1 − p.
- * The output is input × mask (with inverted scaling), so the gradient is upstream × the same mask.
+ * Dropout variants. Masks are drawn from the default generator as PyTorch 1.13's CPU bernoulli_(1 − p)
+ * (without MKL) draws them, so st.manualSeed(s) gives torch.manual_seed(s)'s masks: one 53-bit double
+ * uniform u per masked unit in row-major order, the unit kept when u < 1 − p. The output is
+ * input × mask (with inverted scaling), so the gradient is upstream × the same mask.
  */
 import { shapeStr } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -24,8 +25,13 @@ function bernoulliMask(shape: readonly number[], x: Tensor, p: number, keepValue
   const mask = empty(shape, x.dtype);
   const m = mask.storage;
   const keepProb = 1 - p;
-  for (let i = 0; i < m.length; i++) m[i] = defaultGenerator.uniformFloat() < keepProb ? keepValue : dropValue;
+  for (let i = 0; i < m.length; i++) m[i] = defaultGenerator.uniformDouble() < keepProb ? keepValue : dropValue;
   return mask;
+}
+
+/** PyTorch's kept-unit scale noise.div_(1 − p): the division happens in the tensor's dtype (1 − p cast first). */
+function keepScale(p: number, dtype: Tensor['dtype']): number {
+  return dtype === 'float32' ? Math.fround(1 / Math.fround(1 - p)) : 1 / (1 - p);
 }
 
 /** Shape of one mask entry per (sample, channel) — [N, C, 1, …] — or per channel for unbatched input. */
@@ -41,7 +47,7 @@ function dropoutImpl(op: string, x: Tensor, options: DropoutOptions, maskShape: 
   if (!(options.training ?? true) || p === 0) return x;
   checkFloat(x, op);
   if (p === 1) return x.mul(0);
-  return x.mul(bernoulliMask(maskShape(x), x, p, 1 / (1 - p), 0));
+  return x.mul(bernoulliMask(maskShape(x), x, p, keepScale(p, x.dtype), 0));
 }
 
 /** Zero each element with probability p and scale the rest by 1/(1 − p), as torch.nn.functional.dropout. */

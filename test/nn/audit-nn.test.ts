@@ -180,6 +180,27 @@ const MODULES: Record<string, () => Record<string, unknown>> = {
     backward(y);
     return { out: y, grad: x.grad, weight_grad: m.weight.grad };
   },
+  'dropout float32 p 0.3 after manualSeed(7)': () => {
+    st.manualSeed(7);
+    return { out: F.dropout(det([3, 4, 5], 0.1, 1, 'float32'), { p: 0.3 }) };
+  },
+  'dropout2d / dropout1d / Dropout module float32 after manualSeed(8)': () => {
+    st.manualSeed(8);
+    const dropout2d = F.dropout2d(det([2, 5, 2, 3], 0.2, 1, 'float32'), { p: 0.5 });
+    const dropout1d = F.dropout1d(det([3, 4, 2], 0.3, 1, 'float32'), { p: 0.4 });
+    return { dropout2d, dropout1d, module: new nn.Dropout(0.25).forward(det([4, 6], 0.4, 1, 'float32')) };
+  },
+  'alphaDropout and featureAlphaDropout training after manualSeed(9)': () => {
+    st.manualSeed(9);
+    const alpha = F.alphaDropout(det([3, 5], 0.5), { p: 0.2, training: true });
+    return { alpha, feature: F.featureAlphaDropout(det([2, 4, 3], 0.6), { p: 0.3, training: true }) };
+  },
+  'rrelu training and gumbelSoftmax after manualSeed(3)': () => {
+    st.manualSeed(3);
+    const rrelu = F.rrelu(det([3, 10], 0.7, 2.0), { lower: 0.1, upper: 0.4, training: true });
+    const gumbel = F.gumbelSoftmax(det([3, 10], 0.8, 2.0), { tau: 0.7 });
+    return { rrelu, gumbel, gumbel_hard: F.gumbelSoftmax(det([3, 10], 0.9, 2.0), { tau: 0.5, hard: true }) };
+  },
 };
 
 test('audit: every module scenario of the fixture has a MODULES entry and vice versa', () => {
