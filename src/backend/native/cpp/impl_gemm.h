@@ -321,20 +321,6 @@ struct PlainB {
     pack_trans(p0, kc, j0, nr, dst);
   }
 
-  /** Start loading the source of the panel at column j0 into the caches. */
-  void prefetch(i64 p0, i64 kc, i64 j0) const {
-    if (!trans) {
-      const float* src = b + p0 * ldb + j0;
-      for (i64 p = 0; p < kc; p++, src += ldb)
-        for (int v = 0; v < NR; v += 16) __builtin_prefetch(src + v, 0, 3);
-    } else {
-      for (int j = 0; j < NR; j++) {
-        const float* src = b + (j0 + j) * ldb + p0;
-        for (i64 p = 0; p < kc; p += 16) __builtin_prefetch(src + p, 0, 3);
-      }
-    }
-  }
-
   /** The whole block: rows of B are read 8 at a time, sequentially, across all panels. */
   void pack_block(i64 p0, i64 kc, i64 j0, i64 nc, float* __restrict dst) const {
     if (trans) {
@@ -876,7 +862,6 @@ struct ConvFwdB {
   }
   /** Short output rows split the panels into many short pieces: packing then costs more per element. */
   double pack_cost() const { return cx.outW >= NR ? 0.7 : 0.7 * static_cast<double>(NR) / static_cast<double>(std::max<i64>(cx.outW, 1)); }
-  void prefetch(i64, i64, i64) const {}
 };
 
 
@@ -911,7 +896,6 @@ struct ConvBwdWB {
     }
   }
   double pack_cost() const { return 2.0; }  // element by element, strided writes
-  void prefetch(i64, i64, i64) const {}
 };
 
 /** A(i = output channel of the group, p = (image, pixel)) of gradOut (backward weight). */
@@ -1429,8 +1413,7 @@ void conv2d_backward_input_impl(const float* gy, const float* w, const ConvGeom&
         i64 j0;
         void pack_block(i64 p0, i64 kc, i64 j, i64 nc, float* dst) const { inner.pack_block(p0, kc, j + j0, nc, dst); }
         double pack_cost() const { return inner.pack_cost(); }
-        void prefetch(i64, i64, i64) const {}
-      } pb{ConvFwdB{im2col_of(og, gy, gi)}, j0};
+            } pb{ConvFwdB{im2col_of(og, gy, gi)}, j0};
       PlainC pc{dcol, len};
       Epi e;
       gemm_dispatch(Kg, len, coutG, pa, pb, pc, e, gemm_threads(Kg, len, coutG));
