@@ -341,16 +341,22 @@ export abstract class Module {
     return this;
   }
 
-  /** Reset the gradients of all parameters: to null (default) or to zeros in place. */
+  /**
+   * Reset the gradients of all parameters: to zeros in place (default, as PyTorch 1.13's
+   * zero_grad(set_to_none=False)), or to null with setToNone. A gradient that is part of a graph
+   * (backward with createGraph) is detached first, as PyTorch does.
+   */
   zeroGrad(options: { setToNone?: boolean } = {}): void {
-    const setToNone = options.setToNone ?? true;
+    const setToNone = options.setToNone ?? false;
     for (const p of this.parameters()) {
       if (!p.grad) continue;
-      if (setToNone) p.grad = null;
-      else {
-        const g = p.grad;
-        noGrad(() => g.zero_());
+      if (setToNone) {
+        p.grad = null;
+        continue;
       }
+      if (p.grad.gradFn || p.grad.requiresGrad) p.grad = p.grad.detach();
+      const g = p.grad;
+      noGrad(() => g.zero_());
     }
   }
 

@@ -180,6 +180,14 @@ const MODULES: Record<string, () => Record<string, unknown>> = {
     backward(y);
     return { out: y, grad: x.grad, weight_grad: m.weight.grad };
   },
+  'zeroGrad default zeroes the gradients in place': () => {
+    const lin = new nn.Linear(2, 2, { dtype: 'float64' });
+    lin.forward(det([1, 2])).sum().backward();
+    lin.zeroGrad();
+    const weightGrad = lin.weight.grad;
+    lin.zeroGrad({ setToNone: true });
+    return { weight_grad: weightGrad, after_set_to_none: lin.weight.grad === null };
+  },
   'dropout float32 p 0.3 after manualSeed(7)': () => {
     st.manualSeed(7);
     return { out: F.dropout(det([3, 4, 5], 0.1, 1, 'float32'), { p: 0.3 }) };
