@@ -1,7 +1,7 @@
 import type { BinaryOp } from '../backend/interface.js';
 import { kernels } from '../backend/registry.js';
 import { needsGrad, record } from '../autograd/node.js';
-import { isFloat, resultType, type DType } from '../tensor/dtype.js';
+import { isFloat, promoteWithScalar, resultType, type DType } from '../tensor/dtype.js';
 import { broadcastShapes, shapeStr } from '../tensor/shape.js';
 import { Tensor, type TensorLike } from '../tensor/tensor.js';
 import { broadcastView, describe, empty, sumToShape, toTensorLike, uninitialized } from './util.js';
@@ -31,8 +31,13 @@ function binaryOp(
   const [a, b, dtype] = operands(a0, b0, name, result);
   const shape = broadcastShapes(a.shape, b.shape, name);
   if (!isFloat(dtype) && (op === 'floorDiv' || op === 'remainder' || op === 'fmod')) checkNoZero(b, name);
+  // PyTorch answers 0, 1 or ±1 here (only a plain-number exponent raises), but test/core/errors.test.ts
+  // expects the error; kept until that test changes.
   if (!isFloat(dtype) && op === 'pow' && someElement(b, (v) => v < 0)) {
     throw new Error('pow: integers to negative integer powers are not allowed (convert the base to float first)');
+  }
+  if (dtype === 'bool' && BOOL_UNSUPPORTED.has(op)) {
+    throw new Error(`${name}: not implemented for bool tensors (convert with .int() or .float() first)`);
   }
   const out = uninitialized(shape, result === 'bool' ? 'bool' : dtype);
   kernels().binary(op, broadcastView(a, shape), broadcastView(b, shape), out.storage);
@@ -48,18 +53,35 @@ function binaryOp(
   });
 }
 
+/** Ops whose PyTorch kernels have no bool version ("not implemented for 'Bool'"). */
+const BOOL_UNSUPPORTED = new Set<BinaryOp>(['floorDiv', 'remainder', 'fmod', 'pow']);
+
+/** PyTorch refuses a fractional alpha with integer (or bool) tensors instead of silently promoting. */
+function checkAlpha(a: TensorLike, b: TensorLike, alpha: number, op: string): void {
+  const integral = [a, b].every((x) => !(x instanceof Tensor) || !isFloat(x.dtype)) && [a, b].every((x) => x instanceof Tensor || Number.isInteger(x));
+  if (integral && !Number.isInteger(alpha)) {
+    throw new Error(`${op}: for integer (or bool) inputs alpha must be an integer, got ${alpha}`);
+  }
+}
+
 export function add(a: TensorLike, b: TensorLike, options: { alpha?: number } = {}): Tensor {
   const alpha = options.alpha ?? 1;
+  checkAlpha(a, b, alpha, 'add');
   if (alpha !== 1) return add(a, typeof b === 'number' ? b * alpha : mul(b, alpha));
   return binaryOp('add', 'add', a, b, 'promote', (g) => [g, g]);
 }
 
-export function sub(a: TensorLike, b: TensorLike, options: { alpha?: number } = {}): Tensor {
-  const alpha = options.alpha ?? 1;
-  if (alpha !== 1) return sub(a, typeof b === 'number' ? b * alpha : mul(b, alpha));
+export function sub(a: TensorLike | boolean, b: TensorLike | boolean, options: { alpha?: number } = {}): Tensor {
+  // PyTorch refuses subtraction whenever an operand is bool (a tensor or a plain true/false).
   if (isBool(a) && isBool(b)) {
     throw new Error('sub: subtraction of two bool tensors is not supported; use logicalXor (or logicalNot) instead');
   }
+  if (isBool(a) || isBool(b)) {
+    throw new Error('sub: subtraction with a bool tensor is not supported; to invert a mask use logicalNot instead');
+  }
+  const alpha = options.alpha ?? 1;
+  checkAlpha(a as TensorLike, b as TensorLike, alpha, 'sub');
+  if (alpha !== 1) return sub(a, typeof b === 'number' ? b * alpha : mul(b as Tensor, alpha));
   return binaryOp('sub', 'sub', a, b, 'promote', (g) => [g, g.neg()]);
 }
 
@@ -76,8 +98,8 @@ function someElement(t: Tensor, pred: (v: number) => boolean): boolean {
   return false;
 }
 
-function isBool(x: TensorLike): boolean {
-  return x instanceof Tensor && x.dtype === 'bool';
+function isBool(x: TensorLike | boolean): boolean {
+  return typeof x === 'boolean' || (x instanceof Tensor && x.dtype === 'bool');
 }
 
 /** Reversed subtraction: b − a (for numbers on the left: st.rsub(t, 1) = 1 − t). */
@@ -94,6 +116,7 @@ export function div(a: TensorLike, b: TensorLike, options: { roundingMode?: 'tru
   if (mode === 'floor') return binaryOp('floorDiv', 'div', a, b, 'promote');
   if (mode === 'trunc') {
     const [x, y, dtype] = operands(a, b, 'div', 'promote');
+    if (dtype === 'bool') throw new Error("div: roundingMode 'trunc' is not implemented for bool tensors (convert with .int() first)");
     if (isFloat(dtype)) return binaryOp('div', 'div', x, y, 'promote').trunc();
     checkNoZero(y, 'div');
     // Integers: the float64 quotient truncates exactly for int32 operands (float32 would not).
@@ -117,7 +140,8 @@ function where0(mask: Tensor, values: Tensor): Tensor {
 }
 
 function powScalar(x: Tensor, exponent: number): Tensor {
-  const dtype = isFloat(x.dtype) || Number.isInteger(exponent) ? x.dtype : 'float32';
+  // A number exponent promotes as a scalar does: bool ** 2 is an integer tensor, int ** 0.5 is float32.
+  const dtype = promoteWithScalar(x.dtype, exponent);
   if (!isFloat(dtype) && exponent < 0) {
     throw new Error(`pow: integers to negative integer powers are not allowed (exponent ${exponent}; convert the base to float first)`);
   }
@@ -177,7 +201,11 @@ export function allclose(a: Tensor, b: Tensor, options: { rtol?: number; atol?: 
   for (let i = 0; i < x.length; i++) {
     if (Number.isNaN(x[i]) || Number.isNaN(y[i])) {
       if (!(equalNan && Number.isNaN(x[i]) && Number.isNaN(y[i]))) return false;
-    } else if (x[i] !== y[i] && !(Math.abs(x[i] - y[i]) <= atol + rtol * Math.abs(y[i]))) return false;
+    } else if (x[i] !== y[i]) {
+      // Unequal infinities are never close (as torch.isclose), though inf ≤ atol + rtol·inf would hold.
+      if (!Number.isFinite(x[i]) || !Number.isFinite(y[i])) return false;
+      if (!(Math.abs(x[i] - y[i]) <= atol + rtol * Math.abs(y[i]))) return false;
+    }
   }
   return true;
 }

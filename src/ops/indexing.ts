@@ -30,12 +30,15 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
       throw new Error(`gather: index shape ${shapeStr(index.shape)} exceeds input shape ${shapeStr(x.shape)} at dimension ${i}`);
     }
   });
-  const idx = indexArray(index, x.shape[d], 'gather', false, `dimension ${d} (input shape ${shapeStr(x.shape)})`);
+  // A 0-d tensor gathers as a 1-element vector (its one dim has size 1).
+  const xShape = x.ndim === 0 ? [1] : x.shape;
+  const indexShape = index.ndim === 0 ? [1] : index.shape;
+  const idx = indexArray(index, xShape[d], 'gather', false, `dimension ${d} (input shape ${shapeStr(x.shape)})`);
   const input = x.contiguous();
   const out = empty(index.shape, x.dtype);
-  kernels().gather(input.data(), x.shape, d, idx, index.shape, out.storage);
+  kernels().gather(input.data(), xShape, d, idx, indexShape, out.storage);
   if (!needsGrad(x)) return out;
-  return record(out, 'GatherBackward0', [x], (g) => [scatterAddInto(empty(x.shape, g.dtype), d, idx, index.shape, g)]);
+  return record(out, 'GatherBackward0', [x], (g) => [scatterAddInto(empty(xShape, g.dtype), d, idx, indexShape, g).reshape(x.shape)]);
 }
 
 function scatterAddInto(target: Tensor, dim: number, idx: Int32Array, indexShape: readonly number[], src: Tensor): Tensor {
@@ -49,6 +52,7 @@ export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): 
   checkTensor(index, 'scatterAdd', 'index');
   checkTensor(src, 'scatterAdd', 'src');
   const d = normalizeDim(dim, x.ndim, 'scatterAdd');
+  if (src.dtype !== x.dtype) throw new Error(`scatterAdd: src dtype (${src.dtype}) must equal the input's dtype (${x.dtype})`);
   if (index.ndim !== x.ndim || src.ndim !== x.ndim) {
     throw new Error(`scatterAdd: index (rank ${index.ndim}), src (rank ${src.ndim}) and input (rank ${x.ndim}) must have the same rank`);
   }
@@ -107,7 +111,10 @@ export function oneHot(x: Tensor, numClasses = -1): Tensor {
   if (x.dtype !== 'int32') throw new Error(`oneHot: expects an int32 tensor of class indices, got ${x.dtype}`);
   const values = x.contiguous().data();
   let classes = numClasses;
-  if (classes === -1) classes = values.length ? Math.max(...values) + 1 : 0;
+  if (classes === -1) {
+    if (values.length === 0) throw new Error('oneHot: cannot infer the number of classes from an empty tensor; pass numClasses');
+    classes = (values as Int32Array).reduce((m, v) => Math.max(m, v), -Infinity) + 1;
+  }
   const out = empty([...x.shape, classes], 'int32');
   values.forEach((v, i) => {
     if (v < 0 || v >= classes) throw new Error(`oneHot: class value ${v} is outside [0, ${classes})`);

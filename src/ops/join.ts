@@ -10,7 +10,7 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   tensors.forEach((t, i) => checkTensor(t, 'cat', `tensors[${i}]`));
   // PyTorch skips legacy empty 1-D tensors of shape [0].
   const parts = tensors.filter((t) => !(t.ndim === 1 && t.size === 0));
-  if (parts.length === 0) return tensors[0];
+  if (parts.length === 0) return tensors.length === 1 ? tensors[0] : uninitialized([0], tensors.map((t) => t.dtype).reduce(promoteTypes));
   const ref = parts[0];
   if (ref.ndim === 0) throw new Error('cat: zero-dimensional tensors cannot be concatenated; use stack');
   const d = normalizeDim(dim, ref.ndim, 'cat');
@@ -22,7 +22,8 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
       );
     }
   });
-  const dtype = parts.map((t) => t.dtype).reduce(promoteTypes);
+  // The skipped empty tensors still take part in type promotion, as in PyTorch.
+  const dtype = tensors.map((t) => t.dtype).reduce(promoteTypes);
   const shape = [...ref.shape];
   shape[d] = parts.reduce((n, t) => n + t.shape[d], 0);
   const out = uninitialized(shape, dtype);

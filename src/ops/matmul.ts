@@ -89,6 +89,7 @@ export function dot(a: Tensor, b: Tensor): Tensor {
   if (a.ndim !== 1 || b.ndim !== 1 || a.shape[0] !== b.shape[0]) {
     throw new Error(`dot: expects two 1-D tensors of the same length, got shapes ${shapeStr(a.shape)} and ${shapeStr(b.shape)}`);
   }
+  if (a.dtype === 'bool' || b.dtype === 'bool') throw new Error('dot: not implemented for bool tensors (convert with .int() or .float() first)');
   return a.mul(b).sum();
 }
 
@@ -100,6 +101,9 @@ function batchedMatmul(a0: Tensor, b0: Tensor, op: string): Tensor {
     throw new Error(
       `${op}: shapes ${shapeStr(a0.shape)} and ${shapeStr(b0.shape)} cannot be multiplied (${m}x${k} and ${b0.shape[b0.ndim - 2]}x${n})`,
     );
+  }
+  if (a0.dtype === 'bool' || b0.dtype === 'bool') {
+    throw new Error(`${op}: not implemented for bool tensors (got ${a0.dtype} and ${b0.dtype}; convert with .int() or .float() first)`);
   }
   const resultType = promoteTypes(a0.dtype, b0.dtype);
   // Integer operands are multiplied in float64 (exact for int32 products) and the result cast back, as

@@ -1,10 +1,11 @@
 import type { ReduceOp } from '../backend/interface.js';
 import { kernels } from '../backend/registry.js';
 import { needsGrad, record } from '../autograd/node.js';
-import { isFloat, type DType } from '../tensor/dtype.js';
+import { checkDType, isFloat, type DType } from '../tensor/dtype.js';
 import { normalizeDim, normalizeDims, shapeStr, sizeOf } from '../tensor/shape.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { Tensor } from '../tensor/tensor.js';
 import { checkFloat, checkTensor, empty } from './util.js';
+import { maximum, minimum } from './binary.js';
 
 export interface VarOptions {
   /** Subtracted from the count in the divisor (1 = Bessel's correction, the default). */
@@ -18,6 +19,29 @@ export interface VarOptions {
 export type MaxMinResult = [Tensor, Tensor] & { values: Tensor; indices: Tensor };
 
 type Dims = number | readonly number[] | null | undefined;
+
+/**
+ * keepdim given positionally, as in PyTorch's order (x.sum(1, true)), or in an options object
+ * (x.sum(1, { keepdim: true })).
+ */
+export type KeepdimOption = boolean | { keepdim?: boolean };
+/** sum / mean / prod also take PyTorch's `dtype`: the input is converted to it before reducing. */
+export type ReduceOptions = boolean | { keepdim?: boolean; dtype?: DType };
+
+function reduceOptions(options: ReduceOptions | undefined | null, op: string): { keepdim: boolean; dtype?: DType } {
+  if (options === undefined || options === null) return { keepdim: false };
+  if (typeof options === 'boolean') return { keepdim: options };
+  if (typeof options !== 'object') throw new Error(`${op}: expected keepdim (a boolean) or an options object { keepdim, dtype }, got ${typeof options}`);
+  const { keepdim = false, dtype } = options as { keepdim?: boolean; dtype?: DType };
+  if (typeof keepdim !== 'boolean') throw new Error(`${op}: keepdim must be a boolean, got ${typeof keepdim}`);
+  return { keepdim, dtype: dtype === undefined ? undefined : checkDType(dtype, op) };
+}
+
+function keepdimOf(options: KeepdimOption | undefined | null, op: string): boolean {
+  const { keepdim, dtype } = reduceOptions(options, op);
+  if (dtype !== undefined) throw new Error(`${op}: does not take a dtype option`);
+  return keepdim;
+}
 
 /** Shape after reducing `dims`, with or without the size-1 dims kept. */
 function reducedShape(shape: readonly number[], dims: readonly number[], keepdim: boolean): number[] {
@@ -39,30 +63,40 @@ function runReduce(op: ReduceOp, x: Tensor, dims: number[], keepdim: boolean, dt
   return out;
 }
 
-export function sum(x: Tensor, dim?: Dims, keepdim = false): Tensor {
-  checkTensor(x, 'sum');
+/** Sum over dims (all by default). Integer and bool inputs sum to int32 (PyTorch: int64; int32 wraps on overflow). */
+export function sum(x0: Tensor, dim?: Dims, options?: ReduceOptions): Tensor {
+  checkTensor(x0, 'sum');
+  const { keepdim, dtype: requested } = reduceOptions(options, 'sum');
+  const x = requested ? x0.to(requested) : x0;
   const dims = normalizeDims(dim, x.ndim, 'sum');
   const dtype: DType = isFloat(x.dtype) ? x.dtype : 'int32';
-  const out = runReduce('sum', x, dims, keepdim, dtype);
+  let out = runReduce('sum', x, dims, keepdim, dtype);
+  if (requested && requested !== dtype) out = out.to(requested);
   if (!needsGrad(x)) return out;
   const name = dim === undefined || dim === null ? 'SumBackward0' : 'SumBackward1';
   return record(out, name, [x], (g) => [expandBack(g, x.shape, dims, keepdim)]);
 }
 
-export function mean(x: Tensor, dim?: Dims, keepdim = false): Tensor {
-  checkTensor(x, 'mean');
+export function mean(x0: Tensor, dim?: Dims, options?: ReduceOptions): Tensor {
+  checkTensor(x0, 'mean');
+  const { keepdim, dtype: requested } = reduceOptions(options, 'mean');
+  const x = requested ? x0.to(requested) : x0;
   if (!isFloat(x.dtype)) {
-    throw new Error(`mean: input dtype must be floating point (float32 or float64), got ${x.dtype}; convert with .float() first`);
+    throw new Error(`mean: input dtype must be floating point (float32 or float64), got ${x.dtype}; convert with .float() first or pass { dtype: 'float32' }`);
   }
   const dims = normalizeDims(dim, x.ndim, 'mean');
   const count = dims.reduce((n, d) => n * x.shape[d], 1);
   return sum(x, dims, keepdim).div(count);
 }
 
-export function prod(x: Tensor, dim?: number | null, keepdim = false): Tensor {
-  checkTensor(x, 'prod');
+export function prod(x0: Tensor, dim?: number | null, options?: ReduceOptions): Tensor {
+  checkTensor(x0, 'prod');
+  if (Array.isArray(dim)) throw new Error(`prod: dim must be a single dimension (an integer), got ${JSON.stringify(dim)}`);
+  const { keepdim, dtype: requested } = reduceOptions(options, 'prod');
+  const x = requested ? x0.to(requested) : x0;
   const dims = normalizeDims(dim, x.ndim, 'prod');
-  const out = runReduce('prod', x, dims, keepdim, isFloat(x.dtype) ? x.dtype : 'int32');
+  let out = runReduce('prod', x, dims, keepdim, isFloat(x.dtype) ? x.dtype : 'int32');
+  if (requested && requested !== out.dtype) out = out.to(requested);
   if (!needsGrad(x)) return out;
   // d prod / d x_i = prod of the others; computed without dividing so zeros are handled.
   return record(out, 'ProdBackward0', [x], (g) => {
@@ -99,19 +133,20 @@ function productOfOthers(x: Tensor, dims: number[]): Tensor {
 }
 
 /** Max over dims; the gradient is shared equally among tied maxima (as torch.amax). */
-export function amax(x: Tensor, dim?: Dims, keepdim = false): Tensor {
-  return extremum('max', x, dim, keepdim);
+export function amax(x: Tensor, dim?: Dims, keepdim: KeepdimOption = false): Tensor {
+  return extremum('max', x, dim, keepdimOf(keepdim, 'amax'));
 }
 
-export function amin(x: Tensor, dim?: Dims, keepdim = false): Tensor {
-  return extremum('min', x, dim, keepdim);
+export function amin(x: Tensor, dim?: Dims, keepdim: KeepdimOption = false): Tensor {
+  return extremum('min', x, dim, keepdimOf(keepdim, 'amin'));
 }
 
-function extremum(op: 'max' | 'min', x: Tensor, dim: Dims, keepdim: boolean): Tensor {
-  const name = op === 'max' ? 'amax' : 'amin';
+function extremum(op: 'max' | 'min', x: Tensor, dim: Dims, keepdim: boolean, name: string = op === 'max' ? 'amax' : 'amin'): Tensor {
   checkTensor(x, name);
   const dims = normalizeDims(dim, x.ndim, name);
-  if (dims.some((d) => x.shape[d] === 0)) throw new Error(`${name}: cannot reduce over a zero-size dimension of shape ${shapeStr(x.shape)}`);
+  if (dims.some((d) => x.shape[d] === 0) || (dims.length === 0 && x.size === 0)) {
+    throw new Error(`${name}: cannot reduce over a zero-size dimension of shape ${shapeStr(x.shape)}`);
+  }
   const out = runReduce(op, x, dims, keepdim, x.dtype);
   if (!needsGrad(x)) return out;
   return record(out, op === 'max' ? 'AmaxBackward0' : 'AminBackward0', [x], (g) => {
@@ -132,12 +167,27 @@ function extremumDim(op: 'argmax' | 'argmin', x: Tensor, dim: number, keepdim: b
   return Object.assign([result, indices], { values: result, indices }) as unknown as MaxMinResult;
 }
 
-export function maxDim(x: Tensor, dim: number, keepdim = false): MaxMinResult {
-  return extremumDim('argmax', x, dim, keepdim);
+/**
+ * torch.max's three forms: max(x) is the largest element, max(x, dim) the values and indices along dim,
+ * max(x, other) the elementwise maximum.
+ */
+export function maxDim(x: Tensor): Tensor;
+export function maxDim(x: Tensor, other: Tensor): Tensor;
+export function maxDim(x: Tensor, dim: number, keepdim?: KeepdimOption): MaxMinResult;
+export function maxDim(x: Tensor, dim?: number | Tensor | null, keepdim: KeepdimOption = false): MaxMinResult | Tensor {
+  if (dim instanceof Tensor) return maximum(x, dim);
+  if (dim === undefined || dim === null) return extremum('max', x, null, false, 'max');
+  return extremumDim('argmax', x, dim, keepdimOf(keepdim, 'max'));
 }
 
-export function minDim(x: Tensor, dim: number, keepdim = false): MaxMinResult {
-  return extremumDim('argmin', x, dim, keepdim);
+/** torch.min's three forms, as maxDim. */
+export function minDim(x: Tensor): Tensor;
+export function minDim(x: Tensor, other: Tensor): Tensor;
+export function minDim(x: Tensor, dim: number, keepdim?: KeepdimOption): MaxMinResult;
+export function minDim(x: Tensor, dim?: number | Tensor | null, keepdim: KeepdimOption = false): MaxMinResult | Tensor {
+  if (dim instanceof Tensor) return minimum(x, dim);
+  if (dim === undefined || dim === null) return extremum('min', x, null, false, 'min');
+  return extremumDim('argmin', x, dim, keepdimOf(keepdim, 'min'));
 }
 
 function argReduce(op: 'argmax' | 'argmin', x: Tensor, dim: number, keepdim: boolean): Tensor {
@@ -148,22 +198,26 @@ function argReduce(op: 'argmax' | 'argmin', x: Tensor, dim: number, keepdim: boo
   return out;
 }
 
-export function argmax(x: Tensor, dim?: number | null, keepdim = false): Tensor {
-  checkTensor(x, 'argmax');
-  if (dim === undefined || dim === null) {
-    const flat = argReduce('argmax', x.reshape([-1]), 0, false);
-    return keepdim ? flat.reshape(x.shape.map(() => 1)) : flat;
-  }
-  return argReduce('argmax', x, normalizeDim(dim, x.ndim, 'argmax'), keepdim);
+export function argmax(x: Tensor, dim?: number | null, keepdim: KeepdimOption = false): Tensor {
+  return argExtremum('argmax', x, dim, keepdimOf(keepdim, 'argmax'));
 }
 
-export function argmin(x: Tensor, dim?: number | null, keepdim = false): Tensor {
-  checkTensor(x, 'argmin');
+export function argmin(x: Tensor, dim?: number | null, keepdim: KeepdimOption = false): Tensor {
+  return argExtremum('argmin', x, dim, keepdimOf(keepdim, 'argmin'));
+}
+
+function argExtremum(op: 'argmax' | 'argmin', x: Tensor, dim: number | null | undefined, keepdim: boolean): Tensor {
+  checkTensor(x, op);
+  if (x.dtype === 'bool') throw new Error(`${op}: not implemented for bool tensors (convert with .int() first)`);
   if (dim === undefined || dim === null) {
-    const flat = argReduce('argmin', x.reshape([-1]), 0, false);
+    // An empty tensor has no first extreme element (PyTorch raises rather than answering 0).
+    if (x.size === 0) throw new Error(`${op}: expected a non-empty tensor when dim is not given, got shape ${shapeStr(x.shape)}`);
+    const flat = argReduce(op, x.reshape([-1]), 0, false);
     return keepdim ? flat.reshape(x.shape.map(() => 1)) : flat;
   }
-  return argReduce('argmin', x, normalizeDim(dim, x.ndim, 'argmin'), keepdim);
+  const d = normalizeDim(dim, x.ndim, op);
+  if (x.ndim > 0 && x.shape[d] === 0) throw new Error(`${op}: cannot reduce over dimension ${dim} of size 0 (shape ${shapeStr(x.shape)})`);
+  return argReduce(op, x, d, keepdim);
 }
 
 function varianceOptions(options: VarOptions | boolean | undefined): { correction: number; keepdim: boolean } {
@@ -188,8 +242,9 @@ export function std(x: Tensor, dim?: Dims, options?: VarOptions | boolean): Tens
 }
 
 /** log Σ exp(x) over dims, computed stably around the maximum. */
-export function logsumexp(x: Tensor, dim: number | readonly number[], keepdim = false): Tensor {
+export function logsumexp(x: Tensor, dim: number | readonly number[], options: KeepdimOption = false): Tensor {
   checkTensor(x, 'logsumexp');
+  const keepdim = keepdimOf(options, 'logsumexp');
   const input = isFloat(x.dtype) ? x : x.to('float32');
   const dims = normalizeDims(dim, input.ndim, 'logsumexp');
   if (input.size === 0) return sum(input.exp(), dims, keepdim).log();
@@ -201,11 +256,16 @@ export function logsumexp(x: Tensor, dim: number | readonly number[], keepdim = 
 }
 
 /** Vector p-norm over dims (all elements by default); p may be 'fro', Infinity or -Infinity. */
-export function norm(x: Tensor, p: number | 'fro' = 2, dim?: Dims, keepdim = false): Tensor {
+export function norm(x: Tensor, p: number | 'fro' = 2, dim?: Dims, options: KeepdimOption = false): Tensor {
   checkTensor(x, 'norm');
   checkFloat(x, 'norm');
+  const keepdim = keepdimOf(options, 'norm');
+  if (p !== 'fro' && typeof p !== 'number') throw new Error(`norm: p must be a number, Infinity, -Infinity or 'fro', got ${JSON.stringify(p)}`);
   const dims = normalizeDims(dim, x.ndim, 'norm');
   const order = p === 'fro' ? 2 : p;
+  // The ±inf norm of no elements is 0 in PyTorch (not an error as max/min of nothing is).
+  const empty = dims.some((d) => x.shape[d] === 0) || x.size === 0;
+  if ((order === Infinity || order === -Infinity) && empty) return sum(x.abs(), dims, keepdim);
   if (order === Infinity) return amax(x.abs(), dims, keepdim);
   if (order === -Infinity) return amin(x.abs(), dims, keepdim);
   if (order === 1) return sum(x.abs(), dims, keepdim);
@@ -234,14 +294,14 @@ export function norm(x: Tensor, p: number | 'fro' = 2, dim?: Dims, keepdim = fal
   });
 }
 
-export function all(x: Tensor, dim?: number | null, keepdim = false): Tensor {
+export function all(x: Tensor, dim?: number | null, keepdim: KeepdimOption = false): Tensor {
   checkTensor(x, 'all');
-  return runReduce('all', x, normalizeDims(dim, x.ndim, 'all'), keepdim, 'bool');
+  return runReduce('all', x, normalizeDims(dim, x.ndim, 'all'), keepdimOf(keepdim, 'all'), 'bool');
 }
 
-export function any(x: Tensor, dim?: number | null, keepdim = false): Tensor {
+export function any(x: Tensor, dim?: number | null, keepdim: KeepdimOption = false): Tensor {
   checkTensor(x, 'any');
-  return runReduce('any', x, normalizeDims(dim, x.ndim, 'any'), keepdim, 'bool');
+  return runReduce('any', x, normalizeDims(dim, x.ndim, 'any'), keepdimOf(keepdim, 'any'), 'bool');
 }
 
 /** Softmax along `dim`. */

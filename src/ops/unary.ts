@@ -2,7 +2,7 @@ import type { ScalarOp, UnaryOp } from '../backend/interface.js';
 import { kernels } from '../backend/registry.js';
 import { needsGrad, record } from '../autograd/node.js';
 import { noGrad } from '../autograd/grad-mode.js';
-import { isFloat, resultType, type DType } from '../tensor/dtype.js';
+import { isFloat, promoteTypes, promoteWithScalar, resultType, type DType } from '../tensor/dtype.js';
 import { broadcastShapes, shapeStr } from '../tensor/shape.js';
 import { Tensor, type TensorLike } from '../tensor/tensor.js';
 import { broadcastView, checkTensor, empty, sumToShape, toTensorLike, uninitialized } from './util.js';
@@ -32,8 +32,15 @@ export function scalarOp(op: ScalarOp, name: string, x: Tensor, a: number, b: nu
 
 const zeroGrad: GradRule = (g) => g.mul(0);
 
-export const neg = (x: Tensor) => unaryOp('neg', 'neg', x, 'same', (g) => g.neg());
-export const abs = (x: Tensor) => unaryOp('abs', 'abs', x, 'same', (g, v) => g.mul(v.sign()));
+/** PyTorch has no bool kernel for these ops (neg, abs, floor, relu, ...): it raises instead of returning the input. */
+function rejectBool(x: Tensor, op: string, hint = 'convert with .int() or .float() first'): Tensor {
+  checkTensor(x, op);
+  if (x.dtype === 'bool') throw new Error(`${op}: not implemented for bool tensors (${hint})`);
+  return x;
+}
+
+export const neg = (x: Tensor) => unaryOp('neg', 'neg', rejectBool(x, 'neg', 'to invert a mask use logicalNot'), 'same', (g) => g.neg());
+export const abs = (x: Tensor) => unaryOp('abs', 'abs', rejectBool(x, 'abs'), 'same', (g, v) => g.mul(v.sign()));
 export const sign = (x: Tensor) => unaryOp('sign', 'sign', x, 'same', zeroGrad);
 export const exp = (x: Tensor) => unaryOp('exp', 'exp', x, 'float', (g, _v, out) => g.mul(out));
 export const log = (x: Tensor) => unaryOp('log', 'log', x, 'float', (g, v) => g.div(v));
@@ -41,13 +48,15 @@ export const log2 = (x: Tensor) => log(x).mul(1 / Math.LN2);
 export const log10 = (x: Tensor) => log(x).mul(1 / Math.LN10);
 export const sqrt = (x: Tensor) => unaryOp('sqrt', 'sqrt', x, 'float', (g, _v, out) => g.div(out.mul(2)));
 export const rsqrt = (x: Tensor) => unaryOp('rsqrt', 'rsqrt', x, 'float', (g, _v, out) => g.mul(out.pow(3)).mul(-0.5));
-export const square = (x: Tensor) => unaryOp('square', 'square', x, 'same', (g, v) => g.mul(v).mul(2));
+/** x·x; a bool input squares as an integer tensor (torch.square is pow(x, 2), and bool ** 2 is integral). */
+export const square = (x: Tensor) =>
+  unaryOp('square', 'square', checkTensor(x, 'square').dtype === 'bool' ? x.to('int32') : x, 'same', (g, v) => g.mul(v).mul(2));
 export const reciprocal = (x: Tensor) => unaryOp('reciprocal', 'reciprocal', x, 'float', (g, _v, out) => g.mul(out.square()).neg());
 export const sin = (x: Tensor) => unaryOp('sin', 'sin', x, 'float', (g, v) => g.mul(v.cos()));
 export const cos = (x: Tensor) => unaryOp('cos', 'cos', x, 'float', (g, v) => g.mul(v.sin()).neg());
 export const tanh = (x: Tensor) => unaryOp('tanh', 'tanh', x, 'float', (g, _v, out) => g.mul(out.square().neg().add(1)));
 export const sigmoid = (x: Tensor) => unaryOp('sigmoid', 'sigmoid', x, 'float', (g, _v, out) => g.mul(out).mul(out.neg().add(1)));
-export const relu = (x: Tensor) => unaryOp('relu', 'relu', x, 'same', (g, _v, out) => reluBackward(g, out));
+export const relu = (x: Tensor) => unaryOp('relu', 'relu', rejectBool(x, 'relu'), 'same', (g, _v, out) => reluBackward(g, out));
 
 /** ReLU's input gradient from its output: g where out > 0, else 0, in one kernel. */
 function reluBackward(g: Tensor, out: Tensor): Tensor {
@@ -60,10 +69,26 @@ export const erf = (x: Tensor) =>
   unaryOp('erf', 'erf', x, 'float', (g, v) => g.mul(v.square().neg().exp()).mul(2 / Math.sqrt(Math.PI)));
 export const log1p = (x: Tensor) => unaryOp('log1p', 'log1p', x, 'float', (g, v) => g.div(v.add(1)));
 export const expm1 = (x: Tensor) => unaryOp('expm1', 'expm1', x, 'float', (g, _v, out) => g.mul(out.add(1)));
-export const floor = (x: Tensor) => (isFloat(x.dtype) ? unaryOp('floor', 'floor', x, 'same', zeroGrad) : x);
-export const ceil = (x: Tensor) => (isFloat(x.dtype) ? unaryOp('ceil', 'ceil', x, 'same', zeroGrad) : x);
-export const round = (x: Tensor) => (isFloat(x.dtype) ? unaryOp('round', 'round', x, 'same', zeroGrad) : x);
-export const trunc = (x: Tensor) => (isFloat(x.dtype) ? unaryOp('trunc', 'trunc', x, 'same', zeroGrad) : x);
+export const floor = (x: Tensor) => (isFloat(rejectBool(x, 'floor').dtype) ? unaryOp('floor', 'floor', x, 'same', zeroGrad) : x);
+export const ceil = (x: Tensor) => (isFloat(rejectBool(x, 'ceil').dtype) ? unaryOp('ceil', 'ceil', x, 'same', zeroGrad) : x);
+export const trunc = (x: Tensor) => (isFloat(rejectBool(x, 'trunc').dtype) ? unaryOp('trunc', 'trunc', x, 'same', zeroGrad) : x);
+
+/**
+ * Round half to even; with `decimals`, to that many decimal places (negative: to tens, hundreds, ...),
+ * computed as PyTorch does in the tensor's own precision: round(x·10^d)/10^d, or round(x/10^−d)·10^−d.
+ */
+export function round(x: Tensor, options: { decimals?: number } = {}): Tensor {
+  rejectBool(x, 'round');
+  const decimals = options.decimals ?? 0;
+  if (!Number.isInteger(decimals)) throw new Error(`round: decimals must be an integer, got ${decimals}`);
+  if (!isFloat(x.dtype)) {
+    if (decimals !== 0) throw new Error(`round: decimals is not implemented for ${x.dtype} tensors (convert with .float() first)`);
+    return x;
+  }
+  if (decimals === 0) return unaryOp('round', 'round', x, 'same', zeroGrad);
+  const scale = 10 ** Math.abs(decimals);
+  return decimals > 0 ? x.mul(scale).round().div(scale) : x.div(scale).round().mul(scale);
+}
 export const logicalNot = (x: Tensor) => unaryOp('logicalNot', 'logicalNot', x, 'bool');
 export const isnan = (x: Tensor) => unaryOp('isnan', 'isnan', x, 'bool');
 export const isinf = (x: Tensor) => unaryOp('isinf', 'isinf', x, 'bool');
@@ -79,9 +104,18 @@ export function clamp(x: Tensor, min?: number | Tensor | null, max?: number | Te
     throw new Error("clamp: at least one of 'min' or 'max' must not be null");
   }
   if (min instanceof Tensor || max instanceof Tensor) return clampTensor(x, min ?? null, max ?? null);
+  const bounds = [min, max].filter((b): b is number => b !== null && b !== undefined);
+  // The bounds take part in type promotion as scalars: int with 2.5 is float32, bool with 1 is int32.
+  const dtype = bounds.reduce<DType>((d, b) => promoteTypes(d, promoteWithScalar(x.dtype, b)), x.dtype);
+  if (bounds.length === 2 && bounds.some(Number.isNaN)) {
+    // PyTorch fills the result with NaN when both bounds are given and one is NaN (a lone NaN bound is ignored).
+    const input = x.to(dtype);
+    const filled = noGrad(() => input.mul(0).add(NaN));
+    return needsGrad(input) ? record(filled, 'ClampBackward1', [input], (g) => [g.mul(0)]) : filled;
+  }
+  // The kernel reads a NaN bound as "no bound".
   const lo = min ?? NaN;
   const hi = max ?? NaN;
-  const dtype = isFloat(x.dtype) || (Number.isInteger(lo) || Number.isNaN(lo)) && (Number.isInteger(hi) || Number.isNaN(hi)) ? x.dtype : 'float32';
   return scalarOp('clamp', 'clamp', x.to(dtype), lo, hi, (g, v) => {
     let keep = g;
     if (!Number.isNaN(lo)) keep = keep.maskedFill(v.lt(lo), 0);
@@ -125,7 +159,9 @@ function clampTensor(x0: Tensor, min: number | Tensor | null, max: number | Tens
 export function where(condition: Tensor, a: TensorLike, b: TensorLike): Tensor {
   checkTensor(condition, 'where', 'condition');
   if (condition.dtype !== 'bool') throw new Error(`where: condition must be a bool tensor, got ${condition.dtype}`);
-  const at = a instanceof Tensor ? a : toTensorLike(a, b instanceof Tensor ? b.dtype : 'float32');
+  // Two plain values: integers give an integer tensor and booleans a bool one (torch.where(c, 1, 0) is integral).
+  const likeDType: DType = b instanceof Tensor ? b.dtype : typeof b === 'boolean' ? 'bool' : Number.isInteger(b) ? 'int32' : 'float32';
+  const at = a instanceof Tensor ? a : toTensorLike(a, likeDType);
   const bt = b instanceof Tensor ? b : toTensorLike(b, at.dtype);
   const dtype: DType = resultType(at, bt);
   const x = at.to(dtype);
@@ -141,16 +177,29 @@ export function where(condition: Tensor, a: TensorLike, b: TensorLike): Tensor {
 }
 
 /** Copy of x with `value` wherever mask is true (mask broadcasts to x). */
-export function maskedFill(x: Tensor, mask: Tensor, value: number): Tensor {
+/**
+ * Copy of x with `value` wherever mask is true; the mask broadcasts to x's shape. (torch.masked_fill also
+ * lets a larger mask enlarge the result, but test/core/errors.test.ts expects that to fail.) `value` is a
+ * number or a 0-d tensor.
+ */
+export function maskedFill(x: Tensor, mask: Tensor, value: number | boolean | Tensor): Tensor {
+  checkTensor(x, 'maskedFill');
   checkTensor(mask, 'maskedFill', 'mask');
   if (mask.dtype !== 'bool') throw new Error(`maskedFill: mask must be a bool tensor, got ${mask.dtype}`);
+  if (value instanceof Tensor && value.ndim !== 0) {
+    throw new Error(`maskedFill: value must be a number or a 0-dimensional tensor, got a tensor of shape ${shapeStr(value.shape)}`);
+  }
+  const v = value instanceof Tensor ? value.item() : Number(value);
+  if (x.dtype === 'int32' && !(v >= -(2 ** 31) && v < 2 ** 31)) {
+    throw new Error(`maskedFill: value ${v} cannot be converted to int32 without overflow`);
+  }
   const shape = broadcastShapes(x.shape, mask.shape, 'maskedFill');
   if (shape.length !== x.ndim || shape.some((d, i) => d !== x.shape[i])) {
     throw new Error(`maskedFill: mask of shape ${shapeStr(mask.shape)} must broadcast to the input's shape ${shapeStr(x.shape)}`);
   }
-  const fill = toTensorLike(value, x.dtype).to(x.dtype);
-  const out = uninitialized(x.shape, x.dtype);
-  kernels().where(broadcastView(mask, shape), broadcastView(fill, shape), x.strided, out.storage);
+  const fill = toTensorLike(v, x.dtype).to(x.dtype);
+  const out = uninitialized(shape, x.dtype);
+  kernels().where(broadcastView(mask, shape), broadcastView(fill, shape), broadcastView(x, shape), out.storage);
   if (!needsGrad(x)) return out;
-  return record(out, 'MaskedFillBackward0', [x], (g) => [g.maskedFill(mask, 0)]);
+  return record(out, 'MaskedFillBackward0', [x], (g) => [sumToShape(g.maskedFill(mask, 0), x.shape)]);
 }

@@ -8,6 +8,11 @@ import { contiguousStrides, inferShape, normalizeDim, sameShape, shapeStr } from
 import { Tensor } from '../tensor/tensor.js';
 import { checkTensor, empty, sumToShape, writeStrided } from './util.js';
 
+/** Ops that index along a dim have nothing to index in a 0-d tensor (PyTorch raises). */
+function checkHasDims(x: Tensor, op: string): void {
+  if (x.ndim === 0) throw new Error(`${op}: cannot be applied to a 0-dimensional tensor (it has no dimension to index)`);
+}
+
 function viewOf(x: Tensor, shape: readonly number[], strides: readonly number[], offset = x.offset): Tensor {
   return new Tensor(x.storage, [...shape], [...strides], offset, x.dtype);
 }
@@ -131,6 +136,9 @@ export function squeeze(x: Tensor, dim?: number | readonly number[]): Tensor {
 
 export function unsqueeze(x: Tensor, dim: number): Tensor {
   checkTensor(x, 'unsqueeze');
+  if (!Number.isInteger(dim) || dim < -(x.ndim + 1) || dim > x.ndim) {
+    throw new Error(`unsqueeze: dimension ${dim} is out of range for a tensor of rank ${x.ndim} (expected ${-(x.ndim + 1)} to ${x.ndim})`);
+  }
   const d = normalizeDim(dim, x.ndim + 1, 'unsqueeze');
   const shape = [...x.shape];
   const strides = [...x.strides];
@@ -168,6 +176,7 @@ export function expand(x: Tensor, sizes: readonly number[]): Tensor {
 /** Python-style slice x[start:end:step] along `dim` as a view. */
 export function slice(x: Tensor, dim: number, start?: number | null, end?: number | null, step = 1): Tensor {
   checkTensor(x, 'slice');
+  checkHasDims(x, 'slice');
   const d = normalizeDim(dim, x.ndim, 'slice');
   if (!Number.isInteger(step) || step <= 0) throw new Error(`slice: step must be a positive integer, got ${step}`);
   const n = x.shape[d];
@@ -190,6 +199,7 @@ export function slice(x: Tensor, dim: number, start?: number | null, end?: numbe
 /** Elements start..start+length−1 along `dim` (bounds checked strictly, as torch.narrow). */
 export function narrow(x: Tensor, dim: number, start: number, length: number): Tensor {
   checkTensor(x, 'narrow');
+  checkHasDims(x, 'narrow');
   const d = normalizeDim(dim, x.ndim, 'narrow');
   const n = x.shape[d];
   const s = start < 0 ? start + n : start;
@@ -202,6 +212,7 @@ export function narrow(x: Tensor, dim: number, start: number, length: number): T
 /** The slice at `index` along `dim`, with the dim removed. */
 export function select(x: Tensor, dim: number, index: number): Tensor {
   checkTensor(x, 'select');
+  checkHasDims(x, 'select');
   const d = normalizeDim(dim, x.ndim, 'select');
   const n = x.shape[d];
   if (!Number.isInteger(index) || index < -n || index >= n) {
@@ -212,6 +223,8 @@ export function select(x: Tensor, dim: number, index: number): Tensor {
 }
 
 export function unbind(x: Tensor, dim = 0): Tensor[] {
+  checkTensor(x, 'unbind');
+  checkHasDims(x, 'unbind');
   const d = normalizeDim(dim, x.ndim, 'unbind');
   return Array.from({ length: x.shape[d] }, (_, i) => select(x, d, i));
 }
@@ -219,6 +232,7 @@ export function unbind(x: Tensor, dim = 0): Tensor[] {
 /** Split into pieces of `size` (the last may be smaller), or of the listed sizes. */
 export function split(x: Tensor, splitSizeOrSections: number | readonly number[], dim = 0): Tensor[] {
   checkTensor(x, 'split');
+  checkHasDims(x, 'split');
   const d = normalizeDim(dim, x.ndim, 'split');
   const n = x.shape[d];
   let sizes: number[];
@@ -244,15 +258,20 @@ export function split(x: Tensor, splitSizeOrSections: number | readonly number[]
 /** Split into `chunks` pieces of equal size (the last may be smaller), as torch.chunk. */
 export function chunk(x: Tensor, chunks: number, dim = 0): Tensor[] {
   if (!Number.isInteger(chunks) || chunks <= 0) throw new Error(`chunk: chunks must be a positive integer, got ${chunks}`);
+  checkTensor(x, 'chunk');
+  checkHasDims(x, 'chunk');
   const d = normalizeDim(dim, x.ndim, 'chunk');
+  // An empty dim gives `chunks` empty pieces, as torch.chunk does.
+  if (x.shape[d] === 0) return split(x, new Array<number>(chunks).fill(0), d);
   const size = Math.ceil(x.shape[d] / chunks);
-  return split(x, Math.max(size, 1), d);
+  return split(x, size, d);
 }
 
 /** Reverse the order of elements along dims (a copy, as torch.flip). */
 export function flip(x: Tensor, dims: number | readonly number[]): Tensor {
   checkTensor(x, 'flip');
   const list = (typeof dims === 'number' ? [dims] : dims).map((d) => normalizeDim(d, x.ndim, 'flip'));
+  if (new Set(list).size !== list.length) throw new Error(`flip: dims ${JSON.stringify(dims)} repeat a dimension`);
   let offset = x.offset;
   const strides = x.strides.map((s, d) => {
     if (!list.includes(d)) return s;

@@ -62,7 +62,8 @@ export function tensor(values: NestedArray | TypedArray | readonly number[], opt
     flat.push(v);
   };
   walk(values as NestedArray, 0);
-  const dtype = options.dtype ?? (sawBool ? 'bool' : 'float32');
+  // Booleans alone make a bool tensor; mixed with numbers they count as 0/1 of the numbers' dtype.
+  const dtype = options.dtype ?? (sawBool && flat.every((v) => typeof v === 'boolean') ? 'bool' : 'float32');
   const numeric = flat.map((v) => (typeof v === 'boolean' ? (v ? 1 : 0) : v));
   let finalShape = shape;
   if (options.shape) {
@@ -87,7 +88,8 @@ export function full(shape: readonly number[] | number, value: number, options: 
   const s = sizes(shape, 'full');
   const dtype = options.dtype ?? (typeof value === 'boolean' ? 'bool' : 'float32');
   const data = arrayFor(dtype, sizeOf(s));
-  if (value !== 0) data.fill(dtype === 'bool' ? (value ? 1 : 0) : value);
+  // NaN is truthy for a bool tensor, as in PyTorch (any non-zero value is true).
+  if (value !== 0) data.fill(dtype === 'bool' ? (value || Number.isNaN(value) ? 1 : 0) : value);
   return finish(new Tensor(data, s, undefined, 0, dtype), options);
 }
 
@@ -131,6 +133,9 @@ export function linspace(start: number, end: number, steps: number, options: Ten
 
 /** Identity matrix n×m (m = n by default). */
 export function eye(n: number, m: number = n, options: TensorOptions = {}): Tensor {
+  if (!Number.isInteger(n) || n < 0 || !Number.isInteger(m) || m < 0) {
+    throw new Error(`eye: n and m must be non-negative integers, got n=${n}, m=${m}`);
+  }
   const t = zeros([n, m], options);
   for (let i = 0; i < Math.min(n, m); i++) t.storage[i * m + i] = 1;
   return t;

@@ -4,7 +4,7 @@ import type { Node } from '../autograd/node.js';
 import { runBackward, type BackwardOptions } from '../autograd/backward.js';
 import { isGradEnabled } from '../autograd/grad-mode.js';
 import * as ops from '../ops/index.js';
-import type { MaxMinResult, VarOptions } from '../ops/index.js';
+import type { KeepdimOption, MaxMinResult, ReduceOptions, VarOptions } from '../ops/index.js';
 import { arrayFor, type DType, type TypedArray } from './dtype.js';
 import { contiguousStrides, shapeStr, sizeOf } from './shape.js';
 import { formatTensor } from './format.js';
@@ -185,25 +185,35 @@ export class Tensor {
     this.checkInPlace('zero_');
     return this.copy_(0);
   }
+  /** Write an in-place op's result back, refusing results this dtype cannot hold (float into int, as PyTorch). */
+  private assignResult(op: string, result: Tensor): this {
+    if (!canCast(result.dtype, this.dtype)) {
+      throw new Error(`${op}: result type ${result.dtype} can't be cast to the ${this.dtype} tensor being updated in place`);
+    }
+    if (result.ndim > this.ndim || result.shape.some((d, i) => d !== this.shape[this.ndim - result.ndim + i])) {
+      throw new Error(`${op}: output with shape ${shapeStr(this.shape)} doesn't match the broadcast shape ${shapeStr(result.shape)}`);
+    }
+    return this.copy_(result);
+  }
   add_(other: TensorLike, options?: { alpha?: number }): this {
     this.checkInPlace('add_');
-    return this.copy_(ops.add(this, other, options));
+    return this.assignResult('add_', ops.add(this, other, options));
   }
   sub_(other: TensorLike, options?: { alpha?: number }): this {
     this.checkInPlace('sub_');
-    return this.copy_(ops.sub(this, other, options));
+    return this.assignResult('sub_', ops.sub(this, other, options));
   }
   mul_(other: TensorLike): this {
     this.checkInPlace('mul_');
-    return this.copy_(ops.mul(this, other));
+    return this.assignResult('mul_', ops.mul(this, other));
   }
   div_(other: TensorLike): this {
     this.checkInPlace('div_');
-    return this.copy_(ops.div(this, other));
+    return this.assignResult('div_', ops.div(this, other));
   }
   clamp_(min?: number | null, max?: number | null): this {
     this.checkInPlace('clamp_');
-    return this.copy_(ops.clamp(this, min, max));
+    return this.assignResult('clamp_', ops.clamp(this, min, max));
   }
 
   // ---- conversion ---------------------------------------------------------------
@@ -262,7 +272,7 @@ export class Tensor {
   erf(): Tensor { return ops.erf(this); }
   floor(): Tensor { return ops.floor(this); }
   ceil(): Tensor { return ops.ceil(this); }
-  round(): Tensor { return ops.round(this); }
+  round(options?: { decimals?: number }): Tensor { return ops.round(this, options); }
   trunc(): Tensor { return ops.trunc(this); }
   clamp(min?: number | Tensor | null, max?: number | Tensor | null): Tensor { return ops.clamp(this, min, max); }
   clip(min?: number | Tensor | null, max?: number | Tensor | null): Tensor { return ops.clamp(this, min, max); }
@@ -281,30 +291,38 @@ export class Tensor {
   isfinite(): Tensor { return ops.isfinite(this); }
   /** PyTorch's x.where(condition, y): x where condition holds, else y. */
   where(condition: Tensor, other: TensorLike): Tensor { return ops.where(condition, this, other); }
-  maskedFill(mask: Tensor, value: number): Tensor { return ops.maskedFill(this, mask, value); }
+  maskedFill(mask: Tensor, value: number | boolean | Tensor): Tensor { return ops.maskedFill(this, mask, value); }
 
   // ---- reductions ---------------------------------------------------------------------
-  sum(dim?: number | readonly number[] | null, keepdim = false): Tensor { return ops.sum(this, dim, keepdim); }
-  mean(dim?: number | readonly number[] | null, keepdim = false): Tensor { return ops.mean(this, dim, keepdim); }
-  prod(dim?: number | null, keepdim = false): Tensor { return ops.prod(this, dim, keepdim); }
-  /** Without dim: the largest element. With dim: [values, indices] (also as .values/.indices). */
+  sum(dim?: number | readonly number[] | null, options?: ReduceOptions): Tensor { return ops.sum(this, dim, options); }
+  mean(dim?: number | readonly number[] | null, options?: ReduceOptions): Tensor { return ops.mean(this, dim, options); }
+  prod(dim?: number | null, options?: ReduceOptions): Tensor { return ops.prod(this, dim, options); }
+  /** Without dim: the largest element. With dim: [values, indices] (also as .values/.indices). With a tensor: the elementwise maximum. */
   max(): Tensor;
-  max(dim: number, keepdim?: boolean): MaxMinResult;
-  max(dim?: number, keepdim = false): Tensor | MaxMinResult { return dim === undefined ? ops.amax(this) : ops.maxDim(this, dim, keepdim); }
+  max(other: Tensor): Tensor;
+  max(dim: number, keepdim?: KeepdimOption): MaxMinResult;
+  max(dim?: number | Tensor, keepdim: KeepdimOption = false): Tensor | MaxMinResult {
+    if (dim === undefined) return ops.maxDim(this);
+    return dim instanceof Tensor ? ops.maxDim(this, dim) : ops.maxDim(this, dim, keepdim);
+  }
   min(): Tensor;
-  min(dim: number, keepdim?: boolean): MaxMinResult;
-  min(dim?: number, keepdim = false): Tensor | MaxMinResult { return dim === undefined ? ops.amin(this) : ops.minDim(this, dim, keepdim); }
-  amax(dim?: number | number[] | null, keepdim = false): Tensor { return ops.amax(this, dim, keepdim); }
-  amin(dim?: number | number[] | null, keepdim = false): Tensor { return ops.amin(this, dim, keepdim); }
-  argmax(dim?: number | null, keepdim = false): Tensor { return ops.argmax(this, dim, keepdim); }
-  argmin(dim?: number | null, keepdim = false): Tensor { return ops.argmin(this, dim, keepdim); }
+  min(other: Tensor): Tensor;
+  min(dim: number, keepdim?: KeepdimOption): MaxMinResult;
+  min(dim?: number | Tensor, keepdim: KeepdimOption = false): Tensor | MaxMinResult {
+    if (dim === undefined) return ops.minDim(this);
+    return dim instanceof Tensor ? ops.minDim(this, dim) : ops.minDim(this, dim, keepdim);
+  }
+  amax(dim?: number | number[] | null, keepdim: KeepdimOption = false): Tensor { return ops.amax(this, dim, keepdim); }
+  amin(dim?: number | number[] | null, keepdim: KeepdimOption = false): Tensor { return ops.amin(this, dim, keepdim); }
+  argmax(dim?: number | null, keepdim: KeepdimOption = false): Tensor { return ops.argmax(this, dim, keepdim); }
+  argmin(dim?: number | null, keepdim: KeepdimOption = false): Tensor { return ops.argmin(this, dim, keepdim); }
   var(dim?: number | number[] | null, options?: VarOptions | boolean): Tensor { return ops.variance(this, dim, options); }
   std(dim?: number | number[] | null, options?: VarOptions | boolean): Tensor { return ops.std(this, dim, options); }
-  logsumexp(dim: number | number[], keepdim = false): Tensor { return ops.logsumexp(this, dim, keepdim); }
-  logSumExp(dim: number | number[], keepdim = false): Tensor { return ops.logsumexp(this, dim, keepdim); }
-  norm(p: number | 'fro' = 2, dim?: number | number[] | null, keepdim = false): Tensor { return ops.norm(this, p, dim, keepdim); }
-  all(dim?: number | null, keepdim = false): Tensor { return ops.all(this, dim, keepdim); }
-  any(dim?: number | null, keepdim = false): Tensor { return ops.any(this, dim, keepdim); }
+  logsumexp(dim: number | number[], keepdim: KeepdimOption = false): Tensor { return ops.logsumexp(this, dim, keepdim); }
+  logSumExp(dim: number | number[], keepdim: KeepdimOption = false): Tensor { return ops.logsumexp(this, dim, keepdim); }
+  norm(p: number | 'fro' = 2, dim?: number | number[] | null, keepdim: KeepdimOption = false): Tensor { return ops.norm(this, p, dim, keepdim); }
+  all(dim?: number | null, keepdim: KeepdimOption = false): Tensor { return ops.all(this, dim, keepdim); }
+  any(dim?: number | null, keepdim: KeepdimOption = false): Tensor { return ops.any(this, dim, keepdim); }
   softmax(dim: number): Tensor { return ops.softmax(this, dim); }
   logSoftmax(dim: number): Tensor { return ops.logSoftmax(this, dim); }
 
@@ -362,6 +380,12 @@ export class Tensor {
   static onesLike(t: Tensor): Tensor {
     return new Tensor(arrayFor(t.dtype, t.size).fill(1), t.shape, undefined, 0, t.dtype);
   }
+}
+
+/** PyTorch's canCast for in-place results: no float into an integer or bool, no number into bool. */
+function canCast(from: DType, to: DType): boolean {
+  if ((from === 'float32' || from === 'float64') && (to === 'int32' || to === 'bool')) return false;
+  return !(from !== 'bool' && to === 'bool');
 }
 
 function dtypeOfArray(data: TypedArray): DType {
