@@ -29,6 +29,7 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import { noGrad } from '../autograd/grad-mode.js';
+import { zeroGrads } from '../autograd/zero-grad.js';
 import { shapeStr, sameShape } from '../tensor/shape.js';
 import type { DType } from '../tensor/dtype.js';
 
@@ -343,21 +344,10 @@ export abstract class Module {
 
   /**
    * Reset the gradients of all parameters: to zeros in place (default, as PyTorch 1.13's
-   * zero_grad(set_to_none=False)), or to null with setToNone. A gradient that is part of a graph
-   * (backward with createGraph) is detached first, as PyTorch does.
+   * zero_grad(set_to_none=False)), or to null with setToNone.
    */
   zeroGrad(options: { setToNone?: boolean } = {}): void {
-    const setToNone = options.setToNone ?? false;
-    for (const p of this.parameters()) {
-      if (!p.grad) continue;
-      if (setToNone) {
-        p.grad = null;
-        continue;
-      }
-      if (p.grad.gradFn || p.grad.requiresGrad) p.grad = p.grad.detach();
-      const g = p.grad;
-      noGrad(() => g.zero_());
-    }
+    zeroGrads(this.parameters(), options.setToNone ?? false);
   }
 
   /**

@@ -8,6 +8,7 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import { enableGrad, noGrad } from '../autograd/grad-mode.js';
+import { zeroGrads } from '../autograd/zero-grad.js';
 import { arrayFor, type DType, type TypedArray } from '../tensor/dtype.js';
 import { shapeStr } from '../tensor/shape.js';
 
@@ -129,19 +130,13 @@ export abstract class Optimizer<O extends object = Record<string, unknown>> {
   /** State created at construction (Adagrad's accumulators). */
   protected initGroupState(_group: ParamGroup<O>): void {}
 
-  /** Reset the gradients of all optimised parameters: to null (default, as PyTorch 2) or to zeros. */
+  /**
+   * Reset the gradients of all optimised parameters: to zeros in place (default, as PyTorch 1.13's
+   * zero_grad(set_to_none=False)), or to null with setToNone (parameters whose gradient is null are
+   * then skipped by step, also by momentum and weight decay).
+   */
   zeroGrad(options: { setToNone?: boolean } = {}): void {
-    const setToNone = options.setToNone ?? true;
-    for (const g of this.paramGroups) {
-      for (const p of g.params) {
-        if (!p.grad) continue;
-        if (setToNone) p.grad = null;
-        else {
-          const grad = p.grad;
-          noGrad(() => grad.zero_());
-        }
-      }
-    }
+    zeroGrads(this.paramGroups.flatMap((g) => g.params), options.setToNone ?? false);
   }
 
   /**

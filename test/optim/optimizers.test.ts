@@ -108,7 +108,7 @@ test('parameter groups keep their own options; defaults fill the rest', () => {
   assert.deepEqual(Array.from(b.data()), [-0.01, -0.01].map(Math.fround));
 });
 
-test('parameters without gradients are skipped; zeroGrad sets grads to null or zero', () => {
+test('parameters without gradients are skipped; zeroGrad zeroes grads in place (default) or sets them to null', () => {
   const a = st.ones([2]).requiresGrad_();
   const b = st.ones([2]).requiresGrad_();
   const opt = new optim.Adam([a, b], { lr: 0.1 });
@@ -116,9 +116,11 @@ test('parameters without gradients are skipped; zeroGrad sets grads to null or z
   opt.step();
   assert.deepEqual(Array.from(b.data()), [1, 1]);
   assert.equal(opt.state.has(b), false);
-  opt.zeroGrad({ setToNone: false });
+  const grad = a.grad!;
+  opt.zeroGrad(); // PyTorch 1.13's default: zeros, in place
+  assert.equal(a.grad, grad);
   assert.deepEqual(Array.from(a.grad!.data()), [0, 0]);
-  opt.zeroGrad();
+  opt.zeroGrad({ setToNone: true });
   assert.equal(a.grad, null);
 });
 
