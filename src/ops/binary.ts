@@ -31,10 +31,13 @@ function binaryOp(
   const [a, b, dtype] = operands(a0, b0, name, result);
   const shape = broadcastShapes(a.shape, b.shape, name);
   if (!isFloat(dtype) && (op === 'floorDiv' || op === 'remainder' || op === 'fmod')) checkNoZero(b, name);
-  // PyTorch answers 0, 1 or ±1 here (only a plain-number exponent raises), but test/core/errors.test.ts
-  // expects the error; kept until that test changes.
+  // Integer tensors to negative integer tensor powers: 1/base^|e| truncated, as PyTorch (only a plain-number
+  // exponent raises): 1 for base 1, ±1 for base −1 by the exponent's parity, else 0 (also for base 0).
   if (!isFloat(dtype) && op === 'pow' && someElement(b, (v) => v < 0)) {
-    throw new Error('pow: integers to negative integer powers are not allowed (convert the base to float first)');
+    const power = binaryOp(op, name, a, b.clamp(0), result, grad, nodeName);
+    const paritySign = b.remainder(2).ne(0).to(dtype).mul(-2).add(1);
+    const negativePower = a.eq(1).to(dtype).add(a.eq(-1).to(dtype).mul(paritySign));
+    return power.where(b.ge(0), negativePower);
   }
   if (dtype === 'bool' && BOOL_UNSUPPORTED.has(op)) {
     throw new Error(`${name}: not implemented for bool tensors (convert with .int() or .float() first)`);

@@ -176,11 +176,10 @@ export function where(condition: Tensor, a: TensorLike, b: TensorLike): Tensor {
   ]);
 }
 
-/** Copy of x with `value` wherever mask is true (mask broadcasts to x). */
 /**
- * Copy of x with `value` wherever mask is true; the mask broadcasts to x's shape. (torch.masked_fill also
- * lets a larger mask enlarge the result, but test/core/errors.test.ts expects that to fail.) `value` is a
- * number or a 0-d tensor.
+ * Copy of x with `value` wherever mask is true. x and the mask broadcast together, as in
+ * torch.masked_fill: a mask with more or larger dimensions enlarges the result. `value` is a number or
+ * a 0-d tensor.
  */
 export function maskedFill(x: Tensor, mask: Tensor, value: number | boolean | Tensor): Tensor {
   checkTensor(x, 'maskedFill');
@@ -194,9 +193,6 @@ export function maskedFill(x: Tensor, mask: Tensor, value: number | boolean | Te
     throw new Error(`maskedFill: value ${v} cannot be converted to int32 without overflow`);
   }
   const shape = broadcastShapes(x.shape, mask.shape, 'maskedFill');
-  if (shape.length !== x.ndim || shape.some((d, i) => d !== x.shape[i])) {
-    throw new Error(`maskedFill: mask of shape ${shapeStr(mask.shape)} must broadcast to the input's shape ${shapeStr(x.shape)}`);
-  }
   const fill = toTensorLike(v, x.dtype).to(x.dtype);
   const out = uninitialized(shape, x.dtype);
   kernels().where(broadcastView(mask, shape), broadcastView(fill, shape), broadcastView(x, shape), out.storage);
