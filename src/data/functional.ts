@@ -214,29 +214,69 @@ export function vflip<T extends ImageInput>(img: T): T {
   return rebuild(img, { ...p, data: out }) as T;
 }
 
-export type Interpolation = 'bilinear' | 'nearest';
+export type Interpolation = 'bilinear' | 'nearest' | 'bicubic';
+
+/** torch's antialiasing filters: a triangle (bilinear) and the a = −0.5 cubic (bicubic, as PIL). */
+function triangleFilter(x: number): number {
+  x = Math.abs(x);
+  return x < 1 ? 1 - x : 0;
+}
+function cubicFilter(x: number): number {
+  const a = -0.5;
+  x = Math.abs(x);
+  if (x < 1) return ((a + 2) * x - (a + 3)) * x * x + 1;
+  if (x < 2) return (((x - 5) * x + 8) * x - 4) * a;
+  return 0;
+}
 
 /**
- * Taps and weights of 1-D linear resampling from `inSize` to `outSize`
- * samples (pixel centres aligned, align_corners = false). With antialias and
- * downscaling the triangle filter widens to the scale factor (PIL's and
- * torch's antialiased bilinear); otherwise this is plain bilinear.
+ * Taps and weights of 1-D resampling from `inSize` to `outSize` samples
+ * (pixel centres aligned, align_corners = false): output i reads inputs
+ * start[i] .. start[i] + count[i] − 1.
+ *
+ * - bilinear, and bicubic with antialias: torch's separable filter (the
+ *   triangle or the a = −0.5 cubic), widened by the scale factor when
+ *   antialiasing a downscale, weights normalised to sum 1. Without antialias
+ *   the triangle is plain bilinear.
+ * - bicubic without antialias: torch's upsample_bicubic2d, the a = −0.75 cubic
+ *   convolution of the 4 inputs around scale·(i + 0.5) − 0.5, indices clamped
+ *   to the image (weights of clamped taps add up on the edge pixel).
  */
-function linearTaps(inSize: number, outSize: number, antialias: boolean) {
+function resampleTaps(inSize: number, outSize: number, interpolation: 'bilinear' | 'bicubic', antialias: boolean) {
   const scale = inSize / outSize;
+  const cubicConvolution = interpolation === 'bicubic' && !antialias;
   const filterScale = antialias && scale > 1 ? scale : 1;
-  const support = filterScale;
-  const maxTaps = Math.ceil(support) * 2 + 1;
+  const support = (interpolation === 'bicubic' ? 2 : 1) * filterScale;
+  const maxTaps = cubicConvolution ? 4 : Math.ceil(support) * 2 + 1;
   const start = new Int32Array(outSize);
   const count = new Int32Array(outSize);
   const weights = new Float64Array(outSize * maxTaps);
   for (let i = 0; i < outSize; i++) {
+    if (cubicConvolution) {
+      const A = -0.75;
+      const real = scale * (i + 0.5) - 0.5;
+      const x0 = Math.floor(real);
+      const t = real - x0;
+      const cc1 = (d: number) => ((A + 2) * d - (A + 3)) * d * d + 1; // |d| ≤ 1
+      const cc2 = (d: number) => ((A * d - 5 * A) * d + 8 * A) * d - 4 * A; // 1 < |d| < 2
+      const w = [cc2(t + 1), cc1(t), cc1(1 - t), cc2(2 - t)];
+      const lo = Math.min(Math.max(x0 - 1, 0), inSize - 1);
+      const hi = Math.min(Math.max(x0 + 2, 0), inSize - 1);
+      for (let k = 0; k < 4; k++) {
+        const x = Math.min(Math.max(x0 - 1 + k, 0), inSize - 1);
+        weights[i * maxTaps + x - lo] += w[k];
+      }
+      start[i] = lo;
+      count[i] = hi - lo + 1;
+      continue;
+    }
+    const filter = interpolation === 'bicubic' ? cubicFilter : triangleFilter;
     const center = (i + 0.5) * scale;
     const xmin = Math.max(Math.trunc(center - support + 0.5), 0);
     const xmax = Math.min(Math.trunc(center + support + 0.5), inSize);
     let total = 0;
     for (let x = xmin; x < xmax; x++) {
-      const w = Math.max(0, 1 - Math.abs((x - center + 0.5) / filterScale));
+      const w = filter((x - center + 0.5) / filterScale);
       weights[i * maxTaps + x - xmin] = w;
       total += w;
     }
@@ -275,9 +315,11 @@ export function resizeTo<T extends ImageInput>(
     }
     return rebuild(img, { data: out, lead: p.lead, h: height, w: width }) as T;
   }
-  if (interpolation !== 'bilinear') throw new Error(`resize: interpolation must be 'bilinear' or 'nearest', got '${interpolation}'`);
-  const hx = linearTaps(p.w, width, antialias);
-  const hy = linearTaps(p.h, height, antialias);
+  if (interpolation !== 'bilinear' && interpolation !== 'bicubic') {
+    throw new Error(`resize: interpolation must be 'bilinear', 'bicubic' or 'nearest', got '${interpolation}'`);
+  }
+  const hx = resampleTaps(p.w, width, interpolation, antialias);
+  const hy = resampleTaps(p.h, height, interpolation, antialias);
   const round = isInteger(p.data);
   const maxValue = p.data instanceof Uint8Array ? 255 : Infinity;
   const tmp = new Float64Array(p.h * width);
@@ -296,7 +338,7 @@ export function resizeTo<T extends ImageInput>(
       for (let x = 0; x < width; x++) {
         let acc = 0;
         for (let j = 0; j < hy.count[y]; j++) acc += tmp[(hy.start[y] + j) * width + x] * hy.weights[y * hy.maxTaps + j];
-        out[dst + y * width + x] = round ? Math.min(Math.max(Math.round(acc), 0), maxValue) : acc;
+        out[dst + y * width + x] = round ? Math.min(Math.max(pyRound(acc), 0), maxValue) : acc; // torch.round: half to even
       }
     }
   }
@@ -309,7 +351,12 @@ export function resizeTo<T extends ImageInput>(
  * a pair is [h, w].
  */
 export function resizedSize(height: number, width: number, size: number | readonly number[], maxSize?: number | null): [number, number] {
-  if (typeof size !== 'number' && size.length === 2) return pair(size, 'resize');
+  if (typeof size !== 'number' && size.length === 2) {
+    if (maxSize != null) {
+      throw new Error(`resize: maxSize only applies when size is the smaller edge (a number or [s]), got size ${JSON.stringify(size)} and maxSize ${maxSize}`);
+    }
+    return pair(size, 'resize');
+  }
   const s = typeof size === 'number' ? size : size[0];
   if (!Number.isInteger(s) || s < 1) throw new Error(`resize: size must be a positive integer or [h, w], got ${JSON.stringify(size)}`);
   const [short, long] = width <= height ? [width, height] : [height, width];
@@ -350,21 +397,26 @@ export function resizedCrop<T extends ImageInput>(
 
 /**
  * Rotate by `angle` degrees counter-clockwise about the centre (or `center`,
- * [x, y] in pixels), keeping the size; uncovered pixels get `fill`.
+ * [x, y] in pixels), keeping the size. Without `fill` (torchvision's
+ * fill=None) samples outside the image count as 0. With a fill, torchvision
+ * also resamples a mask of ones: nearest puts the fill where the mask is
+ * below 0.5; bilinear gives v·mask + (1 − mask)·fill, where v (already
+ * the zero-padded sample) is scaled by the mask once more.
  */
 export function rotate<T extends ImageInput>(
   img: T,
   angle: number,
-  options: { interpolation?: Interpolation; center?: readonly [number, number] | null; fill?: number | readonly number[] } = {},
+  options: { interpolation?: Interpolation; center?: readonly [number, number] | null; fill?: number | readonly number[] | null } = {},
 ): T {
-  const { interpolation = 'nearest', center = null, fill = 0 } = options;
+  const { interpolation = 'nearest', center = null } = options;
+  const fill = options.fill ?? null;
   if (interpolation !== 'nearest' && interpolation !== 'bilinear') {
     throw new Error(`rotate: interpolation must be 'nearest' or 'bilinear', got '${interpolation}'`);
   }
   const p = planesOf(img, 'rotate');
   const { h, w } = p;
   const n = planeCount(p);
-  const fillOf = fillValues(fill, p, 'rotate');
+  const fillOf = fillValues(fill ?? 0, p, 'rotate');
   // Inverse map (torchvision's _get_inverse_affine_matrix for a pure rotation), in coordinates centred on the image.
   const rad = (angle * Math.PI) / 180;
   const cos = Math.cos(rad);
@@ -401,8 +453,8 @@ export function rotate<T extends ImageInput>(
               mask += wt;
             }
           }
-          v = acc + (1 - mask) * fillOf(k);
-          if (round) v = Math.min(Math.max(Math.round(v), 0), p.data instanceof Uint8Array ? 255 : Infinity);
+          v = fill === null ? acc : acc * mask + (1 - mask) * fillOf(k);
+          if (round) v = Math.min(Math.max(pyRound(v), 0), p.data instanceof Uint8Array ? 255 : Infinity);
         }
         out[base + y * w + x] = v;
       }

@@ -416,7 +416,8 @@ export class RandomRotation implements Transform {
   }
   forward<T extends ImageInput>(img: T): T {
     const angle = uniform1(gen(this.generator), this.degrees[0], this.degrees[1]);
-    return F.rotate(img, angle, this.options);
+    // torchvision's RandomRotation always passes its fill (default 0) on, so the mask blend applies
+    return F.rotate(img, angle, { ...this.options, fill: this.options.fill ?? 0 });
   }
 }
 

@@ -1,0 +1,89 @@
+/**
+ * Audit cases for the data pipeline against torchvision 0.14: expected values from
+ * test/fixtures/audit_data.json (tools/fixtures/audit_data.py). Float images are compared to
+ * float32 rounding, uint8 images byte for byte.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as st from '../../src/index.js';
+import * as data from '../../src/data/index.js';
+import { Uint8Image } from '../../src/data/index.js';
+import * as F from '../../src/data/functional.js';
+import { assertClose } from './helpers.js';
+
+interface Output {
+  shape: number[];
+  values: number[];
+}
+interface Case {
+  name: string;
+  input: 'float' | 'uint8';
+  op?: 'rotate' | 'resize';
+  transform?: 'RandomRotation' | 'Resize' | 'RandomResizedCrop';
+  args: any[];
+  options: Record<string, any>;
+  seed?: number;
+  outputs: Output[];
+}
+
+const fixture = JSON.parse(readFileSync(new URL('../fixtures/audit_data.json', import.meta.url), 'utf8')) as {
+  inputs: Record<'float' | 'uint8', Output>;
+  cases: Case[];
+};
+
+function input(kind: 'float' | 'uint8'): data.ImageInput {
+  const { shape, values } = fixture.inputs[kind];
+  if (kind === 'uint8') return new Uint8Image(Uint8Array.from(values), shape[0], shape[1], shape[2]);
+  return st.tensor(values, { shape });
+}
+
+function functional(c: Case, img: data.ImageInput): data.ImageInput {
+  if (c.op === 'rotate') return F.rotate(img, c.args[0], c.options);
+  if (c.op === 'resize') return F.resize(img, c.args[0], c.options);
+  throw new Error(`unknown op ${c.op}`);
+}
+
+function makeTransform(c: Case): data.Transform {
+  if (c.transform === 'RandomRotation') return new data.RandomRotation(c.args[0], c.options);
+  if (c.transform === 'Resize') return new data.Resize(c.args[0], c.options);
+  if (c.transform === 'RandomResizedCrop') return new data.RandomResizedCrop(c.args[0], c.options);
+  throw new Error(`unknown transform ${c.transform}`);
+}
+
+function check(out: data.ImageInput, expected: Output, what: string): void {
+  assert.deepEqual([...out.shape], expected.shape, `${what}: shape`);
+  if (out instanceof Uint8Image) assert.deepEqual(Array.from(out.data), expected.values, `${what}: bytes`);
+  else assertClose(out, expected.values, 2e-6, what);
+}
+
+test('functional rotate and resize match torchvision 0.14 (rotate fill mask, bicubic)', () => {
+  const cases = fixture.cases.filter((c) => c.op);
+  assert.ok(cases.length > 0);
+  for (const c of cases) check(functional(c, input(c.input)), c.outputs[0], c.name);
+});
+
+test('seeded transforms match torchvision 0.14 (RandomRotation fill, bicubic Resize / RandomResizedCrop)', () => {
+  const cases = fixture.cases.filter((c) => c.transform);
+  assert.ok(cases.length > 0);
+  for (const c of cases) {
+    st.manualSeed(c.seed!);
+    const t = makeTransform(c);
+    const img = input(c.input);
+    c.outputs.forEach((expected, k) => check(t.forward(img), expected, `${c.name} #${k}`));
+  }
+});
+
+test('data transform errors torchvision also raises', () => {
+  const img = input('float');
+  const cases: [string, () => unknown, RegExp][] = [
+    // torchvision: "max_size should only be passed if size specifies the length of the smaller edge"
+    ['Resize [h, w] with maxSize', () => new data.Resize([4, 5], { maxSize: 10 }).forward(img), /resize: maxSize only applies when size is the smaller edge/],
+    ['resize [h, w] with maxSize', () => F.resize(img, [4, 5], { maxSize: 10 }), /maxSize only applies/],
+    ['resize maxSize not above size', () => F.resize(img, 7, { maxSize: 7 }), /maxSize = 7 must be strictly greater than the requested size 7/],
+    ['rotate bicubic', () => F.rotate(img, 10, { interpolation: 'bicubic' }), /rotate: interpolation must be 'nearest' or 'bilinear', got 'bicubic'/],
+  ];
+  for (const [name, fn, re] of cases) assert.throws(fn, re, name);
+  // a one-element size is the smaller edge, so maxSize applies
+  assert.deepEqual(F.resize(img, [5], { maxSize: 6 }).shape, [3, 5, 6]);
+});
