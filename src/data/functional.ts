@@ -129,12 +129,15 @@ export function centerCrop<T extends ImageInput>(img: T, size: number | readonly
 
 export type PaddingMode = 'constant' | 'edge' | 'reflect' | 'symmetric';
 
-/** Padding as [left, top, right, bottom] from a number, [leftRight, topBottom] or [left, top, right, bottom]. */
+/**
+ * Padding as [left, top, right, bottom] from a number, [leftRight, topBottom] or [left, top, right, bottom].
+ * Negative values crop that side, as torchvision's tensor pad allows.
+ */
 export function paddingLTRB(padding: number | readonly number[], op: string): [number, number, number, number] {
   const p = typeof padding === 'number' ? [padding] : [...padding];
   const full = p.length === 1 ? [p[0], p[0], p[0], p[0]] : p.length === 2 ? [p[0], p[1], p[0], p[1]] : p.length === 4 ? p : null;
-  if (!full || !full.every((v) => Number.isInteger(v) && v >= 0)) {
-    throw new Error(`${op}: padding must be a non-negative integer or a list of 2 or 4 of them, got ${JSON.stringify(padding)}`);
+  if (!full || !full.every((v) => Number.isInteger(v))) {
+    throw new Error(`${op}: padding must be an integer or a list of 1, 2 or 4 integers, got ${JSON.stringify(padding)}`);
   }
   return full as [number, number, number, number];
 }
@@ -169,7 +172,16 @@ export function pad<T extends ImageInput>(
   }
   const [l, t, r, b] = paddingLTRB(padding, 'pad');
   const p = planesOf(img, 'pad');
+  if (p.h + t + b < 0 || p.w + l + r < 0) {
+    throw new Error(`pad: padding [${[l, t, r, b]}] crops more than the ${p.h}x${p.w} image holds`);
+  }
   if (paddingMode === 'constant') return crop(img, -t, -l, p.h + t + b, p.w + l + r, fill);
+  if (paddingMode === 'symmetric' && Math.min(l, t, r, b) < 0) {
+    // torchvision's _pad_symmetric crops the negative sides first, then pads the others
+    const [cl, ct, cr, cb] = [l, t, r, b].map((v) => Math.max(-v, 0));
+    const cropped = crop(img, ct, cl, p.h - ct - cb, p.w - cl - cr);
+    return pad(cropped, [l, t, r, b].map((v) => Math.max(v, 0)), options);
+  }
   if (paddingMode === 'reflect' && (Math.max(l, r) >= p.w || Math.max(t, b) >= p.h)) {
     throw new Error(`pad: reflect padding (${[l, t, r, b]}) must be smaller than the image size ${p.h}x${p.w}`);
   }

@@ -19,8 +19,8 @@ interface Output {
 interface Case {
   name: string;
   input: 'float' | 'uint8';
-  op?: 'rotate' | 'resize';
-  transform?: 'RandomRotation' | 'Resize' | 'RandomResizedCrop';
+  op?: 'rotate' | 'resize' | 'pad';
+  transform?: 'RandomRotation' | 'Resize' | 'RandomResizedCrop' | 'Pad';
   args: any[];
   options: Record<string, any>;
   seed?: number;
@@ -41,12 +41,14 @@ function input(kind: 'float' | 'uint8'): data.ImageInput {
 function functional(c: Case, img: data.ImageInput): data.ImageInput {
   if (c.op === 'rotate') return F.rotate(img, c.args[0], c.options);
   if (c.op === 'resize') return F.resize(img, c.args[0], c.options);
+  if (c.op === 'pad') return F.pad(img, c.args[0], c.options);
   throw new Error(`unknown op ${c.op}`);
 }
 
 function makeTransform(c: Case): data.Transform {
   if (c.transform === 'RandomRotation') return new data.RandomRotation(c.args[0], c.options);
   if (c.transform === 'Resize') return new data.Resize(c.args[0], c.options);
+  if (c.transform === 'Pad') return new data.Pad(c.args[0], c.options);
   if (c.transform === 'RandomResizedCrop') return new data.RandomResizedCrop(c.args[0], c.options);
   throw new Error(`unknown transform ${c.transform}`);
 }
@@ -57,13 +59,13 @@ function check(out: data.ImageInput, expected: Output, what: string): void {
   else assertClose(out, expected.values, 2e-6, what);
 }
 
-test('functional rotate and resize match torchvision 0.14 (rotate fill mask, bicubic)', () => {
+test('functional rotate, resize and pad match torchvision 0.14 (rotate fill mask, bicubic, negative padding)', () => {
   const cases = fixture.cases.filter((c) => c.op);
   assert.ok(cases.length > 0);
   for (const c of cases) check(functional(c, input(c.input)), c.outputs[0], c.name);
 });
 
-test('seeded transforms match torchvision 0.14 (RandomRotation fill, bicubic Resize / RandomResizedCrop)', () => {
+test('transforms match torchvision 0.14 under the same seed (RandomRotation fill, bicubic Resize / RandomResizedCrop, negative Pad)', () => {
   const cases = fixture.cases.filter((c) => c.transform);
   assert.ok(cases.length > 0);
   for (const c of cases) {
@@ -81,6 +83,8 @@ test('data transform errors torchvision also raises', () => {
     ['Resize [h, w] with maxSize', () => new data.Resize([4, 5], { maxSize: 10 }).forward(img), /resize: maxSize only applies when size is the smaller edge/],
     ['resize [h, w] with maxSize', () => F.resize(img, [4, 5], { maxSize: 10 }), /maxSize only applies/],
     ['resize maxSize not above size', () => F.resize(img, 7, { maxSize: 7 }), /maxSize = 7 must be strictly greater than the requested size 7/],
+    ['pad cropping everything', () => F.pad(img, [0, -4, 0, -4]), /pad: padding \[0,-4,0,-4\] crops more than the 7x9 image holds/],
+    ['Pad with 3 values', () => new data.Pad([1, 2, 3]), /Pad: padding must be an integer or a list of 1, 2 or 4 integers/],
     ['rotate bicubic', () => F.rotate(img, 10, { interpolation: 'bicubic' }), /rotate: interpolation must be 'nearest' or 'bilinear', got 'bicubic'/],
   ];
   for (const [name, fn, re] of cases) assert.throws(fn, re, name);
