@@ -648,5 +648,8 @@ export function normalize(t: Tensor, mean: readonly number[], std: readonly numb
     if (t.dtype === 'float32') for (let i = start; i < end; i++) out[i] = Math.fround(Math.fround(src[i] - mc) / sc);
     else for (let i = start; i < end; i++) out[i] = (src[i] - mc) / sc;
   }
-  return out === src ? t : new Tensor(out, t.shape, undefined, 0, t.dtype);
+  if (out === src) return t;
+  const result = new Tensor(out, t.shape, undefined, 0, t.dtype);
+  // torchvision's inplace normalize (sub_, div_) also writes through a strided view
+  return options.inplace ? t.copy_(result) : result;
 }

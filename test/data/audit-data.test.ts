@@ -91,3 +91,12 @@ test('data transform errors torchvision also raises', () => {
   // a one-element size is the smaller edge, so maxSize applies
   assert.deepEqual(F.resize(img, [5], { maxSize: 6 }).shape, [3, 5, 6]);
 });
+
+test('Normalize inplace writes through a strided view, as torchvision (sub_, div_)', () => {
+  const base = st.arange(24).reshape([3, 2, 4]).float();
+  const view = base.narrow(2, 1, 2);
+  assert.equal(new data.Normalize([1, 2, 3], [2, 2, 2], { inplace: true }).forward(view), view);
+  // torch: b = arange(24.).reshape(3, 2, 4); TF.normalize(b[:, :, 1:3], [1, 2, 3], [2, 2, 2], inplace=True)
+  const expected = [0, 0, 0.5, 3, 4, 2, 2.5, 7, 8, 3.5, 4, 11, 12, 5.5, 6, 15, 16, 7, 7.5, 19, 20, 9, 9.5, 23];
+  assert.deepEqual(Array.from(base.data()), expected);
+});
