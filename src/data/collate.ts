@@ -49,9 +49,12 @@ function collateAt(samples: unknown[], path: string): unknown {
     samples.forEach((v, k) => {
       if (typeof v !== 'number') throw new Error(`defaultCollate: sample ${k}${path} is ${describe(v)}, but sample 0 is a number`);
     });
+    // As default_collate: a float first sample makes float64 (torch.tensor(batch, dtype=float64)); an int
+    // first sample makes int64 (int32 here) when all are ints, else torch.tensor's default float32.
     const nums = samples as number[];
-    const ints = nums.every((v) => Number.isInteger(v) && v >= -2147483648 && v <= 2147483647);
-    return new Tensor(ints ? Int32Array.from(nums) : Float32Array.from(nums), [nums.length]);
+    const isInt = (v: number) => Number.isInteger(v) && v >= -2147483648 && v <= 2147483647;
+    if (!isInt(nums[0])) return new Tensor(Float64Array.from(nums), [nums.length], undefined, 0, 'float64');
+    return new Tensor(nums.every(isInt) ? Int32Array.from(nums) : Float32Array.from(nums), [nums.length]);
   }
   if (typeof first === 'boolean') {
     return new Tensor(Uint8Array.from(samples as boolean[], (b) => (b ? 1 : 0)), [samples.length], undefined, 0, 'bool');
@@ -82,7 +85,8 @@ function collateAt(samples: unknown[], path: string): unknown {
 /**
  * Batch samples as PyTorch's default_collate: tensors are stacked (new first
  * dim), Uint8Images become one float32 N×C×H×W tensor of their 0..255 values,
- * integer numbers an int32 tensor, other numbers float32, booleans bool,
+ * numbers a float64 tensor when the first is not an integer, else int32 when all are integers
+ * (PyTorch's int64), else float32 (as torch.tensor of mixed Python numbers), booleans bool,
  * strings stay a list; lists/tuples and plain objects are collated per position/key.
  */
 export function defaultCollate(samples: readonly unknown[]): any {

@@ -306,7 +306,9 @@ export function resizeTo<T extends ImageInput>(
   width: number,
   options: { interpolation?: Interpolation; antialias?: boolean } = {},
 ): T {
-  const { interpolation = 'bilinear', antialias = true } = options;
+  // torchvision 0.14: PIL images (Uint8Image here) are always low-pass filtered when shrunk, tensors only
+  // with antialias: true (its tensor default became true in 0.17).
+  const { interpolation = 'bilinear', antialias = img instanceof Uint8Image } = options;
   const p = planesOf(img, 'resize');
   if (!Number.isInteger(height) || !Number.isInteger(width) || height < 1 || width < 1) {
     throw new Error(`resize: output size must be positive integers, got ${height}x${width}`);
@@ -381,7 +383,10 @@ export function resizedSize(height: number, width: number, size: number | readon
   return width <= height ? [newLong, newShort] : [newShort, newLong];
 }
 
-/** Resize (torchvision's resize): int size = shorter side, [h, w] = exact; bilinear with antialias by default. */
+/**
+ * Resize (torchvision's resize): int size = shorter side, [h, w] = exact; bilinear. Antialiased by default
+ * for Uint8Image (as PIL images), not for tensors unless antialias: true (torchvision 0.14's defaults).
+ */
 export function resize<T extends ImageInput>(
   img: T,
   size: number | readonly number[],

@@ -230,7 +230,7 @@ export interface ResizeOptions {
   interpolation?: Interpolation;
   /** Cap on the longer side when size is a number. */
   maxSize?: number | null;
-  /** Low-pass filter when shrinking (default true, as PIL and torchvision ≥ 0.17). */
+  /** Low-pass filter when shrinking (default: true for Uint8Image as PIL images, false for tensors, as torchvision 0.14). */
   antialias?: boolean;
 }
 

@@ -181,7 +181,8 @@ test('defaultCollate handles nested samples and explains mismatches', () => {
   ]);
   assert.deepEqual(batch.image.shape, [2, 2]);
   assert.equal(batch.label.dtype, 'int32');
-  assert.equal(batch.weight.dtype, 'float32');
+  assert.equal(batch.weight.dtype, 'float64'); // default_collate: a float first sample makes float64
+  assert.equal(data.defaultCollate([1, 0.5]).dtype, 'float32'); // an int first, then a float: torch.tensor's float32
   assert.deepEqual(batch.name, ['a', 'b']);
   assert.equal(batch.flag.dtype, 'bool');
   assert.deepEqual(Array.from(batch.pair[0].data()), [1, 2]);

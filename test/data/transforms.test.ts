@@ -68,8 +68,8 @@ test('pad, centerCrop, resize and rotate match torchvision', () => {
     ['pad symmetric', F.pad(img, [2, 1, 3, 2], { paddingMode: 'symmetric' }), T.pad_symmetric, 0],
     ['centerCrop', new data.CenterCrop(3).forward(img), T.centerCrop, 0],
     ['centerCrop larger than the image', new data.CenterCrop([7, 9]).forward(img), T.centerCropPad, 0],
-    ['resize down (antialias)', new data.Resize([3, 4]).forward(img), T.resizeDown, 2e-6],
-    ['resize up', new data.Resize([7, 11]).forward(img), T.resizeUp, 2e-6],
+    ['resize down (antialias)', new data.Resize([3, 4], { antialias: true }).forward(img), T.resizeDown, 2e-6],
+    ['resize up', new data.Resize([7, 11], { antialias: true }).forward(img), T.resizeUp, 2e-6],
     ['rotate 30', F.rotate(img, 30), T.rotate30, 0],
     ['rotate 90', F.rotate(img.narrow(1, 0, 5).narrow(2, 0, 5), 90), T.rotate90, 0],
   ];
@@ -112,7 +112,7 @@ test('random transforms draw what torchvision draws for the same seed', () => {
   st.manualSeed(11);
   for (const expected of T.randomResizedCropParams) assert.deepEqual(data.RandomResizedCrop.getParams(5, 6, [0.08, 1], [3 / 4, 4 / 3]), expected);
   st.manualSeed(11);
-  const rrc = new data.RandomResizedCrop(4);
+  const rrc = new data.RandomResizedCrop(4, { antialias: true });
   T.randomResizedCrop.forEach((expected: number[], k: number) => assertClose(rrc.forward(img), expected, 2e-6, `RandomResizedCrop #${k}`));
 
   st.manualSeed(9);
