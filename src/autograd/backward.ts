@@ -1,12 +1,26 @@
 import { Tensor } from '../tensor/tensor.js';
 import type { TypedArray } from '../backend/interface.js';
-import { noGrad } from './grad-mode.js';
+import { enableGrad, noGrad } from './grad-mode.js';
+import { Node, type Edge } from './node.js';
 import { shapeStr, sameShape } from '../tensor/shape.js';
 
 export interface BackwardOptions {
-  /** Keep the saved tensors so backward can run through this graph again. */
+  /** Keep the saved tensors so backward can run through this graph again (defaults to createGraph). */
   retainGraph?: boolean;
+  /** Record the backward pass itself, so the gradients can be differentiated again (higher-order derivatives). */
+  createGraph?: boolean;
 }
+
+export interface GradOptions extends BackwardOptions {
+  /** The gradient of each output (required for outputs with more than one element). */
+  gradOutputs?: Tensor | readonly (Tensor | null)[] | null;
+  /** Return null for inputs the outputs do not depend on, instead of raising. */
+  allowUnused?: boolean;
+}
+
+/** Where the gradient of a tensor collects: its gradFn, or the tensor itself for a leaf. */
+type Slot = Node | Tensor;
+const slotOf = (t: Tensor): Slot => t.gradFn ?? t;
 
 /**
  * Reverse-mode differentiation from `root`: order the graph topologically,
@@ -15,73 +29,134 @@ export interface BackwardOptions {
  * Leaves that require grad accumulate into `.grad` across calls.
  */
 export function runBackward(root: Tensor, grad: Tensor | null | undefined, options: BackwardOptions = {}): void {
+  if (grad !== undefined && grad !== null && !(grad instanceof Tensor)) {
+    throw new Error('backward: grad must be a Tensor (or null); options go second: t.backward(null, {retainGraph: true})');
+  }
+  const seed = seedFor('backward', root, grad ?? null);
+  runEngine([root], [seed], options, null);
+}
+
+/**
+ * Gradients of `outputs` with respect to `inputs` (torch.autograd.grad), returned instead of
+ * accumulated into `.grad`. Inputs may be leaves or intermediate tensors of the graph.
+ */
+export function grad(outputs: Tensor | readonly Tensor[], inputs: Tensor | readonly Tensor[], options: GradOptions = {}): (Tensor | null)[] {
+  const outs = outputs instanceof Tensor ? [outputs] : [...outputs];
+  const ins = inputs instanceof Tensor ? [inputs] : [...inputs];
+  const given = options.gradOutputs;
+  const gradOutputs = given === undefined || given === null ? outs.map(() => null) : given instanceof Tensor ? [given] : [...given];
+  if (gradOutputs.length !== outs.length) {
+    throw new Error(`grad: got ${gradOutputs.length} gradOutputs for ${outs.length} outputs; pass one per output`);
+  }
+  ins.forEach((t, i) => {
+    if (!(t instanceof Tensor)) throw new Error(`grad: input ${i} is not a Tensor`);
+    if (!t.requiresGrad) throw new Error(`grad: input ${i} (One of the differentiated Tensors) does not require grad`);
+  });
+  const seeds = outs.map((o, i) => seedFor('grad', o, gradOutputs[i]));
+  const captured = new Map<Slot, Tensor | null>(ins.map((t) => [slotOf(t), null]));
+  runEngine(outs, seeds, options, captured);
+  return ins.map((t, i) => {
+    const g = captured.get(slotOf(t)) ?? null;
+    if (g === null && !options.allowUnused) {
+      throw new Error(
+        `grad: input ${i} (One of the differentiated Tensors) appears to not have been used in the graph; ` +
+          'pass {allowUnused: true} if this is the desired behavior',
+      );
+    }
+    return g;
+  });
+}
+
+function seedFor(op: string, root: Tensor, grad: Tensor | null): Tensor {
+  if (!(root instanceof Tensor)) throw new Error(`${op}: outputs must be Tensors`);
   if (!root.requiresGrad) {
     throw new Error(
-      'backward: the tensor does not require grad and has no gradFn (no input of the computation had requiresGrad: true, ' +
-        'or it was computed under noGrad / detached)',
+      `${op}: element 0 of tensors does not require grad and does not have a gradFn (no input of the computation had ` +
+        'requiresGrad: true, or it was computed under noGrad / detached)',
     );
   }
-  let seed: Tensor;
-  if (grad === undefined || grad === null) {
+  if (grad === null) {
     if (root.size !== 1) {
       throw new Error(
-        `backward: grad can be implicitly created only for scalar outputs; the output has shape ${shapeStr(root.shape)}, ` +
+        `${op}: grad can be implicitly created only for scalar outputs; the output has shape ${shapeStr(root.shape)}, ` +
           'so pass the upstream gradient explicitly: t.backward(gradOfSameShape)',
       );
     }
-    seed = Tensor.onesLike(root);
-  } else {
-    if (!(grad instanceof Tensor)) {
-      throw new Error('backward: grad must be a Tensor (or null); options go second: t.backward(null, {retainGraph: true})');
-    }
-    if (!sameShape(grad.shape, root.shape)) {
-      throw new Error(`backward: grad has shape ${shapeStr(grad.shape)} but the tensor has shape ${shapeStr(root.shape)}`);
-    }
-    seed = grad;
+    return Tensor.onesLike(root);
   }
+  if (!sameShape(grad.shape, root.shape)) {
+    throw new Error(`${op}: mismatch in shape: grad has shape ${shapeStr(grad.shape)} but the output has shape ${shapeStr(root.shape)}`);
+  }
+  return grad;
+}
 
-  const order = topologicalOrder(root);
-  const grads = new Map<Tensor, Tensor>([[root, seed]]);
+/**
+ * Run the graph below `roots` backwards. With `captured`, the gradients reaching those slots are
+ * stored there and no `.grad` is touched (autograd.grad); otherwise leaves accumulate into `.grad`.
+ */
+function runEngine(roots: Tensor[], seeds: Tensor[], options: BackwardOptions, captured: Map<Slot, Tensor | null> | null): void {
+  const createGraph = options.createGraph ?? false;
+  const retainGraph = options.retainGraph ?? createGraph;
+  const order = topologicalOrder(roots.map(slotOf));
+  const grads = new Map<Slot, Tensor>();
   // How many times each gradient buffer was handed out: a leaf may keep (steal) a gradient whose buffer
   // went to it alone, as PyTorch's AccumulateGrad does, instead of copying it. The caller's seed and
   // whatever a hook saw are never stolen.
-  const handedOut = new Map<TypedArray, number>([[seed.storage, 2]]);
+  const handedOut = new Map<TypedArray, number>();
   const handOut = (g: Tensor, times = 1) => handedOut.set(g.storage, (handedOut.get(g.storage) ?? 0) + times);
-  noGrad(() => {
-    for (const t of order) {
-      let g = grads.get(t);
+  roots.forEach((root, i) => {
+    const slot = slotOf(root);
+    const seed = seeds[i].dtype === root.dtype ? seeds[i] : seeds[i].to(root.dtype);
+    handOut(seed, 2);
+    const prev = grads.get(slot);
+    grads.set(slot, prev ? prev.add(seed) : seed);
+  });
+  (createGraph ? enableGrad : noGrad)(() => {
+    for (const slot of order) {
+      let g = grads.get(slot);
       if (!g) continue;
-      grads.delete(t);
-      for (const hook of t.hooks) {
+      grads.delete(slot);
+      const hooks = slot instanceof Node ? slot.hooks : slot.hooks;
+      for (const hook of hooks) {
         handOut(g, 2);
         g = hook(g) ?? g;
         handOut(g, 2);
       }
-      if (!t.gradFn && !t.grad && g.dtype === t.dtype && ownsWholeBuffer(g) && (handedOut.get(g.storage) ?? 0) <= 1) {
-        t.grad = g;
-      } else if (t.retainsGrad || !t.gradFn) {
-        // Leaves accumulate across backward calls; retained non-leaves too, as in PyTorch.
-        // A fresh copy: g may be shared with other inputs (add passes one tensor to both) or be the caller's seed.
-        t.grad = t.grad ? t.grad.add(g).to(t.dtype) : g.dtype === t.dtype ? g.clone() : g.to(t.dtype);
+      if (captured?.has(slot)) captured.set(slot, g);
+      if (!(slot instanceof Node)) {
+        if (!captured) accumulate(slot, g, (handedOut.get(g.storage) ?? 0) <= 1 && !createGraph);
+        continue;
       }
-      const node = t.gradFn;
-      if (!node) continue;
-      const inputGrads = node.apply(g);
-      if (!options.retainGraph) node.release();
-      node.inputs.forEach((input, i) => {
+      // A non-leaf that called retainGrad() keeps the gradient of its current value.
+      const out = slot.output;
+      if (!captured && out && out.retainsGrad && out.gradFn === slot) accumulate(out, g, false);
+      const inputGrads = slot.apply(g);
+      if (!retainGraph) slot.release();
+      slot.edges.forEach((edge: Edge, i) => {
         const ig = inputGrads[i];
-        if (!input.requiresGrad || !ig) return;
+        if (!edge || !ig) return;
+        const input = slot.inputs[i];
         if (!sameShape(ig.shape, input.shape)) {
           throw new Error(
-            `${node.name}: internal error, gradient for input ${i} has shape ${shapeStr(ig.shape)}, expected ${shapeStr(input.shape)}`,
+            `${slot.name}: internal error, gradient for input ${i} has shape ${shapeStr(ig.shape)}, expected ${shapeStr(input.shape)}`,
           );
         }
         handOut(ig);
-        const prev = grads.get(input);
-        grads.set(input, prev ? prev.add(ig) : ig);
+        const prev = grads.get(edge);
+        grads.set(edge, prev ? prev.add(ig) : ig);
       });
     }
   });
+}
+
+/** Add g into t.grad (a leaf's, or a retained non-leaf's); an unshared buffer of t's dtype is kept as is. */
+function accumulate(t: Tensor, g: Tensor, mayKeep: boolean): void {
+  if (!t.grad && mayKeep && g.dtype === t.dtype && ownsWholeBuffer(g)) {
+    t.grad = g;
+    return;
+  }
+  // A fresh copy: g may be shared with other inputs (add passes one tensor to both) or be the caller's seed.
+  t.grad = t.grad ? t.grad.add(g).to(t.dtype) : g.dtype === t.dtype ? (g.requiresGrad ? g : g.clone()) : g.to(t.dtype);
 }
 
 /** Whether g is its buffer's only view: contiguous, from offset 0, covering all of it. */
@@ -89,27 +164,30 @@ function ownsWholeBuffer(g: Tensor): boolean {
   return g.offset === 0 && g.storage.length === g.size && g.isContiguous();
 }
 
-/** Tensors reachable from root through gradFn edges, each after every tensor that depends on it. */
-function topologicalOrder(root: Tensor): Tensor[] {
-  const visited = new Set<Tensor>();
-  const postOrder: Tensor[] = [];
+/** Slots reachable from the roots through the edges, each after every slot that depends on it. */
+function topologicalOrder(roots: Slot[]): Slot[] {
+  const visited = new Set<Slot>();
+  const postOrder: Slot[] = [];
   // Iterative DFS: deep networks would overflow the JS stack with recursion.
-  const stack: [Tensor, number][] = [[root, 0]];
-  visited.add(root);
-  while (stack.length) {
-    const top = stack[stack.length - 1];
-    const [t, next] = top;
-    const inputs = t.gradFn ? t.gradFn.inputs : [];
-    if (next < inputs.length) {
-      top[1]++;
-      const child = inputs[next];
-      if (child.requiresGrad && !visited.has(child)) {
-        visited.add(child);
-        stack.push([child, 0]);
+  for (const root of roots) {
+    if (visited.has(root)) continue;
+    visited.add(root);
+    const stack: [Slot, number][] = [[root, 0]];
+    while (stack.length) {
+      const top = stack[stack.length - 1];
+      const [slot, next] = top;
+      const edges = slot instanceof Node ? slot.edges : [];
+      if (next < edges.length) {
+        top[1]++;
+        const child = edges[next];
+        if (child && !visited.has(child)) {
+          visited.add(child);
+          stack.push([child, 0]);
+        }
+      } else {
+        stack.pop();
+        postOrder.push(slot);
       }
-    } else {
-      stack.pop();
-      postOrder.push(t);
     }
   }
   return postOrder.reverse();

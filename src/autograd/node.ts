@@ -1,8 +1,41 @@
 import type { Tensor } from '../tensor/tensor.js';
 import { isGradEnabled } from './grad-mode.js';
+import { shapeStr } from '../tensor/shape.js';
 
 /** Gradient rule of one recorded op: upstream gradient in, one gradient (or null) per input out. */
 export type BackwardFn = (grad: Tensor) => readonly (Tensor | null | undefined)[];
+type Hook = (grad: Tensor) => Tensor | void;
+
+/**
+ * Where the gradient of one input goes: the node that produced the input when the op was recorded
+ * (so a later in-place update that gives the tensor a new gradFn does not rewire this edge, as in
+ * PyTorch), or the input itself when it was a leaf; null when it did not require grad.
+ */
+export type Edge = Node | Tensor | null;
+
+/**
+ * Version counters of storages, shared by all views of one buffer (as PyTorch's are): every in-place
+ * write bumps it, and a node whose saved tensors changed since the forward pass refuses to run.
+ */
+const versions = new WeakMap<object, number>();
+export function versionOf(t: Tensor): number {
+  return versions.get(t.storage) ?? 0;
+}
+export function bumpVersion(t: Tensor): void {
+  versions.set(t.storage, versionOf(t) + 1);
+}
+
+/**
+ * Ops whose gradient needs no tensor saved from the forward pass (only shapes, dims, scalars).
+ * PyTorch can run backward through them a second time without retain_graph, so they keep their rule.
+ */
+const SAVES_NO_TENSORS = new Set([
+  'AddBackward0', 'SubBackward0', 'NegBackward0', 'ViewBackward0', 'SumBackward0', 'SumBackward1', 'MeanBackward0',
+  'MeanBackward1', 'ToCopyBackward0', 'CloneBackward0', 'TransposeBackward0', 'PermuteBackward0', 'ExpandBackward0',
+  'SqueezeBackward0', 'SqueezeBackward1', 'UnsqueezeBackward0', 'SliceBackward0', 'SelectBackward0', 'CatBackward0',
+  'StackBackward0', 'FlipBackward0', 'ConstantPadNdBackward0', 'RepeatBackward0', 'SplitBackward0', 'UnbindBackward0',
+  'CopyBackwards', 'FillBackward0', 'ZeroBackward0', 'AsStridedBackward0', 'CopySlices',
+]);
 
 /**
  * One recorded operation on the tape. It keeps its inputs (to walk the graph)
@@ -11,14 +44,28 @@ export type BackwardFn = (grad: Tensor) => readonly (Tensor | null | undefined)[
  */
 export class Node {
   private backwardFn: BackwardFn | null;
+  /** Per input, where its gradient goes (fixed when the op is recorded). */
+  readonly edges: readonly Edge[];
+  /** The tensor this node produced (its gradient is retained there with retainGrad()). */
+  output: Tensor | null = null;
+  /** Hooks registered on the output tensor while this node was its gradFn. */
+  hooks: Hook[] = [];
+  /** Tensors the rule reads in backward, with their storage version when recorded. */
+  private saved: { tensor: Tensor; version: number }[] = [];
 
   constructor(
-    /** Op name as shown by `t.gradFn.name`, e.g. 'MulBackward'. */
+    /** Op name as shown by `t.gradFn.name`, e.g. 'MulBackward0'. */
     readonly name: string,
     readonly inputs: readonly Tensor[],
     backwardFn: BackwardFn,
   ) {
     this.backwardFn = backwardFn;
+    this.edges = inputs.map((t) => (t.requiresGrad ? (t.gradFn ?? t) : null));
+  }
+
+  /** Declare the tensors the rule reads in backward, so that in-place changes to them are detected. */
+  saveForBackward(tensors: readonly (Tensor | null | undefined)[]): void {
+    for (const t of tensors) if (t) this.saved.push({ tensor: t, version: versionOf(t) });
   }
 
   apply(grad: Tensor): readonly (Tensor | null | undefined)[] {
@@ -28,19 +75,30 @@ export class Node {
           `after the first backward); pass {retainGraph: true} to the first backward() if you need to do this`,
       );
     }
+    for (const { tensor, version } of this.saved) {
+      const now = versionOf(tensor);
+      if (now !== version) {
+        throw new Error(
+          `${this.name}: one of the variables needed for gradient computation has been modified by an inplace operation: ` +
+            `[${tensor.dtype} ${shapeStr(tensor.shape)}] is at version ${now}; expected version ${version} instead`,
+        );
+      }
+    }
     return this.backwardFn(grad);
   }
 
-  /** Drop the saved tensors (after a backward without retainGraph). */
+  /** Drop the saved tensors (after a backward without retainGraph); rules that saved none stay usable. */
   release(): void {
-    this.backwardFn = null;
+    if (!SAVES_NO_TENSORS.has(this.name)) this.backwardFn = null;
   }
 
   /** The nodes feeding this one (leaves show as 'AccumulateGrad'), for drawing the graph. */
   get nextFunctions(): { name: string; tensor: Tensor }[] {
-    return this.inputs
-      .filter((t) => t.requiresGrad)
-      .map((t) => ({ name: t.gradFn ? t.gradFn.name : 'AccumulateGrad', tensor: t }));
+    const out: { name: string; tensor: Tensor }[] = [];
+    this.edges.forEach((e, i) => {
+      if (e) out.push({ name: e instanceof Node ? e.name : 'AccumulateGrad', tensor: this.inputs[i] });
+    });
+    return out;
   }
 
   toString(): string {
@@ -51,12 +109,16 @@ export class Node {
 /**
  * Attach a gradient rule to the result of an op when any input needs a
  * gradient and recording is on. The rule receives the upstream gradient and
- * returns one gradient per input, in the order of `inputs`.
+ * returns one gradient per input, in the order of `inputs`. `saved` lists the
+ * tensors the rule reads (inputs or the output), checked against in-place changes.
  */
-export function record(out: Tensor, name: string, inputs: readonly Tensor[], backward: BackwardFn): Tensor {
+export function record(out: Tensor, name: string, inputs: readonly Tensor[], backward: BackwardFn, saved?: readonly (Tensor | null | undefined)[]): Tensor {
   if (isGradEnabled() && inputs.some((t) => t.requiresGrad)) {
+    const node = new Node(name, inputs, backward);
+    if (saved) node.saveForBackward(saved);
     out.requiresGrad = true;
-    out.gradFn = new Node(name, inputs, backward);
+    out.gradFn = node;
+    node.output = out;
   }
   return out;
 }
@@ -64,4 +126,12 @@ export function record(out: Tensor, name: string, inputs: readonly Tensor[], bac
 /** True when an op on these inputs will be recorded, so forward passes can skip saving what backward needs. */
 export function needsGrad(...inputs: (Tensor | null | undefined)[]): boolean {
   return isGradEnabled() && inputs.some((t) => t?.requiresGrad);
+}
+
+/**
+ * Make a gradient computed by a raw kernel differentiable when the backward pass is itself recorded
+ * (createGraph): for an op linear in its input, the gradient's own gradient is the forward op.
+ */
+export function linearInGrad(result: Tensor, g: Tensor, name: string, forward: (gg: Tensor) => Tensor): Tensor {
+  return isGradEnabled() && g.requiresGrad ? record(result, name, [g], (gg) => [forward(gg)]) : result;
 }

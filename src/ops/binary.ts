@@ -53,7 +53,15 @@ function binaryOp(
   return record(out, nodeName, [a, b], (g) => {
     const [ga, gb] = grad(g, a, b, out);
     return [ga && sumToShape(ga, a.shape), gb && sumToShape(gb, b.shape)];
-  });
+  }, savedForBackward(op, a, b, out));
+}
+
+/** The tensors a binary rule reads (as PyTorch saves them), checked against later in-place changes. */
+function savedForBackward(op: BinaryOp, a: Tensor, b: Tensor, out: Tensor): Tensor[] {
+  if (op === 'add' || op === 'sub') return [];
+  if (op === 'mul') return [a.requiresGrad ? b : null, b.requiresGrad ? a : null].filter((t): t is Tensor => t !== null);
+  if (op === 'div') return b.requiresGrad ? [a, b] : [b];
+  return op === 'pow' ? [a, b, out] : [a, b];
 }
 
 /** Ops whose PyTorch kernels have no bool version ("not implemented for 'Bool'"). */
@@ -126,14 +134,15 @@ export function div(a: TensorLike, b: TensorLike, options: { roundingMode?: 'tru
     return binaryOp('div', 'div', x.to('float64'), y.to('float64'), 'promote').trunc().to(dtype);
   }
   if (mode !== null) throw new Error(`div: roundingMode must be null, 'trunc' or 'floor', got '${mode}'`);
-  return binaryOp('div', 'div', a, b, 'float', (g, _x, y, out) => [g.div(y), g.mul(out).div(y).neg()]);
+  return binaryOp('div', 'div', a, b, 'float', (g, x, y) => [g.div(y), g.mul(x.div(y).div(y)).neg()]);
 }
 
 export function pow(a: TensorLike, b: TensorLike): Tensor {
   if (a instanceof Tensor && typeof b === 'number') return powScalar(a, b);
   return binaryOp('pow', 'pow', a, b, 'promote', (g, x, y, out) => [
     // d/dx x^y = y·x^(y−1); d/dy x^y = x^y·ln x, taken as 0 where x = 0 (as PyTorch masks it).
-    g.mul(y).mul(x.pow(y.sub(1))),
+    // PyTorch takes the gradient as 0 where the exponent is 0 (x^0 is constant, even at x = 0).
+    where0(y.eq(0), g.mul(y).mul(x.pow(y.sub(1)))),
     g.mul(out).mul(where0(x.eq(0), x.log())),
   ], 'PowBackward1');
 }

@@ -1,5 +1,5 @@
 import { kernels } from '../backend/registry.js';
-import { needsGrad, record } from '../autograd/node.js';
+import { linearInGrad, needsGrad, record } from '../autograd/node.js';
 import { normalizeDim, shapeStr } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { checkTensor, empty } from './util.js';
@@ -38,7 +38,9 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   const out = empty(index.shape, x.dtype);
   kernels().gather(input.data(), xShape, d, idx, indexShape, out.storage);
   if (!needsGrad(x)) return out;
-  return record(out, 'GatherBackward0', [x], (g) => [scatterAddInto(empty(xShape, g.dtype), d, idx, indexShape, g).reshape(x.shape)]);
+  return record(out, 'GatherBackward0', [x], (g) => [
+    linearInGrad(scatterAddInto(empty(xShape, g.dtype), d, idx, indexShape, g).reshape(x.shape), g, 'GatherBackwardBackward0', (gg) => gather(gg, d, index)),
+  ]);
 }
 
 function scatterAddInto(target: Tensor, dim: number, idx: Int32Array, indexShape: readonly number[], src: Tensor): Tensor {
@@ -101,7 +103,7 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor | readonly num
   return record(out, 'IndexSelectBackward0', [x], (g) => {
     const gx = empty(x.shape, g.dtype);
     kernels().indexAdd(g.contiguous().data(), shape, d, idx, gx.storage);
-    return [gx];
+    return [linearInGrad(gx, g, 'IndexSelectBackwardBackward0', (gg) => indexSelect(gg, d, index))];
   });
 }
 

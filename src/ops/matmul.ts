@@ -129,5 +129,5 @@ function batchedMatmul(a0: Tensor, b0: Tensor, op: string): Tensor {
   return record(out, a.ndim === 2 && b.ndim === 2 ? 'MmBackward0' : 'BmmBackward0', [a, b], (g) => [
     a.requiresGrad ? sumToShape(g.matmul(be.mT), a.shape) : null,
     b.requiresGrad ? sumToShape(ae.mT.matmul(g), b.shape) : null,
-  ]);
+  ], [b.requiresGrad ? a : null, a.requiresGrad ? b : null]);
 }

@@ -1,6 +1,7 @@
 import type { ReduceOp } from '../backend/interface.js';
 import { kernels } from '../backend/registry.js';
 import { needsGrad, record } from '../autograd/node.js';
+import { noGrad } from '../autograd/grad-mode.js';
 import { checkDType, isFloat, type DType } from '../tensor/dtype.js';
 import { normalizeDim, normalizeDims, shapeStr, sizeOf } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -86,7 +87,11 @@ export function mean(x0: Tensor, dim?: Dims, options?: ReduceOptions): Tensor {
   }
   const dims = normalizeDims(dim, x.ndim, 'mean');
   const count = dims.reduce((n, d) => n * x.shape[d], 1);
-  return sum(x, dims, keepdim).div(count);
+  const out = noGrad(() => sum(x, dims, keepdim).div(count));
+  if (!needsGrad(x)) return out;
+  // One node named as PyTorch's (it saves no tensors, so backward may run through it twice).
+  const name = dim === undefined || dim === null ? 'MeanBackward0' : 'MeanBackward1';
+  return record(out, name, [x], (g) => [expandBack(g, x.shape, dims, keepdim).div(count)]);
 }
 
 export function prod(x0: Tensor, dim?: number | null, options?: ReduceOptions): Tensor {
@@ -238,7 +243,11 @@ export function variance(x: Tensor, dim?: Dims, options?: VarOptions | boolean):
 }
 
 export function std(x: Tensor, dim?: Dims, options?: VarOptions | boolean): Tensor {
-  return variance(x, dim, options).sqrt();
+  const v = variance(x, dim, options);
+  const out = noGrad(() => v.sqrt());
+  if (!needsGrad(v)) return out;
+  // d√v = g/(2·√v), taken as 0 where the std is 0 (a constant slice), as PyTorch's std_backward does.
+  return record(out, 'StdBackward0', [v], (g) => [g.div(out.mul(2)).maskedFill(out.eq(0), 0)], [out]);
 }
 
 /** log Σ exp(x) over dims, computed stably around the maximum. */
@@ -290,7 +299,9 @@ export function norm(x: Tensor, p: number | 'fro' = 2, dim?: Dims, options: Keep
   return record(out, 'NormBackward1', [x], (g) => {
     const n = expandBack(out, x.shape, dims, keepdim);
     const scale = expandBack(g, x.shape, dims, keepdim).div(n.pow(order - 1)).maskedFill(n.eq(0), 0);
-    return [x.sign().mul(x.abs().pow(order - 1)).mul(scale)];
+    // For p < 1, |x|^(p−1) is infinite at x = 0: PyTorch takes those entries' gradient as 0.
+    const power = order < 1 ? x.abs().pow(order - 1).maskedFill(x.eq(0), 0) : x.abs().pow(order - 1);
+    return [x.sign().mul(power).mul(scale)];
   });
 }
 
@@ -327,7 +338,7 @@ function softmaxImpl(x: Tensor, dim: number, log: boolean): Tensor {
   kernels().softmax(input.storage.subarray(input.offset, input.offset + input.size) as never, outer, shape[d], inner, log, out.storage as never);
   if (!needsGrad(input)) return out;
   if (log) {
-    return record(out, 'LogSoftmaxBackward0', [input], (g) => [g.sub(out.exp().mul(sum(g, d, true)))]);
+    return record(out, 'LogSoftmaxBackward0', [input], (g) => [g.sub(out.exp().mul(sum(g, d, true)))], [out]);
   }
-  return record(out, 'SoftmaxBackward0', [input], (g) => [out.mul(g.sub(sum(g.mul(out), d, true)))]);
+  return record(out, 'SoftmaxBackward0', [input], (g) => [out.mul(g.sub(sum(g.mul(out), d, true)))], [out]);
 }

@@ -1,7 +1,7 @@
 import type { ScalarOp, UnaryOp } from '../backend/interface.js';
 import { kernels } from '../backend/registry.js';
 import { needsGrad, record } from '../autograd/node.js';
-import { noGrad } from '../autograd/grad-mode.js';
+import { isGradEnabled, noGrad } from '../autograd/grad-mode.js';
 import { isFloat, promoteTypes, promoteWithScalar, resultType, type DType } from '../tensor/dtype.js';
 import { broadcastShapes, shapeStr } from '../tensor/shape.js';
 import { Tensor, type TensorLike } from '../tensor/tensor.js';
@@ -18,7 +18,12 @@ export function unaryOp(op: UnaryOp, name: string, x: Tensor, kind: Kind, grad?:
   const out = uninitialized(x.shape, kind === 'bool' ? 'bool' : input.dtype);
   kernels().unary(op, input.strided, out.storage);
   if (!grad || !needsGrad(input)) return out;
-  return record(out, `${name[0].toUpperCase()}${name.slice(1)}Backward0`, [input], (g) => [grad(g, input, out)]);
+  return record(out, `${name[0].toUpperCase()}${name.slice(1)}Backward0`, [input], (g) => [grad(g, input, out)], savedBy(grad, input, out));
+}
+
+/** What a rule saves for backward, as PyTorch would: the output if the rule reads it, else the input if it reads that. */
+function savedBy(grad: GradRule, input: Tensor, out: Tensor): Tensor[] {
+  return grad.length >= 3 ? [out] : grad.length === 2 ? [input] : [];
 }
 
 /** Run a kernel with scalar parameters (a, b) on a floating-point tensor. */
@@ -27,7 +32,7 @@ export function scalarOp(op: ScalarOp, name: string, x: Tensor, a: number, b: nu
   const out = uninitialized(x.shape, x.dtype);
   kernels().scalar(op, x.strided, a, b, out.storage);
   if (!grad || !needsGrad(x)) return out;
-  return record(out, `${name[0].toUpperCase()}${name.slice(1)}Backward0`, [x], (g) => [grad(g, x, out)]);
+  return record(out, `${name[0].toUpperCase()}${name.slice(1)}Backward0`, [x], (g) => [grad(g, x, out)], savedBy(grad, x, out));
 }
 
 const zeroGrad: GradRule = (g) => g.mul(0);
@@ -60,6 +65,8 @@ export const relu = (x: Tensor) => unaryOp('relu', 'relu', rejectBool(x, 'relu')
 
 /** ReLU's input gradient from its output: g where out > 0, else 0, in one kernel. */
 function reluBackward(g: Tensor, out: Tensor): Tensor {
+  // Recording the backward pass (createGraph): a differentiable form, so g's own gradient flows.
+  if (isGradEnabled() && g.requiresGrad) return where(out.gt(0), g, 0);
   const gd = g.to(out.dtype);
   const gx = uninitialized(out.shape, out.dtype);
   kernels().binary('reluBackward', broadcastView(gd, out.shape), out.strided, gx.storage);

@@ -3,10 +3,10 @@
  * shape/strides/offset, so they cost no copy. Their gradients are the inverse
  * reshaping of the upstream gradient.
  */
-import { record } from '../autograd/node.js';
+import { linearInGrad, record } from '../autograd/node.js';
 import { contiguousStrides, inferShape, normalizeDim, sameShape, shapeStr } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { checkTensor, empty, sumToShape, writeStrided } from './util.js';
+import { checkTensor, copyAs, empty, sumToShape, writeStrided } from './util.js';
 
 /** Ops that index along a dim have nothing to index in a 0-d tensor (PyTorch raises). */
 function checkHasDims(x: Tensor, op: string): void {
@@ -14,7 +14,10 @@ function checkHasDims(x: Tensor, op: string): void {
 }
 
 function viewOf(x: Tensor, shape: readonly number[], strides: readonly number[], offset = x.offset): Tensor {
-  return new Tensor(x.storage, [...shape], [...strides], offset, x.dtype);
+  const out = new Tensor(x.storage, [...shape], [...strides], offset, x.dtype);
+  // In-place updates of a view rewrite its base's history too (PyTorch's CopySlices).
+  out.viewBase = x.viewBase ?? x;
+  return out;
 }
 
 /**
@@ -192,7 +195,7 @@ export function slice(x: Tensor, dim: number, start?: number | null, end?: numbe
   return record(out, 'SliceBackward0', [x], (g) => {
     const full = empty(x.shape, g.dtype);
     writeStrided(slice(full, d, s, e, step), g);
-    return [full];
+    return [linearInGrad(full, g, 'SliceBackwardBackward0', (gg) => slice(gg, d, s, e, step))];
   });
 }
 
@@ -278,7 +281,8 @@ export function flip(x: Tensor, dims: number | readonly number[]): Tensor {
     if (x.shape[d] > 0) offset += (x.shape[d] - 1) * s;
     return -s;
   });
-  const reversed = viewOf(x, x.shape, strides, offset).contiguous();
+  // Always a copy (a flip along size-1 dims is contiguous, but torch.flip never shares storage).
+  const reversed = copyAs(new Tensor(x.storage, x.shape, strides, offset, x.dtype), x.dtype);
   return record(reversed, 'FlipBackward0', [x], (g) => [flip(g, list)]);
 }
 

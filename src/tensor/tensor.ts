@@ -1,8 +1,8 @@
 import type { View } from '../backend/interface.js';
 import { kernels } from '../backend/registry.js';
-import type { Node } from '../autograd/node.js';
+import { Node, bumpVersion, record } from '../autograd/node.js';
 import { runBackward, type BackwardOptions } from '../autograd/backward.js';
-import { isGradEnabled } from '../autograd/grad-mode.js';
+import { isGradEnabled, noGrad } from '../autograd/grad-mode.js';
 import * as ops from '../ops/index.js';
 import type { KeepdimOption, MaxMinResult, ReduceOptions, VarOptions } from '../ops/index.js';
 import { arrayFor, type DType, type TypedArray } from './dtype.js';
@@ -29,6 +29,8 @@ export class Tensor {
   gradFn: Node | null = null;
   /** @internal */ hooks: Hook[] = [];
   /** @internal */ retainsGrad = false;
+  /** @internal the tensor whose storage this view looks into (the root of a chain of views), for in-place updates. */
+  viewBase: Tensor | null = null;
   private requiresGradFlag = false;
 
   constructor(
@@ -144,76 +146,159 @@ export class Tensor {
   detach(): Tensor {
     return new Tensor(this.storage, this.shape, this.strides, this.offset, this.dtype);
   }
+  /** Cut this tensor from the graph in place: it becomes a leaf that does not require grad (PyTorch's detach_). */
+  detach_(): this {
+    if (this.viewBase) throw new Error("detach_: can't detach views in place; use detach() instead");
+    this.gradFn = null;
+    this.requiresGradFlag = false;
+    this.retainsGrad = false;
+    return this;
+  }
   /** Keep .grad on this non-leaf tensor after backward. */
   retainGrad(): this {
     if (!this.requiresGrad) throw new Error('retainGrad: cannot retain the gradient of a tensor that does not require grad');
     this.retainsGrad = true;
     return this;
   }
-  /** Call `hook(grad)` when this tensor's gradient is computed; it may return a replacement. */
+  /**
+   * Call `hook(grad)` when this tensor's gradient is computed; it may return a replacement. On a
+   * non-leaf the hook belongs to the op that produced the current value, as in PyTorch.
+   */
   registerHook(hook: Hook): { remove(): void } {
     if (!this.requiresGrad) throw new Error('registerHook: cannot register a hook on a tensor that does not require grad');
-    this.hooks.push(hook);
-    return { remove: () => (this.hooks = this.hooks.filter((h) => h !== hook)) };
+    const owner: { hooks: Hook[] } = this.gradFn ?? this;
+    owner.hooks.push(hook);
+    return { remove: () => (owner.hooks = owner.hooks.filter((h) => h !== hook)) };
   }
 
-  // ---- in-place updates (optimisers, initialisers); never recorded --------------
-  private checkInPlace(op: string): void {
-    if (isGradEnabled() && this.requiresGrad) {
-      throw new Error(
-        `${op}: a tensor that requires grad cannot be modified in place while gradients are recorded; ` +
-          'wrap the update in st.noGrad(() => ...) (as optimisers do)',
-      );
-    }
+  // ---- in-place updates ---------------------------------------------------------------
+  // As in PyTorch: a leaf that requires grad (or a view of one) may only be updated under noGrad
+  // (optimisers, initialisers); any other tensor is updated in the graph: it gets a new gradFn whose
+  // input is its previous value, and a view's base gets one too (CopySlices). Every write bumps the
+  // storage's version, so a node that saved the old values refuses to run backward.
+
+  /**
+   * Update this tensor to `compute(current)` in place. `operands` are the other tensors the update
+   * reads (their requiresGrad puts this tensor in the graph).
+   */
+  private updateInPlace(op: string, operands: readonly unknown[], compute: (current: Tensor) => Tensor): this {
     if (this.strides.some((s, d) => s === 0 && this.shape[d] > 1)) {
       throw new Error(`${op}: cannot write in place into an expanded tensor (several elements share one memory location)`);
     }
-  }
-  /** Overwrite this tensor's elements with `src` (broadcast, converted to this dtype). */
-  copy_(src: TensorLike): this {
-    this.checkInPlace('copy_');
-    const values = ops.toTensorLike(src, this.dtype).to(this.dtype).broadcastTo(this.shape).contiguous();
-    // A source in this tensor's own storage (x.t().copy_(x)) is read in full before writing.
-    ops.writeStrided(this, values.storage === this.storage && !this.isContiguous() ? values.clone() : values);
-    return this;
-  }
-  fill_(value: number): this {
-    this.checkInPlace('fill_');
-    return this.copy_(value);
-  }
-  zero_(): this {
-    this.checkInPlace('zero_');
-    return this.copy_(0);
-  }
-  /** Write an in-place op's result back, refusing results this dtype cannot hold (float into int, as PyTorch). */
-  private assignResult(op: string, result: Tensor): this {
+    const recording = isGradEnabled();
+    const base = this.viewBase;
+    if (recording && this.requiresGrad && this.isLeaf && !base) {
+      throw new Error(
+        `${op}: a leaf tensor that requires grad cannot be modified in place while gradients are recorded; ` +
+          'wrap the update in st.noGrad(() => ...) (as optimisers do)',
+      );
+    }
+    if (recording && base && base.isLeaf && base.requiresGrad) {
+      throw new Error(
+        `${op}: a view of a leaf tensor that requires grad cannot be modified in place while gradients are recorded; ` +
+          'wrap the update in st.noGrad(() => ...)',
+      );
+    }
+    const inGraph = recording && (this.requiresGrad || operands.some((o) => o instanceof Tensor && o.requiresGrad));
+    // The graph keeps a copy of the previous value: rules that read it must not see the update.
+    const current = inGraph ? this.previousValue() : this;
+    let result = compute(current);
     if (!canCast(result.dtype, this.dtype)) {
       throw new Error(`${op}: result type ${result.dtype} can't be cast to the ${this.dtype} tensor being updated in place`);
     }
     if (result.ndim > this.ndim || result.shape.some((d, i) => d !== this.shape[this.ndim - result.ndim + i])) {
       throw new Error(`${op}: output with shape ${shapeStr(this.shape)} doesn't match the broadcast shape ${shapeStr(result.shape)}`);
     }
-    return this.copy_(result);
+    if (inGraph) result = result.to(this.dtype).broadcastTo(this.shape);
+    noGrad(() => {
+      const values = result.to(this.dtype).broadcastTo(this.shape).contiguous();
+      // A source in this tensor's own storage (x.t().copy_(x)) is read in full before writing.
+      ops.writeStrided(this, values.storage === this.storage ? values.clone() : values);
+    });
+    bumpVersion(this);
+    if (inGraph && result.requiresGrad) this.rebaseHistory(result);
+    return this;
+  }
+
+  /** A copy of this tensor's values that stands for them in the graph (same gradFn). */
+  private previousValue(): Tensor {
+    const copy = noGrad(() => ops.clone(this));
+    copy.gradFn = this.gradFn;
+    copy.requiresGradFlag = this.requiresGrad;
+    return copy;
+  }
+
+  /** Make `result` (computed from previousValue()) this tensor's history, and its view base's. */
+  private rebaseHistory(result: Tensor): void {
+    const base = this.viewBase;
+    if (!base) {
+      // The update's own node (e.g. AddBackward0) becomes this tensor's gradFn, as in PyTorch.
+      this.setHistory(result.gradFn && result.gradFn.output === result ? result.gradFn : new Node('CopyBackwards', [result], (g) => [g]));
+      return;
+    }
+    // The base's new value is its old one with this view's region replaced by `result`.
+    const oldBase = new Tensor(base.storage, base.shape, base.strides, base.offset, base.dtype);
+    oldBase.gradFn = base.gradFn;
+    oldBase.requiresGradFlag = base.requiresGrad;
+    const region = { shape: this.shape, strides: this.strides, offset: this.offset };
+    base.setHistory(
+      new Node('CopySlices', [oldBase, result], (g) => {
+        const [inside, outside] = splitRegion(g, base, region);
+        return [outside, inside];
+      }),
+    );
+    this.setHistory(new Node('AsStridedBackward0', [base], (g) => [embedRegion(g, base, region)]));
+  }
+
+  private setHistory(node: Node): void {
+    this.gradFn = node;
+    node.output = this;
+    this.requiresGradFlag = true;
+  }
+
+  /** Overwrite this tensor's elements with `src` (broadcast, converted to this dtype). */
+  copy_(src: TensorLike): this {
+    return this.updateInPlace('copy_', [src], (current) => {
+      const source = ops.toTensorLike(src, this.dtype);
+      const values = noGrad(() => source.to(this.dtype).broadcastTo(this.shape).contiguous().clone());
+      if (!isGradEnabled() || !(current.requiresGrad || source.requiresGrad)) return values;
+      const fromSource = source.requiresGrad && (source.dtype === 'float32' || source.dtype === 'float64');
+      return record(values, 'CopyBackwards', [current, source], (g) => [
+        g.mul(0),
+        fromSource ? ops.sumToShape(g, source.shape).to(source.dtype) : null,
+      ]);
+    });
+  }
+  /** A fresh tensor of this shape and dtype holding `value` everywhere (converted as copy_ converts). */
+  private filledWith(value: number): Tensor {
+    return noGrad(() => ops.toTensorLike(value, this.dtype).to(this.dtype).broadcastTo(this.shape).contiguous().clone());
+  }
+  fill_(value: number): this {
+    return this.updateInPlace('fill_', [value], (current) => {
+      const values = this.filledWith(value);
+      return isGradEnabled() && current.requiresGrad ? record(values, 'FillBackward0', [current], (g) => [g.mul(0)]) : values;
+    });
+  }
+  zero_(): this {
+    return this.updateInPlace('zero_', [], (current) => {
+      const values = this.filledWith(0);
+      return isGradEnabled() && current.requiresGrad ? record(values, 'ZeroBackward0', [current], (g) => [g.mul(0)]) : values;
+    });
   }
   add_(other: TensorLike, options?: { alpha?: number }): this {
-    this.checkInPlace('add_');
-    return this.assignResult('add_', ops.add(this, other, options));
+    return this.updateInPlace('add_', [other], (current) => ops.add(current, other, options));
   }
   sub_(other: TensorLike, options?: { alpha?: number }): this {
-    this.checkInPlace('sub_');
-    return this.assignResult('sub_', ops.sub(this, other, options));
+    return this.updateInPlace('sub_', [other], (current) => ops.sub(current, other, options));
   }
   mul_(other: TensorLike): this {
-    this.checkInPlace('mul_');
-    return this.assignResult('mul_', ops.mul(this, other));
+    return this.updateInPlace('mul_', [other], (current) => ops.mul(current, other));
   }
   div_(other: TensorLike): this {
-    this.checkInPlace('div_');
-    return this.assignResult('div_', ops.div(this, other));
+    return this.updateInPlace('div_', [other], (current) => ops.div(current, other));
   }
   clamp_(min?: number | null, max?: number | null): this {
-    this.checkInPlace('clamp_');
-    return this.assignResult('clamp_', ops.clamp(this, min, max));
+    return this.updateInPlace('clamp_', [], (current) => ops.clamp(current, min, max));
   }
 
   // ---- conversion ---------------------------------------------------------------
@@ -380,6 +465,37 @@ export class Tensor {
   static onesLike(t: Tensor): Tensor {
     return new Tensor(arrayFor(t.dtype, t.size).fill(1), t.shape, undefined, 0, t.dtype);
   }
+}
+
+/** Where a view's elements lie in its base: shape, strides and offset into the shared storage. */
+interface Region {
+  shape: readonly number[];
+  strides: readonly number[];
+  offset: number;
+}
+
+/** The base-shaped gradient g laid out in a scratch copy of the base's storage. */
+function scatterIntoStorage(g: Tensor, base: Tensor): Tensor {
+  const buffer = arrayFor(g.dtype, base.storage.length);
+  const at = new Tensor(buffer, base.shape, base.strides, base.offset, g.dtype);
+  ops.writeStrided(at, g);
+  return at;
+}
+
+/** Split a base-shaped gradient into the view region's part and the rest (region zeroed), for CopySlices. */
+function splitRegion(g: Tensor, base: Tensor, region: Region): [Tensor, Tensor] {
+  const full = scatterIntoStorage(g, base);
+  const inside = new Tensor(full.storage, region.shape, region.strides, region.offset, g.dtype);
+  const insideCopy = ops.clone(inside);
+  ops.writeStrided(inside, Tensor.onesLike(insideCopy).mul(0));
+  return [insideCopy, ops.clone(full)];
+}
+
+/** A base-shaped gradient that is g on the view region and 0 elsewhere (the view's AsStridedBackward0). */
+function embedRegion(g: Tensor, base: Tensor, region: Region): Tensor {
+  const zeros = arrayFor(g.dtype, base.storage.length);
+  ops.writeStrided(new Tensor(zeros, region.shape, region.strides, region.offset, g.dtype), g);
+  return ops.clone(new Tensor(zeros, base.shape, base.strides, base.offset, g.dtype));
 }
 
 /** PyTorch's canCast for in-place results: no float into an integer or bool, no number into bool. */
