@@ -18,6 +18,7 @@ export { noGrad, enableGrad, isGradEnabled, setGradEnabled } from './autograd/gr
 export { gradcheck } from './autograd/gradcheck.js';
 export type { GradcheckOptions } from './autograd/gradcheck.js';
 export { Node } from './autograd/node.js';
+export * as autograd from './autograd/public.js';
 
 export { setBackend, getBackend, listBackends, registerBackend, withBackend } from './backend/registry.js';
 export type { Backend } from './backend/interface.js';

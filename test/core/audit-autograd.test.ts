@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as st from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
-import { grad } from '../../src/autograd/backward.js';
+const { grad } = st.autograd; // the public torch.autograd.grad
 import { assertClose, decode, decodeArgs, forEachBackend, knownIssue, magnitude } from './helpers.js';
 
 interface Spec {
