@@ -9,6 +9,7 @@
  * const loader = new DataLoader(train, { batchSize: 64, shuffle: true });
  * for (const [x, y] of loader) { ... }          // x: float32 [64, 1, 28, 28], y: int32 [64]
  * for await (const [x, y] of loader) { ... }    // same batches, the next one prepared meanwhile
+ * const balanced = new DataLoader(train, { batchSize: 64, sampler: new WeightedRandomSampler(weights, train.length) });
  * ```
  *
  * Images without a transform are `Uint8Image`s (CHW bytes; Strata has no
@@ -18,7 +19,9 @@
 export { Subset, ConcatDataset, TensorDataset, randomSplit, checkIndex } from './dataset.js';
 export type { Dataset, SampleOf, RandomSplitOptions } from './dataset.js';
 export { DataLoader } from './loader.js';
-export type { DataLoaderOptions, DataLoaderState } from './loader.js';
+export type { DataLoaderOptions, DataLoaderState, SamplerStates } from './loader.js';
+export { Sampler, SequentialSampler, RandomSampler, SubsetRandomSampler, WeightedRandomSampler, BatchSampler } from './sampler.js';
+export type { Sized, RandomSamplerOptions, BatchSamplerOptions } from './sampler.js';
 export { defaultCollate } from './collate.js';
 
 export { defaultDataRoot } from './root.js';
