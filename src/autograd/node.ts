@@ -34,7 +34,8 @@ const SAVES_NO_TENSORS = new Set([
   'MeanBackward1', 'ToCopyBackward0', 'CloneBackward0', 'TransposeBackward0', 'PermuteBackward0', 'ExpandBackward0',
   'SqueezeBackward0', 'SqueezeBackward1', 'UnsqueezeBackward0', 'SliceBackward0', 'SelectBackward0', 'CatBackward0',
   'StackBackward0', 'FlipBackward0', 'ConstantPadNdBackward0', 'RepeatBackward0', 'SplitBackward0', 'UnbindBackward0',
-  'CopyBackwards', 'FillBackward0', 'ZeroBackward0', 'AsStridedBackward0', 'CopySlices',
+  'CopyBackwards', 'FillBackward0', 'RsubBackward0', 'RsubBackward1', 'SqueezeBackward2', 'SplitWithSizesBackward0',
+  'TBackward0', 'ReshapeAliasBackward0', 'UnsafeViewBackward0', 'ZeroBackward0', 'AsStridedBackward0', 'CopySlices',
 ]);
 
 /**

@@ -115,7 +115,10 @@ function isBool(x: TensorLike | boolean): boolean {
 
 /** Reversed subtraction: b − a (for numbers on the left: st.rsub(t, 1) = 1 − t). */
 export function rsub(a: TensorLike, b: TensorLike): Tensor {
-  return sub(b, a);
+  // PyTorch's node names: RsubBackward0 with a tensor b, RsubBackward1 with a number.
+  const nodeName = b instanceof Tensor ? 'RsubBackward0' : 'RsubBackward1';
+  if (isBool(a) || isBool(b)) return sub(b, a);
+  return binaryOp('sub', 'rsub', b, a, 'promote', (g) => [g, g.neg()], nodeName);
 }
 
 export function mul(a: TensorLike, b: TensorLike): Tensor {
@@ -144,7 +147,7 @@ export function pow(a: TensorLike, b: TensorLike): Tensor {
     // PyTorch takes the gradient as 0 where the exponent is 0 (x^0 is constant, even at x = 0).
     where0(y.eq(0), g.mul(y).mul(x.pow(y.sub(1)))),
     g.mul(out).mul(where0(x.eq(0), x.log())),
-  ], 'PowBackward1');
+  ], typeof a === 'number' ? 'PowBackward2' : 'PowBackward1'); // pow(number, tensor) is PyTorch's pow.Scalar overload
 }
 
 function where0(mask: Tensor, values: Tensor): Tensor {

@@ -7,6 +7,7 @@ import { normalizeDim, normalizeDims, shapeStr, sizeOf } from '../tensor/shape.j
 import { Tensor } from '../tensor/tensor.js';
 import { checkFloat, checkTensor, empty } from './util.js';
 import { maximum, minimum } from './binary.js';
+import { scatterAdd } from './indexing.js';
 
 export interface VarOptions {
   /** Subtracted from the count in the divisor (1 = Bessel's correction, the default). */
@@ -104,7 +105,7 @@ export function prod(x0: Tensor, dim?: number | null, options?: ReduceOptions): 
   if (requested && requested !== out.dtype) out = out.to(requested);
   if (!needsGrad(x)) return out;
   // d prod / d x_i = prod of the others; computed without dividing so zeros are handled.
-  return record(out, 'ProdBackward0', [x], (g) => {
+  return record(out, dim === undefined || dim === null ? 'ProdBackward0' : 'ProdBackward1', [x], (g) => {
     const size = dims.reduce((n, d) => n * x.shape[d], 1);
     const gradFull = expandBack(g, x.shape, dims, keepdim);
     if (size === 0) return [gradFull];
@@ -154,7 +155,9 @@ function extremum(op: 'max' | 'min', x: Tensor, dim: Dims, keepdim: boolean, nam
   }
   const out = runReduce(op, x, dims, keepdim, x.dtype);
   if (!needsGrad(x)) return out;
-  return record(out, op === 'max' ? 'AmaxBackward0' : 'AminBackward0', [x], (g) => {
+  // x.max() / x.min() are PyTorch's max/min overload 1 (MaxBackward1); amax/amin have their own nodes.
+  const nodeName = name === 'max' ? 'MaxBackward1' : name === 'min' ? 'MinBackward1' : op === 'max' ? 'AmaxBackward0' : 'AminBackward0';
+  return record(out, nodeName, [x], (g) => {
     const hit = x.eq(expandBack(out, x.shape, dims, keepdim)).to(x.dtype);
     const count = hit.sum(dims, true);
     return [expandBack(g, x.shape, dims, keepdim).mul(hit).div(count)];
@@ -167,8 +170,18 @@ function extremumDim(op: 'argmax' | 'argmin', x: Tensor, dim: number, keepdim: b
   const d = normalizeDim(dim, x.ndim, name);
   if (x.ndim > 0 && x.shape[d] === 0) throw new Error(`${name}: cannot reduce over a zero-size dimension`);
   const indices = argReduce(op, x, d, keepdim);
-  const values = x.ndim === 0 ? x.clone() : x.gather(d, keepdim ? indices : indices.unsqueeze(d));
-  const result = (keepdim || x.ndim === 0 ? values : values.squeeze(d)) as Tensor;
+  const keptIndices = keepdim || x.ndim === 0 ? indices : indices.unsqueeze(d);
+  const values = noGrad(() => (x.ndim === 0 ? x.clone() : x.gather(d, keptIndices)));
+  const result = keepdim || x.ndim === 0 ? values : noGrad(() => values.squeeze(d));
+  if (needsGrad(x)) {
+    // One node, as PyTorch's MaxBackward0 / MinBackward0: the gradient goes to the chosen index only.
+    const nodeName = op === 'argmax' ? 'MaxBackward0' : 'MinBackward0';
+    record(result, nodeName, [x], (g) => {
+      if (x.ndim === 0) return [g];
+      const kept = keepdim ? g : g.unsqueeze(d);
+      return [scatterAdd(empty(x.shape, g.dtype), d, keptIndices, kept)];
+    }, [keptIndices]);
+  }
   return Object.assign([result, indices], { values: result, indices }) as unknown as MaxMinResult;
 }
 
@@ -237,17 +250,31 @@ export function variance(x: Tensor, dim?: Dims, options?: VarOptions | boolean):
   checkFloat(x, 'var');
   const { correction, keepdim } = varianceOptions(options);
   const dims = normalizeDims(dim, x.ndim, 'var');
-  const count = dims.reduce((n, d) => n * x.shape[d], 1);
-  const centered = x.sub(mean(x, dims, true));
-  return sum(centered.square(), dims, keepdim).div(Math.max(count - correction, 0));
+  const divisor = Math.max(dims.reduce((n, d) => n * x.shape[d], 1) - correction, 0);
+  const out = noGrad(() => sum(x.sub(mean(x, dims, true)).square(), dims, keepdim).div(divisor));
+  if (!needsGrad(x)) return out;
+  // One node, as PyTorch's VarBackward0: d var / dx = 2·(x − mean) / (N − correction).
+  return record(out, 'VarBackward0', [x], (g) => {
+    const centered = x.sub(mean(x, dims, true));
+    return [expandBack(g, x.shape, dims, keepdim).mul(centered).mul(2 / divisor)];
+  }, [x]);
 }
 
 export function std(x: Tensor, dim?: Dims, options?: VarOptions | boolean): Tensor {
-  const v = variance(x, dim, options);
-  const out = noGrad(() => v.sqrt());
-  if (!needsGrad(v)) return out;
-  // d√v = g/(2·√v), taken as 0 where the std is 0 (a constant slice), as PyTorch's std_backward does.
-  return record(out, 'StdBackward0', [v], (g) => [g.div(out.mul(2)).maskedFill(out.eq(0), 0)], [out]);
+  checkTensor(x, 'std');
+  checkFloat(x, 'std');
+  const { correction, keepdim } = varianceOptions(options);
+  const dims = normalizeDims(dim, x.ndim, 'std');
+  const divisor = Math.max(dims.reduce((n, d) => n * x.shape[d], 1) - correction, 0);
+  const out = noGrad(() => variance(x, dim, options).sqrt());
+  if (!needsGrad(x)) return out;
+  // One node, as PyTorch's StdBackward0: d std / dx = (x − mean) / ((N − correction)·std),
+  // taken as 0 where the std is 0 (a constant slice), as PyTorch's std_backward does.
+  return record(out, 'StdBackward0', [x], (g) => {
+    const centered = x.sub(mean(x, dims, true));
+    const scale = expandBack(g.div(out.mul(divisor)).maskedFill(out.eq(0), 0), x.shape, dims, keepdim);
+    return [scale.mul(centered)];
+  }, [x, out]);
 }
 
 /** log Σ exp(x) over dims, computed stably around the maximum. */
@@ -260,8 +287,13 @@ export function logsumexp(x: Tensor, dim: number | readonly number[], options: K
   // The shift is a constant for autograd: its gradient contributions cancel exactly.
   const m = amax(input.detach(), dims, true);
   const shift = m.maskedFill(m.isinf(), 0);
-  const out = sum(input.sub(shift).exp(), dims, true).log().add(shift);
-  return keepdim ? out : out.squeeze(dims);
+  const kept = noGrad(() => sum(input.sub(shift).exp(), dims, true).log().add(shift));
+  const out = keepdim ? kept : noGrad(() => kept.squeeze(dims));
+  if (!needsGrad(input)) return out;
+  // One node, as PyTorch's LogsumexpBackward0: the gradient is g·exp(x − logsumexp) = g·softmax(x).
+  return record(out, 'LogsumexpBackward0', [input], (g) => {
+    return [expandBack(g, input.shape, dims, keepdim).mul(input.sub(expandBack(out, input.shape, dims, keepdim)).exp())];
+  }, [input, out]);
 }
 
 /** Vector p-norm over dims (all elements by default); p may be 'fro', Infinity or -Infinity. */

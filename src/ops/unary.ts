@@ -49,8 +49,16 @@ export const abs = (x: Tensor) => unaryOp('abs', 'abs', rejectBool(x, 'abs'), 's
 export const sign = (x: Tensor) => unaryOp('sign', 'sign', x, 'same', zeroGrad);
 export const exp = (x: Tensor) => unaryOp('exp', 'exp', x, 'float', (g, _v, out) => g.mul(out));
 export const log = (x: Tensor) => unaryOp('log', 'log', x, 'float', (g, v) => g.div(v));
-export const log2 = (x: Tensor) => log(x).mul(1 / Math.LN2);
-export const log10 = (x: Tensor) => log(x).mul(1 / Math.LN10);
+/** log2 / log10 as one node each (Log2Backward0 / Log10Backward0, as PyTorch), computed as ln(x) / ln(base). */
+export const log2 = (x: Tensor) => logBase(x, Math.LN2, 'Log2Backward0');
+export const log10 = (x: Tensor) => logBase(x, Math.LN10, 'Log10Backward0');
+
+function logBase(x: Tensor, lnBase: number, nodeName: string): Tensor {
+  const input = isFloat(checkTensor(x, 'log').dtype) ? x : x.to('float32');
+  const out = noGrad(() => log(input).mul(1 / lnBase));
+  if (!needsGrad(input)) return out;
+  return record(out, nodeName, [input], (g) => [g.div(input.mul(lnBase))], [input]);
+}
 export const sqrt = (x: Tensor) => unaryOp('sqrt', 'sqrt', x, 'float', (g, _v, out) => g.div(out.mul(2)));
 export const rsqrt = (x: Tensor) => unaryOp('rsqrt', 'rsqrt', x, 'float', (g, _v, out) => g.mul(out.pow(3)).mul(-0.5));
 /** x·x; a bool input squares as an integer tensor (torch.square is pow(x, 2), and bool ** 2 is integral). */
@@ -123,12 +131,16 @@ export function clamp(x: Tensor, min?: number | Tensor | null, max?: number | Te
   // The kernel reads a NaN bound as "no bound".
   const lo = min ?? NaN;
   const hi = max ?? NaN;
-  return scalarOp('clamp', 'clamp', x.to(dtype), lo, hi, (g, v) => {
+  const input = x.to(dtype);
+  const out = scalarOp('clamp', 'clamp', input, lo, hi);
+  if (!needsGrad(input)) return out;
+  // Number bounds are PyTorch's clamp.Scalar overload: ClampBackward1 (tensor bounds give ClampBackward0).
+  return record(out, 'ClampBackward1', [input], (g) => {
     let keep = g;
-    if (!Number.isNaN(lo)) keep = keep.maskedFill(v.lt(lo), 0);
-    if (!Number.isNaN(hi)) keep = keep.maskedFill(v.gt(hi), 0);
-    return keep;
-  });
+    if (!Number.isNaN(lo)) keep = keep.maskedFill(input.lt(lo), 0);
+    if (!Number.isNaN(hi)) keep = keep.maskedFill(input.gt(hi), 0);
+    return [keep];
+  }, [input]);
 }
 
 /**
