@@ -1,4 +1,5 @@
 import { needsGrad, record } from '../autograd/node.js';
+import { noGrad } from '../autograd/grad-mode.js';
 import { promoteTypes } from '../tensor/dtype.js';
 import { normalizeDim, shapeStr } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -53,5 +54,8 @@ export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
     }
   });
   const d = normalizeDim(dim, tensors[0].ndim + 1, 'stack');
-  return cat(tensors.map((t) => t.unsqueeze(d)), d);
+  const out = noGrad(() => cat(tensors.map((t) => t.unsqueeze(d)), d));
+  if (!needsGrad(...tensors)) return out;
+  // One node, as torch's StackBackward0: each input gets its slice of the gradient.
+  return record(out, 'StackBackward0', tensors, (g) => tensors.map((t, i) => g.select(d, i).to(t.dtype)));
 }

@@ -4,6 +4,7 @@
  * reshaping of the upstream gradient.
  */
 import { linearInGrad, record } from '../autograd/node.js';
+import { noGrad } from '../autograd/grad-mode.js';
 import { contiguousStrides, inferShape, normalizeDim, sameShape, shapeStr } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { checkTensor, copyAs, empty, sumToShape, writeStrided } from './util.js';
@@ -82,10 +83,11 @@ export function view(x: Tensor, shape: readonly number[]): Tensor {
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   checkTensor(x, 'reshape');
   const target = inferShape(shape, x.size, 'reshape');
-  if (sameShape(target, x.shape)) return x;
   const strides = viewStrides(x, target);
-  if (strides) return record(viewOf(x, target, strides), 'ViewBackward0', [x], (g) => [g.reshape(x.shape)]);
-  return view(x.contiguous(), target);
+  // torch 1.13's node names: ReshapeAliasBackward0 for a view (even to the same shape), UnsafeViewBackward0 after a copy.
+  if (strides) return record(viewOf(x, target, strides), 'ReshapeAliasBackward0', [x], (g) => [g.reshape(x.shape)]);
+  const copy = x.contiguous();
+  return record(viewOf(copy, target, contiguousStrides(target)), 'UnsafeViewBackward0', [copy], (g) => [g.reshape(x.shape)]);
 }
 
 export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
@@ -94,6 +96,8 @@ export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
   const s = normalizeDim(startDim, x.ndim, 'flatten');
   const e = normalizeDim(endDim, x.ndim, 'flatten');
   if (s > e) throw new Error(`flatten: startDim (${startDim}) cannot come after endDim (${endDim})`);
+  // Nothing to merge: torch.flatten returns the input itself.
+  if (s === e) return x;
   const merged = x.shape.slice(s, e + 1).reduce((a, b) => a * b, 1);
   return reshape(x, [...x.shape.slice(0, s), merged, ...x.shape.slice(e + 1)]);
 }
@@ -101,7 +105,8 @@ export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
 export function unflatten(x: Tensor, dim: number, sizes: readonly number[]): Tensor {
   const d = normalizeDim(dim, x.ndim, 'unflatten');
   const inner = inferShape(sizes, x.shape[d], 'unflatten');
-  return reshape(x, [...x.shape.slice(0, d), ...inner, ...x.shape.slice(d + 1)]);
+  // Splitting one dim is always a view (torch.unflatten gives ViewBackward0).
+  return view(x, [...x.shape.slice(0, d), ...inner, ...x.shape.slice(d + 1)]);
 }
 
 export function permute(x: Tensor, dims: readonly number[]): Tensor {
@@ -132,9 +137,10 @@ export function squeeze(x: Tensor, dim?: number | readonly number[]): Tensor {
   checkTensor(x, 'squeeze');
   const listed = dim === undefined ? null : (typeof dim === 'number' ? [dim] : dim).map((d) => normalizeDim(d, x.ndim, 'squeeze'));
   const keep = x.shape.map((d, i) => !(d === 1 && (listed === null || listed.includes(i))));
-  if (keep.every(Boolean)) return x;
+  // Always a new view, even with nothing to squeeze, as torch.squeeze; node names follow its overloads.
   const out = viewOf(x, x.shape.filter((_, i) => keep[i]), x.strides.filter((_, i) => keep[i]));
-  return record(out, 'SqueezeBackward0', [x], (g) => [g.reshape(x.shape)]);
+  const nodeName = dim === undefined ? 'SqueezeBackward0' : typeof dim === 'number' ? 'SqueezeBackward1' : 'SqueezeBackward2';
+  return record(out, nodeName, [x], (g) => [g.reshape(x.shape)]);
 }
 
 export function unsqueeze(x: Tensor, dim: number): Tensor {
@@ -172,7 +178,7 @@ export function expand(x: Tensor, sizes: readonly number[]): Tensor {
     shape.push(target);
     strides.push(own === undefined || (own === 1 && target !== 1) ? 0 : x.strides[i - lead]);
   });
-  if (sameShape(shape, x.shape)) return x;
+  // Always a new view, even to the same shape, as torch.expand.
   return record(viewOf(x, shape, strides), 'ExpandBackward0', [x], (g) => [sumToShape(g, x.shape)]);
 }
 
@@ -192,11 +198,30 @@ export function slice(x: Tensor, dim: number, start?: number | null, end?: numbe
   shape[d] = length;
   strides[d] = x.strides[d] * step;
   const out = viewOf(x, shape, strides, x.offset + s * x.strides[d]);
-  return record(out, 'SliceBackward0', [x], (g) => {
-    const full = empty(x.shape, g.dtype);
-    writeStrided(slice(full, d, s, e, step), g);
-    return [linearInGrad(full, g, 'SliceBackwardBackward0', (gg) => slice(gg, d, s, e, step))];
-  });
+  return record(out, 'SliceBackward0', [x], (g) => [embedGrad(x.shape, g, (t) => slice(t, d, s, e, step), 'SliceBackwardBackward0')]);
+}
+
+/**
+ * The gradient of a view that picks part of x: zeros of x's shape with g written where `place` looks.
+ * Differentiable (createGraph): its own gradient is `place` applied again.
+ */
+function embedGrad(shape: readonly number[], g: Tensor, place: (t: Tensor) => Tensor, backwardName: string): Tensor {
+  const full = empty(shape, g.dtype);
+  writeStrided(place(full), g);
+  return linearInGrad(full, g, backwardName, place);
+}
+
+/** A narrow window along `d` recorded under a torch node name (split / chunk pieces). */
+function namedNarrow(x: Tensor, d: number, start: number, length: number, nodeName: string): Tensor {
+  const piece = new Tensor(x.storage, x.shape.map((n, i) => (i === d ? length : n)), x.strides, x.offset + start * x.strides[d], x.dtype);
+  piece.viewBase = x.viewBase ?? x;
+  return record(piece, nodeName, [x], (g) => [embedGrad(x.shape, g, (t) => slice(t, d, start, start + length), 'SliceBackwardBackward0')]);
+}
+
+/** Index `i` along `d` with the dim removed, recorded under a torch node name (select / unbind). */
+function namedSelect(x: Tensor, d: number, i: number, nodeName: string): Tensor {
+  const out = viewOf(x, x.shape.filter((_, k) => k !== d), x.strides.filter((_, k) => k !== d), x.offset + i * x.strides[d]);
+  return record(out, nodeName, [x], (g) => [embedGrad(x.shape, g, (t) => select(t, d, i), 'SelectBackwardBackward0')]);
 }
 
 /** Elements start..start+length−1 along `dim` (bounds checked strictly, as torch.narrow). */
@@ -221,15 +246,15 @@ export function select(x: Tensor, dim: number, index: number): Tensor {
   if (!Number.isInteger(index) || index < -n || index >= n) {
     throw new Error(`select: index ${index} is out of range for dimension ${dim} of size ${n}`);
   }
-  const i = index < 0 ? index + n : index;
-  return squeeze(slice(x, d, i, i + 1), d);
+  return namedSelect(x, d, index < 0 ? index + n : index, 'SelectBackward0');
 }
 
 export function unbind(x: Tensor, dim = 0): Tensor[] {
   checkTensor(x, 'unbind');
   checkHasDims(x, 'unbind');
   const d = normalizeDim(dim, x.ndim, 'unbind');
-  return Array.from({ length: x.shape[d] }, (_, i) => select(x, d, i));
+  // torch shares one UnbindBackward0 node among the pieces; here each piece has its own, under that name.
+  return Array.from({ length: x.shape[d] }, (_, i) => namedSelect(x, d, i, 'UnbindBackward0'));
 }
 
 /** Split into pieces of `size` (the last may be smaller), or of the listed sizes. */
@@ -250,9 +275,11 @@ export function split(x: Tensor, splitSizeOrSections: number | readonly number[]
     const total = sizes.reduce((a, b) => a + b, 0);
     if (total !== n) throw new Error(`split: sizes ${shapeStr(sizes)} sum to ${total}, but dimension ${dim} has size ${n}`);
   }
+  // torch's overloads: split(int) records SplitBackward0, split(list) SplitWithSizesBackward0.
+  const nodeName = typeof splitSizeOrSections === 'number' ? 'SplitBackward0' : 'SplitWithSizesBackward0';
   let at = 0;
   return sizes.map((size) => {
-    const piece = narrow(x, d, at, size);
+    const piece = namedNarrow(x, d, at, size, nodeName);
     at += size;
     return piece;
   });
@@ -296,8 +323,24 @@ export function repeat(x: Tensor, sizes: readonly number[]): Tensor {
   const shape = [...Array(lead).fill(1), ...x.shape];
   // Interleave a repeat axis before each axis, expand it, then merge the pairs.
   const interleaved = shape.flatMap((d) => [1, d]);
-  const expanded = reshape(x, interleaved).expand(shape.flatMap((d, i) => [sizes[i], d]));
-  const out = expanded.reshape(shape.map((d, i) => d * sizes[i]));
-  // Always a copy, as torch.repeat (with all sizes 1 the reshapes above are views of x).
-  return out.storage === x.storage ? out.clone() : out;
+  const repeated = noGrad(() => {
+    const expanded = reshape(x, interleaved).expand(shape.flatMap((d, i) => [sizes[i], d]));
+    const out = expanded.reshape(shape.map((d, i) => d * sizes[i]));
+    // Always a copy, as torch.repeat (with all sizes 1 the reshapes above are views of x).
+    return out.storage === x.storage ? out.clone() : out;
+  });
+  // One node, as torch's RepeatBackward0: the gradient sums the copies (split each dim into [copies, size]).
+  return record(repeated, 'RepeatBackward0', [x], (g) => {
+    const split = g.reshape(shape.flatMap((d, i) => [sizes[i], d]));
+    const copyDims = shape.map((_, i) => 2 * i);
+    return [(copyDims.length ? split.sum(copyDims) : split).reshape(x.shape)];
+  });
+}
+
+/** Transpose of a ≤2-D tensor (a 0-d or 1-d tensor is seen as is), one TBackward0 node as torch.t. */
+export function t(x: Tensor): Tensor {
+  checkTensor(x, 't');
+  if (x.ndim > 2) throw new Error(`t: expects a tensor with <= 2 dimensions, got ${x.ndim}; use transpose(d0, d1)`);
+  const out = viewOf(x, [...x.shape].reverse(), [...x.strides].reverse());
+  return record(out, 'TBackward0', [x], (g) => [x.ndim === 2 ? g.transpose(0, 1) : g]);
 }

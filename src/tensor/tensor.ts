@@ -209,7 +209,11 @@ export class Tensor {
     if (result.ndim > this.ndim || result.shape.some((d, i) => d !== this.shape[this.ndim - result.ndim + i])) {
       throw new Error(`${op}: output with shape ${shapeStr(this.shape)} doesn't match the broadcast shape ${shapeStr(result.shape)}`);
     }
-    if (inGraph) result = result.to(this.dtype).broadcastTo(this.shape);
+    if (inGraph) {
+      result = result.to(this.dtype);
+      // Only a smaller result is broadcast: the update's own node (e.g. AddBackward0) stays this tensor's gradFn.
+      if (result.ndim !== this.ndim || result.shape.some((d, i) => d !== this.shape[i])) result = result.broadcastTo(this.shape);
+    }
     noGrad(() => {
       const values = result.to(this.dtype).broadcastTo(this.shape).contiguous();
       // A source in this tensor's own storage (x.t().copy_(x)) is read in full before writing.
@@ -418,8 +422,7 @@ export class Tensor {
   dot(other: Tensor): Tensor { return ops.dot(this, other); }
   /** Transpose of a ≤2-D tensor. */
   t(): Tensor {
-    if (this.ndim > 2) throw new Error(`t: expects a tensor with <= 2 dimensions, got ${this.ndim}; use transpose(d0, d1)`);
-    return this.ndim < 2 ? this : ops.transpose(this, 0, 1);
+    return ops.t(this);
   }
   /** Transpose of the last two dimensions (PyTorch's .mT). */
   get mT(): Tensor {
