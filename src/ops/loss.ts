@@ -50,6 +50,27 @@ function reduce(loss: Tensor, reduction: string): Tensor {
   return reduction === 'sum' ? loss.sum() : loss.mean();
 }
 
+/**
+ * PyTorch's loss nodes (MseLossBackward0, BinaryCrossEntropyBackward0, ...) take in the weight and the
+ * reduction: one node over the elementwise values, whose rule receives the elementwise upstream gradient.
+ * A weight that requires grad keeps the composed form (PyTorch has no gradient for it at all).
+ */
+function lossNode(
+  name: string, elementwise: Tensor, weight: Tensor | null, reduction: string, inputs: Tensor[],
+  rule: (gElem: Tensor) => (Tensor | null)[],
+): Tensor {
+  if (weight?.requiresGrad || !needsGrad(...inputs)) {
+    const loss = needsGrad(...inputs) ? record(elementwise, name, inputs, rule) : elementwise;
+    return reduce(weight ? loss.mul(weight) : loss, reduction);
+  }
+  const values = noGrad(() => reduce(weight ? elementwise.mul(weight) : elementwise, reduction));
+  return record(values, name, inputs, (g) => {
+    let gElem = reduction === 'none' ? g : g.expand(elementwise.shape);
+    if (reduction === 'mean') gElem = gElem.div(elementwise.size);
+    return rule(weight ? gElem.mul(weight) : gElem);
+  });
+}
+
 function checkSameShape(input: Tensor, target: Tensor, op: string): void {
   if (!sameShape(input.shape, target.shape)) {
     throw new Error(`${op}: expected target of the input's shape ${shapeStr(input.shape)}, got target of shape ${shapeStr(target.shape)}`);
@@ -194,7 +215,8 @@ export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntrop
   checkTensor(input, op);
   checkTensor(target, op, 'target');
   if (isFloat(target.dtype)) return crossEntropyProbs(input, target, options);
-  return classIndexLoss(op, 'CrossEntropyLossBackward0', input, target, options, false);
+  // torch's cross_entropy is log_softmax + nll_loss, so its grad_fn is NllLossBackward0 (here one fused node).
+  return classIndexLoss(op, 'NllLossBackward0', input, target, options, false);
 }
 
 function crossEntropyProbs(input: Tensor, target: Tensor, options: CrossEntropyOptions): Tensor {
@@ -236,7 +258,11 @@ function crossEntropyProbs(input: Tensor, target: Tensor, options: CrossEntropyO
 export function mseLoss(input: Tensor, target: Tensor | number, options: ReductionOptions = {}): Tensor {
   const reduction = reductionOf(options, 'mseLoss');
   const [x, t] = regressionPair(input, target, 'mseLoss');
-  return reduce(x.sub(t).square(), reduction);
+  const squares = noGrad(() => x.sub(t).square());
+  return lossNode('MseLossBackward0', squares, null, reduction, [x, t], (g) => {
+    const gd = g.mul(x.sub(t)).mul(2);
+    return [x.requiresGrad ? sumToShape(gd, x.shape) : null, t.requiresGrad ? sumToShape(gd.neg(), t.shape) : null];
+  });
 }
 
 /** Mean absolute error, as torch.nn.functional.l1_loss. */
@@ -315,11 +341,10 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor, weight?: Tenso
     const td = t.detach();
     return td.sub(1).mul(xd.neg().log1p().clamp(-100)).sub(td.mul(xd.log().clamp(-100)));
   });
-  const loss = record(values, 'BinaryCrossEntropyBackward0', [x, t], (g) => [
+  return lossNode('BinaryCrossEntropyBackward0', values, w, reduction, [x, t], (g) => [
     x.requiresGrad ? g.mul(x.sub(t)).div(x.neg().add(1).mul(x).clamp(BCE_EPSILON)) : null,
     t.requiresGrad ? g.mul(x.neg().log1p().sub(x.log())) : null,
   ]);
-  return reduce(w ? loss.mul(w) : loss, reduction);
 }
 
 /** PyTorch's EPSILON of the binary_cross_entropy gradient: 1e-12 as a float32. */
@@ -354,7 +379,7 @@ export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, weig
     const lw = pw ? pw.sub(1).mul(td).add(1) : null;
     return td.neg().add(1).mul(xd).add(lw ? lw.mul(softplusNeg) : softplusNeg);
   });
-  const loss = record(values, 'BinaryCrossEntropyWithLogitsBackward0', [x, t], (g) => {
+  return lossNode('BinaryCrossEntropyWithLogitsBackward0', values, w, reduction, [x, t], (g) => {
     const s = x.sigmoid();
     let gx: Tensor | null = null;
     let gt: Tensor | null = null;
@@ -365,7 +390,6 @@ export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, weig
     }
     return [gx, gt];
   });
-  return reduce(w ? loss.mul(w) : loss, reduction);
 }
 
 /** Alias of binaryCrossEntropyWithLogits (nn.BCEWithLogitsLoss). */

@@ -12,13 +12,13 @@ type Kind = 'float' | 'same' | 'bool';
 type GradRule = (g: Tensor, x: Tensor, out: Tensor) => Tensor;
 
 /** Run a unary kernel; 'float' ops turn integer inputs into float32 first (as exp(int) does in PyTorch). */
-export function unaryOp(op: UnaryOp, name: string, x: Tensor, kind: Kind, grad?: GradRule): Tensor {
+export function unaryOp(op: UnaryOp, name: string, x: Tensor, kind: Kind, grad?: GradRule, nodeName = `${name[0].toUpperCase()}${name.slice(1)}Backward0`): Tensor {
   checkTensor(x, name);
   const input = kind === 'float' && !isFloat(x.dtype) ? x.to('float32') : x;
   const out = uninitialized(x.shape, kind === 'bool' ? 'bool' : input.dtype);
   kernels().unary(op, input.strided, out.storage);
   if (!grad || !needsGrad(input)) return out;
-  return record(out, `${name[0].toUpperCase()}${name.slice(1)}Backward0`, [input], (g) => [grad(g, input, out)], savedBy(grad, input, out));
+  return record(out, nodeName, [input], (g) => [grad(g, input, out)], savedBy(grad, input, out));
 }
 
 /** What a rule saves for backward, as PyTorch would: the output if the rule reads it, else the input if it reads that. */
@@ -63,7 +63,7 @@ export const sqrt = (x: Tensor) => unaryOp('sqrt', 'sqrt', x, 'float', (g, _v, o
 export const rsqrt = (x: Tensor) => unaryOp('rsqrt', 'rsqrt', x, 'float', (g, _v, out) => g.mul(out.pow(3)).mul(-0.5));
 /** x·x; a bool input squares as an integer tensor (torch.square is pow(x, 2), and bool ** 2 is integral). */
 export const square = (x: Tensor) =>
-  unaryOp('square', 'square', checkTensor(x, 'square').dtype === 'bool' ? x.to('int32') : x, 'same', (g, v) => g.mul(v).mul(2));
+  unaryOp('square', 'square', checkTensor(x, 'square').dtype === 'bool' ? x.to('int32') : x, 'same', (g, v) => g.mul(v).mul(2), 'PowBackward0'); // torch.square is pow(x, 2)
 export const reciprocal = (x: Tensor) => unaryOp('reciprocal', 'reciprocal', x, 'float', (g, _v, out) => g.mul(out.square()).neg());
 export const sin = (x: Tensor) => unaryOp('sin', 'sin', x, 'float', (g, v) => g.mul(v.cos()));
 export const cos = (x: Tensor) => unaryOp('cos', 'cos', x, 'float', (g, v) => g.mul(v.sin()).neg());
@@ -82,7 +82,7 @@ function reluBackward(g: Tensor, out: Tensor): Tensor {
 }
 export const erf = (x: Tensor) =>
   unaryOp('erf', 'erf', x, 'float', (g, v) => g.mul(v.square().neg().exp()).mul(2 / Math.sqrt(Math.PI)));
-export const log1p = (x: Tensor) => unaryOp('log1p', 'log1p', x, 'float', (g, v) => g.div(v.add(1)));
+export const log1p = (x: Tensor) => unaryOp('log1p', 'log1p', x, 'float', (g, v) => g.div(v.add(1)), 'Log1PBackward0');
 export const expm1 = (x: Tensor) => unaryOp('expm1', 'expm1', x, 'float', (g, _v, out) => g.mul(out.add(1)));
 export const floor = (x: Tensor) => (isFloat(rejectBool(x, 'floor').dtype) ? unaryOp('floor', 'floor', x, 'same', zeroGrad) : x);
 export const ceil = (x: Tensor) => (isFloat(rejectBool(x, 'ceil').dtype) ? unaryOp('ceil', 'ceil', x, 'same', zeroGrad) : x);

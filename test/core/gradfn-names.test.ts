@@ -62,6 +62,16 @@ const CASES: [call: string, fn: () => Tensor | Tensor[], torchName: string][] = 
   ['x.flatten()', () => x().flatten(), 'ReshapeAliasBackward0'],
   ['x.unflatten(1, [2, 2])', () => x().unflatten(1, [2, 2]), 'ViewBackward0'],
   ['x.expand(3, 4)', () => x().expand(3, 4), 'ExpandBackward0'],
+  ['x.square()', () => x().square(), 'PowBackward0'],
+  ['x.log1p()', () => x().abs().log1p(), 'Log1PBackward0'],
+  ['x.expm1()', () => x().expm1(), 'Expm1Backward0'],
+  ['F.mseLoss(x, t)', () => st.nn.functional.mseLoss(x(), plain()), 'MseLossBackward0'],
+  ['F.mseLoss(x, t, sum)', () => st.nn.functional.mseLoss(x(), plain(), { reduction: 'sum' }), 'MseLossBackward0'],
+  ['F.l1Loss(x, t)', () => st.nn.functional.l1Loss(x(), plain()), 'MeanBackward0'],
+  ['F.binaryCrossEntropy(p, q)', () => st.nn.functional.binaryCrossEntropy(x().sigmoid(), plain().sigmoid()), 'BinaryCrossEntropyBackward0'],
+  ['F.binaryCrossEntropyWithLogits(x, q)', () => st.nn.functional.binaryCrossEntropyWithLogits(x(), plain().sigmoid()), 'BinaryCrossEntropyWithLogitsBackward0'],
+  ['F.crossEntropy(x, labels)', () => st.nn.functional.crossEntropy(x(), st.tensor([0, 1, 2], { dtype: 'int32' })), 'NllLossBackward0'],
+  ['F.nllLoss(x, labels)', () => st.nn.functional.nllLoss(x(), st.tensor([0, 1, 2], { dtype: 'int32' })), 'NllLossBackward0'],
 ];
 
 test('gradFn names match PyTorch 1.13', () => {
