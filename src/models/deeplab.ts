@@ -34,6 +34,13 @@ const convBnRelu = (cin: number, cout: number, k: number, dilation = 1): nn.Modu
   new nn.ReLU(),
 ];
 
+/** A 3×3 atrous conv-BN-ReLU branch of ASPP (torchvision's ASPPConv). */
+export class ASPPConv extends nn.Sequential {
+  constructor(inChannels: number, outChannels: number, dilation: number) {
+    super(...convBnRelu(inChannels, outChannels, 3, dilation));
+  }
+}
+
 /** Image-level features: global average pool, 1×1 conv-BN-ReLU, upsampled back to the input size. */
 export class ASPPPooling extends nn.Sequential {
   constructor(inChannels: number, outChannels: number) {
@@ -54,7 +61,7 @@ export class ASPP extends nn.Module {
   constructor(inChannels: number, atrousRates: readonly number[], outChannels = 256) {
     super();
     const modules: nn.Module[] = [new nn.Sequential(...convBnRelu(inChannels, outChannels, 1))];
-    for (const rate of atrousRates) modules.push(new nn.Sequential(...convBnRelu(inChannels, outChannels, 3, rate)));
+    for (const rate of atrousRates) modules.push(new ASPPConv(inChannels, outChannels, rate));
     modules.push(new ASPPPooling(inChannels, outChannels));
     this.convs = new nn.ModuleList(modules);
     this.project = new nn.Sequential(...convBnRelu(modules.length * outChannels, outChannels, 1), new nn.Dropout(0.5));
@@ -104,21 +111,33 @@ export class SegmentationModel extends nn.Module {
   }
 }
 
-/** A dilated ResNet (output stride 8) without avgpool/fc, as torchvision's IntermediateLayerGetter keeps it. */
-function dilatedBackbone(layers: [number, number, number, number], inChannels: number): ResNet {
-  const backbone = new ResNet(Bottleneck, layers, { inChannels, replaceStrideWithDilation: [false, true, true] });
-  backbone.avgpool = null;
-  backbone.fc = null;
-  return backbone;
+/** DeepLabV3: a SegmentationModel with a DeepLabHead (printed as torchvision's DeepLabV3). */
+export class DeepLabV3 extends SegmentationModel {}
+
+/** FCN: a SegmentationModel with an FCNHead (printed as torchvision's FCN). */
+export class FCN extends SegmentationModel {}
+
+/**
+ * A dilated ResNet (output stride 8) without avgpool/fc, as torchvision's IntermediateLayerGetter keeps it
+ * (the children up to layer4; printed under that name).
+ */
+export class IntermediateLayerGetter extends ResNet {
+  constructor(layers: [number, number, number, number], inChannels: number) {
+    super(Bottleneck, layers, { inChannels, replaceStrideWithDilation: [false, true, true] });
+    delete (this as any).avgpool;
+    delete (this as any).fc;
+  }
 }
 
 function segmentation(name: string, head: 'deeplabv3' | 'fcn', layers: [number, number, number, number], options: SegmentationOptions): SegmentationModel {
   checkOptions(name, options, SEGMENTATION_OPTIONS);
   const numClasses = options.numClasses ?? 21;
   const aux = checkBool(name, 'auxLoss', options.auxLoss, false);
-  const backbone = dilatedBackbone(layers, options.inChannels ?? 3);
-  const classifier = head === 'deeplabv3' ? new DeepLabHead(2048, numClasses) : new FCNHead(2048, numClasses);
-  return new SegmentationModel(backbone, classifier, aux ? new FCNHead(1024, numClasses) : null);
+  const backbone = new IntermediateLayerGetter(layers, options.inChannels ?? 3);
+  const auxClassifier = aux ? new FCNHead(1024, numClasses) : null;
+  return head === 'deeplabv3'
+    ? new DeepLabV3(backbone, new DeepLabHead(2048, numClasses), auxClassifier)
+    : new FCN(backbone, new FCNHead(2048, numClasses), auxClassifier);
 }
 
 /** DeepLabV3 with a ResNet-50 backbone (39.6M parameters; 42.0M with auxLoss). */

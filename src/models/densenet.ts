@@ -22,6 +22,11 @@ export const DENSENET_OPTIONS = ['numClasses', 'inChannels', 'dropRate', 'memory
 
 /** BN-ReLU-conv1×1-BN-ReLU-conv3×3 producing growthRate new channels from the concatenated inputs. */
 export class DenseLayer extends nn.Module {
+  /** torchvision's class name, as print(model) shows it. */
+  override getName(): string {
+    return '_DenseLayer';
+  }
+
   norm1: nn.BatchNorm2d;
   relu1: nn.ReLU;
   conv1: nn.Conv2d;
@@ -51,6 +56,11 @@ export class DenseLayer extends nn.Module {
 
 /** numLayers dense layers (denselayer1 ...), each fed all previous outputs; returns their concatenation. */
 export class DenseBlock extends nn.Module {
+  /** torchvision's class name, as print(model) shows it. */
+  override getName(): string {
+    return '_DenseBlock';
+  }
+
   private readonly layers: DenseLayer[] = [];
 
   constructor(numLayers: number, inFeatures: number, bnSize: number, growthRate: number, dropRate: number) {
@@ -69,6 +79,11 @@ export class DenseBlock extends nn.Module {
 
 /** BN-ReLU-conv1×1-avgpool2: reduce channels and halve the resolution between dense blocks. */
 export class Transition extends nn.Sequential {
+  /** torchvision's class name, as print(model) shows it. */
+  override getName(): string {
+    return '_Transition';
+  }
+
   constructor(inFeatures: number, outFeatures: number) {
     super(new Map<string, nn.Module>([
       ['norm', new nn.BatchNorm2d(inFeatures)],

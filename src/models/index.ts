@@ -34,7 +34,7 @@ export type { EfficientNetOptions, MBConvConfig } from './efficientnet.js';
 export { MobileNetV2, InvertedResidual, mobilenet_v2 } from './mobilenet.js';
 export type { MobileNetV2Options } from './mobilenet.js';
 export {
-  SegmentationModel, DeepLabHead, ASPP, ASPPPooling, FCNHead,
+  SegmentationModel, DeepLabV3, FCN, IntermediateLayerGetter, DeepLabHead, ASPP, ASPPConv, ASPPPooling, FCNHead,
   deeplabv3_resnet50, deeplabv3_resnet101, fcn_resnet50, fcn_resnet101,
 } from './deeplab.js';
 export type { SegmentationOptions, SegmentationOutput } from './deeplab.js';

@@ -5,6 +5,7 @@
 import type { Tensor } from '../tensor/tensor.js';
 import { rand } from '../tensor/creation.js';
 import * as nn from '../nn/index.js';
+import { pyFloat } from '../nn/modules/format.js';
 
 /** Round v to a multiple of divisor (at least minValue), not going below 90% of v (torchvision's _make_divisible). */
 export function makeDivisible(v: number, divisor: number, minValue?: number): number {
@@ -94,6 +95,6 @@ export class StochasticDepth extends nn.Module {
   }
 
   override extraRepr(): string {
-    return `p=${this.p}, mode=${this.mode}`;
+    return `p=${pyFloat(this.p)}, mode=${this.mode}`;
   }
 }

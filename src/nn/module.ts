@@ -63,8 +63,8 @@ export interface RemovableHandle {
 
 /** Called after forward with (module, inputs, output); a non-undefined return value replaces the output. */
 export type ForwardHook = (module: Module, inputs: unknown[], output: any) => unknown;
-/** Called before forward with (module, inputs); returning an array replaces the inputs. */
-export type ForwardPreHook = (module: Module, inputs: unknown[]) => unknown[] | void;
+/** Called before forward with (module, inputs); returning an array replaces the inputs, any other value the single input. */
+export type ForwardPreHook = (module: Module, inputs: unknown[]) => unknown;
 
 const INSPECT = Symbol.for('nodejs.util.inspect.custom');
 
@@ -415,11 +415,24 @@ export abstract class Module {
     };
     visit(this, '');
     const missingKeys = [...expected.keys()].filter((k) => !entries.has(k));
-    const unexpectedKeys = [...entries.keys()].filter((k) => !expected.has(k));
+    // Unexpected keys in torch's order: each module (depth first) claims, in the dict's order, the keys under
+    // its prefix whose next name part is neither one of its children nor one of its own tensors (so, as in
+    // torch, 'bn.running_mean.x' is ignored rather than reported).
+    const unexpectedKeys: string[] = [];
+    const claim = (m: Module, prefix: string): void => {
+      for (const key of entries.keys()) {
+        if (!key.startsWith(prefix)) continue;
+        const part = key.slice(prefix.length).split('.')[0];
+        const local = !!m._parameters.get(part) || (!!m._buffers.get(part) && !m._nonPersistent.has(part));
+        if (!m._modules.has(part) && !local) unexpectedKeys.push(key);
+      }
+      for (const [name, child] of m._modules) if (child) claim(child, `${prefix}${name}.`);
+    };
+    claim(this, '');
     const errors: string[] = [];
     if (strict) {
-      if (missingKeys.length) errors.push(`Missing key(s) in state_dict: ${missingKeys.map((k) => `"${k}"`).join(', ')}.`);
-      if (unexpectedKeys.length) errors.push(`Unexpected key(s) in state_dict: ${unexpectedKeys.map((k) => `"${k}"`).join(', ')}.`);
+      if (missingKeys.length) errors.push(`Missing key(s) in state_dict: ${missingKeys.map((k) => `"${k}"`).join(', ')}. `);
+      if (unexpectedKeys.length) errors.push(`Unexpected key(s) in state_dict: ${unexpectedKeys.map((k) => `"${k}"`).join(', ')}. `);
     }
     const copies: [Tensor, Tensor][] = [];
     for (const [key, target] of expected) {
@@ -484,7 +497,8 @@ export abstract class Module {
       let inputs = args;
       for (const pre of [...this._forwardPreHooks]) {
         const r = pre(this, inputs);
-        if (r !== undefined) inputs = r;
+        // As torch: a value that is not a tuple (here: an array) becomes the single input.
+        if (r !== undefined && r !== null) inputs = Array.isArray(r) ? r : [r];
       }
       let output = inner.apply(this, inputs);
       for (const hook of [...this._forwardHooks]) {

@@ -13,6 +13,31 @@ function isModuleArgs(args: unknown[]): args is Module[] {
   return args.every((a) => a instanceof Module);
 }
 
+/** Re-register `modules` as children "0", "1", … of `container`, replacing all its children (PyTorch's renumbering). */
+function renumber(container: Module, modules: (Module | null)[]): void {
+  for (const k of [...container._modules.keys()]) delete (container as any)[k];
+  modules.forEach((m, j) => container.registerModule(String(j), m));
+}
+
+/** Insert `module` before index i, as Sequential.insert in torch 1.13 (-n ≤ i ≤ n, else out of range). */
+function insertAt(container: Module, i: number, module: Module, what: string): void {
+  if (!(module instanceof Module)) throw new TypeError(`${what}: module should be of type Module`);
+  const mods = [...container._modules.values()];
+  const n = mods.length;
+  if (!Number.isInteger(i) || i < -n || i > n) throw new RangeError(`${what}: index ${i} is out of range for ${n} modules`);
+  mods.splice(i < 0 ? i + n : i, 0, module);
+  renumber(container, mods);
+}
+
+/** Remove the child at index i and renumber the rest "0", "1", … (PyTorch's __delitem__ on Sequential/ModuleList). */
+function deleteAt(container: Module, i: number, what: string): Module {
+  const mods = [...container._modules.values()];
+  const idx = normIndex(i, mods.length, what);
+  const [removed] = mods.splice(idx, 1);
+  renumber(container, mods);
+  return removed as Module;
+}
+
 function normIndex(i: number, n: number, what: string): number {
   if (!Number.isInteger(i) || i < -n || i >= n) throw new RangeError(`${what}: index ${i} is out of range for ${n} modules`);
   return i < 0 ? i + n : i;
@@ -68,6 +93,28 @@ export class Sequential extends Module {
     return this;
   }
 
+  /** Insert before index i (-length ≤ i ≤ length); the children are renumbered "0", "1", … as torch's insert. */
+  insert(i: number, module: Module): this {
+    insertAt(this, i, module, 'Sequential.insert');
+    return this;
+  }
+
+  /** Append every module of `modules` (another Sequential, a ModuleList or an array). */
+  extend(modules: Iterable<Module>): this {
+    for (const m of [...modules]) this.append(m);
+    return this;
+  }
+
+  /** Remove the module at index i (negative from the end); the rest are renumbered "0", "1", … (torch's del seq[i]). */
+  delete(i: number): void {
+    deleteAt(this, i, 'Sequential.delete');
+  }
+
+  /** Remove and return the module at index i (the rest renumbered). */
+  pop(i: number): Module {
+    return deleteAt(this, i, 'Sequential.pop');
+  }
+
   [Symbol.iterator](): Iterator<Module> {
     return ([...this._modules.values()].filter((m) => m !== null) as Module[])[Symbol.iterator]();
   }
@@ -114,8 +161,22 @@ export class ModuleList extends Module {
     const mods = [...this._modules.values()] as Module[];
     const idx = i < 0 ? Math.max(0, mods.length + i) : Math.min(i, mods.length);
     mods.splice(idx, 0, module);
-    for (const k of [...this._modules.keys()]) delete (this as any)[k];
-    mods.forEach((m, j) => this.registerModule(String(j), m));
+    renumber(this, mods);
+  }
+
+  /** A new ModuleList with modules start..end (exclusive), numbered from "0" as torch's list[a:b]. */
+  slice(start?: number, end?: number): ModuleList {
+    return new ModuleList(([...this._modules.values()].slice(start, end)).filter((m): m is Module => m !== null));
+  }
+
+  /** Remove the module at index i (negative from the end); the rest are renumbered (torch's del list[i]). */
+  delete(i: number): void {
+    deleteAt(this, i, 'ModuleList.delete');
+  }
+
+  /** Remove and return the module at index i (the rest renumbered). */
+  pop(i = -1): Module {
+    return deleteAt(this, i, 'ModuleList.pop');
   }
 
   [Symbol.iterator](): Iterator<Module> {
@@ -155,6 +216,11 @@ export class ModuleDict extends Module {
     const m = this.get(key);
     delete (this as any)[key];
     return m;
+  }
+
+  /** Remove every module. */
+  clear(): void {
+    for (const k of [...this._modules.keys()]) delete (this as any)[k];
   }
 
   update(modules: NamedModules): this {
