@@ -61,7 +61,7 @@ export interface RemovableHandle {
   remove(): void;
 }
 
-/** Called after forward with (module, inputs, output); a non-undefined return value replaces the output. */
+/** Called after forward with (module, inputs, output); a return value other than undefined/null replaces the output. */
 export type ForwardHook = (module: Module, inputs: unknown[], output: any) => unknown;
 /** Called before forward with (module, inputs); returning an array replaces the inputs, any other value the single input. */
 export type ForwardPreHook = (module: Module, inputs: unknown[]) => unknown;
@@ -459,7 +459,7 @@ export abstract class Module {
   // ---- hooks ------------------------------------------------------------------------------------
   /**
    * Call `hook(module, inputs, output)` after every forward of this module (e.g. to capture feature
-   * maps); a return value other than undefined replaces the output. Returns a handle to remove it.
+   * maps); a return value other than undefined or null replaces the output. Returns a handle to remove it.
    */
   registerForwardHook(hook: ForwardHook): RemovableHandle {
     this._forwardHooks.push(hook);
@@ -503,7 +503,7 @@ export abstract class Module {
       let output = inner.apply(this, inputs);
       for (const hook of [...this._forwardHooks]) {
         const r = hook(this, inputs, output);
-        if (r !== undefined) output = r;
+        if (r !== undefined && r !== null) output = r; // undefined/null: keep the output, as torch's None
       }
       return output;
     };

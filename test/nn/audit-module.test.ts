@@ -213,3 +213,15 @@ for (const name of Object.keys(S.models)) {
       `${name}: line ${first}: ours ${JSON.stringify(ours[first])}, torchvision ${JSON.stringify(theirs[first])} (${ours.length} vs ${theirs.length} lines)`);
   });
 }
+
+test('forward hooks returning undefined or null keep the output (torch: None)', () => {
+  const relu = new nn.ReLU();
+  const x = st.tensor([-1, 2]);
+  const h1 = relu.registerForwardHook(() => null);
+  const h2 = relu.registerForwardHook(() => undefined);
+  const h3 = relu.registerForwardPreHook(() => null as unknown as unknown[]);
+  assert.deepEqual([...relu.forward(x).data()], [0, 2]);
+  h1.remove();
+  h2.remove();
+  h3.remove();
+});
