@@ -136,12 +136,14 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   if (x.ndim === 0 || x.shape[x.ndim - 1] !== inF) {
     throw new Error(`linear: expected input with ${inF} features in its last dim (weight ${shapeStr(weight.shape)}), got input of shape ${shapeStr(x.shape)}`);
   }
-  const out = x.matmul(weight.t());
-  if (bias === null || bias === undefined) return out;
+  if (bias === null || bias === undefined) return x.matmul(weight.t());
   checkTensor(bias, 'linear', 'bias');
   const outF = weight.ndim === 2 ? weight.shape[0] : 1;
   if (bias.size !== outF || bias.ndim > 1) throw new Error(`linear: expected bias of shape [${outF}] (weight ${shapeStr(weight.shape)}), got bias of shape ${shapeStr(bias.shape)}`);
-  return out.add(weight.ndim === 1 ? bias.reshape([]) : bias);
+  // As torch 1.13: a 2-D input is one addmm (AddmmBackward0); more dims are flattened to 2-D and viewed back.
+  if (x.ndim === 2 && weight.ndim === 2 && bias.ndim === 1) return core.addmm(bias, x, weight.t());
+  if (x.ndim > 2 && weight.ndim === 2 && bias.ndim === 1) return linear(x.reshape([-1, inF]), weight, bias).view([...x.shape.slice(0, -1), outF]);
+  return x.matmul(weight.t()).add(weight.ndim === 1 ? bias.reshape([]) : bias);
 }
 
 /** x1ᵀ·W_o·x2 + b_o for each output o, as torch.nn.functional.bilinear (weight [out, in1, in2]). */
@@ -181,12 +183,9 @@ export function embedding(input: Tensor, weight: Tensor, options: { paddingIdx?:
   checkTensor(weight, 'embedding', 'weight');
   if (input.dtype !== 'int32') throw new Error(`embedding: expected int32 indices, got ${input.dtype}`);
   if (weight.ndim !== 2) throw new Error(`embedding: expected weight of shape [num, dim], got weight of shape ${shapeStr(weight.shape)}`);
-  const out = weight.indexSelect(0, input.reshape([-1])).reshape([...input.shape, weight.shape[1]]);
   const pi = options.paddingIdx;
-  if (pi === null || pi === undefined) return out;
-  const padIdx = pi < 0 ? pi + weight.shape[0] : pi;
-  const mask = input.eq(padIdx).unsqueeze(-1);
-  return core.where(mask, out.detach(), out);
+  const padIdx = pi === null || pi === undefined ? null : pi < 0 ? pi + weight.shape[0] : pi;
+  return core.embeddingRows(weight, input, padIdx);
 }
 
 /** [*, C·r², H, W] → [*, C, H·r, W·r], as torch.nn.functional.pixel_shuffle. */

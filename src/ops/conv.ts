@@ -8,6 +8,7 @@
  */
 import type { Conv2dGeometry, FloatArray } from '../backend/interface.js';
 import { kernels } from '../backend/registry.js';
+import { recordAsOne } from '../autograd/fused.js';
 import { needsGrad, record } from '../autograd/node.js';
 import { shapeStr } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -89,6 +90,13 @@ export function conv1d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
 }
 
 function convNd(spatial: 1 | 2, op: string, x: Tensor, weight: Tensor, bias: Tensor | null | undefined, options: ConvOptions): Tensor {
+  // 1-D and unbatched inputs run through reshaping steps around the 2-D kernel: one node as PyTorch's.
+  const reshaped = spatial === 1 || x?.ndim === spatial + 1 || options.padding === 'same';
+  if (!reshaped || !needsGrad(x, weight, bias)) return convNdSteps(spatial, op, x, weight, bias, options);
+  return recordAsOne('ConvolutionBackward0', [x, weight, bias], (xi, wi, bi) => convNdSteps(spatial, op, xi, wi, bi, options));
+}
+
+function convNdSteps(spatial: 1 | 2, op: string, x: Tensor, weight: Tensor, bias: Tensor | null | undefined, options: ConvOptions): Tensor {
   checkTensor(x, op);
   checkTensor(weight, op, 'weight');
   if (bias !== null && bias !== undefined) checkTensor(bias, op, 'bias');

@@ -1,5 +1,6 @@
 import { kernels } from '../backend/registry.js';
 import { linearInGrad, needsGrad, record } from '../autograd/node.js';
+import { noGrad } from '../autograd/grad-mode.js';
 import { normalizeDim, shapeStr } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { checkTensor, empty } from './util.js';
@@ -104,6 +105,24 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor | readonly num
     const gx = empty(x.shape, g.dtype);
     kernels().indexAdd(g.contiguous().data(), shape, d, idx, gx.storage);
     return [linearInGrad(gx, g, 'IndexSelectBackwardBackward0', (gg) => indexSelect(gg, d, index))];
+  });
+}
+
+/**
+ * Rows of `weight` [num, dim] picked by int32 `indices` of any shape: [...indices.shape, dim], one
+ * EmbeddingBackward0 node as torch.embedding; rows at paddingIdx get no gradient.
+ */
+export function embeddingRows(weight: Tensor, indices: Tensor, paddingIdx: number | null): Tensor {
+  const flat = indices.contiguous().view([-1]);
+  const dim = weight.shape[1];
+  const out = noGrad(() => indexSelect(weight, 0, flat).view([...indices.shape, dim]));
+  if (!needsGrad(weight)) return out;
+  return record(out, 'EmbeddingBackward0', [weight], (g) => {
+    let rows = g.reshape([flat.size, dim]);
+    if (paddingIdx !== null) rows = rows.maskedFill(flat.eq(paddingIdx).unsqueeze(-1), 0);
+    const gw = empty(weight.shape, g.dtype);
+    kernels().indexAdd(rows.contiguous().data(), weight.shape, 0, flat.data() as Int32Array, gw.storage);
+    return [linearInGrad(gw, rows, 'EmbeddingBackwardBackward0', (gg) => indexSelect(gg, 0, flat))];
   });
 }
 

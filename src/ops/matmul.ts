@@ -1,6 +1,7 @@
 import type { FloatArray } from '../backend/interface.js';
 import { kernels } from '../backend/registry.js';
 import { needsGrad, record } from '../autograd/node.js';
+import { noGrad } from '../autograd/grad-mode.js';
 import { isFloat, promoteTypes } from '../tensor/dtype.js';
 import { broadcastShapes, shapeStr } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -63,6 +64,9 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
     throw new Error(`matmul: both arguments need at least 1 dimension, got shapes ${shapeStr(a.shape)} and ${shapeStr(b.shape)}`);
   }
   if (a.ndim === 1 && b.ndim === 1) return dot(a, b);
+  if (a.ndim === 2 && b.ndim === 1) return mv(a, b);
+  // torch 1.13 folds a batched left operand into one matrix and views the result back: UnsafeViewBackward0.
+  if (a.ndim >= 3 && b.ndim >= 2) return batchedMatmul(a, b, 'matmul', 'UnsafeViewBackward0');
   const a2 = a.ndim === 1 ? a.unsqueeze(0) : a;
   const b2 = b.ndim === 1 ? b.unsqueeze(1) : b;
   let out = batchedMatmul(a2, b2, 'matmul');
@@ -90,10 +94,24 @@ export function dot(a: Tensor, b: Tensor): Tensor {
     throw new Error(`dot: expects two 1-D tensors of the same length, got shapes ${shapeStr(a.shape)} and ${shapeStr(b.shape)}`);
   }
   if (a.dtype === 'bool' || b.dtype === 'bool') throw new Error('dot: not implemented for bool tensors (convert with .int() or .float() first)');
-  return a.mul(b).sum();
+  const out = noGrad(() => a.mul(b).sum());
+  if (!needsGrad(a, b)) return out;
+  return record(out, 'DotBackward0', [a, b], (g) => [a.requiresGrad ? g.mul(b) : null, b.requiresGrad ? g.mul(a) : null], [a, b]);
 }
 
-function batchedMatmul(a0: Tensor, b0: Tensor, op: string): Tensor {
+/** Matrix × vector (torch.mv), one MvBackward0 node. */
+export function mv(a: Tensor, b: Tensor): Tensor {
+  if (a.ndim !== 2 || b.ndim !== 1) throw new Error(`mv: expects a 2-D matrix and a 1-D vector, got shapes ${shapeStr(a.shape)} and ${shapeStr(b.shape)}`);
+  const out = noGrad(() => batchedMatmul(a, b.unsqueeze(1), 'matmul').squeeze(1));
+  if (!needsGrad(a, b)) return out;
+  const inputs = [a, b];
+  return record(out, 'MvBackward0', inputs, (g) => [
+    a.requiresGrad ? g.unsqueeze(1).matmul(b.unsqueeze(0)).to(a.dtype) : null,
+    b.requiresGrad ? a.t().matmul(g).to(b.dtype) : null,
+  ], [a, b]);
+}
+
+function batchedMatmul(a0: Tensor, b0: Tensor, op: string, nodeName?: string): Tensor {
   const m = a0.shape[a0.ndim - 2];
   const k = a0.shape[a0.ndim - 1];
   const n = b0.shape[b0.ndim - 1];
@@ -126,8 +144,20 @@ function batchedMatmul(a0: Tensor, b0: Tensor, op: string): Tensor {
   }
   if (!isFloat(resultType)) return out.to(resultType);
   if (!needsGrad(a, b)) return out;
-  return record(out, a.ndim === 2 && b.ndim === 2 ? 'MmBackward0' : 'BmmBackward0', [a, b], (g) => [
+  return record(out, nodeName ?? (a.ndim === 2 && b.ndim === 2 ? 'MmBackward0' : 'BmmBackward0'), [a, b], (g) => [
     a.requiresGrad ? sumToShape(g.matmul(be.mT), a.shape) : null,
     b.requiresGrad ? sumToShape(ae.mT.matmul(g), b.shape) : null,
   ], [b.requiresGrad ? a : null, a.requiresGrad ? b : null]);
+}
+
+/** input + a·b for 2-D a, b (input broadcast to the product), as torch.addmm: one AddmmBackward0 node. */
+export function addmm(input: Tensor, a: Tensor, b: Tensor): Tensor {
+  checkTensor(input, 'addmm');
+  const out = noGrad(() => mm(a, b).add(input));
+  if (!needsGrad(input, a, b)) return out;
+  return record(out, 'AddmmBackward0', [input, a, b], (g) => [
+    input.requiresGrad ? sumToShape(g, input.shape).to(input.dtype) : null,
+    a.requiresGrad ? g.matmul(b.t()).to(a.dtype) : null,
+    b.requiresGrad ? a.t().matmul(g).to(b.dtype) : null,
+  ], [a.requiresGrad ? b : null, b.requiresGrad ? a : null]);
 }

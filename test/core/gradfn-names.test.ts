@@ -72,6 +72,21 @@ const CASES: [call: string, fn: () => Tensor | Tensor[], torchName: string][] = 
   ['F.binaryCrossEntropyWithLogits(x, q)', () => st.nn.functional.binaryCrossEntropyWithLogits(x(), plain().sigmoid()), 'BinaryCrossEntropyWithLogitsBackward0'],
   ['F.crossEntropy(x, labels)', () => st.nn.functional.crossEntropy(x(), st.tensor([0, 1, 2], { dtype: 'int32' })), 'NllLossBackward0'],
   ['F.nllLoss(x, labels)', () => st.nn.functional.nllLoss(x(), st.tensor([0, 1, 2], { dtype: 'int32' })), 'NllLossBackward0'],
+  ['F.embedding(labels, x)', () => st.nn.functional.embedding(st.tensor([0, 2], { dtype: 'int32' }), x()), 'EmbeddingBackward0'],
+  ['F.embedding(labels, x, paddingIdx)', () => st.nn.functional.embedding(st.tensor([0, 2], { dtype: 'int32' }), x(), { paddingIdx: 0 }), 'EmbeddingBackward0'],
+  ['F.conv1d(x [1, 3, 4], w)', () => st.nn.functional.conv1d(x().view(1, 3, 4), plain().view(1, 3, 4).narrow(2, 0, 2)), 'ConvolutionBackward0'],
+  ['F.conv2d(x, w)', () => st.nn.functional.conv2d(x().view(1, 1, 3, 4), plain().narrow(0, 0, 2).narrow(1, 0, 2).reshape(1, 1, 2, 2)), 'ConvolutionBackward0'],
+  ['F.conv2d(x unbatched, w)', () => st.nn.functional.conv2d(x().view(1, 3, 4), plain().narrow(0, 0, 2).narrow(1, 0, 2).reshape(1, 1, 2, 2)), 'ConvolutionBackward0'],
+  ['x.select(0, 0).dot(v)', () => x().select(0, 0).dot(plain().select(0, 0)), 'DotBackward0'],
+  ['x.matmul(v)', () => x().matmul(plain().select(0, 0)), 'MvBackward0'],
+  ['x.matmul(W)', () => x().matmul(plain().t()), 'MmBackward0'],
+  ['x [1, 3, 4].matmul(W [1, 4, 3])', () => x().view(1, 3, 4).matmul(plain().t().reshape(1, 4, 3)), 'UnsafeViewBackward0'],
+  ['x [1, 3, 4].matmul(W)', () => x().view(1, 3, 4).matmul(plain().t()), 'UnsafeViewBackward0'],
+  ['x [1, 3, 4].bmm(W [1, 4, 3])', () => x().view(1, 3, 4).bmm(plain().t().reshape(1, 4, 3)), 'BmmBackward0'],
+  ['F.linear(x, W, b)', () => st.nn.functional.linear(x(), plain(), plain().select(1, 0)), 'AddmmBackward0'],
+  ['F.linear(x, W)', () => st.nn.functional.linear(x(), plain()), 'MmBackward0'],
+  ['F.linear(x [1, 3, 4], W, b)', () => st.nn.functional.linear(x().view(1, 3, 4), plain(), plain().select(1, 0)), 'ViewBackward0'],
+  ['F.linear(x [1, 3, 4], W)', () => st.nn.functional.linear(x().view(1, 3, 4), plain()), 'UnsafeViewBackward0'],
 ];
 
 test('gradFn names match PyTorch 1.13', () => {
