@@ -316,6 +316,16 @@ export abstract class Module {
     return p;
   }
 
+  /** The buffer at a dotted path ('bn1.running_mean'), as torch's get_buffer. */
+  getBuffer(target: string): Tensor {
+    const dot = target.lastIndexOf('.');
+    const m = this.getSubmodule(dot < 0 ? '' : target.slice(0, dot));
+    const name = target.slice(dot + 1);
+    const b = m._buffers.get(name);
+    if (!b) throw new Error(`getBuffer: ${m.getName()} has no buffer '${name}' (in '${target}')`);
+    return b;
+  }
+
   // ---- modes and bulk operations ---------------------------------------------------------------
   /** Set training mode on this module and every descendant; returns this. */
   train(mode = true): this {

@@ -225,3 +225,13 @@ test('forward hooks returning undefined or null keep the output (torch: None)', 
   h2.remove();
   h3.remove();
 });
+
+test('getSubmodule, getParameter, getBuffer (torch get_submodule/get_parameter/get_buffer)', () => {
+  const net = new Net();
+  assert.equal(net.getSubmodule('seq.2').getName(), 'BatchNorm1d');
+  assert.equal(net.getParameter('seq.0.weight'), net.a.weight);
+  assert.deepEqual(net.getBuffer('seq.2.running_var').shape, [3]);
+  assert.deepEqual(net.getBuffer('nb').shape, [2]);
+  assert.throws(() => net.getBuffer('seq.2.weight'), /no buffer/);
+  assert.throws(() => net.getSubmodule('seq.7'), /no attribute/);
+});
