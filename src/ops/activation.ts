@@ -1,4 +1,5 @@
 /** Activation functions with their gradients (exposed as st.F.* and as nn modules). */
+import { recordAsOne } from '../autograd/fused.js';
 import { checkFloat, checkTensor } from './util.js';
 import { shapeStr } from '../tensor/shape.js';
 import { scalarOp, unaryOp, where } from './unary.js';
@@ -25,7 +26,8 @@ export function elu(x: Tensor, alpha = 1): Tensor {
 
 /** SELU: scale·elu(x, alpha) with the self-normalising constants. */
 export function selu(x: Tensor): Tensor {
-  return elu(x, 1.6732632423543772).mul(1.0507009873554805);
+  // torch's selu is elu with a scale: one EluBackward0 node.
+  return recordAsOne('EluBackward0', [x], (xi) => elu(xi, 1.6732632423543772).mul(1.0507009873554805));
 }
 
 /** Exact GELU x·Φ(x), or its tanh approximation with approximate: 'tanh'. */
@@ -105,12 +107,14 @@ export function prelu(x: Tensor, weight: Tensor): Tensor {
   if (channels !== 1 && (x.ndim < 2 || x.shape[1] !== channels)) {
     throw new Error(`prelu: weight has ${channels} slopes but the input has ${x.ndim < 2 ? 'no channel dimension' : x.shape[1] + ' channels'} (shape ${shapeStr(x.shape)})`);
   }
-  const slope = channels === 1 ? weight.reshape([]) : weight.reshape([channels, ...Array(x.ndim - 2).fill(1)]);
-  return where(x.gt(0), x, x.mul(slope));
+  return recordAsOne('PreluBackward0', [x, weight], (xi, wi) => {
+    const slopeOf = channels === 1 ? wi.reshape([]) : wi.reshape([channels, ...Array(x.ndim - 2).fill(1)]);
+    return where(xi.gt(0), xi, xi.mul(slopeOf));
+  });
 }
 
 export function logSigmoid(x: Tensor): Tensor {
-  return softplus(x.neg()).neg();
+  return recordAsOne('LogSigmoidBackward0', [x], (xi) => softplus(xi.neg()).neg());
 }
 
 export function softsign(x: Tensor): Tensor {

@@ -7,6 +7,7 @@
  * binaryCrossEntropyWithLogits), which get PyTorch's explicit rules.
  */
 import { needsGrad, record } from '../autograd/node.js';
+import { recordAsOne } from '../autograd/fused.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import type { FloatArray } from '../backend/interface.js';
 import { kernels } from '../backend/registry.js';
@@ -280,8 +281,10 @@ export function smoothL1Loss(input: Tensor, target: Tensor | number, options: Re
   if (!(beta >= 0)) throw new Error(`${op}: beta must be non-negative, got ${beta}`);
   const [x, t] = regressionPair(input, target, op);
   if (beta === 0) return reduce(absWithSmoothL1Gradient(x, t), reduction);
-  const d = x.sub(t).abs();
-  return reduce(where(d.lt(beta), d.square().mul(0.5 / beta), d.sub(0.5 * beta)), reduction);
+  return recordAsOne('SmoothL1LossBackward0', [x, t], (xi, ti) => {
+    const d = xi.sub(ti).abs();
+    return reduce(where(d.lt(beta), d.square().mul(0.5 / beta), d.sub(0.5 * beta)), reduction);
+  });
 }
 
 /**
@@ -305,8 +308,10 @@ export function huberLoss(input: Tensor, target: Tensor | number, options: Reduc
   const delta = options.delta ?? 1;
   if (!(delta > 0)) throw new Error(`${op}: delta must be positive, got ${delta}`);
   const [x, t] = regressionPair(input, target, op);
-  const d = x.sub(t).abs();
-  return reduce(where(d.lt(delta), d.square().mul(0.5), d.sub(0.5 * delta).mul(delta)), reduction);
+  return recordAsOne('HuberLossBackward0', [x, t], (xi, ti) => {
+    const d = xi.sub(ti).abs();
+    return reduce(where(d.lt(delta), d.square().mul(0.5), d.sub(0.5 * delta).mul(delta)), reduction);
+  });
 }
 
 // ---- binary losses -----------------------------------------------------------------------------------

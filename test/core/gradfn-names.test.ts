@@ -87,6 +87,11 @@ const CASES: [call: string, fn: () => Tensor | Tensor[], torchName: string][] = 
   ['F.linear(x, W)', () => st.nn.functional.linear(x(), plain()), 'MmBackward0'],
   ['F.linear(x [1, 3, 4], W, b)', () => st.nn.functional.linear(x().view(1, 3, 4), plain(), plain().select(1, 0)), 'ViewBackward0'],
   ['F.linear(x [1, 3, 4], W)', () => st.nn.functional.linear(x().view(1, 3, 4), plain()), 'UnsafeViewBackward0'],
+  ['F.selu(x)', () => st.nn.functional.selu(x()), 'EluBackward0'],
+  ['F.prelu(x, w)', () => st.nn.functional.prelu(x(), st.tensor([0.25], { dtype: 'float64' })), 'PreluBackward0'],
+  ['F.logsigmoid(x)', () => st.nn.functional.logsigmoid(x()), 'LogSigmoidBackward0'],
+  ['F.smoothL1Loss(x, t)', () => st.nn.functional.smoothL1Loss(x(), plain()), 'SmoothL1LossBackward0'],
+  ['F.huberLoss(x, t)', () => st.nn.functional.huberLoss(x(), plain()), 'HuberLossBackward0'],
 ];
 
 test('gradFn names match PyTorch 1.13', () => {
