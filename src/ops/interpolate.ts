@@ -5,6 +5,7 @@
  * Σ_t w_t[o] · x[idx_t[o]] (1 tap for nearest, 2 for linear, 4 for cubic). Each dim is resampled by one
  * op with an explicit gradient (the transposed sum), innermost dim first, as PyTorch nests them.
  */
+import { recordAsOne } from '../autograd/fused.js';
 import { needsGrad, record } from '../autograd/node.js';
 import type { FloatArray } from '../backend/interface.js';
 import { isFloat } from '../tensor/dtype.js';
@@ -239,17 +240,24 @@ export function interpolate(x: Tensor, options: InterpolateOptions = {}): Tensor
   }
   if (mode === 'area') return spatial === 1 ? adaptiveAvgPool1d(x, outSizes) : adaptiveAvgPool2d(x, outSizes);
   const single = x.dtype === 'float32';
-  let out = x;
-  for (let i = spatial - 1; i >= 0; i--) {
-    const dim = i + 2;
-    const [n, o, s] = [inSizes[i], outSizes[i], scales[i]];
-    const taps =
-      mode === 'nearest' || mode === 'nearest-exact' ? nearestTaps(n, o, s, mode === 'nearest-exact')
-      : mode === 'bicubic' ? cubicTaps(n, o, s, alignCorners, single)
-      : linearTaps(n, o, s, alignCorners, single);
-    out = resampleDim(out, dim, taps);
-  }
-  return out;
+  const resample = (input: Tensor) => {
+    let out = input;
+    for (let i = spatial - 1; i >= 0; i--) {
+      const dim = i + 2;
+      const [n, o, s] = [inSizes[i], outSizes[i], scales[i]];
+      const taps =
+        mode === 'nearest' || mode === 'nearest-exact' ? nearestTaps(n, o, s, mode === 'nearest-exact')
+        : mode === 'bicubic' ? cubicTaps(n, o, s, alignCorners, single)
+        : linearTaps(n, o, s, alignCorners, single);
+      out = resampleDim(out, dim, taps);
+    }
+    return out;
+  };
+  // One pass per spatial dim, recorded as PyTorch's single node (e.g. UpsampleBilinear2DBackward1).
+  const kind =
+    mode === 'nearest' ? 'Nearest' : mode === 'nearest-exact' ? 'NearestExact' : mode === 'bicubic' ? 'Bicubic'
+    : (['Linear', 'Bilinear', 'Trilinear'][spatial - 1] ?? 'Linear');
+  return recordAsOne(`Upsample${kind}${spatial}DBackward1`, [x], resample);
 }
 
 /** PyTorch's upsample: interpolate under its old name. */

@@ -92,6 +92,9 @@ const CASES: [call: string, fn: () => Tensor | Tensor[], torchName: string][] = 
   ['F.logsigmoid(x)', () => st.nn.functional.logsigmoid(x()), 'LogSigmoidBackward0'],
   ['F.smoothL1Loss(x, t)', () => st.nn.functional.smoothL1Loss(x(), plain()), 'SmoothL1LossBackward0'],
   ['F.huberLoss(x, t)', () => st.nn.functional.huberLoss(x(), plain()), 'HuberLossBackward0'],
+  ['F.interpolate(x4, nearest ×2)', () => st.nn.functional.interpolate(x().view(1, 1, 3, 4), { scaleFactor: 2 }), 'UpsampleNearest2DBackward1'],
+  ['F.interpolate(x4, bilinear ×2)', () => st.nn.functional.interpolate(x().view(1, 1, 3, 4), { scaleFactor: 2, mode: 'bilinear' }), 'UpsampleBilinear2DBackward1'],
+  ['F.interpolate(x3, linear ×2)', () => st.nn.functional.interpolate(x().view(1, 3, 4), { scaleFactor: 2, mode: 'linear' }), 'UpsampleLinear1DBackward1'],
 ];
 
 test('gradFn names match PyTorch 1.13', () => {
