@@ -6,6 +6,7 @@
 import type { FloatArray, Pool2dGeometry } from '../backend/interface.js';
 import { kernels } from '../backend/registry.js';
 import { needsGrad, record } from '../autograd/node.js';
+import { recordAsOne } from '../autograd/fused.js';
 import { shapeStr } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkFloat, checkTensor, empty, uninitialized } from './util.js';
@@ -134,6 +135,11 @@ function maxPoolNd(spatial: 1 | 2, op: string, x: Tensor, kernelSize: SizeArg, o
   const { x4, unbatched } = poolInput(x, spatial, op);
   const pp = poolParams(op, spatial, kernelSize, options.stride, options.padding, options.dilation);
   const geo = poolGeometry(op, x, x4, spatial, pp, options.ceilMode ?? false);
+  if (spatial === 2 && unbatched && !options.returnIndices && needsGrad(x)) {
+    // An unbatched 2-D input is pooled natively by torch: one MaxPool2DWithIndicesBackward0 node, not a squeeze.
+    const name = 'MaxPool2DWithIndicesBackward0';
+    return recordAsOne(name, [x], (xi) => poolOutput(maxPoolRaw(poolInput(xi, spatial, op).x4, geo, name)[0], spatial, true));
+  }
   const [out, indices] = maxPoolRaw(x4, geo, 'MaxPool2DWithIndicesBackward0');
   const y = poolOutput(out, spatial, unbatched);
   return options.returnIndices ? [y, poolOutput(indices, spatial, unbatched)] : y;
@@ -255,6 +261,8 @@ function uniformAdaptiveGeometry(x4: Tensor, outH: number, outW: number): Pool2d
 function adaptiveAvgPoolNd(spatial: 1 | 2, op: string, x: Tensor, outputSize: AdaptiveSize): Tensor {
   const { x4, unbatched } = poolInput(x, spatial, op);
   const [outH, outW] = adaptiveSizes(outputSize, x4, spatial, op);
+  // torch computes a 1×1 adaptive average as a mean over H and W (MeanBackward1).
+  if (spatial === 2 && outH === 1 && outW === 1 && needsGrad(x)) return x.mean([-2, -1], true);
   const uniform = uniformAdaptiveGeometry(x4, outH, outW);
   if (uniform) return poolOutput(avgPoolRaw(x4, uniform, true, 0, 'AdaptiveAvgPool2DBackward0'), spatial, unbatched);
   const [planesN, C, inH, inW] = x4.shape;

@@ -95,6 +95,10 @@ const CASES: [call: string, fn: () => Tensor | Tensor[], torchName: string][] = 
   ['F.interpolate(x4, nearest ×2)', () => st.nn.functional.interpolate(x().view(1, 1, 3, 4), { scaleFactor: 2 }), 'UpsampleNearest2DBackward1'],
   ['F.interpolate(x4, bilinear ×2)', () => st.nn.functional.interpolate(x().view(1, 1, 3, 4), { scaleFactor: 2, mode: 'bilinear' }), 'UpsampleBilinear2DBackward1'],
   ['F.interpolate(x3, linear ×2)', () => st.nn.functional.interpolate(x().view(1, 3, 4), { scaleFactor: 2, mode: 'linear' }), 'UpsampleLinear1DBackward1'],
+  ['F.maxPool2d(x [1, 3, 4], 2) (unbatched)', () => st.nn.functional.maxPool2d(x().view(1, 3, 4), 2), 'MaxPool2DWithIndicesBackward0'],
+  ['F.maxPool2d(x [1, 1, 3, 4], 2)', () => st.nn.functional.maxPool2d(x().view(1, 1, 3, 4), 2), 'MaxPool2DWithIndicesBackward0'],
+  ['F.maxPool1d(x [1, 3, 4], 2)', () => st.nn.functional.maxPool1d(x().view(1, 3, 4), 2), 'SqueezeBackward1'],
+  ['F.adaptiveAvgPool2d(x [1, 1, 3, 4], 1)', () => st.nn.functional.adaptiveAvgPool2d(x().view(1, 1, 3, 4), 1), 'MeanBackward1'],
 ];
 
 test('gradFn names match PyTorch 1.13', () => {
