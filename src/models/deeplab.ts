@@ -90,11 +90,11 @@ export class FCNHead extends nn.Sequential {
 
 /** Backbone → head → bilinear upsampling to the input size (torchvision's _SimpleSegmentationModel). */
 export class SegmentationModel extends nn.Module {
-  backbone: ResNet;
+  backbone: IntermediateLayerGetter;
   classifier: nn.Module;
   aux_classifier: nn.Module | null;
 
-  constructor(backbone: ResNet, classifier: nn.Module, auxClassifier: nn.Module | null) {
+  constructor(backbone: IntermediateLayerGetter, classifier: nn.Module, auxClassifier: nn.Module | null) {
     super();
     this.backbone = backbone;
     this.classifier = classifier;
@@ -103,10 +103,11 @@ export class SegmentationModel extends nn.Module {
 
   forward(x: Tensor): SegmentationOutput {
     const size = x.shape.slice(-2);
-    const features = this.backbone.forwardFeatures(x);
+    // Through backbone.forward (not forwardFeatures), so that hooks on the backbone fire, as in torchvision.
+    const features: { out: Tensor; aux: Tensor } = this.backbone.forward(x);
     const up = (t: Tensor) => F.interpolate(t, { size, mode: 'bilinear', alignCorners: false });
-    const result: SegmentationOutput = { out: up(this.classifier.forward(features.layer4) as Tensor) };
-    if (this.aux_classifier) result.aux = up(this.aux_classifier.forward(features.layer3) as Tensor);
+    const result: SegmentationOutput = { out: up(this.classifier.forward(features.out) as Tensor) };
+    if (this.aux_classifier) result.aux = up(this.aux_classifier.forward(features.aux) as Tensor);
     return result;
   }
 }
@@ -126,6 +127,12 @@ export class IntermediateLayerGetter extends ResNet {
     super(Bottleneck, layers, { inChannels, replaceStrideWithDilation: [false, true, true] });
     delete (this as any).avgpool;
     delete (this as any).fc;
+  }
+
+  /** The layer4 and layer3 feature maps as torchvision's return_layers {layer4: 'out', layer3: 'aux'}. */
+  override forward(x: Tensor): any {
+    const { layer3, layer4 } = this.forwardFeatures(x);
+    return { out: layer4, aux: layer3 };
   }
 }
 

@@ -211,6 +211,17 @@ for (const name of Object.keys(S.models)) {
     const first = theirs.findIndex((line, i) => ours[i] !== line);
     assert.ok(first < 0 && ours.length === theirs.length,
       `${name}: line ${first}: ours ${JSON.stringify(ours[first])}, torchvision ${JSON.stringify(theirs[first])} (${ours.length} vs ${theirs.length} lines)`);
+    if (name === 'fcn_resnet50') {
+      // The backbone runs through its forward (torchvision's IntermediateLayerGetter returns {out, aux}): its hooks fire.
+      const seen: string[] = [];
+      (model as models.SegmentationModel).backbone.registerForwardHook((_m, _i, out) => {
+        seen.push(Object.keys(out).join(','));
+      });
+      const y = st.noGrad(() => model.eval().forward(st.zeros([1, 3, 16, 16]))) as models.SegmentationOutput;
+      assert.deepEqual(seen, ['out,aux']);
+      assert.deepEqual(y.out.shape, [1, 10, 16, 16]);
+      assert.equal(y.aux, undefined);
+    }
   });
 }
 
