@@ -1,4 +1,5 @@
-import { record } from '../autograd/node.js';
+import { needsGrad, record } from '../autograd/node.js';
+import { recordAsOne } from '../autograd/fused.js';
 import { shapeStr } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkTensor, empty, writeStrided } from './util.js';
@@ -28,12 +29,17 @@ export function pad(x: Tensor, padding: readonly number[], options: PadOptions =
     throw new Error(`pad: unknown mode '${mode}'; expected constant, reflect, replicate or circular`);
   }
   checkNonConstantRank(x, padding.length, mode);
-  let out = x;
-  amounts.forEach(([left, right], d) => {
-    if (left === 0 && right === 0) return;
-    out = indexSelect(out, d, sourceIndices(mode, x.shape[d], left, right, d));
-  });
-  return out;
+  const padDims = (input: Tensor) => {
+    let out = input;
+    amounts.forEach(([left, right], d) => {
+      if (left === 0 && right === 0) return;
+      out = indexSelect(out, d, sourceIndices(mode, x.shape[d], left, right, d));
+    });
+    return out;
+  };
+  // torch records reflect / replicate padding as one node (e.g. ReflectionPad2DBackward0); circular stays composed.
+  if (mode === 'circular' || !needsGrad(x)) return padDims(x);
+  return recordAsOne(`${mode === 'reflect' ? 'Reflection' : 'Replication'}Pad${padding.length / 2}DBackward0`, [x], padDims);
 }
 
 function constantPad(x: Tensor, amounts: number[][], value: number): Tensor {

@@ -99,6 +99,9 @@ const CASES: [call: string, fn: () => Tensor | Tensor[], torchName: string][] = 
   ['F.maxPool2d(x [1, 1, 3, 4], 2)', () => st.nn.functional.maxPool2d(x().view(1, 1, 3, 4), 2), 'MaxPool2DWithIndicesBackward0'],
   ['F.maxPool1d(x [1, 3, 4], 2)', () => st.nn.functional.maxPool1d(x().view(1, 3, 4), 2), 'SqueezeBackward1'],
   ['F.adaptiveAvgPool2d(x [1, 1, 3, 4], 1)', () => st.nn.functional.adaptiveAvgPool2d(x().view(1, 1, 3, 4), 1), 'MeanBackward1'],
+  ['F.pad(x4, [1, 1, 1, 1], reflect)', () => st.nn.functional.pad(x().view(1, 1, 3, 4), [1, 1, 1, 1], { mode: 'reflect' }), 'ReflectionPad2DBackward0'],
+  ['F.pad(x3, [1, 1], replicate)', () => st.nn.functional.pad(x().view(1, 3, 4), [1, 1], { mode: 'replicate' }), 'ReplicationPad1DBackward0'],
+  ['F.pad(x, [1, 1])', () => st.nn.functional.pad(x(), [1, 1]), 'ConstantPadNdBackward0'],
 ];
 
 test('gradFn names match PyTorch 1.13', () => {
