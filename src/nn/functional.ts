@@ -12,6 +12,7 @@
  * parameter (leakyRelu, elu, hardtanh, ...) accept either that number or the options object here.
  */
 import * as core from '../ops/index.js';
+import { recordAsOne } from '../autograd/fused.js';
 import { conv1d, conv2d, convTranspose1d, convTranspose2d, fold, unfold } from '../ops/conv.js';
 import { interpolate } from '../ops/interpolate.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -200,7 +201,7 @@ export function pixelShuffle(x: Tensor, upscaleFactor: number): Tensor {
   const k = lead.length;
   const c = C / (r * r);
   const perm = [...lead.keys(), k, k + 3, k + 1, k + 4, k + 2];
-  return x.reshape([...lead, c, r, r, H, W]).permute(perm).reshape([...lead, c, H * r, W * r]);
+  return recordAsOne('PixelShuffleBackward0', [x], (xi) => xi.reshape([...lead, c, r, r, H, W]).permute(perm).reshape([...lead, c, H * r, W * r]));
 }
 
 /** [*, C, H·r, W·r] → [*, C·r², H, W], as torch.nn.functional.pixel_unshuffle. */

@@ -318,13 +318,17 @@ export function unfold(x: Tensor, kernelSize: SizeArg, options: UnfoldOptions = 
   checkFloat(x, op);
   if (x.ndim !== 3 && x.ndim !== 4) throw new Error(`${op}: expected a 4-D input [N, C, H, W] or unbatched [C, H, W], got input of shape ${shapeStr(x.shape)}`);
   const [kH, kW] = sizeList(kernelSize, 1, 2, 'kernelSize', op, 1);
-  const xb = x.ndim === 3 ? x.unsqueeze(0) : x;
-  const C = xb.shape[1];
-  const cols = convNd(2, op, xb, tapWeight(C, kH, kW, x.dtype), null, {
-    stride: options.stride, padding: sizeList(options.padding, 0, 2, 'padding', op, 0), dilation: options.dilation, groups: C,
-  });
-  const out = cols.reshape([xb.shape[0], C * kH * kW, -1]);
-  return x.ndim === 3 ? out.squeeze(0) : out;
+  const columns = (input: Tensor) => {
+    const xb = input.ndim === 3 ? input.unsqueeze(0) : input;
+    const C = xb.shape[1];
+    const cols = convNd(2, op, xb, tapWeight(C, kH, kW, x.dtype), null, {
+      stride: options.stride, padding: sizeList(options.padding, 0, 2, 'padding', op, 0), dilation: options.dilation, groups: C,
+    });
+    const out = cols.reshape([xb.shape[0], C * kH * kW, -1]);
+    return input.ndim === 3 ? out.squeeze(0) : out;
+  };
+  // torch's unfold is one Im2ColBackward0 node.
+  return needsGrad(x) ? recordAsOne('Im2ColBackward0', [x], columns) : columns(x);
 }
 
 /** The adjoint of unfold: sum columns [N, C·kH·kW, L] back into an image [N, C, outputSize], as torch.nn.functional.fold (col2im). */

@@ -626,7 +626,7 @@ export function pdist(x: Tensor, options: { p?: number } = {}): Tensor {
   const J: number[] = [];
   for (let i = 0; i < N; i++) for (let j = i + 1; j < N; j++) (I.push(i), J.push(j));
   if (I.length === 0) return empty([0], x.dtype);
-  return norm(x.indexSelect(0, I).sub(x.indexSelect(0, J)), options.p ?? 2, 1);
+  return recordAsOne('PdistBackward0', [x], (xi) => norm(xi.indexSelect(0, I).sub(xi.indexSelect(0, J)), options.p ?? 2, 1));
 }
 
 /** tripletMarginLoss with any distance (default pairwiseDistance), as torch.nn.functional.triplet_margin_with_distance_loss. */

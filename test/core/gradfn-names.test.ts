@@ -102,6 +102,9 @@ const CASES: [call: string, fn: () => Tensor | Tensor[], torchName: string][] = 
   ['F.pad(x4, [1, 1, 1, 1], reflect)', () => st.nn.functional.pad(x().view(1, 1, 3, 4), [1, 1, 1, 1], { mode: 'reflect' }), 'ReflectionPad2DBackward0'],
   ['F.pad(x3, [1, 1], replicate)', () => st.nn.functional.pad(x().view(1, 3, 4), [1, 1], { mode: 'replicate' }), 'ReplicationPad1DBackward0'],
   ['F.pad(x, [1, 1])', () => st.nn.functional.pad(x(), [1, 1]), 'ConstantPadNdBackward0'],
+  ['F.unfold(x4, 2)', () => st.nn.functional.unfold(x().view(1, 1, 3, 4), 2), 'Im2ColBackward0'],
+  ['F.pdist(x)', () => st.nn.functional.pdist(x()), 'PdistBackward0'],
+  ['F.pixelShuffle(x [1, 4, 1, 3], 2)', () => st.nn.functional.pixelShuffle(x().view(1, 4, 1, 3), 2), 'PixelShuffleBackward0'],
 ];
 
 test('gradFn names match PyTorch 1.13', () => {
