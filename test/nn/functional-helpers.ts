@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import * as st from '../../src/core.js';
 import type { Tensor } from '../../src/core.js';
+import * as F from '../../src/nn/functional.js';
 
 export type Value = number | string;
 
@@ -56,4 +57,79 @@ export function check(name: string, fn: (...inputs: Tensor[]) => Tensor | Tensor
   } catch (e) {
     throw new Error(`${name}: ${(e as Error).message}`);
   }
+}
+
+// ---- fixture cases of F calls (functional.json, audit_nn.json) ------------------------------------
+
+/** A tensor in a fixture: flat data ('nan'/'inf' strings for non-finite values), shape, dtype. */
+export interface FunctionalSpec {
+  shape: number[];
+  dtype: 'float' | 'int32';
+  data: Value[];
+}
+export interface FunctionalArg {
+  tensor?: FunctionalSpec;
+  grad?: boolean;
+  gradOut?: Value[] | null;
+  after?: Value[];
+  value?: unknown;
+}
+export interface FunctionalCase {
+  name: string;
+  op: string;
+  f64only: boolean;
+  args: FunctionalArg[];
+  kwargs: Record<string, unknown>;
+  tensorKwargs: Record<string, FunctionalArg>;
+  outputs: FunctionalSpec[];
+  gy: Value[] | null;
+  /** torch's message when it raised: Strata must throw as well. */
+  error?: string;
+}
+
+function build(s: FunctionalSpec, dtype: 'float32' | 'float64', grad: boolean): Tensor {
+  if (s.dtype === 'int32') return st.tensor(Int32Array.from(decode(s.data)), { shape: s.shape });
+  const t = st.tensor(Float64Array.from(decode(s.data)), { shape: s.shape }).to(dtype);
+  return grad ? t.requiresGrad_() : t;
+}
+
+/** Option values: the fixture writes infinities as 'inf' / '-inf'. */
+const optionValue = (v: unknown): unknown => (v === 'inf' ? Infinity : v === '-inf' ? -Infinity : v);
+
+export function runFunctionalCase(c: FunctionalCase, dtype: 'float32' | 'float64'): void {
+  const [rtol, atol] = dtype === 'float64' ? [1e-9, 1e-12] : [1e-4, 2e-5];
+  const args = c.args.map((a) => (a.tensor ? build(a.tensor, dtype, !!a.grad) : (a.value as unknown)));
+  const tensorKwargs = Object.fromEntries(Object.entries(c.tensorKwargs).map(([k, a]) => [k, build(a.tensor!, dtype, !!a.grad)]));
+  const kwargs = Object.fromEntries(Object.entries(c.kwargs).map(([k, v]) => [k, optionValue(v)]));
+  const fn = (F as unknown as Record<string, (...a: unknown[]) => Tensor | Tensor[]>)[c.op];
+  assert.equal(typeof fn, 'function', `F.${c.op} is missing`);
+  const call = () => fn(...args, { ...kwargs, ...tensorKwargs });
+  if (c.error !== undefined) {
+    assert.throws(call, Error, `${c.name}: torch raised "${c.error}", Strata returned`);
+    return;
+  }
+  const result = call();
+  const outs = Array.isArray(result) ? result : [result];
+  assert.equal(outs.length, c.outputs.length, `${c.name}: number of outputs`);
+  outs.forEach((o, i) => {
+    const e = c.outputs[i];
+    assert.deepEqual(o.shape, e.shape, `${c.name}: output ${i} shape`);
+    if (e.dtype === 'int32') assert.deepEqual(Array.from(o.data()), decode(e.data), `${c.name}: output ${i} (integers)`);
+    else {
+      assert.equal(o.dtype, dtype, `${c.name}: output ${i} dtype`);
+      assertClose(o, decode(e.data), `${c.name} [${dtype}] output ${i}`, rtol, atol);
+    }
+  });
+  c.args.forEach((a, i) => {
+    if (a.after) assertClose(args[i] as Tensor, decode(a.after), `${c.name} [${dtype}] argument ${i} after the call`, rtol, atol);
+  });
+  if (!c.gy) return;
+  outs[0].backward(st.tensor(Float64Array.from(decode(c.gy)), { shape: outs[0].shape }).to(dtype));
+  const check = (t: Tensor, a: FunctionalArg, what: string) => {
+    if (!a.grad || !a.gradOut) return;
+    assert.ok(t.grad, `${c.name}: ${what} has no gradient`);
+    assertClose(t.grad!, decode(a.gradOut), `${c.name} [${dtype}] gradient of ${what}`, rtol, atol);
+  };
+  c.args.forEach((a, i) => check(args[i] as Tensor, a, `argument ${i}`));
+  Object.entries(c.tensorKwargs).forEach(([k, a]) => check(tensorKwargs[k], a, k));
 }
