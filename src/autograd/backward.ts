@@ -124,12 +124,12 @@ function runEngine(roots: Tensor[], seeds: Tensor[], options: BackwardOptions, c
       }
       if (captured?.has(slot)) captured.set(slot, g);
       if (!(slot instanceof Node)) {
-        if (!captured) accumulate(slot, g, (handedOut.get(g.storage) ?? 0) <= 1 && !createGraph);
+        if (!captured) accumulate(slot, g, (handedOut.get(g.storage) ?? 0) <= 1 && !createGraph, createGraph);
         continue;
       }
       // A non-leaf that called retainGrad() keeps the gradient of its current value.
       const out = slot.output;
-      if (!captured && out && out.retainsGrad && out.gradFn === slot) accumulate(out, g, false);
+      if (!captured && out && out.retainsGrad && out.gradFn === slot) accumulate(out, g, false, createGraph);
       const inputGrads = slot.apply(g);
       if (!retainGraph) slot.release();
       slot.edges.forEach((edge: Edge, i) => {
@@ -149,10 +149,19 @@ function runEngine(roots: Tensor[], seeds: Tensor[], options: BackwardOptions, c
   });
 }
 
-/** Add g into t.grad (a leaf's, or a retained non-leaf's); an unshared buffer of t's dtype is kept as is. */
-function accumulate(t: Tensor, g: Tensor, mayKeep: boolean): void {
+/**
+ * Add g into t.grad (a leaf's, or a retained non-leaf's); an unshared buffer of t's dtype is kept as is.
+ * Without createGraph an existing gradient is updated in place, as PyTorch's AccumulateGrad (grad += new):
+ * the same tensor across steps (zeroGrad zeroes it in place), and no new buffer per step.
+ */
+function accumulate(t: Tensor, g: Tensor, mayKeep: boolean, createGraph: boolean): void {
   if (!t.grad && mayKeep && g.dtype === t.dtype && ownsWholeBuffer(g)) {
     t.grad = g;
+    return;
+  }
+  const current = t.grad;
+  if (current && !createGraph && !current.requiresGrad && current.dtype === t.dtype && sameShape(current.shape, t.shape)) {
+    noGrad(() => current.add_(g));
     return;
   }
   // A fresh copy: g may be shared with other inputs (add passes one tensor to both) or be the caller's seed.

@@ -21,6 +21,19 @@ forEachBackend(() => {
     x.grad = null;
     x.sum().backward();
     assert.deepEqual(grad(x), [1, 1, 1]);
+    // As PyTorch's AccumulateGrad: an existing gradient is updated in place (one tensor across steps).
+    const before = x.grad!;
+    x.mul(3).sum().backward();
+    assert.equal(x.grad, before);
+    assert.deepEqual(before.toArray(), [4, 4, 4]);
+    // With createGraph the sum is a new tensor in the graph.
+    const y = leaf([1, 2]);
+    y.grad = st.tensor([1, 1]);
+    const seed = y.grad;
+    y.pow(2).sum().backward(null, { createGraph: true });
+    assert.notEqual(y.grad, seed);
+    assert.deepEqual(grad(y), [3, 5]);
+    assert.deepEqual(seed.toArray(), [1, 1]);
   });
 
   test('leaf gradients never share memory with each other, the seed, hooks or views (kept without a copy only when unshared)', () => {
