@@ -23,6 +23,7 @@ export * as init from './init.js';
 export * as functional from './functional.js';
 export * as F from './functional.js';
 export { Sequential, ModuleList, ModuleDict } from './modules/container.js';
+export { ParameterList, ParameterDict } from './modules/parameter-containers.js';
 export { Identity, Linear, Flatten, Unflatten } from './modules/linear.js';
 export type { LinearOptions } from './modules/linear.js';
 export { Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d } from './modules/conv.js';
