@@ -18,26 +18,30 @@ export interface BatchNormLayerOptions {
 }
 
 /**
- * Batch normalisation (PyTorch's _BatchNorm): parameters weight (ones) and bias (zeros), buffers
- * running_mean, running_var and num_batches_tracked (int32 scalar), in PyTorch's order and names.
+ * What batch and instance norm share (PyTorch's _NormBase): parameters weight (ones) and bias (zeros)
+ * when affine, buffers running_mean, running_var and num_batches_tracked (int32 scalar) when tracking
+ * running statistics, in PyTorch's order and names (null slots otherwise).
  */
-abstract class BatchNormBase extends Module {
+abstract class NormBase extends Module {
   readonly numFeatures: number;
   readonly eps: number;
-  momentum: number | null;
+  abstract momentum: number | null;
   readonly affine: boolean;
   readonly trackRunningStats: boolean;
   weight!: Parameter | null;
   bias!: Parameter | null;
 
-  constructor(numFeatures: number, options: BatchNormLayerOptions = {}) {
+  constructor(
+    numFeatures: number,
+    options: { eps?: number; affine?: boolean; trackRunningStats?: boolean; dtype?: 'float32' | 'float64' },
+    defaults: { affine: boolean; trackRunningStats: boolean },
+  ) {
     super();
     if (!Number.isInteger(numFeatures) || numFeatures <= 0) throw new Error(`${new.target.name}: numFeatures must be a positive integer, got ${numFeatures}`);
     this.numFeatures = numFeatures;
     this.eps = options.eps ?? 1e-5;
-    this.momentum = options.momentum === undefined ? 0.1 : options.momentum;
-    this.affine = options.affine ?? true;
-    this.trackRunningStats = options.trackRunningStats ?? true;
+    this.affine = options.affine ?? defaults.affine;
+    this.trackRunningStats = options.trackRunningStats ?? defaults.trackRunningStats;
     const dtype = options.dtype ?? 'float32';
     if (this.affine) {
       this.weight = new Parameter(ones([numFeatures], { dtype }));
@@ -46,15 +50,10 @@ abstract class BatchNormBase extends Module {
       this.registerParameter('weight', null);
       this.registerParameter('bias', null);
     }
-    if (this.trackRunningStats) {
-      this.registerBuffer('running_mean', zeros([numFeatures], { dtype }));
-      this.registerBuffer('running_var', ones([numFeatures], { dtype }));
-      this.registerBuffer('num_batches_tracked', zeros([], { dtype: 'int32' }));
-    } else {
-      this.registerBuffer('running_mean', null);
-      this.registerBuffer('running_var', null);
-      this.registerBuffer('num_batches_tracked', null);
-    }
+    const track = this.trackRunningStats;
+    this.registerBuffer('running_mean', track ? zeros([numFeatures], { dtype }) : null);
+    this.registerBuffer('running_var', track ? ones([numFeatures], { dtype }) : null);
+    this.registerBuffer('num_batches_tracked', track ? zeros([], { dtype: 'int32' }) : null);
   }
 
   /** The running mean buffer (PyTorch's running_mean). */
@@ -88,6 +87,21 @@ abstract class BatchNormBase extends Module {
     });
   }
 
+  override extraRepr(): string {
+    const m = this.momentum === null ? 'None' : pyFloat(this.momentum);
+    return `${this.numFeatures}, eps=${pyFloat(this.eps)}, momentum=${m}, affine=${pyBool(this.affine)}, track_running_stats=${pyBool(this.trackRunningStats)}`;
+  }
+}
+
+/** Batch normalisation (PyTorch's _BatchNorm): affine and running statistics by default. */
+abstract class BatchNormBase extends NormBase {
+  momentum: number | null;
+
+  constructor(numFeatures: number, options: BatchNormLayerOptions = {}) {
+    super(numFeatures, options, { affine: true, trackRunningStats: true });
+    this.momentum = options.momentum === undefined ? 0.1 : options.momentum;
+  }
+
   protected abstract checkInput(x: Tensor): void;
 
   forward(x: Tensor): Tensor {
@@ -109,10 +123,6 @@ abstract class BatchNormBase extends Module {
     });
   }
 
-  override extraRepr(): string {
-    const m = this.momentum === null ? 'None' : pyFloat(this.momentum);
-    return `${this.numFeatures}, eps=${pyFloat(this.eps)}, momentum=${m}, affine=${pyBool(this.affine)}, track_running_stats=${pyBool(this.trackRunningStats)}`;
-  }
 }
 
 /** Batch norm over [N, C] or [N, C, L]. */
@@ -225,44 +235,14 @@ export interface InstanceNormLayerOptions {
  * dims. Parameters weight/bias only with affine; buffers running_mean, running_var and num_batches_tracked
  * only with trackRunningStats (evaluation then uses the running statistics). Unbatched input works too.
  */
-abstract class InstanceNormBase extends Module {
-  readonly numFeatures: number;
-  readonly eps: number;
+abstract class InstanceNormBase extends NormBase {
   readonly momentum: number;
-  readonly affine: boolean;
-  readonly trackRunningStats: boolean;
-  weight!: Parameter | null;
-  bias!: Parameter | null;
   /** Spatial dims of the input (1 for [N, C, L], 2 for [N, C, H, W]). */
   protected abstract readonly spatial: number;
 
   constructor(numFeatures: number, options: InstanceNormLayerOptions = {}) {
-    super();
-    if (!Number.isInteger(numFeatures) || numFeatures <= 0) throw new Error(`${new.target.name}: numFeatures must be a positive integer, got ${numFeatures}`);
-    this.numFeatures = numFeatures;
-    this.eps = options.eps ?? 1e-5;
+    super(numFeatures, options, { affine: false, trackRunningStats: false });
     this.momentum = options.momentum ?? 0.1;
-    this.affine = options.affine ?? false;
-    this.trackRunningStats = options.trackRunningStats ?? false;
-    const dtype = options.dtype ?? 'float32';
-    if (this.affine) {
-      this.weight = new Parameter(ones([numFeatures], { dtype }));
-      this.bias = new Parameter(zeros([numFeatures], { dtype }));
-    } else {
-      this.registerParameter('weight', null);
-      this.registerParameter('bias', null);
-    }
-    this.registerBuffer('running_mean', this.trackRunningStats ? zeros([numFeatures], { dtype }) : null);
-    this.registerBuffer('running_var', this.trackRunningStats ? ones([numFeatures], { dtype }) : null);
-    this.registerBuffer('num_batches_tracked', this.trackRunningStats ? zeros([], { dtype: 'int32' }) : null);
-  }
-
-  get runningMean(): Tensor | null {
-    return this._buffers.get('running_mean') ?? null;
-  }
-
-  get runningVar(): Tensor | null {
-    return this._buffers.get('running_var') ?? null;
   }
 
   forward(x: Tensor): Tensor {
@@ -282,10 +262,6 @@ abstract class InstanceNormBase extends Module {
       eps: this.eps,
     });
     return unbatched ? out.squeeze(0) : out;
-  }
-
-  override extraRepr(): string {
-    return `${this.numFeatures}, eps=${pyFloat(this.eps)}, momentum=${pyFloat(this.momentum)}, affine=${pyBool(this.affine)}, track_running_stats=${pyBool(this.trackRunningStats)}`;
   }
 }
 
