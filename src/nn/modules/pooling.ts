@@ -36,13 +36,12 @@ export class MaxPool2d<R extends boolean = false> extends Module {
   }
 
   forward(x: Tensor): R extends true ? [Tensor, Tensor] : Tensor {
-    return F.maxPool2d(x, this.kernelSize, {
-      stride: this.stride,
-      padding: this.padding,
-      dilation: this.dilation,
-      ceilMode: this.ceilMode,
-      returnIndices: this.returnIndices,
-    }) as R extends true ? [Tensor, Tensor] : Tensor;
+    return F.maxPool2d(x, this.kernelSize, this.poolOptions()) as R extends true ? [Tensor, Tensor] : Tensor;
+  }
+
+  /** The layer's settings as F's options. */
+  protected poolOptions() {
+    return { stride: this.stride, padding: this.padding, dilation: this.dilation, ceilMode: this.ceilMode, returnIndices: this.returnIndices };
   }
 
   override extraRepr(): string {
@@ -53,13 +52,7 @@ export class MaxPool2d<R extends boolean = false> extends Module {
 /** Max pooling over [N, C, L]; with returnIndices: true, forward returns [values, indices] (positions along L). */
 export class MaxPool1d<R extends boolean = false> extends MaxPool2d<R> {
   override forward(x: Tensor): R extends true ? [Tensor, Tensor] : Tensor {
-    return F.maxPool1d(x, this.kernelSize, {
-      stride: this.stride,
-      padding: this.padding,
-      dilation: this.dilation,
-      ceilMode: this.ceilMode,
-      returnIndices: this.returnIndices,
-    }) as R extends true ? [Tensor, Tensor] : Tensor;
+    return F.maxPool1d(x, this.kernelSize, this.poolOptions()) as R extends true ? [Tensor, Tensor] : Tensor;
   }
 }
 
