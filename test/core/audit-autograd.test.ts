@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import * as st from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 const { grad } = st.autograd; // the public torch.autograd.grad
-import { assertClose, decode, decodeArgs, forEachBackend, knownIssue, magnitude } from './helpers.js';
+import { assertClose, decode, decodeArgs, fixtureCaseTests, magnitude } from './helpers.js';
 
 interface Spec {
   data: (number | string)[];
@@ -198,14 +198,4 @@ function runCase(c: Case): void {
   });
 }
 
-forEachBackend((backend) => {
-  for (const c of fixture.cases) {
-    const name = `${c.op}: ${c.name}`;
-    test(name, { todo: knownIssue(backend, name) }, () => runCase(c));
-  }
-});
-
-test('every op key of the audit table has fixture cases', () => {
-  const used = new Set(fixture.cases.map((c) => c.op));
-  assert.deepEqual(Object.keys(OPS).filter((k) => !used.has(k)), []);
-});
+fixtureCaseTests(fixture.cases, OPS, runCase, 'the audit table');

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as st from '../../src/index.js';
 import type { Tensor, DType } from '../../src/index.js';
-import { assertClose, decode, decodeArgs, forEachBackend, knownIssue, magnitude } from './helpers.js';
+import { assertClose, decode, decodeArgs, fixtureCaseTests, magnitude } from './helpers.js';
 
 interface Spec {
   data: (number | boolean | string)[];
@@ -134,14 +134,4 @@ function runCase(c: Case): void {
   }
 }
 
-forEachBackend((backend) => {
-  for (const c of fixture.cases) {
-    const name = `${c.op}: ${c.name}`;
-    test(name, { todo: knownIssue(backend, name) }, () => runCase(c));
-  }
-});
-
-test('every op key of the audit table has fixture cases', () => {
-  const used = new Set(fixture.cases.map((c) => c.op));
-  assert.deepEqual(Object.keys(OPS).filter((k) => !used.has(k)), []);
-});
+fixtureCaseTests(fixture.cases, OPS, runCase, 'the audit table');

@@ -6,7 +6,7 @@
  * backend (`st.listBackends()`), or only for those listed in STRATA_BACKEND
  * (comma-separated), e.g. `STRATA_BACKEND=native node scripts/run-tests.mjs test/core`.
  */
-import { describe, beforeEach, after } from 'node:test';
+import { describe, beforeEach, after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as st from '../../src/index.js';
 import type { Tensor, DType } from '../../src/index.js';
@@ -44,6 +44,25 @@ export const KNOWN_ISSUES: Record<string, Record<string, string>> = {};
 export function knownIssue(backend: string, name: string): string | undefined {
   const reason = KNOWN_ISSUES[backend]?.[name];
   return reason === undefined ? undefined : `known ${backend} issue: ${reason}`;
+}
+
+/**
+ * A fixture table's tests: one test per case on every backend, named `op: name` (a known issue runs as
+ * todo), and a check that every key of the Strata call table `ops` has cases.
+ */
+export function fixtureCaseTests<C extends { op: string; name: string }>(
+  cases: readonly C[], ops: object, runCase: (c: C) => void, table: string,
+): void {
+  forEachBackend((backend) => {
+    for (const c of cases) {
+      const name = `${c.op}: ${c.name}`;
+      test(name, { todo: knownIssue(backend, name) }, () => runCase(c));
+    }
+  });
+  test(`every op key of ${table} has fixture cases`, () => {
+    const used = new Set(cases.map((c) => c.op));
+    assert.deepEqual(Object.keys(ops).filter((k) => !used.has(k)), []);
+  });
 }
 
 export type Numeric = ArrayLike<number> | readonly (number | boolean)[];

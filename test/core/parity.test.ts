@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as st from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
-import { assertClose, decode, decodeArgs, forEachBackend, knownIssue, magnitude } from './helpers.js';
+import { assertClose, decode, decodeArgs, fixtureCaseTests, forEachBackend, magnitude } from './helpers.js';
 import { OPS, makeInput, upstream, type Case, type Out } from './parity-ops.js';
 
 interface CreationCase {
@@ -110,12 +110,9 @@ function runRng(c: RngCase): void {
   });
 }
 
-forEachBackend((backend) => {
-  for (const c of fixture.cases) {
-    const name = `${c.op}: ${c.name}`;
-    test(name, { todo: knownIssue(backend, name) }, () => runCase(c));
-  }
+fixtureCaseTests(fixture.cases, OPS, runCase, 'the Strata table');
 
+forEachBackend(() => {
   for (const c of fixture.creation) {
     test(`creation: ${c.name}`, () => {
       const fn = CREATE[c.fn];
@@ -127,8 +124,3 @@ forEachBackend((backend) => {
   for (const c of fixture.rng) test(`rng: ${c.name}`, () => runRng(c));
 });
 
-test('every op key of the Strata table has fixture cases', () => {
-  const used = new Set(fixture.cases.map((c) => c.op));
-  const missing = Object.keys(OPS).filter((k) => !used.has(k));
-  assert.deepEqual(missing, []);
-});
