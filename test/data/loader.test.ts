@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as st from '../../src/index.js';
 import * as data from '../../src/data/index.js';
 import { DataLoader, ImageArrayDataset, Uint8Image } from '../../src/data/index.js';
-import { fixtures } from './helpers.js';
+import { fixtures, interruptAndResume } from './helpers.js';
 
 /** n images of 1×2×2 whose pixels are i, i+1, i+2, i+3, labelled i % 10. */
 function toy(n: number, options: data.ImageDatasetOptions = {}): ImageArrayDataset {
@@ -145,29 +145,7 @@ test('stateDict/loadStateDict resume an interrupted epoch exactly (order, transf
   for (const mode of ['sync', 'async', 'async, prefetch 3'] as const) {
     for (const own of [false, true]) {
       const prefetch = mode === 'async, prefetch 3' ? 3 : 1;
-      st.manualSeed(21);
-      const reference = make(own ? new st.Generator(8) : undefined);
-      const full = [...Array.from(reference, step), ...Array.from(reference, step)]; // two epochs
-      st.manualSeed(21);
-      const first = make(own ? new st.Generator(8) : undefined, prefetch);
-      let state: data.DataLoaderState | null = null;
-      const got: number[][] = [];
-      const take = (b: [st.Tensor, st.Tensor]) => {
-        got.push(step(b));
-        if (got.length === 3) state = first.stateDict();
-        return got.length === 3;
-      };
-      if (mode === 'sync') {
-        for (const b of first) if (take(b)) break;
-      } else {
-        for await (const b of first) if (take(b)) break;
-      }
-      st.manualSeed(999); // a new process: the global stream is elsewhere
-      const resumed = make(own ? new st.Generator(1) : undefined, prefetch);
-      resumed.loadStateDict(JSON.parse(JSON.stringify(state)));
-      if (mode === 'sync') for (const b of resumed) got.push(step(b));
-      else for await (const b of resumed) got.push(step(b));
-      for (const b of resumed) got.push(step(b));
+      const [full, got] = await interruptAndResume(mode, (resumed) => make(own ? new st.Generator(resumed ? 1 : 8) : undefined, prefetch), step);
       assert.deepEqual(got, full, `${mode}, ${own ? 'own generator' : 'global generator'}`);
     }
   }

@@ -11,6 +11,7 @@ import * as data from '../../src/data/index.js';
 import {
   BatchSampler, DataLoader, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler, WeightedRandomSampler,
 } from '../../src/data/index.js';
+import { interruptAndResume } from './helpers.js';
 
 interface Spec {
   kind: string;
@@ -269,29 +270,7 @@ test('stateDict/loadStateDict resume an epoch driven by a sampler exactly', asyn
   for (const [kind, options] of Object.entries(kinds)) {
     for (const mode of ['sync', 'async', 'async, prefetch 3'] as const) {
       const prefetch = mode === 'async, prefetch 3' ? 3 : 1;
-      st.manualSeed(21);
-      const reference = new DataLoader(images(), { ...options(8), prefetch });
-      const full = [...Array.from(reference, step), ...Array.from(reference, step)];
-      st.manualSeed(21);
-      const first = new DataLoader(images(), { ...options(8), prefetch });
-      let state: data.DataLoaderState | null = null;
-      const got: number[][] = [];
-      const take = (b: unknown) => {
-        got.push(step(b));
-        if (got.length === 3) state = first.stateDict();
-        return got.length === 3;
-      };
-      if (mode === 'sync') {
-        for (const b of first) if (take(b)) break;
-      } else {
-        for await (const b of first) if (take(b)) break;
-      }
-      st.manualSeed(999); // a new process: every generator is elsewhere
-      const resumed = new DataLoader(images(), { ...options(1), prefetch });
-      resumed.loadStateDict(JSON.parse(JSON.stringify(state)));
-      if (mode === 'sync') for (const b of resumed) got.push(step(b));
-      else for await (const b of resumed) got.push(step(b));
-      for (const b of resumed) got.push(step(b));
+      const [full, got] = await interruptAndResume(mode, (resumed) => new DataLoader(images(), { ...options(resumed ? 1 : 8), prefetch }), step);
       assert.deepEqual(got, full, `${kind}, ${mode}`);
     }
   }
