@@ -11,7 +11,7 @@ const dir = join(root, 'tools', 'fixtures');
 const python = process.env.STRATA_PYTHON ?? '/usr/bin/python3';
 const filters = process.argv.slice(2);
 const scripts = readdirSync(dir)
-  .filter((f) => f.endsWith('.py'))
+  .filter((f) => f.endsWith('.py') && !f.startsWith('_')) // _*.py are shared modules
   .filter((f) => filters.length === 0 || filters.some((p) => f.includes(p)))
   .sort();
 if (scripts.length === 0) {
