@@ -440,13 +440,16 @@ function testFiles(): TestFile[] {
         file,
         short: file.replace(/^test\//, '').replace(/\.test\.ts$/, ''),
         text,
-        conformance: /\bforEachBackend\(/.test(own) || PER_BACKEND_DIRS.some((d) => file.startsWith(d)),
+        conformance: RUNS_EVERY_BACKEND.test(own) || PER_BACKEND_DIRS.some((d) => file.startsWith(d)),
         native: loadsNative(file),
         kernelLevel: importsOf(file, own).some((f) => f.startsWith('src/backend/')),
         gradcheckText: gradcheckPart(own, callers),
       };
     });
 }
+
+/** A test file's call that runs its tests once per backend: forEachBackend, or fixtureCaseTests (which calls it). */
+const RUNS_EVERY_BACKEND = /\b(?:forEachBackend|fixtureCaseTests)\(/;
 
 /** The end of the call whose '(' is at `open` (balanced parentheses; strings are not special-cased). */
 function callEnd(text: string, open: number): number {
@@ -712,7 +715,7 @@ function testBackendTable(tests: TestFile[]): string[] {
   ];
   const groups = new Map<string, string[]>();
   for (const t of tests) {
-    const kind = t.conformance ? (/\bforEachBackend\(/.test(t.text) ? 'js + native (forEachBackend)' : 'js + native (run once per backend)') : t.native ? 'native (js without the addon)' : 'js';
+    const kind = t.conformance ? (RUNS_EVERY_BACKEND.test(t.text) ? 'js + native (forEachBackend)' : 'js + native (run once per backend)') : t.native ? 'native (js without the addon)' : 'js';
     const key = `${path.posix.dirname(t.file)}|${kind}`;
     groups.set(key, [...(groups.get(key) ?? []), path.posix.basename(t.short)]);
   }
