@@ -1103,11 +1103,11 @@ Napi::Value FmaPeak(const Napi::CallbackInfo& info) {
   const i64 n = std::max<i64>(1, static_cast<i64>(seconds * rate / (probe(1))));
   // FLOP over the wall time of the whole region: if a pool thread was held back
   // and another ran its share, the figure shows it.
-  double flop = 0;
-  auto t0 = std::chrono::steady_clock::now();
   std::vector<double> perTask(threads, 0.0);
+  auto t0 = std::chrono::steady_clock::now();
   parallel(threads, [&](int tid, int) { perTask[tid] = probe(n); });
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  double flop = 0;
   for (double f : perTask) flop += f;
   const double total = flop / wall / 1e9;
   return Napi::Number::New(info.Env(), total);

@@ -88,7 +88,6 @@ struct Pool {
     }
   }
 
-
   void worker(uint64_t seen) {
     for (;;) {
       uint64_t g;
