@@ -35,8 +35,10 @@ function keepScale(p: number, dtype: Tensor['dtype']): number {
 }
 
 /** Shape of one mask entry per (sample, channel) — [N, C, 1, …] — or per channel for unbatched input. */
-function featureMaskShape(x: Tensor, batched: boolean): number[] {
+function featureMaskShape(op: string, x: Tensor, batched: boolean): number[] {
   const lead = batched ? 2 : 1;
+  // PyTorch checks this only when it draws a mask (training, 0 < p < 1).
+  if (x.ndim < lead) throw new Error(`${op}: feature dropout requires at least 2 dimensions in the input, got input of shape ${shapeStr(x.shape)}`);
   return x.shape.map((d, i) => (i < lead ? d : 1));
 }
 
@@ -55,31 +57,49 @@ export function dropout(x: Tensor, options: DropoutOptions = {}): Tensor {
   return dropoutImpl('dropout', x, options, (t) => [...t.shape]);
 }
 
-function featureDropout(op: string, spatial: number, x: Tensor, options: DropoutOptions): Tensor {
-  checkTensor(x, op);
-  if (x.ndim !== spatial + 1 && x.ndim !== spatial + 2) {
-    throw new Error(`${op}: expected a ${spatial + 1}-D (unbatched) or ${spatial + 2}-D (batched) input, got input of shape ${shapeStr(x.shape)}`);
-  }
-  return dropoutImpl(op, x, options, (t) => featureMaskShape(t, t.ndim === spatial + 2));
+const warned = new Set<string>();
+function warnOnce(message: string): void {
+  if (warned.has(message)) return;
+  warned.add(message);
+  console.warn(message);
+}
+
+/** Channel-wise dropout with PyTorch 1.13's rules for which dimensions are batch and channel. */
+function featureDropout(op: string, x: Tensor, batched: boolean, options: DropoutOptions): Tensor {
+  return dropoutImpl(op, x, options, (t) => featureMaskShape(op, t, batched));
 }
 
 /** Zero whole channels of [N, C, L] (or [C, L]) with probability p, as torch.nn.functional.dropout1d. */
 export function dropout1d(x: Tensor, options: DropoutOptions = {}): Tensor {
-  return featureDropout('dropout1d', 1, x, options);
+  checkTensor(x, 'dropout1d');
+  if (x.ndim !== 2 && x.ndim !== 3) {
+    throw new Error(`dropout1d: expected a 2-D (unbatched) or 3-D (batched) input, got input of shape ${shapeStr(x.shape)}`);
+  }
+  return featureDropout('dropout1d', x, x.ndim === 3, options);
 }
 
 /**
- * Zero whole channels of [N, C, H, W] (or unbatched [C, H, W]) with probability p. Note: torch 1.13
- * still treats a 3-D input as [N, C, L] (with a deprecation warning); this follows the announced
- * behaviour, unbatched [C, H, W] — use dropout1d for [N, C, L].
+ * Zero whole channels of [N, C, H, W] with probability p, as PyTorch 1.13's dropout2d: every input
+ * is read as [N, C, …], so a 3-D input is [N, C, L] (channel-wise 1-D dropout, with PyTorch's warning;
+ * use dropout1d for that, or unsqueeze an unbatched [C, H, W] image).
  */
 export function dropout2d(x: Tensor, options: DropoutOptions = {}): Tensor {
-  return featureDropout('dropout2d', 2, x, options);
+  checkTensor(x, 'dropout2d');
+  if (x.ndim === 3) {
+    warnOnce('dropout2d: received a 3-D input and, as PyTorch 1.13, reads it as [N, C, L] (channel-wise 1-D dropout); use dropout1d for that, or unsqueeze(0) an unbatched [C, H, W] image');
+  } else if (x.ndim !== 4) {
+    warnOnce(`dropout2d: received a ${x.ndim}-D input; dropout2d is meant for 3-D or 4-D inputs (PyTorch 1.13 deprecates other ranks)`);
+  }
+  return featureDropout('dropout2d', x, true, options);
 }
 
-/** Zero whole channels of [N, C, D, H, W] (or [C, D, H, W]) with probability p. */
+/** Zero whole channels of [N, C, D, H, W] (or unbatched [C, D, H, W]) with probability p, as torch.nn.functional.dropout3d. */
 export function dropout3d(x: Tensor, options: DropoutOptions = {}): Tensor {
-  return featureDropout('dropout3d', 3, x, options);
+  checkTensor(x, 'dropout3d');
+  if (x.ndim !== 4 && x.ndim !== 5) {
+    warnOnce(`dropout3d: received a ${x.ndim}-D input; dropout3d is meant for 4-D or 5-D inputs (PyTorch 1.13 deprecates other ranks)`);
+  }
+  return featureDropout('dropout3d', x, x.ndim === 5, options);
 }
 
 const SELU_ALPHA = 1.7580993408473766; // scale·alpha of SELU
@@ -105,5 +125,5 @@ export function alphaDropout(x: Tensor, options: DropoutOptions = {}): Tensor {
 
 /** Alpha dropout of whole channels ([N, C, …]), as torch.nn.functional.feature_alpha_dropout. */
 export function featureAlphaDropout(x: Tensor, options: DropoutOptions = {}): Tensor {
-  return alphaDropoutImpl('featureAlphaDropout', x, options, (t) => featureMaskShape(t, true));
+  return alphaDropoutImpl('featureAlphaDropout', x, options, (t) => featureMaskShape('featureAlphaDropout', t, true));
 }

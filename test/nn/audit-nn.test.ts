@@ -127,6 +127,16 @@ const MODULES: Record<string, () => Record<string, unknown>> = {
     const dropout1d = F.dropout1d(det([3, 4, 2], 0.3, 1, 'float32'), { p: 0.4 });
     return { dropout2d, dropout1d, module: new nn.Dropout(0.25).forward(det([4, 6], 0.4, 1, 'float32')) };
   },
+  'dropout2d of 3-D input reads [N, C, L]; dropout3d of 3-D and 4-D input is unbatched, after manualSeed(10)': () => {
+    st.manualSeed(10);
+    return {
+      dropout2d_3d: F.dropout2d(det([3, 6, 4], 0.2, 1, 'float32'), { p: 0.5 }),
+      dropout2d_5d: F.dropout2d(det([2, 3, 2, 2, 2], 0.3, 1, 'float32'), { p: 0.5 }),
+      dropout3d_4d: F.dropout3d(det([5, 2, 2, 3], 0.4, 1, 'float32'), { p: 0.5 }),
+      dropout3d_3d: F.dropout3d(det([6, 2, 3], 0.5, 1, 'float32'), { p: 0.5 }),
+      module2d_3d: new nn.Dropout2d(0.5).forward(det([2, 8, 3], 0.6, 1, 'float32')),
+    };
+  },
   'alphaDropout and featureAlphaDropout training after manualSeed(9)': () => {
     st.manualSeed(9);
     const alpha = F.alphaDropout(det([3, 5], 0.5), { p: 0.2, training: true });

@@ -106,14 +106,16 @@ test('dropout identities: evaluation, p = 0, p = 1', () => {
   assert.equal(F.dropout2d(x.reshape([1, 3, 4]), { training: false }).shape.length, 3);
   assert.equal(F.alphaDropout(x, { p: 0.5 }), x, 'alphaDropout defaults to training false, as PyTorch');
   assert.throws(() => F.dropout(x, { p: 1.5 }), { message: 'dropout: dropout probability has to be between 0 and 1, but got 1.5' });
-  assert.throws(() => F.dropout2d(st.zeros([4, 4])), /dropout2d: expected a 3-D \(unbatched\) or 4-D \(batched\) input, got input of shape \[4, 4\]/);
+  assert.throws(() => F.dropout1d(st.zeros([2, 4, 4, 4])), /dropout1d: expected a 2-D \(unbatched\) or 3-D \(batched\) input, got input of shape \[2, 4, 4, 4\]/);
+  assert.throws(() => F.dropout2d(st.zeros([4])), /dropout2d: feature dropout requires at least 2 dimensions in the input, got input of shape \[4\]/);
 });
 
 test('dropout1d/2d/3d zero whole channels', () => {
   st.manualSeed(3);
   const cases: [string, (x: st.Tensor) => st.Tensor, number[], number][] = [
     ['dropout2d batched', (x) => F.dropout2d(x, { p: 0.5 }), [8, 16, 3, 3], 2],
-    ['dropout2d unbatched [C, H, W]', (x) => F.dropout2d(x, { p: 0.5 }), [32, 3, 3], 1],
+    ['dropout2d 3-D read as [N, C, L], as PyTorch 1.13', (x) => F.dropout2d(x, { p: 0.5 }), [8, 16, 3], 2],
+    ['dropout3d unbatched [C, D, H, W]', (x) => F.dropout3d(x, { p: 0.5 }), [32, 2, 2, 2], 1],
     ['dropout1d [N, C, L]', (x) => F.dropout1d(x, { p: 0.5 }), [8, 16, 5], 2],
     ['dropout3d [N, C, D, H, W]', (x) => F.dropout3d(x, { p: 0.5 }), [4, 8, 2, 2, 2], 2],
   ];
