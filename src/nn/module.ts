@@ -361,17 +361,17 @@ export abstract class Module {
   }
 
   /**
-   * Convert floating-point parameters and buffers to `dtype` (as module.double()). Parameters are
-   * replaced by new Parameter objects, so create optimisers after converting.
+   * Convert floating-point parameters and buffers to `dtype` (as module.double()). Parameters and
+   * their gradients stay the same objects and take the converted values (PyTorch's `param.data =`),
+   * so an optimiser created before the conversion still updates them; buffers are replaced.
    */
   to(dtype: DType): this {
     if (dtype !== 'float32' && dtype !== 'float64') throw new Error(`Module.to: only float32 and float64 are supported, got ${dtype}`);
     for (const m of this.modules()) {
-      for (const [name, p] of m._parameters) {
+      for (const p of m._parameters.values()) {
         if (!p || p.dtype === dtype || !p.isFloatingPoint()) continue;
-        const np = new Parameter(p.detach().to(dtype), p.requiresGrad);
-        if (p.grad) np.grad = p.grad.to(dtype);
-        (m as any)[name] = np;
+        p.setData(p.detach().to(dtype));
+        if (p.grad) p.grad.setData(p.grad.detach().to(dtype));
       }
       for (const [name, b] of m._buffers) {
         if (!b || b.dtype === dtype || !b.isFloatingPoint()) continue;

@@ -305,6 +305,20 @@ export class Tensor {
     return this.updateInPlace('clamp_', [], (current) => ops.clamp(current, min, max));
   }
 
+  /**
+   * @internal Make this tensor object look at `source`'s storage, shape and dtype (PyTorch's
+   * `tensor.data = source`): Module.to() converts parameters this way so that references held
+   * elsewhere (an optimiser's parameter list) see the converted values.
+   */
+  setData(source: Tensor): void {
+    const self = this as { -readonly [K in 'storage' | 'shape' | 'strides' | 'offset' | 'dtype']: Tensor[K] };
+    self.storage = source.storage;
+    self.shape = source.shape;
+    self.strides = source.strides;
+    self.offset = source.offset;
+    self.dtype = source.dtype;
+  }
+
   // ---- conversion ---------------------------------------------------------------
   /** A copy with another dtype (this tensor itself if the dtype already matches). */
   to(dtype: DType): Tensor {

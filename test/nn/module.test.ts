@@ -250,6 +250,22 @@ test('to(float64) converts parameters and float buffers but not num_batches_trac
   assert.equal(net.forward(st.randn([2, 1, 4, 4], { dtype: 'float64' })).dtype, 'float64');
 });
 
+test('to(float64) keeps the Parameter objects and their gradients, so an optimiser made before it still steps them', () => {
+  const net = new Net();
+  const params = net.parameters();
+  const opt = new st.optim.SGD(params, { lr: 0.5 });
+  net.forward(st.randn([2, 1, 4, 4])).sum().backward();
+  const grad = params[0].grad!;
+  const before = params.map((p) => Array.from(p.data()));
+  net.double();
+  assert.ok(net.parameters().every((p, i) => p === params[i] && p.dtype === 'float64'), 'same objects, converted');
+  assert.ok(params[0].grad === grad && grad.dtype === 'float64', 'the gradient object is kept and converted');
+  assert.deepEqual(Array.from(params[0].data()), before[0].map((v) => v), 'float32 values survive the widening exactly');
+  opt.step();
+  const expected = before[0].map((v, i) => v - 0.5 * (grad.data()[i] as number));
+  assert.deepEqual(Array.from(params[0].data()), expected, 'the optimiser updated the converted parameter');
+});
+
 test('countParameters and getSubmodule/getParameter', () => {
   const net = new Net();
   assert.equal(nn.countParameters(net), 2 * 9 + 2 + 2 + 2 + 8 * 3 + 3);
