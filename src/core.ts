@@ -15,7 +15,7 @@ export { Generator, defaultGenerator, manualSeed, seed, getRngState, setRngState
 export type { GeneratorState } from './tensor/random.js';
 
 export { noGrad, enableGrad, isGradEnabled, setGradEnabled } from './autograd/grad-mode.js';
-export { gradcheck } from './autograd/gradcheck.js';
+export { gradcheck, gradgradcheck } from './autograd/gradcheck.js';
 export type { GradcheckOptions } from './autograd/gradcheck.js';
 export { Node } from './autograd/node.js';
 export * as autograd from './autograd/public.js';

@@ -1,5 +1,7 @@
 import { Tensor } from '../tensor/tensor.js';
-import { noGrad } from './grad-mode.js';
+import { rand } from '../tensor/creation.js';
+import { grad } from './backward.js';
+import { enableGrad, noGrad } from './grad-mode.js';
 
 export interface GradcheckOptions {
   /** Finite-difference step. */
@@ -85,6 +87,33 @@ export function gradcheck(fn: (...inputs: Tensor[]) => Tensor | Tensor[], inputs
     throw new Error(`gradcheck: Jacobian mismatch in ${failures.length} entries, e.g.\n  ${failures.slice(0, 5).join('\n  ')}`);
   }
   return true;
+}
+
+/**
+ * Check second derivatives, as torch.autograd.gradgradcheck: gradcheck of the map
+ * (inputs, gradOutputs) → the gradients of fn's outputs with respect to the inputs, computed with
+ * createGraph. `gradOutputs` (one per output, float64, requiresGrad) default to uniform values in
+ * [−1, 1) drawn from the default generator.
+ */
+export function gradgradcheck(
+  fn: (...inputs: Tensor[]) => Tensor | Tensor[], inputs: Tensor[], gradOutputs?: Tensor | Tensor[] | null, options: GradcheckOptions = {},
+): boolean {
+  const asList = (out: Tensor | Tensor[]): Tensor[] => (Array.isArray(out) ? out : [out]);
+  const wrt = inputs.filter((t) => t instanceof Tensor && t.requiresGrad);
+  if (wrt.length === 0) throw new Error('gradgradcheck: no input has requiresGrad: true');
+  const seeds = gradOutputs
+    ? asList(gradOutputs)
+    : asList(fn(...inputs)).map((o) => rand(o.shape, { dtype: 'float64' }).mul(2).sub(1).requiresGrad_(true));
+  // Recorded even while gradcheck perturbs inputs under noGrad: the first derivatives need a graph.
+  const firstOrder = (...args: Tensor[]): Tensor[] => enableGrad(() => {
+    const ins = args.slice(0, inputs.length);
+    const outs = asList(fn(...ins));
+    const grads = grad(outs, ins.filter((t) => t instanceof Tensor && t.requiresGrad), {
+      gradOutputs: args.slice(inputs.length), createGraph: true, allowUnused: true,
+    });
+    return grads.filter((g): g is Tensor => g !== null);
+  });
+  return gradcheck(firstOrder, [...inputs, ...seeds], options);
 }
 
 /** Where the i-th element (row-major) of a possibly non-contiguous tensor lives in its storage. */

@@ -168,29 +168,59 @@ function convNdSteps(spatial: 1 | 2, op: string, x: Tensor, weight: Tensor, bias
   return unbatched ? out.squeeze(0) : out;
 }
 
-/** Convolution with a fully worked-out geometry on 4-D tensors (input [n, inC, inH, inW]), recorded for autograd. */
-function conv2dRaw(x: Tensor, w: Tensor, bias: Tensor | null, geo: Conv2dGeometry): Tensor {
-  const xd = denseData(x);
-  const wd = denseData(w);
+// ---- the three raw convolution ops ---------------------------------------------------------------
+// On 4-D tensors with a worked-out geometry: the convolution y = x ⋆ w, its input gradient
+// dx = ∂(dy, w) (also the transposed convolution's forward) and its weight gradient dw = ∇(dy, x).
+// Each is linear in each argument, so the gradient of each is made of the other two: backward through
+// backward (createGraph; PyTorch's ConvolutionBackwardBackward0) needs nothing more.
+
+/** Node name of a raw op recorded while a backward pass is itself recorded. */
+const DOUBLE_BACKWARD = 'ConvolutionBackwardBackward0';
+
+function conv2dRaw(x: Tensor, w: Tensor, bias: Tensor | null, geo: Conv2dGeometry, name = 'ConvolutionBackward0'): Tensor {
   const out = uninitialized([geo.n, geo.outC, geo.outH, geo.outW], x.dtype);
-  kernels().conv2d(xd, wd, bias ? denseData(bias) : null, geo, out.storage as FloatArray);
+  kernels().conv2d(denseData(x), denseData(w), bias ? denseData(bias) : null, geo, out.storage as FloatArray);
   if (!needsGrad(x, w, bias)) return out;
   const inputs = bias ? [x, w, bias] : [x, w];
-  return record(out, 'ConvolutionBackward0', inputs, (g) => {
-    const gd = denseData(g.to(x.dtype));
-    let gx: Tensor | null = null;
-    let gw: Tensor | null = null;
-    if (x.requiresGrad) {
-      gx = uninitialized(x.shape, x.dtype);
-      kernels().conv2dBackwardInput(gd, wd, geo, gx.storage as FloatArray);
-    }
-    if (w.requiresGrad) {
-      gw = uninitialized(w.shape, w.dtype);
-      kernels().conv2dBackwardWeight(gd, xd, geo, gw.storage as FloatArray);
-    }
-    const gb = bias?.requiresGrad ? g.sum([0, 2, 3]) : null;
-    return [gx, gw, gb];
-  });
+  const backward = (grad: Tensor) => {
+    const g = grad.to(x.dtype);
+    return [
+      x.requiresGrad ? convInputGrad(g, w, geo, DOUBLE_BACKWARD) : null,
+      w.requiresGrad ? convWeightGrad(g, x, geo, DOUBLE_BACKWARD) : null,
+      bias?.requiresGrad ? g.sum([0, 2, 3]) : null,
+    ];
+  };
+  return record(out, name, inputs, backward, [x, w]);
+}
+
+/** ∂(dy, w): the input gradient [n, inC, inH, inW] of a convolution from its output gradient dy. */
+function convInputGrad(dy: Tensor, w: Tensor, geo: Conv2dGeometry, name: string): Tensor {
+  const out = uninitialized([geo.n, geo.inC, geo.inH, geo.inW], dy.dtype);
+  kernels().conv2dBackwardInput(denseData(dy), denseData(w), geo, out.storage as FloatArray);
+  if (!needsGrad(dy, w)) return out;
+  const backward = (grad: Tensor) => {
+    const g = grad.to(dy.dtype);
+    return [
+      dy.requiresGrad ? conv2dRaw(g, w, null, geo, DOUBLE_BACKWARD) : null,
+      w.requiresGrad ? convWeightGrad(dy, g, geo, DOUBLE_BACKWARD) : null,
+    ];
+  };
+  return record(out, name, [dy, w], backward, [dy, w]);
+}
+
+/** ∇(dy, x): the weight gradient [outC, inC/groups, kH, kW] of a convolution from dy and its input x. */
+function convWeightGrad(dy: Tensor, x: Tensor, geo: Conv2dGeometry, name: string): Tensor {
+  const out = uninitialized([geo.outC, geo.inC / geo.groups, geo.kH, geo.kW], dy.dtype);
+  kernels().conv2dBackwardWeight(denseData(dy), denseData(x), geo, out.storage as FloatArray);
+  if (!needsGrad(dy, x)) return out;
+  const backward = (grad: Tensor) => {
+    const g = grad.to(dy.dtype);
+    return [
+      dy.requiresGrad ? conv2dRaw(x, g, null, geo, DOUBLE_BACKWARD) : null,
+      x.requiresGrad ? convInputGrad(dy, g, geo, DOUBLE_BACKWARD) : null,
+    ];
+  };
+  return record(out, name, [dy, x], backward, [dy, x]);
 }
 
 // ---- transposed convolution ------------------------------------------------------------
@@ -264,32 +294,10 @@ function convTransposeNd(
     n: x4.shape[0], inC: outC, inH: outH, inW: outW, outC: inC, outH: x4.shape[2], outW: x4.shape[3],
     kH, kW, strideH, strideW, padH, padW, dilationH, dilationW, groups,
   };
-  let out = convTransposeRaw(x4, w4, geo);
+  let out = convInputGrad(x4, w4, geo, 'ConvolutionBackward0');
   if (bias) out = out.add(bias.reshape([outC, 1, 1]));
   if (spatial === 1) out = out.squeeze(2);
   return unbatched ? out.squeeze(0) : out;
-}
-
-function convTransposeRaw(x: Tensor, w: Tensor, geo: Conv2dGeometry): Tensor {
-  const xd = denseData(x);
-  const wd = denseData(w);
-  const out = empty([geo.n, geo.inC, geo.inH, geo.inW], x.dtype);
-  kernels().conv2dBackwardInput(xd, wd, geo, out.storage as FloatArray);
-  if (!needsGrad(x, w)) return out;
-  return record(out, 'ConvolutionBackward0', [x, w], (g) => {
-    const gd = denseData(g.to(x.dtype));
-    let gx: Tensor | null = null;
-    let gw: Tensor | null = null;
-    if (x.requiresGrad) {
-      gx = empty(x.shape, x.dtype);
-      kernels().conv2d(gd, wd, null, geo, gx.storage as FloatArray);
-    }
-    if (w.requiresGrad) {
-      gw = empty(w.shape, w.dtype);
-      kernels().conv2dBackwardWeight(xd, gd, geo, gw.storage as FloatArray);
-    }
-    return [gx, gw];
-  });
 }
 
 // ---- unfold / fold (im2col and its adjoint) -------------------------------------------------------

@@ -45,6 +45,15 @@ const F = st.F as unknown as Record<string, (...args: unknown[]) => Tensor>;
 const firstDerivative = (f: (x: Tensor) => Tensor) => (t: Tensor[]) => grad(f(t[0]).sum(), t[0], { createGraph: true })[0] as Tensor;
 const W3 = st.tensor([1, 2, 3], { dtype: 'float64' });
 
+type Conv = (x: Tensor, w: Tensor, b: Tensor | null, options: A) => Tensor;
+/** (x, w[, b]) -> the gradients of sum(conv(x, w, b)²) with createGraph, joined: its backward is the conv's double backward. */
+const convGrads = (conv: Conv) => (t: Tensor[], a: A) => {
+  const { output_padding: outputPadding, ...rest } = a;
+  const out = conv(t[0], t[1], t[2] ?? null, outputPadding === undefined ? rest : { ...rest, outputPadding });
+  const grads = grad(out.pow(2).sum(), t, { createGraph: true }) as Tensor[];
+  return st.cat(grads.map((g) => g.reshape([-1])));
+};
+
 /** The Strata call for each op key of tools/fixtures/audit_autograd.py. */
 const OPS: Record<string, (t: Tensor[], a: A) => Tensor> = {
   d2mul: firstDerivative((x) => x.mul(x).mul(x)),
@@ -57,6 +66,9 @@ const OPS: Record<string, (t: Tensor[], a: A) => Tensor> = {
   d2sliceCubed: firstDerivative((x) => x.slice(0, 0, 3, 2).pow(3)),
   d2gatherSquared: firstDerivative((x) => x.gather(0, st.tensor([0, 0, 2], { dtype: 'int32' })).pow(2)),
   d2meanSquared: firstDerivative((x) => x.mean().pow(2)),
+  d2conv2d: convGrads(st.F.conv2d),
+  d2conv1d: convGrads(st.F.conv1d),
+  d2convTranspose2d: convGrads(st.F.convTranspose2d),
   abs: (t) => t[0].abs(),
   relu: (t) => t[0].relu(),
   sqrt: (t) => t[0].sqrt(),
