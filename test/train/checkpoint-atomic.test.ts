@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync, readdirSync, watch, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as st from '../../src/index.js';
 import { loadCheckpoint, saveCheckpoint, type SaveCheckpointInput } from '../../src/train/index.js';
@@ -51,42 +51,59 @@ test('a process killed while saving never leaves a partial checkpoint file', { t
   try {
     const src = resolve('src/train/checkpoint.ts');
     const core = resolve('src/index.ts');
-    const script = join(dir, 'writer.ts');
-    // Saves 8 MB checkpoints in a loop, printing each completed epoch.
+    const script = join(dir, 'writer.mts');
+    // Saves 8 MB checkpoints in a loop. The n-th write into a temp file (BLOCK_AT_WRITE) writes half
+    // its bytes, says so and blocks until the process is killed: a kill in the middle of a save,
+    // whatever the machine's load (a kill timed from outside could land after the rename).
     writeFileSync(
       script,
-      `import { saveCheckpoint } from ${JSON.stringify(src)};
-import * as st from ${JSON.stringify(core)};
+      `import fs from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
+const blockAt = Number(process.env.BLOCK_AT_WRITE);
+const { openSync, writeSync } = fs;
+const tempFds = new Set<number>();
+let writes = 0;
+(fs as any).openSync = (path: string, ...rest: any[]) => {
+  const fd = (openSync as any)(path, ...rest);
+  if (String(path).endsWith('.tmp')) tempFds.add(fd);
+  return fd;
+};
+(fs as any).writeSync = (fd: number, data: any, ...rest: any[]) => {
+  if (tempFds.has(fd) && ++writes === blockAt) {
+    writeSync(fd, data.subarray(0, data.length >> 1));
+    writeSync(1, 'blocked\\n');
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+  }
+  return (writeSync as any)(fd, data, ...rest);
+};
+syncBuiltinESMExports();
+const { saveCheckpoint } = await import(${JSON.stringify(src)});
+const st = await import(${JSON.stringify(core)});
 const w = st.zeros([2_000_000]);
 for (let epoch = 1; ; epoch++) {
   w.fill_(epoch);
   saveCheckpoint(${JSON.stringify(join(dir, 'run', 'last'))}, { stateDict: new Map([['w', w]]), data: { epoch, globalStep: epoch, config: {}, metrics: null, history: [], optimizer: null, scheduler: null, rng: { default: st.getRngState(), loader: null }, callbacks: {} } });
-  process.stdout.write(epoch + '\\n');
 }
 `,
     );
-    for (const killAfter of [3, 6]) {
-      const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] });
-      let saved = 0;
-      let watcher: ReturnType<typeof watch> | null = null;
+    // Each save writes the weights, then the sidecar: interrupt epoch 4's weights and epoch 7's sidecar.
+    for (const [blockAt, complete] of [[7, 3], [14, 6]]) {
+      const child = spawn(process.execPath, ['--import', 'tsx', script], {
+        cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, BLOCK_AT_WRITE: String(blockAt) },
+      });
       await new Promise<void>((resolveDone) => {
         child.stdout.on('data', (d: Buffer) => {
-          saved = Number(d.toString().trim().split('\n').at(-1));
-          if (saved >= killAfter && !watcher) {
-            // Kill as soon as the next save creates its temp file: in the middle of writing it.
-            watcher = watch(join(dir, 'run'), (_event, name) => {
-              if (name && String(name).endsWith('.tmp')) child.kill('SIGKILL');
-            });
-          }
+          if (d.toString().includes('blocked')) child.kill('SIGKILL');
         });
         child.on('exit', () => resolveDone());
       });
-      (watcher as ReturnType<typeof watch> | null)?.close();
       const runDir = join(dir, 'run');
       const files = readdirSync(runDir);
       const partial = files.filter((f) => f.endsWith('.tmp'));
-      assert.ok(partial.length > 0, `the kill should interrupt a save (files: ${files})`);
       for (const f of partial) assert.match(f, /^\.last\.(safetensors|json)\.\d+\.\d+\.tmp$/, 'only hidden temp files may be left behind');
+      const ours = partial.filter((f) => f.includes(`.${child.pid}.`));
+      assert.equal(ours.length, 1, `the kill interrupts one save (files: ${files})`);
+      assert.ok(ours[0].startsWith(blockAt % 2 ? '.last.safetensors' : '.last.json'), `the interrupted file: ${ours[0]}`);
       // The final names always hold complete files: the weights parse, and the pair matches or is reported as mismatched.
       let ckpt;
       try {
@@ -98,7 +115,7 @@ for (let epoch = 1; ; epoch++) {
       const w = ckpt.stateDict.get('w')!;
       assert.equal(w.size, 2_000_000);
       const data = w.data();
-      assert.ok(data[0] >= killAfter && data[0] === data[data.length - 1], 'a complete weights file');
+      assert.ok(data[0] >= complete && data[0] === data[data.length - 1], 'a complete weights file');
       assert.equal(ckpt.data!.epoch, data[0]);
     }
   } finally {
