@@ -16,3 +16,6 @@ export * from './norm.js';
 export * from './dropout.js';
 export * from './interpolate.js';
 export * from './loss.js';
+export * from './sort.js';
+export * from './scan.js';
+export * from './select.js';

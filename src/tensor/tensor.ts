@@ -470,6 +470,39 @@ export class Tensor {
   flip(dims: number | number[]): Tensor { return ops.flip(this, dims); }
   repeat(...sizes: (number | readonly number[])[]): Tensor { return ops.repeat(this, flattenArgs(sizes)); }
 
+  // ---- sorting, selection, scans
+  sort(dim = -1, options?: ops.SortOptions | boolean): MaxMinResult { return ops.sort(this, dim, options); }
+  argsort(dim = -1, options?: ops.SortOptions | boolean): Tensor { return ops.argsort(this, dim, options); }
+  topk(k: number, dim = -1, options?: ops.TopkOptions): MaxMinResult { return ops.topk(this, k, dim, options); }
+  kthvalue(k: number, dim = -1, keepdim: KeepdimOption = false): MaxMinResult { return ops.kthvalue(this, k, dim, keepdim); }
+  /** Without dim: the lower median of all elements. With dim: [values, indices] along it. */
+  median(): Tensor;
+  median(dim: number, keepdim?: KeepdimOption): MaxMinResult;
+  median(dim?: number, keepdim: KeepdimOption = false): Tensor | MaxMinResult {
+    return dim === undefined || dim === null ? ops.median(this) : ops.median(this, dim, keepdim);
+  }
+  nanmedian(): Tensor;
+  nanmedian(dim: number, keepdim?: KeepdimOption): MaxMinResult;
+  nanmedian(dim?: number, keepdim: KeepdimOption = false): Tensor | MaxMinResult {
+    return dim === undefined || dim === null ? ops.nanmedian(this) : ops.nanmedian(this, dim, keepdim);
+  }
+  cumsum(dim: number, options?: ops.CumOptions): Tensor { return ops.cumsum(this, dim, options); }
+  cumprod(dim: number, options?: ops.CumOptions): Tensor { return ops.cumprod(this, dim, options); }
+  cummax(dim: number): MaxMinResult { return ops.cummax(this, dim); }
+  cummin(dim: number): MaxMinResult { return ops.cummin(this, dim); }
+  logcumsumexp(dim: number): Tensor { return ops.logcumsumexp(this, dim); }
+  nonzero(options?: { asTuple?: false }): Tensor;
+  nonzero(options: { asTuple: true }): Tensor[];
+  nonzero(options?: { asTuple?: boolean }): Tensor | Tensor[] { return ops.nonzero(this, options ?? {}); }
+  argwhere(): Tensor { return ops.argwhere(this); }
+  maskedSelect(mask: Tensor): Tensor { return ops.maskedSelect(this, mask); }
+  scatter(dim: number, index: Tensor, src: Tensor | number, options?: ops.ScatterOptions): Tensor { return ops.scatter(this, dim, index, src, options); }
+  /** In-place scatter (recorded in the graph as torch's scatter_ is). */
+  scatter_(dim: number, index: Tensor, src: Tensor | number, options?: ops.ScatterOptions): this {
+    return this.updateInPlace('scatter_', [src], (current) => ops.scatter(current, dim, index, src, options));
+  }
+  take(index: Tensor): Tensor { return ops.take(this, index); }
+
   // ---- printing ---------------------------------------------------------------------------
   toString(): string {
     return formatTensor(this);
