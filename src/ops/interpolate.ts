@@ -6,7 +6,7 @@
  * op with an explicit gradient (the transposed sum), innermost dim first, as PyTorch nests them.
  */
 import { recordAsOne } from '../autograd/fused.js';
-import { needsGrad, record } from '../autograd/node.js';
+import { linearInGrad, needsGrad, record } from '../autograd/node.js';
 import type { FloatArray } from '../backend/interface.js';
 import { isFloat } from '../tensor/dtype.js';
 import { shapeStr } from '../tensor/shape.js';
@@ -115,9 +115,10 @@ function cubicTaps(inSize: number, outSize: number, scale: number | null, alignC
 
 /**
  * Resample one axis: out[a, o, b] = Σ_t w_t[o] · x[a, idx_t[o], b] (x viewed as [outer, n, inner]); the
- * taps are summed in order (w0·x0 + w1·x1 + ..., as PyTorch). The gradient scatters back with the same weights.
+ * taps are summed in order (w0·x0 + w1·x1 + ..., as PyTorch). The gradient scatters back with the same weights;
+ * it is linear in the upstream gradient, so its own gradient is this resampling again (node `name`).
  */
-function resampleDim(x: Tensor, dim: number, taps: Taps): Tensor {
+function resampleDim(x: Tensor, dim: number, taps: Taps, name: string): Tensor {
   const outSize = taps.idx[0].length;
   const n = x.shape[dim];
   const outer = x.shape.slice(0, dim).reduce((a, b) => a * b, 1);
@@ -188,7 +189,7 @@ function resampleDim(x: Tensor, dim: number, taps: Taps): Tensor {
       }
       gxd.set(acc, a * n * inner);
     }
-    return [gx];
+    return [linearInGrad(gx, g, name, (gg) => resampleDim(gg, dim, taps, name))];
   });
 }
 
@@ -240,6 +241,10 @@ export function interpolate(x: Tensor, options: InterpolateOptions = {}): Tensor
   }
   if (mode === 'area') return spatial === 1 ? adaptiveAvgPool1d(x, outSizes) : adaptiveAvgPool2d(x, outSizes);
   const single = x.dtype === 'float32';
+  // One pass per spatial dim, recorded as PyTorch's single node (e.g. UpsampleBilinear2DBackward1).
+  const kind =
+    mode === 'nearest' ? 'Nearest' : mode === 'nearest-exact' ? 'NearestExact' : mode === 'bicubic' ? 'Bicubic'
+    : (['Linear', 'Bilinear', 'Trilinear'][spatial - 1] ?? 'Linear');
   const resample = (input: Tensor) => {
     let out = input;
     for (let i = spatial - 1; i >= 0; i--) {
@@ -249,14 +254,10 @@ export function interpolate(x: Tensor, options: InterpolateOptions = {}): Tensor
         mode === 'nearest' || mode === 'nearest-exact' ? nearestTaps(n, o, s, mode === 'nearest-exact')
         : mode === 'bicubic' ? cubicTaps(n, o, s, alignCorners, single)
         : linearTaps(n, o, s, alignCorners, single);
-      out = resampleDim(out, dim, taps);
+      out = resampleDim(out, dim, taps, `Upsample${kind}${spatial}DBackwardBackward0`);
     }
     return out;
   };
-  // One pass per spatial dim, recorded as PyTorch's single node (e.g. UpsampleBilinear2DBackward1).
-  const kind =
-    mode === 'nearest' ? 'Nearest' : mode === 'nearest-exact' ? 'NearestExact' : mode === 'bicubic' ? 'Bicubic'
-    : (['Linear', 'Bilinear', 'Trilinear'][spatial - 1] ?? 'Linear');
   return recordAsOne(`Upsample${kind}${spatial}DBackward1`, [x], resample);
 }
 

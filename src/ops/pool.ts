@@ -5,13 +5,14 @@
  */
 import type { FloatArray, Pool2dGeometry } from '../backend/interface.js';
 import { kernels } from '../backend/registry.js';
-import { needsGrad, record } from '../autograd/node.js';
+import { linearInGrad, needsGrad, record } from '../autograd/node.js';
 import { recordAsOne } from '../autograd/fused.js';
 import { shapeStr } from '../tensor/shape.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { Tensor } from '../tensor/tensor.js';
 import { checkFloat, checkTensor, empty, uninitialized } from './util.js';
 import { denseData, sizeList, type SizeArg } from './conv.js';
 import { relu } from './unary.js';
+import { gather, scatterAdd } from './indexing.js';
 
 export interface MaxPoolOptions {
   /** Defaults to kernelSize. */
@@ -112,6 +113,18 @@ function poolGeometry(op: string, x: Tensor, x4: Tensor, spatial: 1 | 2, pp: Poo
   };
 }
 
+/** PyTorch's name for the node of a gradient's gradient: 'AvgPool2DBackward0' → 'AvgPool2DBackwardBackward0'. */
+const backwardOf = (name: string) => name.replace(/Backward\d$/, 'BackwardBackward0');
+
+/**
+ * The values of x4 [N, C, H, W] at the flat in-plane positions `indices` [N, C, oh, ow]: the adjoint of scattering
+ * a gradient to the argmax positions, so the gradient of a max pooling's gradient (PyTorch's max_pool_double_backward).
+ */
+function gatherAt(x4: Tensor, indices: Tensor): Tensor {
+  const [N, C, oh, ow] = indices.shape;
+  return gather(x4.reshape([N, C, -1]), 2, indices.reshape([N, C, oh * ow])).reshape(indices.shape);
+}
+
 // ---- max pooling ---------------------------------------------------------------------
 
 /** Max pooling over the kernels' argmax; the gradient goes to each window's winner. */
@@ -126,7 +139,7 @@ function maxPoolRaw(x4: Tensor, geo: Pool2dGeometry, name: string): [Tensor, Ten
   const recorded = record(out, name, [x4], (g) => {
     const gx = uninitialized(x4.shape, x4.dtype);
     kernels().maxPool2dBackward(denseData(g.to(x4.dtype)), idx, geo, gx.storage as FloatArray);
-    return [gx];
+    return [linearInGrad(gx, g, backwardOf(name), (gg) => gatherAt(gg, indices))];
   });
   return [recorded, indices];
 }
@@ -183,7 +196,7 @@ function avgPoolRaw(x4: Tensor, geo: Pool2dGeometry, countIncludePad: boolean, d
   return record(out, name, [x4], (g) => {
     const gx = uninitialized(x4.shape, x4.dtype);
     kernels().avgPool2dBackward(denseData(g.to(x4.dtype)), geo, countIncludePad, divisor, gx.storage as FloatArray);
-    return [gx];
+    return [linearInGrad(gx, g, backwardOf(name), (gg) => avgPoolRaw(gg, geo, countIncludePad, divisor, name))];
   });
 }
 
@@ -265,6 +278,11 @@ function adaptiveAvgPoolNd(spatial: 1 | 2, op: string, x: Tensor, outputSize: Ad
   if (spatial === 2 && outH === 1 && outW === 1 && needsGrad(x)) return x.mean([-2, -1], true);
   const uniform = uniformAdaptiveGeometry(x4, outH, outW);
   if (uniform) return poolOutput(avgPoolRaw(x4, uniform, true, 0, 'AdaptiveAvgPool2DBackward0'), spatial, unbatched);
+  return poolOutput(adaptiveAvgPoolRaw(x4, outH, outW), spatial, unbatched);
+}
+
+/** Adaptive average pooling of [N, C, H, W] with uneven windows; the gradient spreads evenly over each window. */
+function adaptiveAvgPoolRaw(x4: Tensor, outH: number, outW: number): Tensor {
   const [planesN, C, inH, inW] = x4.shape;
   const planes = planesN * C;
   const h = adaptiveWindows(inH, outH);
@@ -287,30 +305,27 @@ function adaptiveAvgPoolNd(spatial: 1 | 2, op: string, x: Tensor, outputSize: Ad
       }
     }
   }
-  let y = out;
-  if (needsGrad(x4)) {
-    y = record(out, 'AdaptiveAvgPool2DBackward0', [x4], (g) => {
-      const gd = denseData(g.to(x4.dtype));
-      const acc = new Float64Array(inPlane);
-      const gx = empty(x4.shape, x4.dtype);
-      const gxd = gx.storage as FloatArray;
-      let k = 0;
-      for (let p = 0; p < planes; p++) {
-        acc.fill(0);
-        for (let oh = 0; oh < outH; oh++) {
-          for (let ow = 0; ow < outW; ow++, k++) {
-            const share = gd[k] / ((h.end[oh] - h.start[oh]) * (v.end[ow] - v.start[ow]));
-            for (let ih = h.start[oh]; ih < h.end[oh]; ih++) {
-              for (let iw = v.start[ow]; iw < v.end[ow]; iw++) acc[ih * inW + iw] += share;
-            }
+  if (!needsGrad(x4)) return out;
+  return record(out, 'AdaptiveAvgPool2DBackward0', [x4], (g) => {
+    const gd = denseData(g.to(x4.dtype));
+    const acc = new Float64Array(inPlane);
+    const gx = empty(x4.shape, x4.dtype);
+    const gxd = gx.storage as FloatArray;
+    let k = 0;
+    for (let p = 0; p < planes; p++) {
+      acc.fill(0);
+      for (let oh = 0; oh < outH; oh++) {
+        for (let ow = 0; ow < outW; ow++, k++) {
+          const share = gd[k] / ((h.end[oh] - h.start[oh]) * (v.end[ow] - v.start[ow]));
+          for (let ih = h.start[oh]; ih < h.end[oh]; ih++) {
+            for (let iw = v.start[ow]; iw < v.end[ow]; iw++) acc[ih * inW + iw] += share;
           }
         }
-        gxd.set(acc, p * inPlane);
       }
-      return [gx];
-    });
-  }
-  return poolOutput(y, spatial, unbatched);
+      gxd.set(acc, p * inPlane);
+    }
+    return [linearInGrad(gx, g, 'AdaptiveAvgPool2DBackwardBackward0', (gg) => adaptiveAvgPoolRaw(gg, outH, outW))];
+  });
 }
 
 /** Average pooling to a fixed output size, as torch.nn.functional.adaptive_avg_pool2d. */
@@ -371,7 +386,7 @@ function adaptiveMaxPoolNd(spatial: 1 | 2, op: string, x: Tensor, outputSize: Ad
     y = record(out, 'AdaptiveMaxPool2DBackward0', [x4], (g) => {
       const gx = empty(x4.shape, x4.dtype);
       kernels().maxPool2dBackward(denseData(g.to(x4.dtype)), idx, geo, gx.storage as FloatArray);
-      return [gx];
+      return [linearInGrad(gx, g, 'AdaptiveMaxPool2DBackwardBackward0', (gg) => gatherAt(gg, indices))];
     });
   }
   const result = poolOutput(y, spatial, unbatched);
@@ -440,7 +455,11 @@ function maxUnpoolNd(spatial: 1 | 2, op: string, x: Tensor, indices: Tensor, ker
       const gx = empty(x4.shape, x.dtype);
       const gxd = gx.storage as FloatArray;
       for (let p = 0; p < Nb * C; p++) for (let i = 0; i < inPlane; i++) gxd[p * inPlane + i] = gd[p * outPlane + idx[p * inPlane + i]];
-      return [gx];
+      // Linear in g: its gradient scatters (adds) the gradient's gradient back to the indices.
+      return [linearInGrad(gx, g, 'MaxUnpool2DBackwardBackward0', (gg) => {
+        const planeIdx = new Tensor(idx, [Nb, C, inPlane]);
+        return scatterAdd(empty([Nb, C, outPlane], gg.dtype), 2, planeIdx, gg.reshape([Nb, C, inPlane])).reshape(out.shape);
+      })];
     });
   }
   return poolOutput(y, spatial, unbatched);

@@ -1,7 +1,8 @@
 /**
  * Second derivatives against finite differences of the first (st.autograd.gradgradcheck, float64):
  * the convolutions in every geometry their kernels take (their backward is made of the other two
- * raw convolution ops, so backward through backward works), and gradgradcheck itself.
+ * raw convolution ops, so backward through backward works), the other ops with raw backward kernels
+ * (pooling, resampling, normalisation, class-index losses) in several geometries, and gradgradcheck itself.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,6 +14,7 @@ import { forEachBackend, rnd } from './helpers.js';
 const F = st.F;
 let seed = 100;
 const r = (shape: number[]) => rnd(shape, { seed: seed++ });
+const UNPOOL_INDICES = st.tensor([0, 3, 9, 14, 5, 2, 8, 15], { shape: [1, 2, 2, 2], dtype: 'int32' });
 
 const CASES: [string, (...t: Tensor[]) => Tensor, () => Tensor[]][] = [
   ['conv2d with bias', (x, w, b) => F.conv2d(x, w, b, { padding: 1 }), () => [r([2, 2, 4, 4]), r([3, 2, 3, 3]), r([3])]],
@@ -27,6 +29,39 @@ const CASES: [string, (...t: Tensor[]) => Tensor, () => Tensor[]][] = [
   ['convTranspose2d groups 2', (x, w) => F.convTranspose2d(x, w, null, { groups: 2, dilation: 2 }), () => [r([1, 4, 3, 3]), r([4, 1, 2, 2])]],
   ['convTranspose1d', (x, w) => F.convTranspose1d(x, w, null, { stride: 3 }), () => [r([2, 2, 4]), r([2, 2, 3])]],
   ['conv2d → tanh → conv2d', (x, w1, w2) => F.conv2d(F.conv2d(x, w1, null, { padding: 1 }).tanh(), w2), () => [r([1, 2, 4, 4]), r([2, 2, 3, 3]), r([1, 2, 2, 2])]],
+  // Pooling: linear in the input given the windows (max pooling: given the argmax), so only the
+  // gradient-of-gradient w.r.t. the upstream gradient is non-zero; the tanh makes the input's own nonzero.
+  ['maxPool2d 2×2', (x) => F.maxPool2d(x, 2), () => [r([2, 2, 4, 4])]],
+  ['maxPool2d stride 2, padding 1, ceilMode', (x) => F.maxPool2d(x, 3, { stride: 2, padding: 1, ceilMode: true }), () => [r([1, 2, 6, 5])]],
+  ['maxPool2d dilation 2, unbatched', (x) => F.maxPool2d(x, 2, { dilation: 2, stride: 1 }), () => [r([2, 5, 5])]],
+  ['maxPool2d of tanh', (x) => F.maxPool2d(x.tanh(), [2, 3], { stride: [1, 2] }), () => [r([1, 1, 4, 5])]],
+  ['maxPool1d stride 2, padding 1', (x) => F.maxPool1d(x, 3, { stride: 2, padding: 1 }), () => [r([2, 2, 7])]],
+  ['avgPool2d 2×2', (x) => F.avgPool2d(x, 2), () => [r([2, 2, 4, 4])]],
+  ['avgPool2d stride 2, padding 1, ceilMode, countIncludePad false', (x) => F.avgPool2d(x, 3, { stride: 2, padding: 1, ceilMode: true, countIncludePad: false }), () => [r([1, 2, 6, 5])]],
+  ['avgPool2d divisorOverride of a square', (x) => F.avgPool2d(x.square(), [2, 3], { divisorOverride: 4 }), () => [r([1, 1, 4, 6])]],
+  ['avgPool1d padding 1', (x) => F.avgPool1d(x, 3, { padding: 1 }), () => [r([2, 2, 7])]],
+  ['adaptiveAvgPool2d [3, 2] (uneven windows)', (x) => F.adaptiveAvgPool2d(x, [3, 2]), () => [r([1, 2, 5, 5])]],
+  ['adaptiveAvgPool2d 2 (even windows) of tanh', (x) => F.adaptiveAvgPool2d(x.tanh(), 2), () => [r([2, 1, 4, 4])]],
+  ['adaptiveAvgPool1d 3', (x) => F.adaptiveAvgPool1d(x, 3), () => [r([1, 2, 5])]],
+  ['adaptiveMaxPool2d [3, 2] (uneven windows)', (x) => F.adaptiveMaxPool2d(x, [3, 2]), () => [r([1, 2, 5, 5])]],
+  ['adaptiveMaxPool2d 2 (even windows)', (x) => F.adaptiveMaxPool2d(x, 2), () => [r([2, 1, 4, 4])]],
+  ['adaptiveMaxPool1d 3 of tanh', (x) => F.adaptiveMaxPool1d(x.tanh(), 3), () => [r([1, 2, 7])]],
+  ['lpPool2d p = 2', (x) => F.lpPool2d(x, 2, 2), () => [r([1, 2, 4, 4])]],
+  ['lpPool2d p = 3, stride 1', (x) => F.lpPool2d(x, 3, [2, 3], { stride: 1 }), () => [rnd([1, 1, 4, 4], { seed: seed++, lo: 0.5 })]],
+  ['lpPool1d p = 1.5, ceilMode', (x) => F.lpPool1d(x, 1.5, 2, { ceilMode: true }), () => [rnd([1, 2, 5], { seed: seed++, lo: 0.5 })]],
+  ['maxUnpool2d', (x) => F.maxUnpool2d(x, UNPOOL_INDICES, 2), () => [r([1, 2, 2, 2])]],
+  // Resampling: linear in the input.
+  ['interpolate nearest ×2', (x) => F.interpolate(x, { scaleFactor: 2 }), () => [r([1, 2, 3, 3])]],
+  ['interpolate nearest to [5, 2] of a square', (x) => F.interpolate(x.square(), { size: [5, 2] }), () => [r([1, 1, 3, 4])]],
+  ['interpolate nearest-exact 1-D', (x) => F.interpolate(x, { size: 5, mode: 'nearest-exact' }), () => [r([2, 1, 3])]],
+  ['interpolate linear', (x) => F.interpolate(x, { size: 7, mode: 'linear' }), () => [r([1, 2, 4])]],
+  ['interpolate linear alignCorners', (x) => F.interpolate(x, { size: 3, mode: 'linear', alignCorners: true }), () => [r([1, 2, 5])]],
+  ['interpolate bilinear', (x) => F.interpolate(x, { size: [5, 3], mode: 'bilinear' }), () => [r([1, 2, 3, 4])]],
+  ['interpolate bilinear alignCorners of tanh', (x) => F.interpolate(x.tanh(), { scaleFactor: 1.5, mode: 'bilinear', alignCorners: true }), () => [r([1, 1, 3, 3])]],
+  ['interpolate bicubic', (x) => F.interpolate(x, { size: [4, 5], mode: 'bicubic' }), () => [r([1, 1, 3, 3])]],
+  ['interpolate bicubic alignCorners', (x) => F.interpolate(x, { size: [2, 5], mode: 'bicubic', alignCorners: true }), () => [r([1, 2, 4, 3])]],
+  ['interpolate area', (x) => F.interpolate(x, { size: [3, 2], mode: 'area' }), () => [r([1, 2, 5, 5])]],
+  ['localResponseNorm', (x) => F.localResponseNorm(x, 3, { alpha: 0.5, beta: 0.75, k: 1 }), () => [r([2, 4, 3])]],
 ];
 
 forEachBackend(() => {
