@@ -36,6 +36,12 @@ export {
   split, chunk, flip, repeat, cat, stack, gather, scatterAdd, indexSelect, oneHot, pad, cast, clone,
 } from './ops/index.js';
 export type { MaxMinResult, VarOptions, PadOptions } from './ops/index.js';
+// ---- sorting, selection, scans
+export {
+  sort, argsort, topk, kthvalue, median, nanmedian, cumsum, cumprod, cummax, cummin, logcumsumexp,
+  nonzero, argwhere, maskedSelect, scatter, take,
+} from './ops/index.js';
+export type { SortOptions, TopkOptions, CumOptions, ScatterOptions } from './ops/index.js';
 
 // ---- layers above the core (browser-safe) ---------------------------------------------
 export * as nn from './nn/index.js';

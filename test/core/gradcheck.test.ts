@@ -383,6 +383,39 @@ add('mlp-like chain', (x, w, b) => st.matmul(x, w).add(b).tanh().sum(1).mean(), 
 add('softmax cross-entropy-like', (x) => st.logSoftmax(x, 1).mul(st.tensor([[1, 0, 0], [0, 0, 1]], { dtype: 'float64' })).sum().neg(), () => [r([2, 3])]);
 add('multiple outputs', (x) => [x.exp(), x.sin().sum()], () => [r([2, 2])]);
 
+// ---- sorting, selection, scans (src/ops/sort.ts, scan.ts, select.ts) -----------------------------------
+const I32 = (values: number[] | number[][], shape?: number[]) => st.tensor(values as number[], { dtype: 'int32', shape });
+const F64 = (values: number[][]) => st.tensor(values, { dtype: 'float64' }).requiresGrad_();
+add('sort last dim', (x) => st.sort(x).values, () => [r([3, 4])]);
+add('sort dim 0 descending transposed', (x) => st.sort(x.t(), 0, { descending: true }).values, () => [r([4, 3])]);
+add('sort stable 0-d', (x) => st.sort(x, 0, { stable: true }).values, () => [r([])]);
+add('topk largest', (x) => st.topk(x, 2).values, () => [r([3, 5])]);
+add('topk smallest unsorted dim 0', (x) => st.topk(x, 3, 0, { largest: false, sorted: false }).values, () => [r([5, 2])]);
+add('kthvalue', (x) => st.kthvalue(x, 2, 1).values, () => [r([3, 4])]);
+add('kthvalue keepdim dim 0', (x) => st.kthvalue(x, 3, 0, true).values, () => [r([4, 2])]);
+add('median all', (x) => st.median(x), () => [r([2, 3])]);
+add('median dim', (x) => st.median(x, 1).values, () => [r([3, 4])]);
+add('median dim keepdim permuted', (x) => st.median(x.permute(2, 0, 1), 0, { keepdim: true }).values, () => [r([2, 3, 5])]);
+add('nanmedian all with NaN', (x) => st.nanmedian(x.maskedFill(st.tensor([false, true, false, false, false], { dtype: 'bool' }), NaN)), () => [r([5])]);
+add('nanmedian dim', (x) => st.nanmedian(x, 0).values, () => [r([5, 2])]);
+add('cumsum', (x) => st.cumsum(x, 1), () => [r([3, 4])]);
+add('cumsum dim 0 transposed', (x) => st.cumsum(x.t(), 0), () => [r([3, 4])]);
+add('cumsum 0-d', (x) => st.cumsum(x, 0), () => [r([])]);
+add('cumprod', (x) => st.cumprod(x, 1), () => [r([3, 4])]);
+add('cumprod with zeros', (x) => st.cumprod(x, 1), () => [F64([[2, 0, 3, 0.5], [0, 1.5, 0, 2], [1, 2, -1, 0], [0.5, 0, 0, 3]])]);
+add('cumprod with zeros dim 0', (x) => st.cumprod(x, 0), () => [F64([[2, 0, 3], [0, 1.5, 0.5], [1, 2, 0]])]);
+add('cummax', (x) => st.cummax(x, 1).values, () => [r([3, 5])]);
+add('cummin dim 0', (x) => st.cummin(x, 0).values, () => [r([5, 3])]);
+add('logcumsumexp', (x) => st.logcumsumexp(x, 1), () => [r([3, 4])]);
+add('logcumsumexp dim 0 large', (x) => st.logcumsumexp(x.mul(300), 0), () => [r([4, 2])]);
+add('maskedSelect', (x) => st.maskedSelect(x, st.tensor([[true, false, true], [false, true, true]], { dtype: 'bool' })), () => [r([2, 3])]);
+add('maskedSelect broadcast input', (x) => st.maskedSelect(x, st.tensor([[true, false, true], [true, true, false]], { dtype: 'bool' })), () => [r([2, 1])]);
+add('scatter src', (x, s) => st.scatter(x, 0, I32([[0, 1, 2], [2, 0, 1]]), s), () => [r([3, 3]), r([2, 3])]);
+add('scatter value dim 1', (x) => st.scatter(x, 1, I32([[2], [0]]), 1.5), () => [r([2, 3])]);
+add('scatter_ src into a clone', (x, s) => x.clone().scatter_(1, I32([[1, 0]]), s), () => [r([2, 2]), r([1, 2])]);
+add('take', (x) => st.take(x, I32([[0, 5], [3, -1]])), () => [r([2, 3])]);
+add('take repeated indices', (x) => st.take(x.t(), I32([1, 1, 2, 1])), () => [r([2, 2])]);
+
 forEachBackend(() => {
   for (const c of checks) {
     test(c.name, () => {
