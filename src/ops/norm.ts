@@ -1,10 +1,12 @@
 /**
  * Normalisation layers' functional forms: batchNorm, layerNorm, groupNorm, instanceNorm, localResponseNorm.
  * Statistics are accumulated in float64 (as PyTorch's CPU kernels do for float32) and every op
- * has one closed-form gradient rule instead of a long chain of elementwise ops.
+ * has one closed-form gradient rule instead of a long chain of elementwise ops; a recorded backward
+ * (createGraph) differentiates the same normalisation written with tensor ops instead.
  */
 import { needsGrad, record } from '../autograd/node.js';
 import { noGrad } from '../autograd/grad-mode.js';
+import { compositeGrads } from '../autograd/double-backward.js';
 import type { FloatArray } from '../backend/interface.js';
 import { jsFused } from '../backend/js/fused.js';
 import { kernels } from '../backend/registry.js';
@@ -48,6 +50,12 @@ function updateRunning(running: Tensor, stat: Float64Array, momentum: number): v
   const next = new Float64Array(stat.length);
   for (let i = 0; i < stat.length; i++) next[i] = (1 - momentum) * current[i] + momentum * stat[i];
   noGrad(() => running.copy_(new Tensor(next, running.shape)));
+}
+
+/** x·weight + bias with the parameters (either may be absent) viewed as `shape`. */
+function affine(x: Tensor, weight: Tensor | null, bias: Tensor | null, shape: readonly number[]): Tensor {
+  const scaled = weight ? x.mul(weight.reshape(shape)) : x;
+  return bias ? scaled.add(bias.reshape(shape)) : scaled;
 }
 
 // ---- batch norm -------------------------------------------------------------------------------
@@ -110,6 +118,14 @@ export function batchNorm(
   if (!needsGrad(x, weight, bias)) return out;
   const inputs = [x, weight, bias].filter((t): t is Tensor => !!t);
   return record(out, 'NativeBatchNormBackward0', inputs, (g) => {
+    const composite = compositeGrads(g, [x, weight, bias], (xi, wi, bi) => {
+      const perChannel = [1, C, ...Array(x.ndim - 2).fill(1)];
+      const dims = [0, ...Array.from({ length: x.ndim - 2 }, (_, i) => i + 2)];
+      const d = training ? xi!.sub(xi!.mean(dims, true)) : xi!.sub(new Tensor(mean, perChannel).to(x.dtype));
+      const scale = training ? d.square().mean(dims, true).add(eps).rsqrt() : new Tensor(invstd, perChannel).to(x.dtype);
+      return affine(d.mul(scale), wi, bi, perChannel);
+    });
+    if (composite) return composite;
     const gd = denseData(g.to(x.dtype));
     const sumG = new Float64Array(C);
     const sumGX = new Float64Array(C); // Σ g·(x − mean)
@@ -169,6 +185,13 @@ function rowNorm(
   const inputs = [x, weight, bias].filter((t): t is Tensor => !!t);
   const channels = G * cpg;
   return record(out, name, inputs, (g) => {
+    const composite = compositeGrads(g, [x, weight, bias], (xi, wi, bi) => {
+      const rows = xi!.reshape([R, M]);
+      const d = rows.sub(rows.mean(1, true));
+      const normed = d.mul(d.square().mean(1, true).add(eps).rsqrt());
+      return affine(normed.reshape([R / G, channels, S]), wi, bi, [channels, 1]).reshape(x.shape);
+    });
+    if (composite) return composite;
     const gd = denseData(g.to(x.dtype));
     const gw = new Float64Array(channels);
     const gb = new Float64Array(channels);

@@ -14,6 +14,8 @@ import { forEachBackend, rnd } from './helpers.js';
 const F = st.F;
 let seed = 100;
 const r = (shape: number[]) => rnd(shape, { seed: seed++ });
+const RUNNING_MEAN = rnd([3], { seed: 1, requiresGrad: false });
+const RUNNING_VAR = rnd([3], { seed: 2, lo: 0.5, requiresGrad: false });
 const UNPOOL_INDICES = st.tensor([0, 3, 9, 14, 5, 2, 8, 15], { shape: [1, 2, 2, 2], dtype: 'int32' });
 
 const CASES: [string, (...t: Tensor[]) => Tensor, () => Tensor[]][] = [
@@ -61,6 +63,17 @@ const CASES: [string, (...t: Tensor[]) => Tensor, () => Tensor[]][] = [
   ['interpolate bicubic', (x) => F.interpolate(x, { size: [4, 5], mode: 'bicubic' }), () => [r([1, 1, 3, 3])]],
   ['interpolate bicubic alignCorners', (x) => F.interpolate(x, { size: [2, 5], mode: 'bicubic', alignCorners: true }), () => [r([1, 2, 4, 3])]],
   ['interpolate area', (x) => F.interpolate(x, { size: [3, 2], mode: 'area' }), () => [r([1, 2, 5, 5])]],
+  // Normalisation: non-linear in the input and the affine parameters.
+  ['batchNorm training, affine', (x, w, b) => F.batchNorm(x, null, null, w, b, { training: true }), () => [r([3, 2, 2, 2]), r([2]), r([2])]],
+  ['batchNorm training, no affine, 2-D input', (x) => F.batchNorm(x, null, null, null, null, { training: true, eps: 0.1 }), () => [r([4, 3])]],
+  ['batchNorm eval, affine', (x, w, b) => F.batchNorm(x, RUNNING_MEAN, RUNNING_VAR, w, b), () => [r([2, 3, 3]), r([3]), r([3])]],
+  ['batchNorm eval, weight only', (x, w) => F.batchNorm(x, RUNNING_MEAN, RUNNING_VAR, w), () => [r([2, 3, 2, 2]), r([3])]],
+  ['layerNorm, affine', (x, w, b) => F.layerNorm(x, [2, 3], w, b), () => [r([2, 2, 3]), r([2, 3]), r([2, 3])]],
+  ['layerNorm, no affine', (x) => F.layerNorm(x, 4, null, null, { eps: 0.01 }), () => [r([3, 4])]],
+  ['groupNorm 2 groups, affine', (x, w, b) => F.groupNorm(x, 2, w, b), () => [r([2, 4, 3]), r([4]), r([4])]],
+  ['groupNorm 1 group, no affine', (x) => F.groupNorm(x, 1), () => [r([2, 2, 2, 2])]],
+  ['instanceNorm, affine', (x, w, b) => F.instanceNorm(x, null, null, w, b), () => [r([2, 3, 4]), r([3]), r([3])]],
+  ['instanceNorm, no affine', (x) => F.instanceNorm(x), () => [r([1, 2, 2, 3])]],
   ['localResponseNorm', (x) => F.localResponseNorm(x, 3, { alpha: 0.5, beta: 0.75, k: 1 }), () => [r([2, 4, 3])]],
 ];
 
