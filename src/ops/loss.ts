@@ -9,6 +9,7 @@
 import { needsGrad, record } from '../autograd/node.js';
 import { recordAsOne } from '../autograd/fused.js';
 import { noGrad } from '../autograd/grad-mode.js';
+import { compositeGrads } from '../autograd/double-backward.js';
 import type { FloatArray } from '../backend/interface.js';
 import { kernels } from '../backend/registry.js';
 import { isFloat } from '../tensor/dtype.js';
@@ -183,6 +184,11 @@ function classIndexLoss(
   }
   if (!needsGrad(input)) return out;
   return record(out, name, [input], (g) => {
+    const composite = compositeGrads(g, [input], (x) => {
+      const loss = classIndexLossComposite(logProbs ? x! : logSoftmax(x!, L.unbatched ? 0 : 1), L, ignoreIndex, eps);
+      return reduction === 'none' ? loss.reshape(L.lossShape) : reduction === 'sum' ? loss.sum() : loss.sum().div(denom);
+    });
+    if (composite) return composite;
     const gd = denseData(g.to(input.dtype));
     const coef = new Float64Array(positions);
     for (let i = 0; i < positions; i++) coef[i] = reduction === 'none' ? gd[i] : reduction === 'sum' ? gd[0] : gd[0] / denom;
@@ -199,6 +205,28 @@ function classIndexLoss(
     }
     return [gx];
   });
+}
+
+/** The unreduced loss of classIndexLoss [N, inner] from log-probabilities, in tensor ops (for a recorded backward). */
+function classIndexLossComposite(logp: Tensor, L: ClassLayout, ignoreIndex: number, eps: number): Tensor {
+  const { N, C, inner, weight } = L;
+  const lp = logp.reshape([N, C, inner]);
+  const kept = new Float64Array(N * inner); // 1, 0 at ignored positions
+  const wt = new Float64Array(N * inner); // w_t, 0 at ignored positions
+  const index = new Int32Array(N * inner); // t, 0 at ignored positions
+  L.target.forEach((t, i) => {
+    if (t === ignoreIndex) return;
+    kept[i] = 1;
+    wt[i] = weight ? weight[t] : 1;
+    index[i] = t;
+  });
+  const constant = (a: Float64Array, shape: number[]) => new Tensor(a, shape).to(logp.dtype);
+  let loss = lp.gather(1, new Tensor(index, [N, 1, inner])).reshape([N, inner]).mul(constant(wt, [N, inner])).mul(-(1 - eps));
+  if (eps > 0) {
+    const weighted = weight ? lp.mul(constant(weight, [1, C, 1])) : lp;
+    loss = loss.sub(weighted.sum(1).mul(constant(kept, [N, inner])).mul(eps / C));
+  }
+  return loss;
 }
 
 /** Negative log-likelihood of class-index targets given log-probabilities [N, C, *] (or [C]), as torch.nn.functional.nll_loss. */

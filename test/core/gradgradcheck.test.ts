@@ -16,6 +16,7 @@ let seed = 100;
 const r = (shape: number[]) => rnd(shape, { seed: seed++ });
 const RUNNING_MEAN = rnd([3], { seed: 1, requiresGrad: false });
 const RUNNING_VAR = rnd([3], { seed: 2, lo: 0.5, requiresGrad: false });
+const CLASS_WEIGHT = st.tensor([0.5, 2, 1, 1.5], { dtype: 'float64' });
 const UNPOOL_INDICES = st.tensor([0, 3, 9, 14, 5, 2, 8, 15], { shape: [1, 2, 2, 2], dtype: 'int32' });
 
 const CASES: [string, (...t: Tensor[]) => Tensor, () => Tensor[]][] = [
@@ -75,6 +76,16 @@ const CASES: [string, (...t: Tensor[]) => Tensor, () => Tensor[]][] = [
   ['instanceNorm, affine', (x, w, b) => F.instanceNorm(x, null, null, w, b), () => [r([2, 3, 4]), r([3]), r([3])]],
   ['instanceNorm, no affine', (x) => F.instanceNorm(x), () => [r([1, 2, 2, 3])]],
   ['localResponseNorm', (x) => F.localResponseNorm(x, 3, { alpha: 0.5, beta: 0.75, k: 1 }), () => [r([2, 4, 3])]],
+  // Losses.
+  ['crossEntropy', (x) => F.crossEntropy(x, st.tensor([1, 0, 3], { dtype: 'int32' })), () => [r([3, 4])]],
+  ['crossEntropy sum, class weights', (x) => F.crossEntropy(x, st.tensor([1, 2, 2], { dtype: 'int32' }), { reduction: 'sum', weight: CLASS_WEIGHT }), () => [r([3, 4])]],
+  ['crossEntropy none, ignoreIndex, spatial', (x) => F.crossEntropy(x, st.tensor([[0, 3], [-100, 1]], { dtype: 'int32' }), { reduction: 'none' }), () => [r([2, 4, 2])]],
+  ['crossEntropy labelSmoothing, weights, ignoreIndex', (x) => F.crossEntropy(x, st.tensor([1, 2, 3], { dtype: 'int32' }), { labelSmoothing: 0.2, weight: CLASS_WEIGHT, ignoreIndex: 2 }), () => [r([3, 4])]],
+  ['crossEntropy unbatched', (x) => F.crossEntropy(x, st.tensor(2, { dtype: 'int32' })), () => [r([4])]],
+  ['crossEntropy with probabilities, labelSmoothing', (x, p) => F.crossEntropy(x, p.softmax(1), { labelSmoothing: 0.1 }), () => [r([2, 3]), r([2, 3])]],
+  ['nllLoss', (x) => F.nllLoss(x.logSoftmax(1), st.tensor([1, 0, 3], { dtype: 'int32' })), () => [r([3, 4])]],
+  ['nllLoss sum, weights, ignoreIndex', (x) => F.nllLoss(x, st.tensor([1, 2, 0], { dtype: 'int32' }), { reduction: 'sum', weight: CLASS_WEIGHT, ignoreIndex: 0 }), () => [r([3, 4])]],
+  ['nllLoss none, spatial', (x) => F.nllLoss(x, st.tensor([[0, 3], [2, 1]], { dtype: 'int32' }), { reduction: 'none' }), () => [r([2, 4, 2])]],
 ];
 
 forEachBackend(() => {
