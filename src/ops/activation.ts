@@ -57,7 +57,7 @@ export function silu(x: Tensor): Tensor {
 
 export function mish(x: Tensor): Tensor {
   return unaryOp('mish', 'mish', floatInput(x, 'mish'), 'same', (g, v) => {
-    const t = softplus(v.detach()).tanh();
+    const t = softplus(v).tanh();
     return g.mul(t.add(v.mul(v.sigmoid()).mul(t.square().neg().add(1))));
   });
 }

@@ -7,6 +7,7 @@
  */
 import { recordAsOne } from '../autograd/fused.js';
 import { linearInGrad, needsGrad, record } from '../autograd/node.js';
+import { compositeGrads } from '../autograd/double-backward.js';
 import type { FloatArray } from '../backend/interface.js';
 import { isFloat } from '../tensor/dtype.js';
 import { shapeStr } from '../tensor/shape.js';
@@ -361,6 +362,49 @@ function sourceIndex(coord: number, size: number, padding: string, align: boolea
   return [x, grad];
 }
 
+/**
+ * gridSample in tensor ops, for a recorded backward (createGraph), given the source coordinates of every
+ * output pixel and their derivatives w.r.t. the grid: around the current grid each coordinate is affine in
+ * its grid value, and each output is a sum over the neighbouring pixels of an input value times a product
+ * of coordinate fractions.
+ */
+function gridSampleComposite(
+  input: Tensor, grid: Tensor, at: { ix: Float64Array; iy: Float64Array; gxMult: Float64Array; gyMult: Float64Array }, mode: string,
+): Tensor {
+  const [N, C, H, W] = input.shape;
+  const [, Ho, Wo] = grid.shape;
+  const P = Ho * Wo;
+  const constant = (a: ArrayLike<number>) => new Tensor(Float64Array.from(a), [N, P]).to(input.dtype);
+  const planes = input.reshape([N, C, H * W]);
+  /** input[n, c, ys, xs] at every output pixel (0 outside the input), times weight [N, P]. */
+  const tap = (ys: Int32Array, xs: Int32Array, weight: Tensor) => {
+    const index = new Int32Array(N * C * P);
+    const valid = new Float64Array(N * P);
+    for (let k = 0; k < N * P; k++) {
+      if (ys[k] < 0 || ys[k] >= H || xs[k] < 0 || xs[k] >= W) continue;
+      valid[k] = 1;
+      const [n, p] = [Math.floor(k / P), k % P];
+      for (let c = 0; c < C; c++) index[(n * C + c) * P + p] = ys[k] * W + xs[k];
+    }
+    return planes.gather(2, new Tensor(index, [N, C, P])).mul(weight.mul(constant(valid)).unsqueeze(1));
+  };
+  const round = (v: Float64Array, f: (u: number) => number, shift = 0) => Int32Array.from(v, (u) => f(u) + shift);
+  if (mode === 'nearest') {
+    return tap(round(at.iy, roundHalfEven), round(at.ix, roundHalfEven), constant(new Float64Array(N * P).fill(1))).reshape([N, C, Ho, Wo]);
+  }
+  // The source coordinate's value, with its derivative w.r.t. the grid value (±scale, or 0 where clipped).
+  const source = (c: 0 | 1, value: Float64Array, mult: Float64Array) => {
+    const g = grid.select(3, c).reshape([N, P]);
+    return g.sub(g.detach()).mul(constant(mult)).add(constant(value));
+  };
+  const [x0, y0] = [round(at.ix, Math.floor), round(at.iy, Math.floor)];
+  const [x1, y1] = [round(at.ix, Math.floor, 1), round(at.iy, Math.floor, 1)];
+  const wx1 = source(0, at.ix, at.gxMult).sub(constant(x0));
+  const wy1 = source(1, at.iy, at.gyMult).sub(constant(y0));
+  const [wx0, wy0] = [wx1.neg().add(1), wy1.neg().add(1)];
+  return tap(y0, x0, wx0.mul(wy0)).add(tap(y0, x1, wx1.mul(wy0))).add(tap(y1, x0, wx0.mul(wy1))).add(tap(y1, x1, wx1.mul(wy1))).reshape([N, C, Ho, Wo]);
+}
+
 /** C's nearbyint (round half to even). */
 function roundHalfEven(v: number): number {
   const r = Math.round(v);
@@ -433,6 +477,9 @@ export function gridSample(input: Tensor, grid: Tensor, options: GridSampleOptio
   }
   if (!needsGrad(input, grid)) return out;
   return record(out, 'GridSampler2DBackward0', [input, grid], (g) => {
+    const coords = { ix, iy, gxMult, gyMult };
+    const composite = compositeGrads(g, [input, grid], (xi, gi) => gridSampleComposite(xi!, gi!, coords, mode));
+    if (composite) return composite;
     const go = denseData(g.to(input.dtype));
     const gIn = new Float64Array(input.size);
     const gGrid = new Float64Array(grid.size);

@@ -64,6 +64,10 @@ const CASES: [string, (...t: Tensor[]) => Tensor, () => Tensor[]][] = [
   ['interpolate bicubic', (x) => F.interpolate(x, { size: [4, 5], mode: 'bicubic' }), () => [r([1, 1, 3, 3])]],
   ['interpolate bicubic alignCorners', (x) => F.interpolate(x, { size: [2, 5], mode: 'bicubic', alignCorners: true }), () => [r([1, 2, 4, 3])]],
   ['interpolate area', (x) => F.interpolate(x, { size: [3, 2], mode: 'area' }), () => [r([1, 2, 5, 5])]],
+  ['gridSample bilinear zeros', (x, g) => F.gridSample(x, g), () => [r([1, 2, 3, 4]), rnd([1, 2, 3, 2], { seed: seed++, lo: -1.2, hi: 1.2 })]],
+  ['gridSample bilinear border alignCorners', (x, g) => F.gridSample(x, g, { paddingMode: 'border', alignCorners: true }), () => [r([2, 1, 3, 3]), rnd([2, 2, 2, 2], { seed: seed++, lo: -1.2, hi: 1.2 })]],
+  ['gridSample bilinear reflection', (x, g) => F.gridSample(x, g, { paddingMode: 'reflection' }), () => [r([1, 2, 4, 3]), rnd([1, 3, 2, 2], { seed: seed++, lo: -1.6, hi: 1.6 })]],
+  ['gridSample nearest', (x, g) => F.gridSample(x, g, { mode: 'nearest' }), () => [r([1, 2, 3, 3]), rnd([1, 2, 2, 2], { seed: seed++, lo: -0.9, hi: 0.9 })]],
   // Normalisation: non-linear in the input and the affine parameters.
   ['batchNorm training, affine', (x, w, b) => F.batchNorm(x, null, null, w, b, { training: true }), () => [r([3, 2, 2, 2]), r([2]), r([2])]],
   ['batchNorm training, no affine, 2-D input', (x) => F.batchNorm(x, null, null, null, null, { training: true, eps: 0.1 }), () => [r([4, 3])]],
@@ -86,6 +90,8 @@ const CASES: [string, (...t: Tensor[]) => Tensor, () => Tensor[]][] = [
   ['nllLoss', (x) => F.nllLoss(x.logSoftmax(1), st.tensor([1, 0, 3], { dtype: 'int32' })), () => [r([3, 4])]],
   ['nllLoss sum, weights, ignoreIndex', (x) => F.nllLoss(x, st.tensor([1, 2, 0], { dtype: 'int32' }), { reduction: 'sum', weight: CLASS_WEIGHT, ignoreIndex: 0 }), () => [r([3, 4])]],
   ['nllLoss none, spatial', (x) => F.nllLoss(x, st.tensor([[0, 3], [2, 1]], { dtype: 'int32' }), { reduction: 'none' }), () => [r([2, 4, 2])]],
+  // Activations.
+  ['mish', (x) => F.mish(x), () => [r([2, 3])]],
 ];
 
 forEachBackend(() => {
