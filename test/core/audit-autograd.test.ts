@@ -54,6 +54,18 @@ const convGrads = (conv: Conv) => (t: Tensor[], a: A) => {
   return st.cat(grads.map((g) => g.reshape([-1])));
 };
 
+/** (inputs, args) -> the gradients of sum(f(inputs, args)²) w.r.t. the inputs that require grad, with createGraph, joined: its backward is f's double backward. */
+const gradsOf = (f: (t: Tensor[], a: A) => Tensor) => (t: Tensor[], a: A) => {
+  const grads = grad(f(t, a).pow(2).sum(), t.filter((x) => x.requiresGrad), { createGraph: true }) as Tensor[];
+  return st.cat(grads.map((g) => g.reshape([-1])));
+};
+const pool = (a: A) => ({ stride: a.stride, padding: a.padding, dilation: a.dilation, ceilMode: a.ceil_mode });
+const avgPool = (a: A) => ({ stride: a.stride, padding: a.padding, ceilMode: a.ceil_mode, countIncludePad: a.count_include_pad, divisorOverride: a.divisor_override });
+const classLoss = (a: A) => ({
+  reduction: a.reduction, weight: a.weight ? st.tensor(a.weight, { dtype: 'float64' }) : null, ignoreIndex: a.ignore_index, labelSmoothing: a.label_smoothing,
+});
+const stat = (v: number[] | undefined) => (v ? st.tensor(v, { dtype: 'float64' }) : null);
+
 /** The Strata call for each op key of tools/fixtures/audit_autograd.py. */
 const OPS: Record<string, (t: Tensor[], a: A) => Tensor> = {
   d2mul: firstDerivative((x) => x.mul(x).mul(x)),
@@ -69,6 +81,22 @@ const OPS: Record<string, (t: Tensor[], a: A) => Tensor> = {
   d2conv2d: convGrads(st.F.conv2d),
   d2conv1d: convGrads(st.F.conv1d),
   d2convTranspose2d: convGrads(st.F.convTranspose2d),
+  d2maxPool2d: gradsOf((t, a) => st.F.maxPool2d(t[0], a.kernel_size, pool(a))),
+  d2maxPool1d: gradsOf((t, a) => st.F.maxPool1d(t[0], a.kernel_size, pool(a))),
+  d2avgPool2d: gradsOf((t, a) => st.F.avgPool2d(t[0], a.kernel_size, avgPool(a))),
+  d2avgPool1d: gradsOf((t, a) => st.F.avgPool1d(t[0], a.kernel_size, avgPool(a))),
+  d2adaptiveAvgPool2d: gradsOf((t, a) => st.F.adaptiveAvgPool2d(t[0], a.output_size)),
+  d2adaptiveMaxPool2d: gradsOf((t, a) => st.F.adaptiveMaxPool2d(t[0], a.output_size)),
+  d2lpPool2d: gradsOf((t, a) => st.F.lpPool2d(t[0], a.norm_type, a.kernel_size, { stride: a.stride })),
+  d2interpolate: gradsOf((t, a) => st.F.interpolate(t[0], { size: a.size, scaleFactor: a.scale_factor, mode: a.mode, alignCorners: a.align_corners })),
+  d2batchNorm: gradsOf((t, a) => st.F.batchNorm(t[0], stat(a.running_mean), stat(a.running_var), t[1], t[2], { training: a.training, eps: a.eps })),
+  d2layerNorm: gradsOf((t, a) => st.F.layerNorm(t[0], a.normalized_shape, t[1], t[2], { eps: a.eps })),
+  d2groupNorm: gradsOf((t, a) => st.F.groupNorm(t[0], a.num_groups, t[1], t[2])),
+  d2instanceNorm: gradsOf((t) => st.F.instanceNorm(t[0], null, null, t[1], t[2])),
+  d2localResponseNorm: gradsOf((t, a) => st.F.localResponseNorm(t[0], a.size, { alpha: a.alpha, beta: a.beta, k: a.k })),
+  d2crossEntropy: gradsOf((t, a) => st.F.crossEntropy(t[0], t[1], classLoss(a))),
+  d2nllLoss: gradsOf((t, a) => st.F.nllLoss(t[0], t[1], classLoss(a))),
+  d2mish: gradsOf((t) => st.F.mish(t[0])),
   abs: (t) => t[0].abs(),
   relu: (t) => t[0].relu(),
   sqrt: (t) => t[0].sqrt(),
