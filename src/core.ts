@@ -42,6 +42,12 @@ export {
   nonzero, argwhere, maskedSelect, scatter, take,
 } from './ops/index.js';
 export type { SortOptions, TopkOptions, CumOptions, ScatterOptions } from './ops/index.js';
+// ---- triangular, diagonal, shape helpers, blends
+export {
+  tril, triu, diagonal, diag, diagEmbed, trace, lerp, addcmul, addcdiv, nanToNum, movedim, moveaxis, swapaxes, swapdims,
+  tile, roll, outer, kron, cross, einsum, cdist,
+} from './ops/index.js';
+export type { DiagonalOptions, NanToNumOptions, CdistOptions, CdistComputeMode } from './ops/index.js';
 
 // ---- layers above the core (browser-safe) ---------------------------------------------
 export * as nn from './nn/index.js';

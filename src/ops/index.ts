@@ -19,3 +19,10 @@ export * from './loss.js';
 export * from './sort.js';
 export * from './scan.js';
 export * from './select.js';
+// ---- triangular, diagonal, shape helpers, blends
+export * from './triangular.js';
+export * from './blend.js';
+export * from './rearrange.js';
+export * from './products.js';
+export * from './einsum.js';
+export * from './distance.js';

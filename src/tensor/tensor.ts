@@ -503,6 +503,40 @@ export class Tensor {
   }
   take(index: Tensor): Tensor { return ops.take(this, index); }
 
+  // ---- triangular, diagonal, shape helpers, blends
+  tril(diagonal = 0): Tensor { return ops.tril(this, diagonal); }
+  triu(diagonal = 0): Tensor { return ops.triu(this, diagonal); }
+  tril_(diagonal = 0): this { return this.updateInPlace('tril_', [], (current) => ops.tril(current, diagonal)); }
+  triu_(diagonal = 0): this { return this.updateInPlace('triu_', [], (current) => ops.triu(current, diagonal)); }
+  /** The diagonal of dims dim1, dim2 (default 0, 1) as a view: diagonal(offset, dim1, dim2) or diagonal({offset, dim1, dim2}). */
+  diagonal(offset?: number | ops.DiagonalOptions, dim1?: number, dim2?: number): Tensor { return ops.diagonal(this, offset, dim1, dim2); }
+  diag(diagonal = 0): Tensor { return ops.diag(this, diagonal); }
+  diagEmbed(offset?: number | ops.DiagonalOptions, dim1?: number, dim2?: number): Tensor { return ops.diagEmbed(this, offset, dim1, dim2); }
+  trace(): Tensor { return ops.trace(this); }
+  outer(vec2: Tensor): Tensor { return ops.outer(this, vec2); }
+  kron(other: Tensor): Tensor { return ops.kron(this, other); }
+  cross(other: Tensor, dim?: number | null): Tensor { return ops.cross(this, other, dim); }
+  lerp(end: Tensor, weight: TensorLike): Tensor { return ops.lerp(this, end, weight); }
+  lerp_(end: Tensor, weight: TensorLike): this { return this.updateInPlace('lerp_', [end, weight], (current) => ops.lerp(current, end, weight)); }
+  addcmul(tensor1: TensorLike, tensor2: TensorLike, options?: { value?: number }): Tensor { return ops.addcmul(this, tensor1, tensor2, options); }
+  addcmul_(tensor1: TensorLike, tensor2: TensorLike, options?: { value?: number }): this {
+    return this.updateInPlace('addcmul_', [tensor1, tensor2], (current) => ops.addcmul(current, tensor1, tensor2, options));
+  }
+  addcdiv(tensor1: TensorLike, tensor2: TensorLike, options?: { value?: number }): Tensor { return ops.addcdiv(this, tensor1, tensor2, options); }
+  addcdiv_(tensor1: TensorLike, tensor2: TensorLike, options?: { value?: number }): this {
+    return this.updateInPlace('addcdiv_', [tensor1, tensor2], (current) => ops.addcdiv(current, tensor1, tensor2, options));
+  }
+  nanToNum(options?: ops.NanToNumOptions): Tensor { return ops.nanToNum(this, options); }
+  nanToNum_(options?: ops.NanToNumOptions): this { return this.updateInPlace('nanToNum_', [], (current) => ops.nanToNum(current, options)); }
+  movedim(source: number | readonly number[], destination: number | readonly number[]): Tensor { return ops.movedim(this, source, destination); }
+  moveaxis(source: number | readonly number[], destination: number | readonly number[]): Tensor { return ops.moveaxis(this, source, destination); }
+  swapaxes(axis0: number, axis1: number): Tensor { return ops.swapaxes(this, axis0, axis1); }
+  swapdims(dim0: number, dim1: number): Tensor { return ops.swapdims(this, dim0, dim1); }
+  tile(...dims: (number | readonly number[])[]): Tensor { return ops.tile(this, flattenArgs(dims)); }
+  roll(shifts: number | readonly number[], dims?: number | readonly number[] | null): Tensor { return ops.roll(this, shifts, dims); }
+  /** All dims reversed (PyTorch's .T, a permute view; torch 1.13 deprecates it for ranks other than 2). */
+  get T(): Tensor { return ops.permute(this, [...this.shape.keys()].reverse()); }
+
   // ---- printing ---------------------------------------------------------------------------
   toString(): string {
     return formatTensor(this);
