@@ -44,13 +44,13 @@ export function moveaxis(x: Tensor, source: number | readonly number[], destinat
 /** NumPy's name for transpose (a view). */
 export function swapaxes(x: Tensor, axis0: number, axis1: number): Tensor {
   checkTensor(x, 'swapaxes');
-  return transpose(x, axis0, axis1);
+  return transpose(x, normalizeDim(axis0, x.ndim, 'swapaxes'), normalizeDim(axis1, x.ndim, 'swapaxes'));
 }
 
 /** Another name for transpose (a view). */
 export function swapdims(x: Tensor, dim0: number, dim1: number): Tensor {
   checkTensor(x, 'swapdims');
-  return transpose(x, dim0, dim1);
+  return transpose(x, normalizeDim(dim0, x.ndim, 'swapdims'), normalizeDim(dim1, x.ndim, 'swapdims'));
 }
 
 /** Repeat x dims[i] times along dim i; fewer dims than x's rank are padded with leading 1s (torch.tile). */

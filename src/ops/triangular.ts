@@ -122,6 +122,10 @@ export function diag(x: Tensor, diagonal = 0): Tensor {
     return record(out, 'DiagBackward0', [x], (g) => [diagonalOf(g, diagonal)]);
   }
   if (x.ndim === 2) {
+    // torch 1.13 fails on a diagonal wholly outside the matrix (a negative size); say so plainly.
+    if (diagonal > x.shape[1] || -diagonal > x.shape[0]) {
+      throw new Error(`diag: diagonal ${diagonal} lies outside the ${x.shape[0]}x${x.shape[1]} matrix`);
+    }
     const out = copyAs(diagonalWindow(x, diagonal, 0, 1), x.dtype);
     return record(out, 'DiagBackward0', [x], (g) => [embedDiagonal(x.shape, g, diagonal, 0, 1, 'DiagBackwardBackward0')]);
   }

@@ -440,6 +440,7 @@ export class Tensor {
   }
   /** Transpose of the last two dimensions (PyTorch's .mT). */
   get mT(): Tensor {
+    if (this.ndim < 2) throw new Error(`mT: only supported on matrices or batches of matrices, got a ${this.ndim}-D tensor`);
     return ops.transpose(this, -2, -1);
   }
 

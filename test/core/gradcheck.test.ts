@@ -416,6 +416,50 @@ add('scatter_ src into a clone', (x, s) => x.clone().scatter_(1, I32([[1, 0]]), 
 add('take', (x) => st.take(x, I32([[0, 5], [3, -1]])), () => [r([2, 3])]);
 add('take repeated indices', (x) => st.take(x.t(), I32([1, 1, 2, 1])), () => [r([2, 2])]);
 
+// ---- triangular, diagonal, shape helpers, blends (src/ops/triangular.ts, blend.ts, rearrange.ts, products.ts, einsum.ts, distance.ts)
+add('tril', (x) => st.tril(x), () => [r([3, 4])]);
+add('tril diagonal -1 batched transposed', (x) => st.tril(x.transpose(1, 2), -1), () => [r([2, 4, 3])]);
+add('triu diagonal 1', (x) => st.triu(x, 1), () => [r([4, 3])]);
+add('diagonal', (x) => st.diagonal(x), () => [r([3, 4])]);
+add('diagonal offset -1 dims 2, 0', (x) => st.diagonal(x, { offset: -1, dim1: 2, dim2: 0 }), () => [r([3, 2, 4])]);
+add('diag vector offset 1', (x) => st.diag(x, 1), () => [r([3])]);
+add('diag matrix offset -1', (x) => st.diag(x, -1), () => [r([3, 4])]);
+add('diagEmbed', (x) => st.diagEmbed(x), () => [r([2, 3])]);
+add('diagEmbed offset 1 dims 0, 2', (x) => st.diagEmbed(x, { offset: 1, dim1: 0, dim2: 2 }), () => [r([2, 3])]);
+add('trace', (x) => st.trace(x), () => [r([3, 4])]);
+add('trace transposed', (x) => st.trace(x.t()), () => [r([4, 3])]);
+add('lerp number weight', (a, b) => st.lerp(a, b, 0.3), () => [r([2, 3]), r([3])]);
+add('lerp number weight ≥ 0.5', (a, b) => st.lerp(a, b, 0.8), () => [r([2, 3]), r([2, 3])]);
+add('lerp tensor weight broadcast', (a, b, w) => st.lerp(a, b, w), () => [r([3, 1]), r([4]), r([2, 1, 4], { lo: -0.5, hi: 1.5 })]);
+add('addcmul broadcast', (x, a, b) => st.addcmul(x, a, b, { value: -0.5 }), () => [r([3]), r([2, 1]), r([2, 3])]);
+add('addcdiv broadcast', (x, a, b) => st.addcdiv(x, a, b, { value: 2 }), () => [r([2, 3]), r([3]), r([2, 1], POSITIVE)]);
+add('nanToNum', (x) => st.nanToNum(x), () => [r([2, 3])]);
+add('movedim', (x) => st.movedim(x, [0, 2], [1, 0]), () => [r([2, 3, 4])]);
+add('moveaxis', (x) => st.moveaxis(x, -1, 0), () => [r([2, 3, 4])]);
+add('swapaxes', (x) => st.swapaxes(x, 0, -1), () => [r([2, 3, 4])]);
+add('swapdims', (x) => st.swapdims(x, 1, 2), () => [r([2, 3, 4])]);
+add('tile fewer dims', (x) => st.tile(x, [2]), () => [r([2, 3])]);
+add('tile more dims', (x) => st.tile(x.t(), [2, 1, 2]), () => [r([3, 2])]);
+add('roll two dims', (x) => st.roll(x, [1, -2], [0, 1]), () => [r([3, 4])]);
+add('roll flattened transposed', (x) => st.roll(x.t(), 5), () => [r([3, 4])]);
+add('outer', (a, b) => st.outer(a, b), () => [r([3]), r([4])]);
+add('kron', (a, b) => st.kron(a, b), () => [r([2, 3]), r([2, 2])]);
+add('kron ranks differ', (a, b) => st.kron(a, b), () => [r([2, 1, 2]), r([3])]);
+add('cross dim 1 broadcast', (a, b) => st.cross(a, b, 1), () => [r([4, 3]), r([1, 3])]);
+add('cross dim 0', (a, b) => st.cross(a, b, 0), () => [r([3, 2]), r([3, 2])]);
+add('einsum matmul', (a, b) => st.einsum('ij,jk->ik', a, b), () => [r([2, 3]), r([3, 4])]);
+add('einsum batched ellipsis broadcast', (a, b) => st.einsum('...ij,...jk->...ik', a, b), () => [r([2, 1, 2, 3]), r([3, 3, 2])]);
+add('einsum trace and diagonal', (a) => [st.einsum('ii', a), st.einsum('ii->i', a)], () => [r([3, 3])]);
+add('einsum outer and sum', (a, b) => [st.einsum('i,j->ij', a, b), st.einsum('ij->j', b.unsqueeze(0))], () => [r([3]), r([2])]);
+add('einsum three operands', (a, w, b) => st.einsum('bn,anm,bm->ba', a, w, b), () => [r([2, 3]), r([4, 3, 2]), r([2, 2])]);
+add('einsum size-1 label broadcast', (a, b) => st.einsum('ij,ij->j', a, b), () => [r([3, 4]), r([1, 4])]);
+add('cdist p 2', (a, b) => st.cdist(a, b), () => [r([3, 4]), r([2, 4])]);
+add('cdist p 2 mm path batched', (a, b) => st.cdist(a, b, { computeMode: 'use_mm_for_euclid_dist' }), () => [r([2, 3, 4]), r([1, 2, 4])]);
+add('cdist p 1', (a, b) => st.cdist(a, b, 1), () => [r([3, 2]), r([2, 2])]);
+add('cdist p 3 batch broadcast', (a, b) => st.cdist(a, b, 3), () => [r([2, 1, 3, 2]), r([2, 2, 2])]);
+add('cdist p 0.5', (a, b) => st.cdist(a, b, 0.5), () => [r([2, 2]), r([3, 2])]);
+add('cdist p inf', (a, b) => st.cdist(a, b, Infinity), () => [r([2, 3]), r([3, 3])]);
+
 forEachBackend(() => {
   for (const c of checks) {
     test(c.name, () => {
