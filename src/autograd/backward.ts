@@ -97,7 +97,11 @@ function seedFor(op: string, root: Tensor, grad: Tensor | null): Tensor {
 function runEngine(roots: Tensor[], seeds: Tensor[], options: BackwardOptions, captured: Map<Slot, Tensor | null> | null): void {
   const createGraph = options.createGraph ?? false;
   const retainGraph = options.retainGraph ?? createGraph;
-  const order = topologicalOrder(roots.map(slotOf));
+  let order = topologicalOrder(roots.map(slotOf));
+  // autograd.grad runs only the nodes on a path to a requested input, as PyTorch's engine does: the
+  // graph below stays untouched (not released, its hooks not fired) and costs nothing.
+  if (captured) order = nodesLeadingTo(order, captured);
+  const onPath = captured ? new Set(order) : null;
   const grads = new Map<Slot, Tensor>();
   // How many times each gradient buffer was handed out: a leaf may keep (steal) a gradient whose buffer
   // went to it alone, as PyTorch's AccumulateGrad does, instead of copying it. The caller's seed and
@@ -123,6 +127,8 @@ function runEngine(roots: Tensor[], seeds: Tensor[], options: BackwardOptions, c
         handOut(g, 2);
       }
       if (captured?.has(slot)) captured.set(slot, g);
+      // A requested intermediate tensor's own node runs only if another requested input lies below it.
+      if (onPath && slot instanceof Node && !slot.edges.some((e) => e !== null && onPath.has(e))) continue;
       if (!(slot instanceof Node)) {
         if (!captured) accumulate(slot, g, (handedOut.get(g.storage) ?? 0) <= 1 && !createGraph, createGraph);
         continue;
@@ -134,7 +140,7 @@ function runEngine(roots: Tensor[], seeds: Tensor[], options: BackwardOptions, c
       if (!retainGraph) slot.release();
       slot.edges.forEach((edge: Edge, i) => {
         const ig = inputGrads[i];
-        if (!edge || !ig) return;
+        if (!edge || !ig || (onPath && !onPath.has(edge))) return;
         const input = slot.inputs[i];
         if (!sameShape(ig.shape, input.shape)) {
           throw new Error(
@@ -174,6 +180,16 @@ function ownsWholeBuffer(g: Tensor): boolean {
 }
 
 /** Slots reachable from the roots through the edges, each after every slot that depends on it. */
+/** The slots of `order` (roots first) that are targets or have an edge leading to one, in the same order. */
+function nodesLeadingTo(order: Slot[], targets: Map<Slot, unknown>): Slot[] {
+  const leads = new Set<Slot>();
+  for (let i = order.length - 1; i >= 0; i--) {
+    const slot = order[i];
+    if (targets.has(slot) || (slot instanceof Node && slot.edges.some((e) => e !== null && leads.has(e)))) leads.add(slot);
+  }
+  return order.filter((slot) => leads.has(slot));
+}
+
 function topologicalOrder(roots: Slot[]): Slot[] {
   const visited = new Set<Slot>();
   const postOrder: Slot[] = [];

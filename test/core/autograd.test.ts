@@ -387,3 +387,26 @@ test('deep chains (10,000 ops) do not overflow the stack', () => {
   v.sum().backward();
   assert.deepEqual(grad(w), [1]);
 });
+
+test('autograd.grad runs only the nodes on a path to the requested inputs, as PyTorch', () => {
+  const x = st.tensor([1, 2], { requiresGrad: true });
+  const fired: string[] = [];
+  x.registerHook(() => void fired.push('x'));
+  const a = x.mul(2);
+  a.registerHook(() => void fired.push('a'));
+  const b = a.exp();
+  const y = b.sum();
+  const [gb] = st.autograd.grad(y, [b]);
+  assert.deepEqual(Array.from(gb!.data()), [1, 1]);
+  assert.deepEqual(fired, [], 'no hook below the requested input fires');
+  assert.equal(x.grad, null);
+  // The nodes below b were neither run nor released: backward through them still works without retainGraph.
+  a.sum().backward();
+  assert.deepEqual(Array.from(x.grad!.data()), [2, 2]);
+  // With a leaf and an intermediate requested, the path to the leaf runs through the intermediate's node.
+  const x2 = st.tensor([1, 2], { requiresGrad: true });
+  const m = x2.mul(3);
+  const [gm, gx] = st.autograd.grad(m.pow(2).sum(), [m, x2]);
+  assert.deepEqual(Array.from(gm!.data()), [6, 12]);
+  assert.deepEqual(Array.from(gx!.data()), [18, 36]);
+});
