@@ -1,8 +1,8 @@
 /**
- * The selection and sorting algorithms PyTorch 1.13's CPU kernels call, ported step for step so that
- * the order of tied elements (which index topk, kthvalue or an unstable sort returns) is the same:
- * libstdc++'s std::sort (introsort), std::nth_element (introselect) and std::partial_sort (heap
- * select), and ATen's own quick_select_template (kthvalue).
+ * The selection and sorting algorithms PyTorch 1.13's CPU kernels use, written here with the same
+ * steps (pivot choice, partition scheme, thresholds) so that the order of tied elements (which index
+ * topk, kthvalue or an unstable sort returns) is the same: introsort (std::sort), introselect
+ * (std::nth_element), heap select (std::partial_sort) and quickselect (ATen's kthvalue).
  *
  * Every routine works on one row held as two parallel arrays, `v` (values, as float64) and `ix`
  * (original positions), moved together like the (value, index) pairs torch sorts, over [first, last).
