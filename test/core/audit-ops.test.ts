@@ -8,24 +8,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as st from '../../src/index.js';
-import type { Tensor, DType } from '../../src/index.js';
-import { assertClose, decode, decodeArgs, fixtureCaseTests, magnitude } from './helpers.js';
+import type { Tensor } from '../../src/index.js';
+import { assertFixtureOut, decode, decodeArgs, fixtureCaseTests, fixtureInput, type FixtureOut, type FixtureSpec } from './helpers.js';
 
-interface Spec {
-  data: (number | boolean | string)[];
-  shape: number[];
-  dtype: DType;
-}
-interface Out {
-  dtype: DType;
-  shape: number[];
-  data: (number | boolean | string)[];
-}
-type Expected = Out | Out[] | { value: number | boolean | string };
+type Expected = FixtureOut | FixtureOut[] | { value: number | boolean | string };
 interface Case {
   name: string;
   op: string;
-  inputs: Spec[];
+  inputs: FixtureSpec[];
   args: Record<string, unknown>;
   out?: Expected;
   error?: string;
@@ -95,26 +85,10 @@ const OPS: Record<string, { call: (t: Tensor[], a: A) => Result; names?: string 
   clamp_: { call: (t, a) => t[0].clone().clamp_(a.min, a.max) },
 };
 
-function makeInput(spec: Spec): Tensor {
-  return st.tensor(spec.data.map(decode), { shape: spec.shape, dtype: spec.dtype });
-}
-
-function compareTensor(actual: unknown, expected: Out, what: string): void {
-  assert.ok(actual instanceof st.Tensor, `${what}: expected a tensor, got ${typeof actual}`);
-  assert.equal(actual.dtype, expected.dtype, `${what}: dtype`);
-  assert.deepEqual([...actual.shape], expected.shape, `${what}: shape`);
-  const values = expected.data.map(decode);
-  if (expected.dtype === 'float32' || expected.dtype === 'float64') {
-    assertClose(actual, values, { rtol: 1e-6, atol: 1e-7 * magnitude(expected.data), what });
-  } else {
-    assert.deepEqual(Array.from(actual.data() as ArrayLike<number>), values, `${what}: values`);
-  }
-}
-
 function runCase(c: Case): void {
   const op = OPS[c.op];
   assert.ok(op, `no Strata op for fixture op key '${c.op}'`);
-  const inputs = c.inputs.map(makeInput);
+  const inputs = c.inputs.map(fixtureInput);
   const args = decodeArgs(c.args);
   if (c.error !== undefined) {
     const name = op.names ?? c.op;
@@ -128,9 +102,9 @@ function runCase(c: Case): void {
   } else if (Array.isArray(expected)) {
     assert.ok(Array.isArray(result), 'expected a list of tensors');
     assert.equal(result.length, expected.length, 'number of outputs');
-    expected.forEach((e, k) => compareTensor(result[k], e, `output ${k}`));
+    expected.forEach((e, k) => assertFixtureOut(result[k], e, `output ${k}`));
   } else {
-    compareTensor(result, expected, 'output');
+    assertFixtureOut(result, expected, 'output');
   }
 }
 

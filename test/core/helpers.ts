@@ -157,3 +157,37 @@ export function assertThrowsWith(fn: () => unknown, fragments: (string | RegExp)
     assert.ok(ok, `${what}: message ${JSON.stringify(error.message)} should contain ${String(f)}`);
   }
 }
+
+/** An input of an op-table fixture (tools/fixtures/_specs.py): flat values (non-finite as strings), shape, dtype. */
+export interface FixtureSpec {
+  data: (number | boolean | string)[];
+  shape: number[];
+  dtype: DType;
+  /** The input requires grad. */
+  grad?: boolean;
+}
+/** An output of an op-table fixture. */
+export interface FixtureOut {
+  dtype: DType;
+  shape: number[];
+  data: (number | boolean | string)[];
+}
+
+/** The tensor a fixture spec describes (requiring grad when the spec says so). */
+export function fixtureInput(spec: FixtureSpec): Tensor {
+  const t = st.tensor(spec.data.map(decode), { shape: spec.shape, dtype: spec.dtype });
+  return spec.grad ? t.requiresGrad_() : t;
+}
+
+/** `actual` is a tensor with the fixture output's dtype, shape and values (floats to `rtol`). */
+export function assertFixtureOut(actual: unknown, expected: FixtureOut, what: string, rtol = 1e-6): void {
+  assert.ok(actual instanceof st.Tensor, `${what}: expected a tensor, got ${typeof actual}`);
+  assert.equal(actual.dtype, expected.dtype, `${what}: dtype`);
+  assert.deepEqual([...actual.shape], expected.shape, `${what}: shape`);
+  const values = expected.data.map(decode);
+  if (expected.dtype === 'float32' || expected.dtype === 'float64') {
+    assertClose(actual, values, { rtol, atol: rtol * 0.1 * magnitude(expected.data), what });
+  } else {
+    assert.deepEqual(Array.from(actual.data() as ArrayLike<number>), values, `${what}: values`);
+  }
+}

@@ -10,28 +10,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as st from '../../src/index.js';
-import type { Tensor, DType } from '../../src/index.js';
-import { assertClose, assertThrowsWith, decode, decodeArgs, fixtureCaseTests, forEachBackend, magnitude, rnd } from './helpers.js';
+import type { Tensor } from '../../src/index.js';
+import { assertClose, assertThrowsWith, decode, decodeArgs, fixtureCaseTests, forEachBackend, magnitude, rnd, assertFixtureOut, fixtureInput, type FixtureOut, type FixtureSpec } from './helpers.js';
 import { upstream } from './parity-ops.js';
 
-interface Spec {
-  data: (number | boolean | string)[];
-  shape: number[];
-  dtype: DType;
-  grad?: boolean;
-}
-interface Out {
-  dtype: DType;
-  shape: number[];
-  data: (number | boolean | string)[];
-}
 interface Case {
   name: string;
   op: string;
-  inputs: Spec[];
+  inputs: FixtureSpec[];
   args: Record<string, unknown>;
   tol?: number;
-  out?: Out[];
+  out?: FixtureOut[];
   error?: string;
   grads?: ((number | string)[] | null)[];
   gradFn?: string;
@@ -96,23 +85,6 @@ const OPS: Record<string, { call: Call; method?: Call; names?: string; gradFn?: 
   mT: { call: (t, a) => first(t, a).mT },
 };
 
-function makeInput(spec: Spec): Tensor {
-  const t = st.tensor(spec.data.map(decode), { shape: spec.shape, dtype: spec.dtype });
-  return spec.grad ? t.requiresGrad_() : t;
-}
-
-function compareTensor(actual: unknown, expected: Out, what: string, tol = 1e-6): void {
-  assert.ok(actual instanceof st.Tensor, `${what}: expected a tensor, got ${typeof actual}`);
-  assert.equal(actual.dtype, expected.dtype, `${what}: dtype`);
-  assert.deepEqual([...actual.shape], expected.shape, `${what}: shape`);
-  const values = expected.data.map(decode);
-  if (expected.dtype === 'float32' || expected.dtype === 'float64') {
-    assertClose(actual, values, { rtol: tol, atol: tol * 0.1 * magnitude(expected.data), what });
-  } else {
-    assert.deepEqual(Array.from(actual.data() as ArrayLike<number>), values, `${what}: values`);
-  }
-}
-
 function runCase(c: Case): void {
   const op = OPS[c.op];
   assert.ok(op, `no Strata op for fixture op key '${c.op}'`);
@@ -121,17 +93,17 @@ function runCase(c: Case): void {
   if (c.error !== undefined) {
     for (const call of [op.call, op.method]) {
       if (!call) continue;
-      const inputs = c.inputs.map(makeInput);
+      const inputs = c.inputs.map(fixtureInput);
       assert.throws(() => call(inputs, args), (e: Error) => e.message.startsWith(name), `PyTorch raises: ${c.error}`);
     }
     return;
   }
-  const expected = (c.out as Out[])[0];
+  const expected = (c.out as FixtureOut[])[0];
   const tol = c.tol ?? 1e-6;
-  if (op.method) compareTensor(op.method(c.inputs.map(makeInput), args), expected, 'method output', tol);
-  const inputs = c.inputs.map(makeInput);
+  if (op.method) assertFixtureOut(op.method(c.inputs.map(fixtureInput), args), expected, 'method output', tol);
+  const inputs = c.inputs.map(fixtureInput);
   const out = op.call(inputs, args);
-  compareTensor(out, expected, 'output', tol);
+  assertFixtureOut(out, expected, 'output', tol);
   if (!c.grads) {
     assert.ok(!out.requiresGrad, 'PyTorch records no gradient for this case');
     return;

@@ -12,26 +12,15 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as st from '../../src/index.js';
 import type { Tensor, DType } from '../../src/index.js';
-import { assertClose, assertThrowsWith, decode, decodeArgs, fixtureCaseTests, forEachBackend, magnitude, rnd } from './helpers.js';
+import { assertClose, assertThrowsWith, decode, decodeArgs, fixtureCaseTests, forEachBackend, magnitude, rnd, assertFixtureOut, fixtureInput, type FixtureOut, type FixtureSpec } from './helpers.js';
 import { upstream } from './parity-ops.js';
 
-interface Spec {
-  data: (number | boolean | string)[];
-  shape: number[];
-  dtype: DType;
-  grad?: boolean;
-}
-interface Out {
-  dtype: DType;
-  shape: number[];
-  data: (number | boolean | string)[];
-}
 interface Case {
   name: string;
   op: string;
-  inputs: Spec[];
+  inputs: FixtureSpec[];
   args: Record<string, unknown>;
-  out?: Out[];
+  out?: FixtureOut[];
   error?: string;
   grads?: ((number | string)[] | null)[];
   gradFn?: string;
@@ -98,23 +87,6 @@ const OPS: Record<string, { call: (t: Tensor[], a: A) => Result; method?: (t: Te
   take: { call: (t, a) => st.take(first(t, a), t[1]), method: (t, a) => first(t, a).take(t[1]) },
 };
 
-function makeInput(spec: Spec): Tensor {
-  const t = st.tensor(spec.data.map(decode), { shape: spec.shape, dtype: spec.dtype });
-  return spec.grad ? t.requiresGrad_() : t;
-}
-
-function compareTensor(actual: unknown, expected: Out, what: string): void {
-  assert.ok(actual instanceof st.Tensor, `${what}: expected a tensor, got ${typeof actual}`);
-  assert.equal(actual.dtype, expected.dtype, `${what}: dtype`);
-  assert.deepEqual([...actual.shape], expected.shape, `${what}: shape`);
-  const values = expected.data.map(decode);
-  if (expected.dtype === 'float32' || expected.dtype === 'float64') {
-    assertClose(actual, values, { rtol: 1e-6, atol: 1e-7 * magnitude(expected.data), what });
-  } else {
-    assert.deepEqual(Array.from(actual.data() as ArrayLike<number>), values, `${what}: values`);
-  }
-}
-
 const outputs = (r: Result): Tensor[] => (Array.isArray(r) ? [...r] : [r as Tensor]);
 
 function runCase(c: Case): void {
@@ -125,21 +97,21 @@ function runCase(c: Case): void {
   if (c.error !== undefined) {
     for (const call of [op.call, op.method]) {
       if (!call) continue;
-      const inputs = c.inputs.map(makeInput);
+      const inputs = c.inputs.map(fixtureInput);
       assert.throws(() => call(inputs, args), (e: Error) => e.message.startsWith(name), `PyTorch raises: ${c.error}`);
     }
     return;
   }
-  const expected = c.out as Out[];
+  const expected = c.out as FixtureOut[];
   if (op.method) {
-    const viaMethod = outputs(op.method(c.inputs.map(makeInput), args));
+    const viaMethod = outputs(op.method(c.inputs.map(fixtureInput), args));
     assert.equal(viaMethod.length, expected.length, 'method: number of outputs');
-    expected.forEach((e, k) => compareTensor(viaMethod[k], e, `method output ${k}`));
+    expected.forEach((e, k) => assertFixtureOut(viaMethod[k], e, `method output ${k}`));
   }
-  const inputs = c.inputs.map(makeInput);
+  const inputs = c.inputs.map(fixtureInput);
   const outs = outputs(op.call(inputs, args));
   assert.equal(outs.length, expected.length, 'number of outputs');
-  expected.forEach((e, k) => compareTensor(outs[k], e, `output ${k}`));
+  expected.forEach((e, k) => assertFixtureOut(outs[k], e, `output ${k}`));
   if (!c.grads) {
     if (!c.gradError) assert.ok(outs.every((o) => !o.requiresGrad), 'PyTorch records no gradient for this case');
     return;
