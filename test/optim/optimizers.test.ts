@@ -7,7 +7,7 @@ import type { Tensor } from '../../src/index.js';
 
 interface OptimCase {
   name: string;
-  optimizer: 'SGD' | 'Adam' | 'AdamW' | 'NAdam' | 'RAdam' | 'RMSprop' | 'Adagrad' | 'Adadelta';
+  optimizer: 'SGD' | 'Adam' | 'AdamW' | 'NAdam' | 'RAdam' | 'RMSprop' | 'Adagrad' | 'Adadelta' | 'Adamax' | 'ASGD' | 'Rprop';
   options: Record<string, unknown>;
   groups: boolean;
   dtype: 'float32' | 'float64';
