@@ -19,6 +19,7 @@ import { shapeStr } from '../tensor/shape.js';
 
 export { Module, Parameter, countParameters } from './module.js';
 export type { StateDict, StateDictLike, LoadResult, RemovableHandle, ForwardHook, ForwardPreHook } from './module.js';
+export type { FullBackwardHook } from './backward-hooks.js';
 export * as init from './init.js';
 export * as functional from './functional.js';
 export * as F from './functional.js';

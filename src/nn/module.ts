@@ -30,6 +30,7 @@
 import { Tensor } from '../tensor/tensor.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { zeroGrads } from '../autograd/zero-grad.js';
+import { forwardWithBackwardHooks, type FullBackwardHook } from './backward-hooks.js';
 import { shapeStr, sameShape } from '../tensor/shape.js';
 import type { DType } from '../tensor/dtype.js';
 
@@ -94,9 +95,10 @@ export abstract class Module {
   /** @internal */ readonly _modules = new Map<string, Module | null>();
   /** @internal */ _forwardHooks: ForwardHook[] = [];
   /** @internal */ _forwardPreHooks: ForwardPreHook[] = [];
+  /** @internal */ _backwardHooks: FullBackwardHook<Module>[] = [];
 
   constructor() {
-    for (const key of ['_parameters', '_buffers', '_nonPersistent', '_modules', '_forwardHooks', '_forwardPreHooks']) {
+    for (const key of ['_parameters', '_buffers', '_nonPersistent', '_modules', '_forwardHooks', '_forwardPreHooks', '_backwardHooks']) {
       Object.defineProperty(this, key, { enumerable: false });
     }
     // Registration by assignment: every property definition on the instance (class fields,
@@ -494,10 +496,29 @@ export abstract class Module {
     };
   }
 
+  /**
+   * Call `hook(module, gradInput, gradOutput)` when the gradients with respect to the module's
+   * positional inputs have been computed in a backward pass (PyTorch's register_full_backward_hook):
+   * gradInput has one entry per positional argument (null for non-tensors and inputs that need no
+   * gradient), gradOutput one per output tensor. Returning an array replaces gradInput; a module none
+   * of whose inputs requires grad gets its hooks called with gradInput all null, when gradOutput is known.
+   */
+  registerFullBackwardHook(hook: FullBackwardHook<this>): RemovableHandle {
+    const h = hook as FullBackwardHook<Module>;
+    this._backwardHooks.push(h);
+    this.installHookedForward();
+    return {
+      remove: () => {
+        this._backwardHooks = this._backwardHooks.filter((x) => x !== h);
+        this.installHookedForward();
+      },
+    };
+  }
+
   /** Shadow the class's forward with a hook-running wrapper while hooks exist (no cost otherwise). */
   private installHookedForward(): void {
     const self = this as any;
-    if (this._forwardHooks.length === 0 && this._forwardPreHooks.length === 0) {
+    if (this._forwardHooks.length === 0 && this._forwardPreHooks.length === 0 && this._backwardHooks.length === 0) {
       if (Object.prototype.hasOwnProperty.call(self, 'forward') && self.forward.__hooked) delete self.forward;
       return;
     }
@@ -510,7 +531,7 @@ export abstract class Module {
         // As torch: a value that is not a tuple (here: an array) becomes the single input.
         if (r !== undefined && r !== null) inputs = Array.isArray(r) ? r : [r];
       }
-      let output = inner.apply(this, inputs);
+      let output = forwardWithBackwardHooks(this, this._backwardHooks, inputs, (args) => inner.apply(this, args));
       for (const hook of [...this._forwardHooks]) {
         const r = hook(this, inputs, output);
         if (r !== undefined && r !== null) output = r; // undefined/null: keep the output, as torch's None

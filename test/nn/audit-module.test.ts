@@ -246,3 +246,43 @@ test('getSubmodule, getParameter, getBuffer (torch get_submodule/get_parameter/g
   assert.throws(() => net.getBuffer('seq.2.weight'), /no buffer/);
   assert.throws(() => net.getSubmodule('seq.7'), /no attribute/);
 });
+
+test('full backward hooks: gradInput/gradOutput as torch 1.13, a returned gradInput replaces it, no-input-grad and multi-input modules', () => {
+  const e = S.backwardHooks;
+  const vals = (t: Tensor | null): number[] | null => (t === null ? null : Array.from(t.data() as ArrayLike<number>, (v) => Math.round(v * 1e6) / 1e6));
+  const calls: Json[] = [];
+  const lin = new nn.Linear(3, 2);
+  st.noGrad(() => {
+    lin.weight.copy_(st.tensor([[1, -2, 0.5], [0.25, 1.5, -1]]));
+    lin.bias!.fill_(0.1);
+  });
+  const h = lin.registerFullBackwardHook((_m, gi, go) => {
+    calls.push({ gradInput: gi.map(vals), gradOutput: go.map(vals) });
+    return gi.map((g) => (g === null ? null : g.mul(2)));
+  });
+  const x = st.tensor([[1, 2, 3], [-1, 0.5, 2]], { requiresGrad: true });
+  const y = lin.forward(x);
+  assert.equal(y.gradFn?.name, e.gradFn);
+  y.mul(st.tensor([[1, 2], [3, 4]])).sum().backward();
+  assert.deepEqual(calls, e.linear);
+  assert.deepEqual(vals(x.grad), e.xGrad, 'the hook doubled the input gradient');
+  assert.deepEqual(vals(lin.weight.grad), e.weightGrad, 'parameter gradients are not affected');
+  calls.length = 0;
+  lin.forward(st.tensor([[1, 1, 1]])).sum().backward();
+  assert.deepEqual(calls, e.noInputGrad);
+  h.remove();
+  calls.length = 0;
+  class Mix extends nn.Module {
+    forward(a: Tensor, b: Tensor, scale: number): [Tensor, Tensor] {
+      return [a.mul(b).mul(scale), a.add(b).sum()];
+    }
+  }
+  const mix = new Mix();
+  mix.registerFullBackwardHook((_m, gi, go) => void calls.push({ gradInput: gi.map(vals), gradOutput: go.map(vals) }));
+  const a = st.tensor([1, 2], { requiresGrad: true });
+  const b = st.tensor([3, -1], { requiresGrad: true });
+  const [out] = (mix.forward as (a: Tensor, b: Tensor, s: number) => [Tensor, Tensor])(a, b, 0.5);
+  out.sum().backward();
+  assert.deepEqual(calls, e.twoInputs);
+  assert.deepEqual(vals(a.grad), e.aGrad);
+});
