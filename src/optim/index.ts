@@ -21,6 +21,8 @@ export { ASGD } from './asgd.js';
 export type { ASGDOptions } from './asgd.js';
 export { Rprop } from './rprop.js';
 export type { RpropOptions } from './rprop.js';
+export { LBFGS } from './lbfgs.js';
+export type { LBFGSOptions } from './lbfgs.js';
 export { DelayedRegularization } from './regularization.js';
 export type { DelayedRegularizationOptions } from './regularization.js';
 export * as lrScheduler from './lr-scheduler.js';
