@@ -13,6 +13,8 @@
  */
 import * as core from '../ops/index.js';
 import { recordAsOne } from '../autograd/fused.js';
+import { noGrad } from '../autograd/grad-mode.js';
+import { record } from '../autograd/node.js';
 import { conv1d, conv2d, convTranspose1d, convTranspose2d, fold, unfold } from '../ops/conv.js';
 import { interpolate } from '../ops/interpolate.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -71,7 +73,10 @@ export function elu(x: Tensor, options?: number | { alpha?: number }): Tensor {
 export function celu(x: Tensor, options?: number | { alpha?: number }): Tensor {
   const alpha = param(options, 'alpha', 1);
   if (alpha === 0) throw new Error('celu: alpha must not be 0');
-  return core.elu(x.div(alpha), 1).mul(alpha);
+  const out = noGrad(() => core.elu(x.div(alpha), 1).mul(alpha));
+  // PyTorch's CeluBackward0 uses 1/float32(alpha) as the input scale (derivatives.yaml: 1.0/alpha.toFloat()).
+  const invAlpha = 1 / Math.fround(alpha);
+  return record(out, 'CeluBackward0', [x], (g) => [g.mul(core.where(x.gt(0), 1, x.mul(invAlpha).exp().mul(invAlpha * alpha)))]);
 }
 
 export function hardtanh(x: Tensor, options?: number | { minVal?: number; maxVal?: number }, maxVal?: number): Tensor {
@@ -178,17 +183,48 @@ export function oneHot(x: Tensor, options?: number | { numClasses?: number }): T
   return core.oneHot(x, param(options, 'numClasses', -1));
 }
 
-/** Rows of `weight` ([num, dim]) picked by int32 indices: [..., dim]; paddingIdx rows get no gradient. */
-export function embedding(input: Tensor, weight: Tensor, options: { paddingIdx?: number | null } = {}): Tensor {
+/**
+ * Rows of `weight` ([num, dim]) picked by int32 indices: [..., dim], as torch.nn.functional.embedding.
+ * paddingIdx rows get no gradient; with maxNorm, the looked-up rows whose normType-norm exceeds maxNorm
+ * are first rescaled in place to maxNorm/(norm + 1e-7) (PyTorch's embedding_renorm_); with
+ * scaleGradByFreq, each row's gradient is divided by the number of times its index occurs in input.
+ */
+export function embedding(
+  input: Tensor, weight: Tensor,
+  options: { paddingIdx?: number | null; maxNorm?: number | null; normType?: number; scaleGradByFreq?: boolean; sparse?: boolean } = {},
+): Tensor {
   checkTensor(input, 'embedding');
   checkTensor(weight, 'embedding', 'weight');
   if (input.dtype !== 'int32') throw new Error(`embedding: expected int32 indices, got ${input.dtype}`);
   if (weight.ndim !== 2) throw new Error(`embedding: expected weight of shape [num, dim], got weight of shape ${shapeStr(weight.shape)}`);
   const pi = options.paddingIdx;
   const padIdx = pi === null || pi === undefined ? null : pi < 0 ? pi + weight.shape[0] : pi;
-  return core.embeddingRows(weight, input, padIdx);
+  const indices = input.contiguous().data() as Int32Array;
+  const num = weight.shape[0];
+  for (let i = 0; i < indices.length; i++) {
+    if (indices[i] < 0 || indices[i] >= num) throw new Error(`embedding: index ${indices[i]} is out of range for ${num} embeddings`);
+  }
+  const maxNorm = options.maxNorm;
+  if (maxNorm !== null && maxNorm !== undefined) {
+    const normType = options.normType ?? 2;
+    noGrad(() => {
+      for (const row of new Set(indices)) {
+        const r = weight.select(0, row);
+        const n = core.norm(r, normType).item();
+        if (n > maxNorm) r.mul_(maxNorm / (n + 1e-7));
+      }
+    });
+  }
+  const out = core.embeddingRows(weight, input, padIdx);
+  if (!options.scaleGradByFreq || !out.requiresGrad) return out;
+  // Scale the gradient only: out·s + stop(out)·(1 − s) equals out exactly and has gradient s·g.
+  const counts = new Map<number, number>();
+  for (const i of indices) counts.set(i, (counts.get(i) ?? 0) + 1);
+  const scale = empty([...input.shape, 1], weight.dtype);
+  for (let i = 0; i < indices.length; i++) scale.storage[i] = 1 / counts.get(indices[i])!;
+  const frozen = out.detach();
+  return frozen.add(out.sub(frozen).mul(scale));
 }
-
 /** [*, C·r², H, W] → [*, C, H·r, W·r], as torch.nn.functional.pixel_shuffle. */
 export function pixelShuffle(x: Tensor, upscaleFactor: number): Tensor {
   checkTensor(x, 'pixelShuffle');

@@ -25,25 +25,33 @@ export * as functional from './functional.js';
 export * as F from './functional.js';
 export { Sequential, ModuleList, ModuleDict } from './modules/container.js';
 export { ParameterList, ParameterDict } from './modules/parameter-containers.js';
-export { Identity, Linear, Flatten, Unflatten } from './modules/linear.js';
+export { Identity, Linear, Bilinear, Flatten, Unflatten } from './modules/linear.js';
+export { Embedding, PixelShuffle, PixelUnshuffle, Fold, Unfold, CosineSimilarity, PairwiseDistance } from './modules/sparse.js';
+export type { EmbeddingOptions, FoldLayerOptions } from './modules/sparse.js';
 export type { LinearOptions } from './modules/linear.js';
 export { Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d } from './modules/conv.js';
 export type { ConvLayerOptions, ConvTransposeLayerOptions, PaddingMode } from './modules/conv.js';
-export { BatchNorm1d, BatchNorm2d, LayerNorm, GroupNorm, InstanceNorm1d, InstanceNorm2d } from './modules/normalization.js';
+export { BatchNorm1d, BatchNorm2d, LayerNorm, GroupNorm, InstanceNorm1d, InstanceNorm2d, LocalResponseNorm } from './modules/normalization.js';
 export type { BatchNormLayerOptions, InstanceNormLayerOptions } from './modules/normalization.js';
-export { Dropout, Dropout1d, Dropout2d, AlphaDropout, isDropout, enableMcDropout, mcPredict } from './modules/dropout.js';
+export { Dropout, Dropout1d, Dropout2d, Dropout3d, AlphaDropout, FeatureAlphaDropout, isDropout, enableMcDropout, mcPredict } from './modules/dropout.js';
 export {
   ReLU, LeakyReLU, PReLU, ELU, SELU, GELU, SiLU, Mish, Sigmoid, Tanh, Softplus, Hardswish, Hardsigmoid, Hardtanh, ReLU6,
-  Softmax, LogSoftmax,
+  Softmax, LogSoftmax, CELU, LogSigmoid, Softmin, Softmax2d, Softshrink, Hardshrink, Softsign, Tanhshrink, Threshold, GLU, RReLU,
 } from './modules/activation.js';
-export { MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d, LPPool2d, AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool2d } from './modules/pooling.js';
+export {
+  MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d, LPPool1d, LPPool2d, AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d, AdaptiveMaxPool2d,
+  MaxUnpool1d, MaxUnpool2d,
+} from './modules/pooling.js';
 export type { MaxPoolLayerOptions, AvgPoolLayerOptions } from './modules/pooling.js';
 export {
   Upsample, UpsamplingNearest2d, UpsamplingBilinear2d, ZeroPad2d, ConstantPad2d, ReflectionPad2d, ReplicationPad2d,
+  ConstantPad1d, ConstantPad3d, ReflectionPad1d, ReplicationPad1d, ReflectionPad3d, ReplicationPad3d,
 } from './modules/upsampling.js';
 export type { UpsampleOptions } from './modules/upsampling.js';
 export {
   CrossEntropyLoss, NLLLoss, MSELoss, L1Loss, SmoothL1Loss, HuberLoss, BCELoss, BCEWithLogitsLoss, MultiMarginLoss, KLDivLoss,
+  CosineEmbeddingLoss, HingeEmbeddingLoss, MarginRankingLoss, MultiLabelMarginLoss, MultiLabelSoftMarginLoss, PoissonNLLLoss,
+  GaussianNLLLoss, SoftMarginLoss, TripletMarginLoss, TripletMarginWithDistanceLoss,
 } from './modules/loss.js';
 
 type Params = Iterable<Tensor> | Tensor;

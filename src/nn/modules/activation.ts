@@ -4,6 +4,7 @@ import { full } from '../../tensor/creation.js';
 import * as F from '../functional.js';
 import { Module, Parameter } from '../module.js';
 import { pyFloat, pyNum } from './format.js';
+import { shapeStr } from '../../tensor/shape.js';
 
 type InplaceOption = { inplace?: boolean };
 const inplaceRepr = (inplace: boolean) => (inplace ? 'inplace=True' : '');
@@ -249,5 +250,161 @@ export class LogSoftmax extends Module {
   }
   override extraRepr(): string {
     return `dim=${this.dim}`;
+  }
+}
+
+/** max(0, x) + min(0, α·(exp(x/α) − 1)). */
+export class CELU extends Module {
+  readonly alpha: number;
+  readonly inplace: boolean;
+  /** `new nn.CELU({alpha: 0.5})` or `new nn.CELU(0.5)`. */
+  constructor(arg: number | ({ alpha?: number } & InplaceOption) = {}) {
+    super();
+    const options = typeof arg === 'number' ? { alpha: arg } : arg;
+    this.alpha = options.alpha ?? 1.0;
+    this.inplace = options.inplace ?? false;
+  }
+  forward(x: Tensor): Tensor {
+    return F.celu(x, this.alpha);
+  }
+  override extraRepr(): string {
+    return `alpha=${pyFloat(this.alpha)}${this.inplace ? ', inplace=True' : ''}`;
+  }
+}
+
+/** log σ(x). */
+export class LogSigmoid extends Module {
+  forward(x: Tensor): Tensor {
+    return F.logSigmoid(x);
+  }
+}
+
+/** softmax(−x) along dim (required, unlike PyTorch's deprecated implicit choice). */
+export class Softmin extends Module {
+  readonly dim: number;
+  constructor(dim: number) {
+    super();
+    if (!Number.isInteger(dim)) throw new Error(`Softmin: dim is required (e.g. new nn.Softmin(1) for [N, C] inputs), got ${String(dim)}`);
+    this.dim = dim;
+  }
+  forward(x: Tensor): Tensor {
+    return F.softmin(x, this.dim);
+  }
+  override extraRepr(): string {
+    return `dim=${this.dim}`;
+  }
+}
+
+/** Softmax over the channels of [N, C, H, W] or [C, H, W] (dim −3). */
+export class Softmax2d extends Module {
+  forward(x: Tensor): Tensor {
+    if (x.ndim !== 3 && x.ndim !== 4) throw new Error(`Softmax2d: expected input [N, C, H, W] or [C, H, W], got ${shapeStr(x.shape)}`);
+    return F.softmax(x, -3);
+  }
+}
+
+/** x − λ·sign(x) where |x| > λ, else 0. */
+export class Softshrink extends Module {
+  readonly lambd: number;
+  /** `new nn.Softshrink({lambd: 0.3})` or `new nn.Softshrink(0.3)`. */
+  constructor(arg: number | { lambd?: number } = {}) {
+    super();
+    this.lambd = (typeof arg === 'number' ? arg : arg.lambd) ?? 0.5;
+    if (this.lambd < 0) throw new Error(`Softshrink: lambd must be non-negative, got ${this.lambd}`);
+  }
+  forward(x: Tensor): Tensor {
+    return F.softshrink(x, this.lambd);
+  }
+  override extraRepr(): string {
+    return pyFloat(this.lambd);
+  }
+}
+
+/** x where |x| > λ, else 0. */
+export class Hardshrink extends Module {
+  readonly lambd: number;
+  /** `new nn.Hardshrink({lambd: 0.3})` or `new nn.Hardshrink(0.3)`. */
+  constructor(arg: number | { lambd?: number } = {}) {
+    super();
+    this.lambd = (typeof arg === 'number' ? arg : arg.lambd) ?? 0.5;
+  }
+  forward(x: Tensor): Tensor {
+    return F.hardshrink(x, this.lambd);
+  }
+  override extraRepr(): string {
+    return pyFloat(this.lambd);
+  }
+}
+
+/** x / (1 + |x|). */
+export class Softsign extends Module {
+  forward(x: Tensor): Tensor {
+    return F.softsign(x);
+  }
+}
+
+/** x − tanh(x). */
+export class Tanhshrink extends Module {
+  forward(x: Tensor): Tensor {
+    return F.tanhshrink(x);
+  }
+}
+
+/** x where x > threshold, else value. */
+export class Threshold extends Module {
+  readonly threshold: number;
+  readonly value: number;
+  readonly inplace: boolean;
+  constructor(threshold: number, value: number, options: InplaceOption = {}) {
+    super();
+    if (typeof threshold !== 'number' || typeof value !== 'number') throw new Error(`Threshold: threshold and value are required numbers, got ${String(threshold)} and ${String(value)}`);
+    this.threshold = threshold;
+    this.value = value;
+    this.inplace = options.inplace ?? false;
+  }
+  forward(x: Tensor): Tensor {
+    return F.threshold(x, this.threshold, this.value);
+  }
+  override extraRepr(): string {
+    return `threshold=${pyNum(this.threshold)}, value=${pyNum(this.value)}${this.inplace ? ', inplace=True' : ''}`;
+  }
+}
+
+/** Gated linear unit a·σ(b) over the two halves of dim (default −1). */
+export class GLU extends Module {
+  readonly dim: number;
+  /** `new nn.GLU({dim: 1})` or `new nn.GLU(1)`. */
+  constructor(arg: number | { dim?: number } = {}) {
+    super();
+    this.dim = (typeof arg === 'number' ? arg : arg.dim) ?? -1;
+  }
+  forward(x: Tensor): Tensor {
+    return F.glu(x, this.dim);
+  }
+  override extraRepr(): string {
+    return `dim=${this.dim}`;
+  }
+}
+
+/**
+ * Randomized leaky ReLU: slopes drawn from U(lower, upper) per element in training (st.manualSeed gives
+ * torch's draws), the fixed slope (lower + upper)/2 in eval.
+ */
+export class RReLU extends Module {
+  readonly lower: number;
+  readonly upper: number;
+  readonly inplace: boolean;
+  constructor(options: { lower?: number; upper?: number } & InplaceOption = {}) {
+    super();
+    this.lower = options.lower ?? 1 / 8;
+    this.upper = options.upper ?? 1 / 3;
+    this.inplace = options.inplace ?? false;
+    if (!(this.lower <= this.upper)) throw new Error(`RReLU: lower (${this.lower}) must not exceed upper (${this.upper})`);
+  }
+  forward(x: Tensor): Tensor {
+    return F.rrelu(x, { lower: this.lower, upper: this.upper, training: this.training });
+  }
+  override extraRepr(): string {
+    return `lower=${pyFloat(this.lower)}, upper=${pyFloat(this.upper)}${this.inplace ? ', inplace=True' : ''}`;
   }
 }

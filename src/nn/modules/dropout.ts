@@ -51,6 +51,20 @@ export class Dropout2d extends DropoutBase {
   }
 }
 
+/** Zero whole channels (feature volumes) of [N, C, D, H, W] with probability p in training. */
+export class Dropout3d extends DropoutBase {
+  forward(x: Tensor): Tensor {
+    return F.dropout3d(x, { p: this.p, training: this.training });
+  }
+}
+
+/** Alpha dropout of whole channels of [N, C, *] (keeps SELU networks' mean and variance). */
+export class FeatureAlphaDropout extends DropoutBase {
+  forward(x: Tensor): Tensor {
+    return F.featureAlphaDropout(x, { p: this.p, training: this.training });
+  }
+}
+
 /** Alpha dropout (keeps SELU networks' mean and variance). */
 export class AlphaDropout extends DropoutBase {
   forward(x: Tensor): Tensor {
@@ -58,7 +72,7 @@ export class AlphaDropout extends DropoutBase {
   }
 }
 
-/** True for the dropout layers (Dropout, Dropout1d, Dropout2d, AlphaDropout and subclasses). */
+/** True for the dropout layers (Dropout, Dropout1d, Dropout2d, Dropout3d, AlphaDropout, FeatureAlphaDropout and subclasses). */
 export function isDropout(m: Module): boolean {
   return m instanceof DropoutBase;
 }

@@ -113,3 +113,46 @@ export class Unflatten extends Module {
     return `dim=${this.dim}, unflattened_size=${pyTuple(this.unflattenedSize)}`;
   }
 }
+
+/**
+ * y_o = x1ᵀ·W_o·x2 + b_o with W [outFeatures, in1Features, in2Features]. Initialised as PyTorch:
+ * W ~ U(−1/√in1, 1/√in1), then b ~ U(−1/√in1, 1/√in1), drawn in that order.
+ */
+export class Bilinear extends Module {
+  readonly in1Features: number;
+  readonly in2Features: number;
+  readonly outFeatures: number;
+  weight: Parameter;
+  bias: Parameter | null;
+
+  constructor(in1Features: number, in2Features: number, outFeatures: number, options: LinearOptions = {}) {
+    super();
+    for (const [n, v] of [['in1Features', in1Features], ['in2Features', in2Features], ['outFeatures', outFeatures]] as const) {
+      if (!Number.isInteger(v) || v < 0) throw new Error(`Bilinear: ${n} must be a non-negative integer, got ${v}`);
+    }
+    this.in1Features = in1Features;
+    this.in2Features = in2Features;
+    this.outFeatures = outFeatures;
+    const dtype = options.dtype ?? 'float32';
+    this.weight = new Parameter(zeros([outFeatures, in1Features, in2Features], { dtype }));
+    this.bias = options.bias ?? true ? new Parameter(zeros([outFeatures], { dtype })) : this.registerParameter('bias', null);
+    this.resetParameters();
+  }
+
+  /** Re-draw the weights with PyTorch's default initialisation. */
+  resetParameters(): void {
+    const bound = 1 / Math.sqrt(this.weight.shape[1]);
+    noGrad(() => {
+      init.uniform_(this.weight, { a: -bound, b: bound });
+      if (this.bias) init.uniform_(this.bias, { a: -bound, b: bound });
+    });
+  }
+
+  forward(x1: Tensor, x2: Tensor): Tensor {
+    return F.bilinear(x1, x2, this.weight, this.bias);
+  }
+
+  override extraRepr(): string {
+    return `in1_features=${this.in1Features}, in2_features=${this.in2Features}, out_features=${this.outFeatures}, bias=${pyBool(this.bias !== null)}`;
+  }
+}

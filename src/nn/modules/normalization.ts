@@ -274,3 +274,25 @@ export class InstanceNorm1d extends InstanceNormBase {
 export class InstanceNorm2d extends InstanceNormBase {
   protected readonly spatial = 2;
 }
+
+/** Local response normalisation across channels: x / (k + α/n·Σ_{neighbours} x²)^β, as PyTorch's. */
+export class LocalResponseNorm extends Module {
+  readonly size: number;
+  readonly alpha: number;
+  readonly beta: number;
+  readonly k: number;
+  constructor(size: number, options: { alpha?: number; beta?: number; k?: number } = {}) {
+    super();
+    if (!Number.isInteger(size) || size < 1) throw new Error(`LocalResponseNorm: size must be a positive integer, got ${size}`);
+    this.size = size;
+    this.alpha = options.alpha ?? 1e-4;
+    this.beta = options.beta ?? 0.75;
+    this.k = options.k ?? 1.0;
+  }
+  forward(x: Tensor): Tensor {
+    return F.localResponseNorm(x, this.size, { alpha: this.alpha, beta: this.beta, k: this.k });
+  }
+  override extraRepr(): string {
+    return `${this.size}, alpha=${pyFloat(this.alpha)}, beta=${pyFloat(this.beta)}, k=${pyFloat(this.k)}`;
+  }
+}

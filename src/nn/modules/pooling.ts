@@ -1,8 +1,8 @@
-/** Pooling layers: MaxPool2d, AvgPool2d, LPPool2d, AdaptiveAvgPool2d, AdaptiveMaxPool2d (and 1-d variants). */
+/** Pooling layers: MaxPool2d, AvgPool2d, LPPool2d, AdaptiveAvgPool2d, AdaptiveMaxPool2d, MaxUnpool2d (and 1-d variants). */
 import type { Tensor } from '../../tensor/tensor.js';
 import * as F from '../functional.js';
 import { Module } from '../module.js';
-import { pyBool, pyNum, pySize, pyTuple } from './format.js';
+import { ntuple, pyBool, pyNum, pySize, pyTuple } from './format.js';
 
 type Size = number | number[];
 
@@ -173,5 +173,50 @@ export class AdaptiveMaxPool2d<R extends boolean = false> extends Module {
   }
   override extraRepr(): string {
     return `output_size=${pySize(this.outputSize)}`;
+  }
+}
+
+/** Power-average pooling over [N, C, L]: (Σ x^p)^(1/p) over each window. */
+export class LPPool1d extends LPPool2d {
+  override forward(x: Tensor): Tensor {
+    return F.lpPool1d(x, this.normType, this.kernelSize, { stride: this.stride, ceilMode: this.ceilMode });
+  }
+}
+
+/** Max pooling over [N, C, L] to a fixed output length; with returnIndices: true, forward returns [values, indices]. */
+export class AdaptiveMaxPool1d<R extends boolean = false> extends AdaptiveMaxPool2d<R> {
+  override forward(x: Tensor): R extends true ? [Tensor, Tensor] : Tensor {
+    return F.adaptiveMaxPool1d(x, this.outputSize, { returnIndices: this.returnIndices }) as R extends true ? [Tensor, Tensor] : Tensor;
+  }
+}
+
+/** The partial inverse of MaxPool2d: scatter values to their argmax indices in a zero image. */
+export class MaxUnpool2d extends Module {
+  readonly kernelSize: number[];
+  readonly stride: number[];
+  readonly padding: number[];
+  constructor(kernelSize: Size, options: { stride?: Size | null; padding?: Size } = {}) {
+    super();
+    const n = new.target === MaxUnpool1d ? 1 : 2;
+    const name = new.target.name;
+    this.kernelSize = ntuple(kernelSize, n, 'kernelSize', name);
+    this.stride = ntuple(options.stride ?? kernelSize, n, 'stride', name);
+    this.padding = ntuple(options.padding ?? 0, n, 'padding', name);
+  }
+
+  /** outputSize: the size to restore (e.g. the pooled input's shape; only its last dims are used). */
+  forward(x: Tensor, indices: Tensor, outputSize?: readonly number[] | null): Tensor {
+    return F.maxUnpool2d(x, indices, this.kernelSize, { stride: this.stride, padding: this.padding, outputSize });
+  }
+
+  override extraRepr(): string {
+    return `kernel_size=${pyTuple(this.kernelSize)}, stride=${pyTuple(this.stride)}, padding=${pyTuple(this.padding)}`;
+  }
+}
+
+/** The partial inverse of MaxPool1d over [N, C, L]. */
+export class MaxUnpool1d extends MaxUnpool2d {
+  override forward(x: Tensor, indices: Tensor, outputSize?: readonly number[] | null): Tensor {
+    return F.maxUnpool1d(x, indices, this.kernelSize, { stride: this.stride, padding: this.padding, outputSize });
   }
 }

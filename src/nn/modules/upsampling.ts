@@ -112,3 +112,89 @@ export class ReplicationPad2d extends Pad2d {
     return F.pad(x, this.padding, { mode: 'replicate' });
   }
 }
+
+function paddingN(p: number | number[], n: number, layer: string): number[] {
+  if (typeof p === 'number') return Array(2 * n).fill(p);
+  if (p.length !== 2 * n) throw new Error(`${layer}: padding must be a number or ${2 * n} amounts (left, right${n > 1 ? ', top, bottom' : ''}${n > 2 ? ', front, back' : ''}), got [${p.join(', ')}]`);
+  return [...p];
+}
+
+abstract class PadNd extends Module {
+  readonly padding: number[];
+  constructor(padding: number | number[], dims: number) {
+    super();
+    this.padding = paddingN(padding, dims, new.target.name);
+  }
+  override extraRepr(): string {
+    return pyTuple(this.padding);
+  }
+}
+
+abstract class ConstantPadNd extends PadNd {
+  readonly value: number;
+  constructor(padding: number | number[], value: number, dims: number) {
+    super(padding, dims);
+    if (typeof value !== 'number') throw new Error(`${new.target.name}: value is required, got ${String(value)}`);
+    this.value = value;
+  }
+  forward(x: Tensor): Tensor {
+    return F.pad(x, this.padding, { mode: 'constant', value: this.value });
+  }
+  override extraRepr(): string {
+    return `padding=${pyTuple(this.padding)}, value=${pyFloat(this.value)}`;
+  }
+}
+
+/** Pad the last dim with a constant value: a number or [left, right]. */
+export class ConstantPad1d extends ConstantPadNd {
+  constructor(padding: number | number[], value: number) {
+    super(padding, value, 1);
+  }
+}
+
+/** Pad the last three dims with a constant value: a number or [left, right, top, bottom, front, back]. */
+export class ConstantPad3d extends ConstantPadNd {
+  constructor(padding: number | number[], value: number) {
+    super(padding, value, 3);
+  }
+}
+
+/** Pad the last dim of [N, C, L] or [C, L] by reflecting the border: a number or [left, right]. */
+export class ReflectionPad1d extends PadNd {
+  constructor(padding: number | number[]) {
+    super(padding, 1);
+  }
+  forward(x: Tensor): Tensor {
+    return F.pad(x, this.padding, { mode: 'reflect' });
+  }
+}
+
+/** Pad the last dim of [N, C, L] or [C, L] by repeating the border: a number or [left, right]. */
+export class ReplicationPad1d extends PadNd {
+  constructor(padding: number | number[]) {
+    super(padding, 1);
+  }
+  forward(x: Tensor): Tensor {
+    return F.pad(x, this.padding, { mode: 'replicate' });
+  }
+}
+
+/** Pad the last three dims of [N, C, D, H, W] or [C, D, H, W] by reflecting the border. */
+export class ReflectionPad3d extends PadNd {
+  constructor(padding: number | number[]) {
+    super(padding, 3);
+  }
+  forward(x: Tensor): Tensor {
+    return F.pad(x, this.padding, { mode: 'reflect' });
+  }
+}
+
+/** Pad the last three dims of [N, C, D, H, W] or [C, D, H, W] by repeating the border. */
+export class ReplicationPad3d extends PadNd {
+  constructor(padding: number | number[]) {
+    super(padding, 3);
+  }
+  forward(x: Tensor): Tensor {
+    return F.pad(x, this.padding, { mode: 'replicate' });
+  }
+}
