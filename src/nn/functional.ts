@@ -215,15 +215,17 @@ export function embedding(
       }
     });
   }
-  const out = core.embeddingRows(weight, input, padIdx);
-  if (!options.scaleGradByFreq || !out.requiresGrad) return out;
-  // Scale the gradient only: out·s + stop(out)·(1 − s) equals out exactly and has gradient s·g.
+  if (!options.scaleGradByFreq || !weight.requiresGrad) return core.embeddingRows(weight, input, padIdx);
   const counts = new Map<number, number>();
   for (const i of indices) counts.set(i, (counts.get(i) ?? 0) + 1);
   const scale = empty([...input.shape, 1], weight.dtype);
   for (let i = 0; i < indices.length; i++) scale.storage[i] = 1 / counts.get(indices[i])!;
-  const frozen = out.detach();
-  return frozen.add(out.sub(frozen).mul(scale));
+  // Scale the gradient only: stop(e) + (e − stop(e))·s equals e and has gradient s·g; one EmbeddingBackward0 node as torch.
+  return recordAsOne('EmbeddingBackward0', [weight], (w) => {
+    const e = core.embeddingRows(w, input, padIdx);
+    const frozen = e.detach();
+    return frozen.add(e.sub(frozen).mul(scale));
+  });
 }
 /** [*, C·r², H, W] → [*, C, H·r, W·r], as torch.nn.functional.pixel_shuffle. */
 export function pixelShuffle(x: Tensor, upscaleFactor: number): Tensor {

@@ -111,6 +111,23 @@ test('Embedding.fromPretrained: frozen by default, keeps the values, options as 
   assert.throws(() => new nn.Embedding(4, 2).forward(st.tensor([4], { dtype: 'int32' })), /embedding: index 4 is out of range for 4 embeddings/);
 });
 
+test('Embedding records one EmbeddingBackward0 node, also with scaleGradByFreq; CELU records CeluBackward0', () => {
+  const idx = st.tensor([1, 1, 2], { dtype: 'int32' });
+  assert.equal(new nn.Embedding(3, 2).forward(idx).gradFn?.name, 'EmbeddingBackward0');
+  const scaled = new nn.Embedding(3, 2, { scaleGradByFreq: true });
+  const y = scaled.forward(idx);
+  assert.equal(y.gradFn?.name, 'EmbeddingBackward0');
+  y.sum().backward();
+  assert.deepEqual(scaled.weight.grad!.toArray(), [[0, 0], [1, 1], [1, 1]]);
+  assert.equal(new nn.CELU(0.5).forward(st.randn([3]).requiresGrad_()).gradFn?.name, 'CeluBackward0');
+});
+
+test('F.celu gradient passes a float64 gradcheck (with createGraph: gradgradcheck)', () => {
+  const x = st.tensor([-1.5, -0.2, 0.3, 2.0], { dtype: 'float64' }).requiresGrad_();
+  assert.ok(st.gradcheck((t: Tensor) => st.F.celu(t, 0.5), [x]));
+  assert.ok(st.gradgradcheck((t: Tensor) => st.F.celu(t, 0.5), [x]));
+});
+
 test('TripletMarginWithDistanceLoss takes a plain function or a module as its distance', () => {
   const [a, p, n] = [st.randn([4, 3]), st.randn([4, 3]), st.randn([4, 3])];
   const cos = (x: Tensor, y: Tensor) => st.F.cosineSimilarity(x, y).neg().add(1);
