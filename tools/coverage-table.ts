@@ -292,12 +292,21 @@ function traceOptimizers(): { name: string; kernels: Set<string> }[] {
   for (const [name, Cls] of Object.entries(optim)) {
     if (typeof Cls !== 'function' || Cls === optim.Optimizer || !(Cls.prototype instanceof optim.Optimizer)) continue;
     const p = st.randn([8], { generator: new st.Generator(2) }).requiresGrad_();
-    const opt = new (Cls as unknown as new (params: Tensor[], o: object) => { step(): void })([p], { lr: 0.01 });
+    const opt = new (Cls as unknown as new (params: Tensor[], o: object) => { step(closure?: () => Tensor): void })([p], { lr: 0.01 });
+    // LBFGS re-evaluates the loss through a closure, sum(p²)/2 (gradient p); the others step on p.grad as set.
+    const closure = opt instanceof optim.LBFGS
+      ? () => {
+        opt.zeroGrad();
+        const loss = p.square().sum().div(2);
+        loss.backward();
+        return loss;
+      }
+      : undefined;
     p.grad = st.onesLike(p);
     const kernels = new Set<string>();
     recording(kernels, () => {
-      opt.step();
-      opt.step();
+      opt.step(closure);
+      opt.step(closure);
     });
     result.push({ name, kernels });
   }
