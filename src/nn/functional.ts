@@ -253,7 +253,7 @@ export function pixelUnshuffle(x: Tensor, downscaleFactor: number): Tensor {
   const [C, H, W] = x.shape.slice(-3);
   const k = lead.length;
   const perm = [...lead.keys(), k, k + 2, k + 4, k + 1, k + 3];
-  return x.reshape([...lead, C, H / r, r, W / r, r]).permute(perm).reshape([...lead, C * r * r, H / r, W / r]);
+  return recordAsOne('PixelUnshuffleBackward0', [x], (xi) => xi.reshape([...lead, C, H / r, r, W / r, r]).permute(perm).reshape([...lead, C * r * r, H / r, W / r]));
 }
 
 /** Interleave the channels of `groups` groups ([N, C, *] → groups·(C/groups) reordered), as ShuffleNet's channel_shuffle. */

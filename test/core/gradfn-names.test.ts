@@ -105,6 +105,7 @@ const CASES: [call: string, fn: () => Tensor | Tensor[], torchName: string][] = 
   ['F.unfold(x4, 2)', () => st.nn.functional.unfold(x().view(1, 1, 3, 4), 2), 'Im2ColBackward0'],
   ['F.pdist(x)', () => st.nn.functional.pdist(x()), 'PdistBackward0'],
   ['F.pixelShuffle(x [1, 4, 1, 3], 2)', () => st.nn.functional.pixelShuffle(x().view(1, 4, 1, 3), 2), 'PixelShuffleBackward0'],
+  ['F.pixelUnshuffle(x [1, 1, 2, 6], 2)', () => st.nn.functional.pixelUnshuffle(x().view(1, 1, 2, 6), 2), 'PixelUnshuffleBackward0'],
 ];
 
 test('gradFn names match PyTorch 1.13', () => {
