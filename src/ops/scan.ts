@@ -4,10 +4,10 @@
  * torch: int64 — and cummax/cummin take the later of equal values and stop at a NaN).
  */
 import { needsGrad, record } from '../autograd/node.js';
-import { checkDType, isFloat, type DType, type TypedArray } from '../tensor/dtype.js';
-import { normalizeDim, sizeOf } from '../tensor/shape.js';
+import { checkDType, isFloat, type DType } from '../tensor/dtype.js';
+import { normalizeDim } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { checkTensor, empty } from './util.js';
+import { checkTensor, empty, rowsOf } from './util.js';
 import { where } from './unary.js';
 import { sum } from './reduce.js';
 import type { MaxMinResult } from './reduce.js';
@@ -16,18 +16,6 @@ import { valueSelectingBackward, valuesIndices } from './sort.js';
 export interface CumOptions {
   /** Convert the input to this dtype first (torch's dtype argument). */
   dtype?: DType;
-}
-
-interface Rows {
-  data: TypedArray;
-  outer: number;
-  n: number;
-  inner: number;
-}
-
-function rowsOf(x: Tensor, d: number): Rows {
-  const shape = x.ndim === 0 ? [1] : x.shape;
-  return { data: x.contiguous().data(), outer: sizeOf(shape.slice(0, d)), n: shape[d], inner: sizeOf(shape.slice(d + 1)) };
 }
 
 function prepare(x0: Tensor, dim: number, options: CumOptions | undefined | null, op: string): { x: Tensor; d: number } {

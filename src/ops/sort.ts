@@ -7,10 +7,9 @@
  * Gradients flow through the values to the selected positions (torch's value_selecting_reduction_backward).
  */
 import { needsGrad, record } from '../autograd/node.js';
-import type { TypedArray } from '../tensor/dtype.js';
-import { normalizeDim, shapeStr, sizeOf } from '../tensor/shape.js';
+import { normalizeDim, shapeStr } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { checkTensor, empty } from './util.js';
+import { checkTensor, empty, rowsOf } from './util.js';
 import { scatterAdd } from './indexing.js';
 import type { KeepdimOption, MaxMinResult } from './reduce.js';
 import { ASC, ASC_STABLE, DESC, DESC_STABLE, MEDIAN, NANMEDIAN, introsort, nthElement, partialSort, quickSelect } from './stdsort.js';
@@ -43,19 +42,6 @@ function keepdimOf(options: KeepdimOption | undefined | null, op: string): boole
 
 function noBool(x: Tensor, op: string): void {
   if (x.dtype === 'bool') throw new Error(`${op}: not implemented for bool tensors (as in PyTorch); convert with .int() first`);
-}
-
-/** The rows along dim d of a contiguous copy: row (o, i) starts at o·n·inner + i with stride inner. */
-interface Rows {
-  data: TypedArray;
-  outer: number;
-  n: number;
-  inner: number;
-}
-
-function rowsOf(x: Tensor, d: number): Rows {
-  const shape = x.ndim === 0 ? [1] : x.shape;
-  return { data: x.contiguous().data(), outer: sizeOf(shape.slice(0, d)), n: shape[d], inner: sizeOf(shape.slice(d + 1)) };
 }
 
 /** Gradient of values picked at `indices` (kept-dim shape) along d: zeros elsewhere (differentiable in g). */

@@ -1,6 +1,6 @@
 import { kernels } from '../backend/registry.js';
 import { forEachRow } from '../backend/js/strided.js';
-import { arrayFor, promoteWithScalar, type DType } from '../tensor/dtype.js';
+import { arrayFor, promoteWithScalar, type DType, type TypedArray } from '../tensor/dtype.js';
 import { sameShape, shapeStr, sizeOf } from '../tensor/shape.js';
 import { Tensor, type TensorLike } from '../tensor/tensor.js';
 
@@ -101,4 +101,18 @@ export function copyAs(x: Tensor, dtype: DType): Tensor {
     kernels().copy(x.strided, out.storage);
   }
   return out;
+}
+
+/** The rows along dim d of a contiguous copy: row (o, i) starts at o·n·inner + i with stride inner. */
+export interface Rows {
+  data: TypedArray;
+  outer: number;
+  n: number;
+  inner: number;
+}
+
+/** `x`'s rows along dim d (a 0-d tensor is one row of one element). */
+export function rowsOf(x: Tensor, d: number): Rows {
+  const shape = x.ndim === 0 ? [1] : x.shape;
+  return { data: x.contiguous().data(), outer: sizeOf(shape.slice(0, d)), n: shape[d], inner: sizeOf(shape.slice(d + 1)) };
 }
