@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 /**
  * The Strata call for each op key of test/fixtures/core.json (tools/fixtures/core.py's OPS table), and
  * how a fixture case builds its inputs and upstream gradient. Shared by parity.test.ts and by
@@ -180,4 +181,16 @@ export function makeInput(spec: Spec): { leaf: Tensor; input: Tensor } {
 export function upstream(out: Tensor, k: number): Tensor {
   const values = Array.from({ length: out.size }, (_, i) => (((i * 5 + k * 3) % 9) - 4) * 0.25 + 0.125);
   return st.tensor(values, { dtype: out.dtype, shape: [...out.shape] });
+}
+
+/** Backward of Σₖ sum(outₖ · upstream(outₖ, k)) over the outputs that require grad, as the fixture scripts take it. */
+export function backwardOfWeightedSum(outs: readonly Tensor[]): void {
+  let loss: Tensor | null = null;
+  outs.forEach((o, k) => {
+    if (!o.requiresGrad) return;
+    const term = o.mul(upstream(o, k)).sum();
+    loss = loss ? loss.add(term) : term;
+  });
+  assert.ok(loss, 'PyTorch computed gradients but no Strata output requires grad');
+  (loss as Tensor).backward();
 }
