@@ -8,20 +8,10 @@ import { readFileSync } from 'node:fs';
 import * as st from '../../src/index.js';
 import * as optim from '../../src/optim/index.js';
 import type { Tensor } from '../../src/index.js';
+import { assertClose, replay, type DType, type ReplayCase } from './replay.js';
 
-type DType = 'float32' | 'float64';
-interface Step {
-  grads?: number[];
-  setLr?: Record<string, number>;
-  zero?: 'zeros';
-}
-interface ExactCase {
+interface ExactCase extends ReplayCase {
   name: string;
-  optimizer: 'Adamax' | 'ASGD' | 'Rprop';
-  options: Record<string, unknown>;
-  dtype: DType;
-  params: { shape: number[]; phase: number }[];
-  steps: Step[];
   trajectory: number[][][];
   state: Record<string, Record<string, number | number[] | null>>;
 }
@@ -47,48 +37,11 @@ interface LBFGSCase {
 
 const fixture = JSON.parse(readFileSync(new URL('../fixtures/optim_more.json', import.meta.url), 'utf8')) as { exact: ExactCase[]; lbfgs: LBFGSCase[] };
 
-function dyadic(shape: number[], phase: number): number[] {
-  const k = Math.round(phase * 100);
-  const n = shape.reduce((a, b) => a * b, 1);
-  return Array.from({ length: n }, (_, i) => (((i * 37 + k) % 201) - 100) / 128);
-}
-
-function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol: number, atol: number, what: string): void {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  for (let i = 0; i < expected.length; i++) {
-    if (!(Math.abs(actual[i] - expected[i]) <= atol + rtol * Math.abs(expected[i]))) assert.fail(`${what}[${i}]: got ${actual[i]}, want ${expected[i]}`);
-  }
-}
-
-function runExact(c: ExactCase): { trajectory: number[][][]; opt: optim.Optimizer<any> } {
-  const round = c.dtype === 'float32' ? Math.fround : (x: number) => x;
-  const params = c.params.map((p) => st.tensor(dyadic(p.shape, p.phase), { dtype: c.dtype, shape: p.shape }).requiresGrad_());
-  const coefs = c.params.map((p, i) => dyadic(p.shape, 0.7 + i).map((v) => round(v * 0.5 + 1)));
-  const Ctor = (optim as unknown as Record<string, new (p: unknown, o: unknown) => optim.Optimizer<any>>)[c.optimizer];
-  const opt = new Ctor(params, c.options);
-  const trajectory: number[][][] = [];
-  c.steps.forEach((s, k) => {
-    for (const [gi, lr] of Object.entries(s.setLr ?? {})) opt.paramGroups[Number(gi)].lr = lr;
-    if (s.zero === 'zeros') opt.zeroGrad({ setToNone: false });
-    else for (const p of params) p.grad = null;
-    for (const i of s.grads ?? params.map((_, j) => j)) {
-      const p = params[i];
-      const d = dyadic(c.params[i].shape, 0.3 * k + i);
-      const g = Array.from(p.data(), (v, j) => round(round(v * coefs[i][j]) + d[j]));
-      const old = p.grad?.data();
-      p.grad = st.tensor(old ? g.map((v, j) => round(old[j] + v)) : g, { dtype: c.dtype, shape: c.params[i].shape });
-    }
-    opt.step();
-    trajectory.push(params.map((p) => Array.from(p.data())));
-  });
-  return { trajectory, opt };
-}
-
 for (const c of fixture.exact) {
   // float32 bit for bit; float64 to an ulp (torch's vectorised add-with-alpha fuses the multiply-add in double).
   const exact = c.dtype === 'float32';
   test(`${c.name}: ${c.steps.length}-step trajectory and state equal PyTorch's${exact ? ' bit for bit' : ''}`, () => {
-    const { trajectory, opt } = runExact(c);
+    const { trajectory, opt } = replay(c);
     const check = (got: number[], want: number[], what: string) => (exact ? assert.deepEqual(got, want, what) : assertClose(got, want, 1e-14, 1e-16, what));
     trajectory.forEach((row, s) => row.forEach((values, pi) => check(values, c.trajectory[s][pi], `${c.name} step ${s + 1} param ${pi}`)));
     const state = JSON.parse(JSON.stringify(opt.stateDict().state)) as Record<string, Record<string, unknown>>;
