@@ -14,7 +14,7 @@ export interface AdadeltaOptions {
 
 /** Adadelta (Zeiler): step sizes from running averages of squared gradients and squared updates. */
 export class Adadelta extends Optimizer<AdadeltaOptions> {
-  constructor(params: Params<AdadeltaOptions>, options: Partial<AdadeltaOptions> = {}) {
+  constructor(params: Params<AdadeltaOptions>, options: Partial<AdadeltaOptions> | number = {}) {
     super(params, { lr: 1.0, rho: 0.9, eps: 1e-6, weightDecay: 0, maximize: false, ...dropUndefined(options) });
   }
 

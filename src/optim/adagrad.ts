@@ -15,7 +15,7 @@ export interface AdagradOptions {
 
 /** Adagrad (Duchi et al.): per-element learning rates from accumulated squared gradients. */
 export class Adagrad extends Optimizer<AdagradOptions> {
-  constructor(params: Params<AdagradOptions>, options: Partial<AdagradOptions> = {}) {
+  constructor(params: Params<AdagradOptions>, options: Partial<AdagradOptions> | number = {}) {
     super(params, { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, maximize: false, ...dropUndefined(options) });
   }
 

@@ -23,7 +23,7 @@ export class Adam extends Optimizer<AdamOptions> {
   /** True for AdamW's decoupled weight decay. */
   protected readonly decoupled: boolean = false;
 
-  constructor(params: Params<AdamOptions>, options: Partial<AdamOptions> = {}) {
+  constructor(params: Params<AdamOptions>, options: Partial<AdamOptions> | number = {}) {
     super(params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, ...dropUndefined(options) });
   }
 
@@ -59,7 +59,7 @@ export class Adam extends Optimizer<AdamOptions> {
 export class AdamW extends Adam {
   protected override readonly decoupled: boolean = true;
 
-  constructor(params: Params<AdamOptions>, options: Partial<AdamOptions> = {}) {
+  constructor(params: Params<AdamOptions>, options: Partial<AdamOptions> | number = {}) {
     super(params, { weightDecay: 1e-2, ...dropUndefined(options) });
   }
 }

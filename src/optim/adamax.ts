@@ -12,7 +12,7 @@ export interface AdamaxOptions {
 
 /** Adamax (Kingma & Ba): Adam with the infinity norm of past gradients in place of the second moment. */
 export class Adamax extends Optimizer<AdamaxOptions> {
-  constructor(params: Params<AdamaxOptions>, options: Partial<AdamaxOptions> = {}) {
+  constructor(params: Params<AdamaxOptions>, options: Partial<AdamaxOptions> | number = {}) {
     super(params, { lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, maximize: false, ...dropUndefined(options) });
   }
 

@@ -19,7 +19,7 @@ export interface ASGDOptions {
  * the state. As torch, eta and mu are float32 scalars whatever the parameter's dtype.
  */
 export class ASGD extends Optimizer<ASGDOptions> {
-  constructor(params: Params<ASGDOptions>, options: Partial<ASGDOptions> = {}) {
+  constructor(params: Params<ASGDOptions>, options: Partial<ASGDOptions> | number = {}) {
     super(params, { lr: 1e-2, lambd: 1e-4, alpha: 0.75, t0: 1e6, weightDecay: 0, maximize: false, ...dropUndefined(options) });
   }
 

@@ -58,7 +58,7 @@ const TENSOR_LIST_KEYS = ['oldDirs', 'oldStps'] as const;
  * backward and return the loss). One parameter group only, as torch; optional strong-Wolfe line search.
  */
 export class LBFGS extends Optimizer<LBFGSOptions> {
-  constructor(params: Params<LBFGSOptions>, options: Partial<LBFGSOptions> = {}) {
+  constructor(params: Params<LBFGSOptions>, options: Partial<LBFGSOptions> | number = {}) {
     const o = dropUndefined(options);
     const maxIter = o.maxIter ?? 20;
     super(params, {

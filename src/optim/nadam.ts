@@ -13,7 +13,7 @@ export interface NAdamOptions {
 
 /** Adam with Nesterov momentum (Dozat), PyTorch's formulation with the μ_t momentum schedule. */
 export class NAdam extends Optimizer<NAdamOptions> {
-  constructor(params: Params<NAdamOptions>, options: Partial<NAdamOptions> = {}) {
+  constructor(params: Params<NAdamOptions>, options: Partial<NAdamOptions> | number = {}) {
     super(params, { lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, momentumDecay: 4e-3, ...dropUndefined(options) });
   }
 

@@ -11,7 +11,7 @@ export interface RAdamOptions {
 
 /** Rectified Adam (Liu et al.): plain momentum SGD until the variance estimate is reliable (ρ_t > 5). */
 export class RAdam extends Optimizer<RAdamOptions> {
-  constructor(params: Params<RAdamOptions>, options: Partial<RAdamOptions> = {}) {
+  constructor(params: Params<RAdamOptions>, options: Partial<RAdamOptions> | number = {}) {
     super(params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, ...dropUndefined(options) });
   }
 

@@ -16,7 +16,7 @@ export interface RMSpropOptions {
 
 /** RMSprop (Hinton), PyTorch's variant (eps added outside the square root). */
 export class RMSprop extends Optimizer<RMSpropOptions> {
-  constructor(params: Params<RMSpropOptions>, options: Partial<RMSpropOptions> = {}) {
+  constructor(params: Params<RMSpropOptions>, options: Partial<RMSpropOptions> | number = {}) {
     super(params, { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false, ...dropUndefined(options) });
   }
 

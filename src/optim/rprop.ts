@@ -13,7 +13,7 @@ export interface RpropOptions {
 
 /** Resilient backpropagation (Riedmiller & Braun): per-element step sizes adapted from gradient signs. */
 export class Rprop extends Optimizer<RpropOptions> {
-  constructor(params: Params<RpropOptions>, options: Partial<RpropOptions> = {}) {
+  constructor(params: Params<RpropOptions>, options: Partial<RpropOptions> | number = {}) {
     super(params, { lr: 1e-2, etas: [0.5, 1.2], stepSizes: [1e-6, 50], maximize: false, ...dropUndefined(options) });
   }
 

@@ -21,9 +21,9 @@ export interface SGDOptions {
  * lr has no default (PyTorch's `required`): give options.lr, or an lr in every parameter group.
  */
 export class SGD extends Optimizer<SGDOptions> {
-  constructor(params: Iterable<Tensor>, options: Partial<SGDOptions> & { lr: number });
-  constructor(params: ParamGroupInput<SGDOptions>[], options?: Partial<SGDOptions>);
-  constructor(params: Params<SGDOptions>, options: Partial<SGDOptions> = {}) {
+  constructor(params: Iterable<Tensor>, options: (Partial<SGDOptions> & { lr: number }) | number);
+  constructor(params: ParamGroupInput<SGDOptions>[], options?: Partial<SGDOptions> | number);
+  constructor(params: Params<SGDOptions>, options: Partial<SGDOptions> | number = {}) {
     super(params, { momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false, ...dropUndefined(options ?? {}) } as SGDOptions);
   }
 
@@ -59,6 +59,8 @@ export class SGD extends Optimizer<SGDOptions> {
   }
 }
 
-export function dropUndefined<T extends object>(o: T): T {
+export function dropUndefined<T extends object>(o: T | number): T {
+  // A number in the options' place is the learning rate, PyTorch's second positional argument.
+  if (typeof o === 'number') return { lr: o } as unknown as T;
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }

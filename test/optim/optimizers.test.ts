@@ -198,3 +198,14 @@ test('DelayedRegularization: weight decay and L1 switch on at startEpoch', () =>
   reg2.loadStateDict({ epoch: 3 });
   assert.equal(reg2.optimizer.paramGroups[0].weightDecay, 0.05);
 });
+
+test("a number in the options' place is the learning rate (PyTorch's positional lr), for every optimiser", () => {
+  const ctors = Object.entries(optim).filter(
+    ([, C]) => typeof C === 'function' && C !== optim.Optimizer && (C as { prototype: unknown }).prototype instanceof optim.Optimizer,
+  ) as [string, new (p: Tensor[], o: number) => optim.Optimizer<any>][];
+  assert.ok(ctors.length >= 12);
+  for (const [name, Ctor] of ctors) {
+    const opt = new Ctor([st.zeros([2]).requiresGrad_()], 0.25);
+    assert.equal(opt.paramGroups[0].lr, 0.25, name);
+  }
+});
