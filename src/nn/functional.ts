@@ -218,14 +218,9 @@ export function embedding(
   if (!options.scaleGradByFreq || !weight.requiresGrad) return core.embeddingRows(weight, input, padIdx);
   const counts = new Map<number, number>();
   for (const i of indices) counts.set(i, (counts.get(i) ?? 0) + 1);
-  const scale = empty([...input.shape, 1], weight.dtype);
+  const scale = empty([indices.length, 1], weight.dtype);
   for (let i = 0; i < indices.length; i++) scale.storage[i] = 1 / counts.get(indices[i])!;
-  // Scale the gradient only: stop(e) + (e − stop(e))·s equals e and has gradient s·g; one EmbeddingBackward0 node as torch.
-  return recordAsOne('EmbeddingBackward0', [weight], (w) => {
-    const e = core.embeddingRows(w, input, padIdx);
-    const frozen = e.detach();
-    return frozen.add(e.sub(frozen).mul(scale));
-  });
+  return core.embeddingRows(weight, input, padIdx, scale);
 }
 /** [*, C·r², H, W] → [*, C, H·r, W·r], as torch.nn.functional.pixel_shuffle. */
 export function pixelShuffle(x: Tensor, upscaleFactor: number): Tensor {

@@ -110,15 +110,17 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor | readonly num
 
 /**
  * Rows of `weight` [num, dim] picked by int32 `indices` of any shape: [...indices.shape, dim], one
- * EmbeddingBackward0 node as torch.embedding; rows at paddingIdx get no gradient.
+ * EmbeddingBackward0 node as torch.embedding; rows at paddingIdx get no gradient, and `gradScale`
+ * ([indices.size, 1], optional) scales the gradient of each picked row (scale_grad_by_freq).
  */
-export function embeddingRows(weight: Tensor, indices: Tensor, paddingIdx: number | null): Tensor {
+export function embeddingRows(weight: Tensor, indices: Tensor, paddingIdx: number | null, gradScale: Tensor | null = null): Tensor {
   const flat = indices.contiguous().view([-1]);
   const dim = weight.shape[1];
   const out = noGrad(() => indexSelect(weight, 0, flat).view([...indices.shape, dim]));
   if (!needsGrad(weight)) return out;
   return record(out, 'EmbeddingBackward0', [weight], (g) => {
     let rows = g.reshape([flat.size, dim]);
+    if (gradScale) rows = rows.mul(gradScale);
     if (paddingIdx !== null) rows = rows.maskedFill(flat.eq(paddingIdx).unsqueeze(-1), 0);
     const gw = empty(weight.shape, g.dtype);
     kernels().indexAdd(rows.contiguous().data(), weight.shape, 0, flat.data() as Int32Array, gw.storage);
