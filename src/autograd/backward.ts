@@ -179,7 +179,6 @@ function ownsWholeBuffer(g: Tensor): boolean {
   return g.offset === 0 && g.storage.length === g.size && g.isContiguous();
 }
 
-/** Slots reachable from the roots through the edges, each after every slot that depends on it. */
 /** The slots of `order` (roots first) that are targets or have an edge leading to one, in the same order. */
 function nodesLeadingTo(order: Slot[], targets: Map<Slot, unknown>): Slot[] {
   const leads = new Set<Slot>();
@@ -190,6 +189,7 @@ function nodesLeadingTo(order: Slot[], targets: Map<Slot, unknown>): Slot[] {
   return order.filter((slot) => leads.has(slot));
 }
 
+/** Slots reachable from the roots through the edges, each after every slot that depends on it. */
 function topologicalOrder(roots: Slot[]): Slot[] {
   const visited = new Set<Slot>();
   const postOrder: Slot[] = [];

@@ -1,5 +1,5 @@
-import { Tensor } from '../tensor/tensor.js';
-import { arrayFor } from '../tensor/dtype.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { zerosLike } from '../tensor/creation.js';
 import { grad } from './backward.js';
 import { isGradEnabled } from './grad-mode.js';
 
@@ -21,6 +21,5 @@ export function compositeGrads(
   const y = compose(...inputs.map((t) => t ?? null));
   const grads = wanted.length && y.requiresGrad ? grad([y], wanted, { gradOutputs: [g], createGraph: true, allowUnused: true }) : [];
   let k = 0;
-  const zeros = (t: Tensor) => new Tensor(arrayFor(t.dtype, t.size), t.shape, undefined, 0, t.dtype);
-  return present.map((t) => (t.requiresGrad ? (grads[k++] ?? zeros(t)) : null));
+  return present.map((t) => (t.requiresGrad ? (grads[k++] ?? zerosLike(t)) : null));
 }

@@ -13,13 +13,12 @@ import { Tensor } from '../tensor/tensor.js';
 import { record } from '../autograd/node.js';
 import { isGradEnabled } from '../autograd/grad-mode.js';
 import { cat } from '../ops/join.js';
-import { arrayFor } from '../tensor/dtype.js';
+import { zerosLike } from '../tensor/creation.js';
 
 /** Called with the module, the gradients w.r.t. its positional inputs (null for non-tensors or where none), and w.r.t. its outputs. */
 export type FullBackwardHook<M = unknown> = (module: M, gradInput: (Tensor | null)[], gradOutput: (Tensor | null)[]) => (Tensor | null)[] | void | null;
 
 const NODE = 'BackwardHookFunctionBackward';
-const zerosOf = (t: Tensor) => new Tensor(arrayFor(t.dtype, t.size), t.shape, undefined, 0, t.dtype);
 
 /**
  * `tensors` passed through one identity node: the returned tensors equal them and carry their
@@ -42,7 +41,7 @@ function throughOneNode(tensors: Tensor[], onGrads: (grads: (Tensor | null)[]) =
       return part;
     });
     const replaced = onGrads(grads);
-    return [cat(replaced.map((r, i) => (r ?? zerosOf(tensors[i])).reshape([-1])), 0)];
+    return [cat(replaced.map((r, i) => (r ?? zerosLike(tensors[i])).reshape([-1])), 0)];
   });
   let offset = 0;
   return tensors.map((t, i) => {
