@@ -39,14 +39,15 @@ function reduceOptions(options: ReduceOptions | undefined | null, op: string): {
   return { keepdim, dtype: dtype === undefined ? undefined : checkDType(dtype, op) };
 }
 
-function keepdimOf(options: KeepdimOption | undefined | null, op: string): boolean {
+/** The keepdim flag of a reduction's last argument (a boolean or { keepdim }). */
+export function keepdimOf(options: KeepdimOption | undefined | null, op: string): boolean {
   const { keepdim, dtype } = reduceOptions(options, op);
   if (dtype !== undefined) throw new Error(`${op}: does not take a dtype option`);
   return keepdim;
 }
 
 /** Shape after reducing `dims`, with or without the size-1 dims kept. */
-function reducedShape(shape: readonly number[], dims: readonly number[], keepdim: boolean): number[] {
+export function reducedShape(shape: readonly number[], dims: readonly number[], keepdim: boolean): number[] {
   return keepdim ? shape.map((d, i) => (dims.includes(i) ? 1 : d)) : shape.filter((_, i) => !dims.includes(i));
 }
 

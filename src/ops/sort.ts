@@ -9,9 +9,9 @@
 import { needsGrad, record } from '../autograd/node.js';
 import { normalizeDim, shapeStr } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { checkTensor, empty, rowsOf } from './util.js';
+import { checkTensor, empty, rowsOf, type Rows } from './util.js';
 import { scatterAdd } from './indexing.js';
-import type { KeepdimOption, MaxMinResult } from './reduce.js';
+import { keepdimOf, reducedShape, type KeepdimOption, type MaxMinResult } from './reduce.js';
 import { ASC, ASC_STABLE, DESC, DESC_STABLE, MEDIAN, NANMEDIAN, introsort, nthElement, partialSort, quickSelect } from './stdsort.js';
 
 export interface SortOptions {
@@ -33,13 +33,6 @@ export function valuesIndices(values: Tensor, indices: Tensor): MaxMinResult {
   return Object.assign([values, indices], { values, indices }) as unknown as MaxMinResult;
 }
 
-function keepdimOf(options: KeepdimOption | undefined | null, op: string): boolean {
-  if (options === undefined || options === null) return false;
-  const keepdim = typeof options === 'object' ? (options.keepdim ?? false) : options;
-  if (typeof keepdim !== 'boolean') throw new Error(`${op}: keepdim must be a boolean, got ${typeof keepdim}`);
-  return keepdim;
-}
-
 function noBool(x: Tensor, op: string): void {
   if (x.dtype === 'bool') throw new Error(`${op}: not implemented for bool tensors (as in PyTorch); convert with .int() first`);
 }
@@ -57,29 +50,39 @@ function sortOptions(options: SortOptions | boolean | undefined | null, op: stri
   return { descending: options.descending ?? false, stable: options.stable ?? false, stableGiven: options.stable !== undefined };
 }
 
-function sortRaw(x: Tensor, d: number, descending: boolean, stable: boolean): [Tensor, Tensor] {
-  const values = empty(x.shape, x.dtype);
-  const indices = empty(x.shape, 'int32');
-  const { data, outer, n, inner } = rowsOf(x, d);
+/**
+ * Each row (o, i) of `rows` copied into the float64 scratch `v` with its positions in `ix` (0 … n−1),
+ * then `visit(v, ix, o, i)`; the row's elements lie at o·n·inner + i + j·inner.
+ */
+function forEachRow({ data, outer, n, inner }: Rows, visit: (v: Float64Array, ix: Int32Array, o: number, i: number) => void): void {
   const v = new Float64Array(n);
   const ix = new Int32Array(n);
-  const mode = descending ? (stable ? DESC_STABLE : DESC) : stable ? ASC_STABLE : ASC;
-  const ov = values.storage;
-  const oi = indices.storage;
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < inner; i++) {
-      const base = o * n * inner + i;
-      for (let j = 0, p = base; j < n; j++, p += inner) {
+      for (let j = 0, p = o * n * inner + i; j < n; j++, p += inner) {
         v[j] = data[p];
         ix[j] = j;
       }
-      introsort(v, ix, 0, n, mode);
-      for (let j = 0, p = base; j < n; j++, p += inner) {
-        ov[p] = v[j];
-        oi[p] = ix[j];
-      }
+      visit(v, ix, o, i);
     }
   }
+}
+
+function sortRaw(x: Tensor, d: number, descending: boolean, stable: boolean): [Tensor, Tensor] {
+  const values = empty(x.shape, x.dtype);
+  const indices = empty(x.shape, 'int32');
+  const rows = rowsOf(x, d);
+  const { n, inner } = rows;
+  const mode = descending ? (stable ? DESC_STABLE : DESC) : stable ? ASC_STABLE : ASC;
+  const ov = values.storage;
+  const oi = indices.storage;
+  forEachRow(rows, (v, ix, o, i) => {
+    introsort(v, ix, 0, n, mode);
+    for (let j = 0, p = o * n * inner + i; j < n; j++, p += inner) {
+      ov[p] = v[j];
+      oi[p] = ix[j];
+    }
+  });
   return [values, indices];
 }
 
@@ -132,43 +135,29 @@ export function topk(x: Tensor, k: number, dim = -1, options: TopkOptions = {}):
     outShape[d] = k;
     values = empty(outShape, x.dtype);
     indices = empty(outShape, 'int32');
-    const { data, outer, n, inner } = rowsOf(x, d);
-    const v = new Float64Array(n);
-    const ix = new Int32Array(n);
+    const rows = rowsOf(x, d);
+    const { n, inner } = rows;
     const mode = largest ? DESC : ASC;
     const usePartialSort = k * 64 <= n;
     const ov = values.storage;
     const oi = indices.storage;
-    for (let o = 0; o < outer; o++) {
-      for (let i = 0; i < inner; i++) {
-        const base = o * n * inner + i;
-        for (let j = 0, p = base; j < n; j++, p += inner) {
-          v[j] = data[p];
-          ix[j] = j;
-        }
-        if (usePartialSort) {
-          partialSort(v, ix, 0, k, n, mode);
-        } else {
-          nthElement(v, ix, 0, k - 1, n, mode);
-          if (sorted) introsort(v, ix, 0, k - 1, mode);
-        }
-        const outBase = o * k * inner + i;
-        for (let j = 0, p = outBase; j < k; j++, p += inner) {
-          ov[p] = v[j];
-          oi[p] = ix[j];
-        }
+    forEachRow(rows, (v, ix, o, i) => {
+      if (usePartialSort) {
+        partialSort(v, ix, 0, k, n, mode);
+      } else {
+        nthElement(v, ix, 0, k - 1, n, mode);
+        if (sorted) introsort(v, ix, 0, k - 1, mode);
       }
-    }
+      for (let j = 0, p = o * k * inner + i; j < k; j++, p += inner) {
+        ov[p] = v[j];
+        oi[p] = ix[j];
+      }
+    });
   }
   if (needsGrad(x)) {
     record(values, 'TopkBackward0', [x], (g) => [valueSelectingBackward(g, d, indices, x.shape)], [indices]);
   }
   return valuesIndices(values, indices);
-}
-
-function reducedShape(shape: readonly number[], d: number, keepdim: boolean): number[] {
-  if (shape.length === 0) return [];
-  return keepdim ? shape.map((s, i) => (i === d ? 1 : s)) : shape.filter((_, i) => i !== d);
 }
 
 function checkNonEmptyDim(x: Tensor, d: number, dim: number, op: string): void {
@@ -181,26 +170,18 @@ type RowSelect = (v: Float64Array, ix: Int32Array, n: number) => number;
 
 /** One (value, index) per row along d, chosen by `select` (which returns the position in the scratch row). */
 function selectAlong(x: Tensor, d: number, keepdim: boolean, select: RowSelect, name: string): MaxMinResult {
-  const outShape = reducedShape(x.shape, d, keepdim);
+  const outShape = reducedShape(x.shape, [d], keepdim);
   const values = empty(outShape, x.dtype);
   const indices = empty(outShape, 'int32');
-  const { data, outer, n, inner } = rowsOf(x, d);
-  const v = new Float64Array(n);
-  const ix = new Int32Array(n);
+  const rows = rowsOf(x, d);
+  const { n, inner } = rows;
   const ov = values.storage;
   const oi = indices.storage;
-  for (let o = 0; o < outer; o++) {
-    for (let i = 0; i < inner; i++) {
-      const base = o * n * inner + i;
-      for (let j = 0, p = base; j < n; j++, p += inner) {
-        v[j] = data[p];
-        ix[j] = j;
-      }
-      const at = select(v, ix, n);
-      ov[o * inner + i] = v[at];
-      oi[o * inner + i] = ix[at];
-    }
-  }
+  forEachRow(rows, (v, ix, o, i) => {
+    const at = select(v, ix, n);
+    ov[o * inner + i] = v[at];
+    oi[o * inner + i] = ix[at];
+  });
   if (needsGrad(x)) {
     const kept = keepdim || x.ndim === 0 ? indices : indices.unsqueeze(d);
     record(values, name, [x], (g) => [valueSelectingBackward(g, d, kept, x.shape)], [indices]);
@@ -283,22 +264,23 @@ function medianAll(x: Tensor, ignoreNaN: boolean, op: string): Tensor {
 export function median(x: Tensor): Tensor;
 export function median(x: Tensor, dim: number, keepdim?: KeepdimOption): MaxMinResult;
 export function median(x: Tensor, dim?: number | null, keepdim: KeepdimOption = false): Tensor | MaxMinResult {
-  checkTensor(x, 'median');
-  noBool(x, 'median');
-  if (dim === undefined || dim === null) return medianAll(x, false, 'median');
-  const d = normalizeDim(dim, x.ndim, 'median');
-  checkNonEmptyDim(x, d, dim, 'median');
-  return selectAlong(x, d, keepdimOf(keepdim, 'median'), medianRow, 'MedianBackward1');
+  return medianOp('median', x, dim, keepdim);
 }
 
 /** torch.nanmedian: the median ignoring NaNs (NaN only where every element is NaN). */
 export function nanmedian(x: Tensor): Tensor;
 export function nanmedian(x: Tensor, dim: number, keepdim?: KeepdimOption): MaxMinResult;
 export function nanmedian(x: Tensor, dim?: number | null, keepdim: KeepdimOption = false): Tensor | MaxMinResult {
-  checkTensor(x, 'nanmedian');
-  noBool(x, 'nanmedian');
-  if (dim === undefined || dim === null) return medianAll(x, true, 'nanmedian');
-  const d = normalizeDim(dim, x.ndim, 'nanmedian');
-  checkNonEmptyDim(x, d, dim, 'nanmedian');
-  return selectAlong(x, d, keepdimOf(keepdim, 'nanmedian'), nanmedianRow, 'NanmedianBackward1');
+  return medianOp('nanmedian', x, dim, keepdim);
+}
+
+/** median / nanmedian: of all elements without dim, else one (value, index) per row along dim. */
+function medianOp(op: 'median' | 'nanmedian', x: Tensor, dim: number | null | undefined, keepdim: KeepdimOption): Tensor | MaxMinResult {
+  checkTensor(x, op);
+  noBool(x, op);
+  const ignoreNaN = op === 'nanmedian';
+  if (dim === undefined || dim === null) return medianAll(x, ignoreNaN, op);
+  const d = normalizeDim(dim, x.ndim, op);
+  checkNonEmptyDim(x, d, dim, op);
+  return selectAlong(x, d, keepdimOf(keepdim, op), ignoreNaN ? nanmedianRow : medianRow, ignoreNaN ? 'NanmedianBackward1' : 'MedianBackward1');
 }

@@ -122,7 +122,6 @@ abstract class BatchNormBase extends NormBase {
       eps: this.eps,
     });
   }
-
 }
 
 /** Batch norm over [N, C] or [N, C, L]. */
