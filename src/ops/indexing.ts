@@ -5,8 +5,8 @@ import { normalizeDim, shapeStr } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { checkTensor, empty } from './util.js';
 
-/** Index tensor as contiguous int32, each value checked against `limit` (negative values count from the end for indexSelect). */
-function indexArray(index: Tensor | readonly number[], limit: number, op: string, allowNegative: boolean, where = ''): Int32Array {
+/** Index tensor as contiguous int32, each value checked against `limit` (negative values count from the end where allowed). */
+export function indexArray(index: Tensor | readonly number[], limit: number, op: string, allowNegative: boolean, where = ''): Int32Array {
   const t = index instanceof Tensor ? index : null;
   if (t && t.dtype !== 'int32') throw new Error(`${op}: index must be an int32 tensor, got ${t.dtype}`);
   const values = t ? (t.contiguous().data() as Int32Array) : Int32Array.from(index as number[]);

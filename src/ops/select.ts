@@ -3,10 +3,10 @@
  * semantics; index tensors and returned positions are int32 where torch uses int64).
  */
 import { linearInGrad, needsGrad, record } from '../autograd/node.js';
-import { broadcastShapes, normalizeDim, shapeStr, sizeOf } from '../tensor/shape.js';
+import { broadcastShapes, contiguousStrides, normalizeDim, shapeStr, sizeOf } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { checkTensor, describe, empty, sumToShape } from './util.js';
-import { gather } from './indexing.js';
+import { gather, indexArray } from './indexing.js';
 import { pad } from './pad.js';
 
 /**
@@ -85,25 +85,9 @@ export function maskedSelect(x: Tensor, mask: Tensor): Tensor {
   });
 }
 
-/** Contiguous int32 values of an index tensor, checked to be int32. */
-function indexValues(index: Tensor, op: string): Int32Array {
-  checkTensor(index, op, 'index');
-  if (index.dtype !== 'int32') throw new Error(`${op}: index must be an int32 tensor, got ${index.dtype}`);
-  return index.contiguous().data() as Int32Array;
-}
-
 export interface ScatterOptions {
   /** Combine with the existing value instead of overwriting: 'add' or 'multiply' (not differentiable, as in PyTorch). */
   reduce?: 'add' | 'multiply';
-}
-
-function contiguousStridesOf(shape: readonly number[]): number[] {
-  const strides = new Array<number>(shape.length);
-  for (let k = shape.length - 1, s = 1; k >= 0; k--) {
-    strides[k] = s;
-    s *= shape[k];
-  }
-  return strides;
 }
 
 /**
@@ -113,7 +97,7 @@ function contiguousStridesOf(shape: readonly number[]): number[] {
  */
 export function scatter(x: Tensor, dim: number, index: Tensor, src: Tensor | number, options: ScatterOptions = {}): Tensor {
   checkTensor(x, 'scatter');
-  const idx = indexValues(index, 'scatter');
+  checkTensor(index, 'scatter', 'index');
   const d = normalizeDim(dim, x.ndim, 'scatter');
   const reduce = options?.reduce;
   if (reduce !== undefined && reduce !== 'add' && reduce !== 'multiply') {
@@ -141,17 +125,14 @@ export function scatter(x: Tensor, dim: number, index: Tensor, src: Tensor | num
         (srcTensor ? ` and no larger than src ${shapeStr(srcTensor.shape)}` : ''),
     );
   }
-  const size = xShape[d];
-  for (let e = 0; e < idx.length; e++) {
-    if (idx[e] < 0 || idx[e] >= size) throw new Error(`scatter: index ${idx[e]} is out of bounds for dimension ${d} with size ${size} (input shape ${shapeStr(x.shape)})`);
-  }
+  const idx = indexArray(index, xShape[d], 'scatter', false, `dimension ${d} (input shape ${shapeStr(x.shape)})`);
   const out = x.detach().clone();
   const o = out.storage;
   const sData = srcTensor ? srcTensor.contiguous().data() : null;
   let scalar = typeof src === 'number' ? src : src ? 1 : 0;
   if (x.dtype === 'bool') scalar = scalar ? 1 : 0;
-  const xStr = contiguousStridesOf(xShape);
-  const sStr = contiguousStridesOf(sShape);
+  const xStr = contiguousStrides(xShape);
+  const sStr = contiguousStrides(sShape);
   const rank = iShape.length;
   const pos = new Array<number>(rank).fill(0);
   const isBool = x.dtype === 'bool';
@@ -198,14 +179,8 @@ function padToShape(g: Tensor, shape: readonly number[]): Tensor {
 /** Elements of x (read as 1-D) at the int32 positions `index` (negative ones count from the end); shape of index. */
 export function take(x: Tensor, index: Tensor): Tensor {
   checkTensor(x, 'take');
-  const raw = indexValues(index, 'take');
-  const n = x.size;
-  const idx = new Int32Array(raw.length);
-  for (let i = 0; i < raw.length; i++) {
-    const v = raw[i] < 0 ? raw[i] + n : raw[i];
-    if (!(v >= 0 && v < n)) throw new Error(`take: index ${raw[i]} is out of range for a tensor of ${n} elements (shape ${shapeStr(x.shape)}); expected −${n} ≤ index < ${n}`);
-    idx[i] = v;
-  }
+  checkTensor(index, 'take', 'index');
+  const idx = indexArray(index, x.size, 'take', true, `the flattened input (shape ${shapeStr(x.shape)})`);
   const data = x.contiguous().data();
   const out = empty(index.shape, x.dtype);
   const o = out.storage;
