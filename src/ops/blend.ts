@@ -4,7 +4,7 @@
  */
 import { needsGrad, record } from '../autograd/node.js';
 import { noGrad } from '../autograd/grad-mode.js';
-import { isFloat, resultType, type DType } from '../tensor/dtype.js';
+import { isFloat, promoteTypes, resultType, type DType } from '../tensor/dtype.js';
 import { broadcastShapes } from '../tensor/shape.js';
 import { Tensor, type TensorLike } from '../tensor/tensor.js';
 import { checkTensor, copyAs, describe, sumToShape, toTensorLike } from './util.js';
@@ -50,14 +50,11 @@ export function lerp(start: Tensor, end: Tensor, weight: TensorLike): Tensor {
 
 /** The common dtype of three operands (PyTorch's result_type, with its 0-d rule applied pairwise). */
 function commonDType(...ts: Tensor[]): DType {
+  const promoted = (list: Tensor[]) => list.map((t) => t.dtype).reduce(promoteTypes);
   const dimensioned = ts.filter((t) => t.ndim > 0);
   const zeroDim = ts.filter((t) => t.ndim === 0);
-  const fold = (list: Tensor[]) => list.reduce<{ dtype: DType; ndim: number } | null>(
-    (acc, t) => (acc === null ? { dtype: t.dtype, ndim: 1 } : { dtype: resultType(acc, { dtype: t.dtype, ndim: 1 }), ndim: 1 }), null);
-  const a = fold(dimensioned);
-  const b = fold(zeroDim);
-  if (a === null || b === null) return (a ?? b)!.dtype;
-  return resultType(a, { dtype: b.dtype, ndim: 0 });
+  if (dimensioned.length === 0 || zeroDim.length === 0) return promoted(ts);
+  return resultType({ dtype: promoted(dimensioned), ndim: 1 }, { dtype: promoted(zeroDim), ndim: 0 });
 }
 
 interface ValueOptions {

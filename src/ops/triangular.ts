@@ -8,6 +8,7 @@ import { noGrad } from '../autograd/grad-mode.js';
 import { normalizeDim, shapeStr } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { checkTensor, copyAs, empty, writeStrided } from './util.js';
+import { viewOf } from './view.js';
 
 export interface DiagonalOptions {
   offset?: number;
@@ -67,15 +68,7 @@ function diagonalWindow(x: Tensor, offset: number, d1: number, d2: number): Tens
   let start = x.offset;
   if (length > 0) start += offset >= 0 ? offset * x.strides[d2] : -offset * x.strides[d1];
   const keep = x.shape.map((_, i) => i).filter((i) => i !== d1 && i !== d2);
-  const out = new Tensor(
-    x.storage,
-    [...keep.map((i) => x.shape[i]), length],
-    [...keep.map((i) => x.strides[i]), x.strides[d1] + x.strides[d2]],
-    start,
-    x.dtype,
-  );
-  out.viewBase = x.viewBase ?? x;
-  return out;
+  return viewOf(x, [...keep.map((i) => x.shape[i]), length], [...keep.map((i) => x.strides[i]), x.strides[d1] + x.strides[d2]], start);
 }
 
 /**

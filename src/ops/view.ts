@@ -14,7 +14,8 @@ function checkHasDims(x: Tensor, op: string): void {
   if (x.ndim === 0) throw new Error(`${op}: cannot be applied to a 0-dimensional tensor (it has no dimension to index)`);
 }
 
-function viewOf(x: Tensor, shape: readonly number[], strides: readonly number[], offset = x.offset): Tensor {
+/** A strided window onto x's storage that knows its base (for in-place updates through it). */
+export function viewOf(x: Tensor, shape: readonly number[], strides: readonly number[], offset = x.offset): Tensor {
   const out = new Tensor(x.storage, [...shape], [...strides], offset, x.dtype);
   // In-place updates of a view rewrite its base's history too (PyTorch's CopySlices).
   out.viewBase = x.viewBase ?? x;
