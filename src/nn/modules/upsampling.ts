@@ -60,70 +60,23 @@ export class UpsamplingBilinear2d extends Upsample {
   }
 }
 
-function padding4(p: number | number[], layer: string): number[] {
-  if (typeof p === 'number') return [p, p, p, p];
-  if (p.length !== 4) throw new Error(`${layer}: padding must be a number or [left, right, top, bottom], got [${p.join(', ')}]`);
-  return [...p];
-}
-
-abstract class Pad2d extends Module {
-  readonly padding: number[];
-  constructor(padding: number | number[]) {
-    super();
-    this.padding = padding4(padding, new.target.name);
-  }
-  override extraRepr(): string {
-    return pyTuple(this.padding);
-  }
-}
-
-/** Pad the last two dims with zeros: a number or [left, right, top, bottom]. */
-export class ZeroPad2d extends Pad2d {
-  forward(x: Tensor): Tensor {
-    return F.pad(x, this.padding, { mode: 'constant', value: 0 });
-  }
-}
-
-/** Pad the last two dims with a constant value. */
-export class ConstantPad2d extends Pad2d {
-  readonly value: number;
-  constructor(padding: number | number[], value: number) {
-    super(padding);
-    this.value = value;
-  }
-  forward(x: Tensor): Tensor {
-    return F.pad(x, this.padding, { mode: 'constant', value: this.value });
-  }
-  override extraRepr(): string {
-    return `padding=${pyTuple(this.padding)}, value=${pyFloat(this.value)}`;
-  }
-}
-
-/** Pad the last two dims by reflecting the border. */
-export class ReflectionPad2d extends Pad2d {
-  forward(x: Tensor): Tensor {
-    return F.pad(x, this.padding, { mode: 'reflect' });
-  }
-}
-
-/** Pad the last two dims by repeating the border. */
-export class ReplicationPad2d extends Pad2d {
-  forward(x: Tensor): Tensor {
-    return F.pad(x, this.padding, { mode: 'replicate' });
-  }
-}
-
+/** Padding amounts of a layer padding the last `n` dims: one number for every side, or 2·n amounts (last dim first). */
 function paddingN(p: number | number[], n: number, layer: string): number[] {
   if (typeof p === 'number') return Array(2 * n).fill(p);
   if (p.length !== 2 * n) throw new Error(`${layer}: padding must be a number or ${2 * n} amounts (left, right${n > 1 ? ', top, bottom' : ''}${n > 2 ? ', front, back' : ''}), got [${p.join(', ')}]`);
   return [...p];
 }
 
+/** A layer padding the last `dims` dims (PyTorch's _ConstantPadNd, _ReflectionPadNd, _ReplicationPadNd). */
 abstract class PadNd extends Module {
   readonly padding: number[];
   constructor(padding: number | number[], dims: number) {
     super();
     this.padding = paddingN(padding, dims, new.target.name);
+  }
+  protected abstract padOptions(): F.PadOptions;
+  forward(x: Tensor): Tensor {
+    return F.pad(x, this.padding, this.padOptions());
   }
   override extraRepr(): string {
     return pyTuple(this.padding);
@@ -137,11 +90,33 @@ abstract class ConstantPadNd extends PadNd {
     if (typeof value !== 'number') throw new Error(`${new.target.name}: value is required, got ${String(value)}`);
     this.value = value;
   }
-  forward(x: Tensor): Tensor {
-    return F.pad(x, this.padding, { mode: 'constant', value: this.value });
+  protected padOptions(): F.PadOptions {
+    return { mode: 'constant', value: this.value };
   }
   override extraRepr(): string {
     return `padding=${pyTuple(this.padding)}, value=${pyFloat(this.value)}`;
+  }
+}
+
+abstract class ReflectionPadNd extends PadNd {
+  protected padOptions(): F.PadOptions {
+    return { mode: 'reflect' };
+  }
+}
+
+abstract class ReplicationPadNd extends PadNd {
+  protected padOptions(): F.PadOptions {
+    return { mode: 'replicate' };
+  }
+}
+
+/** Pad the last two dims with zeros: a number or [left, right, top, bottom]. */
+export class ZeroPad2d extends PadNd {
+  constructor(padding: number | number[]) {
+    super(padding, 2);
+  }
+  protected padOptions(): F.PadOptions {
+    return { mode: 'constant', value: 0 };
   }
 }
 
@@ -149,6 +124,13 @@ abstract class ConstantPadNd extends PadNd {
 export class ConstantPad1d extends ConstantPadNd {
   constructor(padding: number | number[], value: number) {
     super(padding, value, 1);
+  }
+}
+
+/** Pad the last two dims with a constant value: a number or [left, right, top, bottom]. */
+export class ConstantPad2d extends ConstantPadNd {
+  constructor(padding: number | number[], value: number) {
+    super(padding, value, 2);
   }
 }
 
@@ -160,41 +142,43 @@ export class ConstantPad3d extends ConstantPadNd {
 }
 
 /** Pad the last dim of [N, C, L] or [C, L] by reflecting the border: a number or [left, right]. */
-export class ReflectionPad1d extends PadNd {
+export class ReflectionPad1d extends ReflectionPadNd {
   constructor(padding: number | number[]) {
     super(padding, 1);
-  }
-  forward(x: Tensor): Tensor {
-    return F.pad(x, this.padding, { mode: 'reflect' });
   }
 }
 
-/** Pad the last dim of [N, C, L] or [C, L] by repeating the border: a number or [left, right]. */
-export class ReplicationPad1d extends PadNd {
+/** Pad the last two dims by reflecting the border. */
+export class ReflectionPad2d extends ReflectionPadNd {
   constructor(padding: number | number[]) {
-    super(padding, 1);
-  }
-  forward(x: Tensor): Tensor {
-    return F.pad(x, this.padding, { mode: 'replicate' });
+    super(padding, 2);
   }
 }
 
 /** Pad the last three dims of [N, C, D, H, W] or [C, D, H, W] by reflecting the border. */
-export class ReflectionPad3d extends PadNd {
+export class ReflectionPad3d extends ReflectionPadNd {
   constructor(padding: number | number[]) {
     super(padding, 3);
   }
-  forward(x: Tensor): Tensor {
-    return F.pad(x, this.padding, { mode: 'reflect' });
+}
+
+/** Pad the last dim of [N, C, L] or [C, L] by repeating the border: a number or [left, right]. */
+export class ReplicationPad1d extends ReplicationPadNd {
+  constructor(padding: number | number[]) {
+    super(padding, 1);
+  }
+}
+
+/** Pad the last two dims by repeating the border. */
+export class ReplicationPad2d extends ReplicationPadNd {
+  constructor(padding: number | number[]) {
+    super(padding, 2);
   }
 }
 
 /** Pad the last three dims of [N, C, D, H, W] or [C, D, H, W] by repeating the border. */
-export class ReplicationPad3d extends PadNd {
+export class ReplicationPad3d extends ReplicationPadNd {
   constructor(padding: number | number[]) {
     super(padding, 3);
-  }
-  forward(x: Tensor): Tensor {
-    return F.pad(x, this.padding, { mode: 'replicate' });
   }
 }
