@@ -5,6 +5,7 @@ import * as st from '../../src/index.js';
 import * as nn from '../../src/nn/index.js';
 import * as optim from '../../src/optim/index.js';
 import type { Tensor } from '../../src/index.js';
+import { assertClose } from './layer-cases.js';
 
 interface Ser {
   shape: number[];
@@ -16,13 +17,6 @@ const fixture = JSON.parse(readFileSync(new URL('../fixtures/nn_modules.json', i
   gains: [string, number | null, number][];
   network: { seed: number; initState: [string, Ser][]; x: Ser; y: number[]; losses: number[]; finalState: [string, Ser][]; evalOut: Ser; repr: string };
 };
-
-function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol: number, atol: number, what: string): void {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  for (let i = 0; i < expected.length; i++) {
-    if (!(Math.abs(actual[i] - expected[i]) <= atol + rtol * Math.abs(expected[i]))) assert.fail(`${what}[${i}]: got ${actual[i]}, want ${expected[i]}`);
-  }
-}
 
 for (const c of fixture.initLayers) {
   test(`default initialisation after manualSeed(${c.seed}) equals PyTorch's, layer after layer`, () => {

@@ -4,80 +4,18 @@ import { readFileSync } from 'node:fs';
 import * as st from '../../src/index.js';
 import * as nn from '../../src/nn/index.js';
 import type { Tensor } from '../../src/index.js';
+import { assertClose, checkLayerCase, ctorOf, type LayerCase, type Ser } from './layer-cases.js';
 
 // PyTorch 1.13 references written by tools/fixtures/nn_modules_more.py.
-interface Ser {
-  shape: number[];
-  data: number[];
-}
-interface LayerCase {
-  name: string;
-  js: { cls: string; args?: unknown[]; options?: Record<string, unknown>; weight?: boolean };
-  eval: boolean;
-  seed: number | null;
-  extra: unknown[];
-  repr: string;
-  state: [string, Ser][];
-  inputs: (Ser & { kind: 'int' | 'float'; grad: boolean })[];
-  y: Ser;
-  gy: Ser;
-  inputGrads: (Ser | null)[];
-  paramGrads: [string, Ser][];
-  stateAfter: [string, Ser][];
-}
 interface InitCase {
   seed: number;
   layers: { cls: string; args: unknown[]; options: Record<string, unknown>; state: [string, Ser][] }[];
 }
 
 const fixture = JSON.parse(readFileSync(new URL('../fixtures/nn_modules_more.json', import.meta.url), 'utf8')) as { layers: LayerCase[]; initLayers: InitCase[] };
-type Ctor = new (...a: unknown[]) => nn.Module;
-const ctorOf = (cls: string) => (nn as unknown as Record<string, Ctor>)[cls];
-
-function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol: number, atol: number, what: string): void {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  for (let i = 0; i < expected.length; i++) {
-    if (!(Math.abs(actual[i] - expected[i]) <= atol + rtol * Math.abs(expected[i]))) assert.fail(`${what}[${i}]: got ${actual[i]}, want ${expected[i]}`);
-  }
-}
-
-function toTensor(s: Ser, dtype: 'float64' | 'int32' = 'float64'): Tensor {
-  return st.tensor(s.data, { dtype, shape: s.shape });
-}
-
-function build(c: LayerCase): nn.Module {
-  const options: Record<string, unknown> = { ...(c.js.options ?? {}) };
-  if (c.js.weight) options.weight = st.zeros(c.state.find(([n]) => n === 'weight')![1].shape, { dtype: 'float64' });
-  const args = [...(c.js.args ?? [])];
-  const Ctor = ctorOf(c.js.cls);
-  return Object.keys(options).length ? new Ctor(...args, options) : new Ctor(...args);
-}
 
 for (const c of fixture.layers) {
-  test(`${c.name}: ${c.repr.split('\n')[0]} matches PyTorch (printing, state keys, output, gradients)`, () => {
-    const m = build(c).double();
-    assert.equal(m.toString(), c.repr, 'printing');
-    assert.deepEqual([...m.stateDict().keys()], c.state.map(([k]) => k), 'stateDict keys');
-    if (c.state.length) m.loadStateDict(new Map(c.state.map(([k, v]) => [k, toTensor(v)])));
-    if (c.eval) m.eval();
-    const inputs = c.inputs.map((s) => {
-      const t = toTensor(s, s.kind === 'int' ? 'int32' : 'float64');
-      return s.grad ? t.requiresGrad_() : t;
-    });
-    if (c.seed !== null) st.manualSeed(c.seed);
-    const y = m.forward(...inputs, ...c.extra) as Tensor;
-    assert.deepEqual([...y.shape], c.y.shape, 'output shape');
-    assertClose(y.data(), c.y.data, 1e-9, 1e-11, 'output');
-    y.backward(toTensor(c.gy));
-    c.inputGrads.forEach((g, i) => {
-      if (g) assertClose(inputs[i].grad!.data(), g.data, 1e-9, 1e-11, `input ${i} grad`);
-    });
-    const params = new Map(m.namedParameters());
-    assert.deepEqual([...params.keys()], c.paramGrads.map(([k]) => k), 'parameter names');
-    for (const [k, g] of c.paramGrads) assertClose(params.get(k)!.grad!.data(), g.data, 1e-9, 1e-11, `${k} grad`);
-    const after = m.stateDict();
-    for (const [k, v] of c.stateAfter) assertClose(after.get(k)!.data(), v.data, 1e-9, 1e-11, `state ${k} after forward`);
-  });
+  test(`${c.name}: ${c.repr.split('\n')[0]} matches PyTorch (printing, state keys, output, gradients)`, () => checkLayerCase(c));
 }
 
 for (const c of fixture.initLayers) {

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import * as st from '../../src/index.js';
 import * as optim from '../../src/optim/index.js';
 import type { Tensor } from '../../src/index.js';
+import { assertClose } from './replay.js';
 
 interface OptimCase {
   name: string;
@@ -38,14 +39,6 @@ function make(c: OptimCase, w: Tensor, b: Tensor): optim.Optimizer<any> {
   const lr = (c.options.lr as number | undefined) ?? 1.0;
   const params = c.groups ? [{ params: [w] }, { params: [b], lr: lr * 0.5 }] : [w, b];
   return new Ctor(params, c.options);
-}
-
-function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol: number, atol: number, what: string): void {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  for (let i = 0; i < expected.length; i++) {
-    const ok = Math.abs(actual[i] - expected[i]) <= atol + rtol * Math.abs(expected[i]);
-    if (!ok) assert.fail(`${what}[${i}]: got ${actual[i]}, want ${expected[i]}`);
-  }
 }
 
 function params(c: OptimCase): [Tensor, Tensor] {
