@@ -15,6 +15,20 @@ export type DType = 'float32' | 'float64' | 'int32' | 'bool';
 export type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array;
 export type FloatArray = Float32Array | Float64Array;
 
+/** Activations a fused convolution can apply (the activation modules ReLU, ReLU6, SiLU, Hardswish; 'none'). */
+export type ConvPostAct = 'none' | 'relu' | 'relu6' | 'silu' | 'hardswish';
+
+/**
+ * A fused convolution's per-output-channel epilogue, out ← act(out·scale + shift): an evaluation-mode batch
+ * norm followed by an activation. Each backend rounds as its own batchNormForward and activation kernels do,
+ * so the fused result equals theirs. A null scale multiplies by 1, a null shift adds nothing.
+ */
+export interface ConvPost {
+  scale: Float64Array | null;
+  shift: Float64Array | null;
+  act: ConvPostAct;
+}
+
 /** A strided window onto an array: element [i0, i1, ...] is data[offset + Σ ik·strides[k]]. */
 export interface View {
   readonly data: TypedArray;
@@ -134,7 +148,8 @@ export interface Backend {
   matmul(a: FloatArray, b: FloatArray, out: FloatArray, args: MatmulArgs): void;
 
   // ---- convolution (contiguous NCHW) ---------------------------------------
-  conv2d(x: FloatArray, w: FloatArray, bias: FloatArray | null, g: Conv2dGeometry, out: FloatArray): void;
+  /** With `post`, each output channel c then becomes act(y·scale[c] + shift[c]) (inference-time fusion). */
+  conv2d(x: FloatArray, w: FloatArray, bias: FloatArray | null, g: Conv2dGeometry, out: FloatArray, post?: ConvPost): void;
   /** dL/dx from dL/dy (gradOut NCHW of the output shape). Overwrites gradIn. */
   conv2dBackwardInput(gradOut: FloatArray, w: FloatArray, g: Conv2dGeometry, gradIn: FloatArray): void;
   /** dL/dw from dL/dy and x. Overwrites gradW. */

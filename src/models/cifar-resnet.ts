@@ -19,6 +19,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { rand } from '../tensor/creation.js';
 import * as F from '../nn/functional.js';
 import * as nn from '../nn/index.js';
+import { convBnAct } from '../nn/fusion.js';
 import { checkBool, checkOptions, initModules, initNorm, type ClassifierOptions } from './common.js';
 
 export interface CifarResNetOptions extends ClassifierOptions {
@@ -96,7 +97,7 @@ export class CifarBasicBlock extends nn.Module {
   }
 
   private branch(x: Tensor): Tensor {
-    return this.bn2.forward(this.conv2.forward(this.relu.forward(this.bn1.forward(this.conv1.forward(x)))));
+    return convBnAct(convBnAct(x, this.conv1, this.bn1, this.relu), this.conv2, this.bn2, null);
   }
 
   forward(x: Tensor): Tensor {
@@ -175,7 +176,7 @@ export class CifarResNet extends nn.Module {
   }
 
   forward(x: Tensor): Tensor {
-    let out = this.relu.forward(this.bn1.forward(this.conv1.forward(x)));
+    let out = convBnAct(x, this.conv1, this.bn1, this.relu);
     out = this.layer3.forward(this.layer2.forward(this.layer1.forward(out)));
     return this.fc.forward(this.avgpool.forward(out).flatten(1));
   }

@@ -10,7 +10,11 @@ import type { Tensor } from '../tensor/tensor.js';
 import { cat } from '../ops/join.js';
 import * as F from '../nn/functional.js';
 import * as nn from '../nn/index.js';
+import { convBnAct } from '../nn/fusion.js';
 import { checkBool, checkOptions, checkRate, initModules, initNorm, type ClassifierOptions } from './common.js';
+
+/** torchvision's BasicConv2d applies F.relu: this module computes the same (and lets conv → bn → relu fuse). */
+const RELU = new nn.ReLU();
 
 export interface GoogLeNetOptions extends ClassifierOptions {
   /** Build the two auxiliary classifiers (default true; torchvision's pretrained model has none). */
@@ -44,7 +48,7 @@ export class BasicConv2d extends nn.Module {
   }
 
   forward(x: Tensor): Tensor {
-    return F.relu(this.bn.forward(this.conv.forward(x)));
+    return convBnAct(x, this.conv, this.bn, RELU);
   }
 }
 

@@ -9,6 +9,7 @@
  */
 import type { Tensor } from '../tensor/tensor.js';
 import * as nn from '../nn/index.js';
+import { convBnAct } from '../nn/fusion.js';
 import { checkBool, checkOptions, initModules, initNorm, type ClassifierOptions } from './common.js';
 
 export interface ResNetOptions extends ClassifierOptions {
@@ -64,8 +65,8 @@ export class BasicBlock extends nn.Module {
   }
 
   forward(x: Tensor): Tensor {
-    let out = this.relu.forward(this.bn1.forward(this.conv1.forward(x)));
-    out = this.bn2.forward(this.conv2.forward(out));
+    let out = convBnAct(x, this.conv1, this.bn1, this.relu);
+    out = convBnAct(out, this.conv2, this.bn2, null);
     const identity = this.downsample ? this.downsample.forward(x) : x;
     return this.relu.forward(out.add(identity));
   }
@@ -99,9 +100,9 @@ export class Bottleneck extends nn.Module {
   }
 
   forward(x: Tensor): Tensor {
-    let out = this.relu.forward(this.bn1.forward(this.conv1.forward(x)));
-    out = this.relu.forward(this.bn2.forward(this.conv2.forward(out)));
-    out = this.bn3.forward(this.conv3.forward(out));
+    let out = convBnAct(x, this.conv1, this.bn1, this.relu);
+    out = convBnAct(out, this.conv2, this.bn2, this.relu);
+    out = convBnAct(out, this.conv3, this.bn3, null);
     const identity = this.downsample ? this.downsample.forward(x) : x;
     return this.relu.forward(out.add(identity));
   }
@@ -185,7 +186,7 @@ export class ResNet extends nn.Module {
 
   /** The stem and the four stages: the last feature map [N, 512·expansion, H/32, W/32] (or /8 with dilation). */
   forwardFeatures(x: Tensor): { layer3: Tensor; layer4: Tensor } {
-    let out = this.maxpool.forward(this.relu.forward(this.bn1.forward(this.conv1.forward(x))));
+    let out = this.maxpool.forward(convBnAct(x, this.conv1, this.bn1, this.relu));
     out = this.layer2.forward(this.layer1.forward(out));
     const layer3 = this.layer3.forward(out);
     return { layer3, layer4: this.layer4.forward(layer3) };

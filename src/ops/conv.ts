@@ -6,7 +6,7 @@
  * (a transposed convolution is the adjoint of the convolution from its output space to its input space).
  * 1-D versions run as 2-D with a height of 1; unbatched inputs (no N) get a batch of 1, as in PyTorch.
  */
-import type { Conv2dGeometry, FloatArray } from '../backend/interface.js';
+import type { Conv2dGeometry, ConvPost, FloatArray } from '../backend/interface.js';
 import { kernels } from '../backend/registry.js';
 import { recordAsOne } from '../autograd/fused.js';
 import { needsGrad, record } from '../autograd/node.js';
@@ -89,6 +89,16 @@ export function conv1d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
   return convNd(1, 'conv1d', x, weight, bias, options);
 }
 
+/**
+ * Inference-time fusion: conv2d, then per output channel out·scale + shift and an activation, in one kernel
+ * pass over the output while it is still in cache (what Conv2d → BatchNorm2d in evaluation → ReLU, ReLU6,
+ * SiLU or Hardswish compute; see nn/fusion.ts). Records nothing, so no input may need a gradient.
+ */
+export function conv2dFused(x: Tensor, weight: Tensor, bias: Tensor | null | undefined, options: ConvOptions, post: ConvPost): Tensor {
+  if (needsGrad(x, weight, bias)) throw new Error('conv2dFused: inference only, but an input requires a gradient');
+  return convNdSteps(2, 'conv2d', x, weight, bias, options, post);
+}
+
 function convNd(spatial: 1 | 2, op: string, x: Tensor, weight: Tensor, bias: Tensor | null | undefined, options: ConvOptions): Tensor {
   // 1-D and unbatched inputs run through reshaping steps around the 2-D kernel: one node as PyTorch's.
   const reshaped = spatial === 1 || x?.ndim === spatial + 1 || options.padding === 'same';
@@ -96,7 +106,9 @@ function convNd(spatial: 1 | 2, op: string, x: Tensor, weight: Tensor, bias: Ten
   return recordAsOne('ConvolutionBackward0', [x, weight, bias], (xi, wi, bi) => convNdSteps(spatial, op, xi, wi, bi, options));
 }
 
-function convNdSteps(spatial: 1 | 2, op: string, x: Tensor, weight: Tensor, bias: Tensor | null | undefined, options: ConvOptions): Tensor {
+function convNdSteps(
+  spatial: 1 | 2, op: string, x: Tensor, weight: Tensor, bias: Tensor | null | undefined, options: ConvOptions, post?: ConvPost,
+): Tensor {
   checkTensor(x, op);
   checkTensor(weight, op, 'weight');
   if (bias !== null && bias !== undefined) checkTensor(bias, op, 'bias');
@@ -163,7 +175,7 @@ function convNdSteps(spatial: 1 | 2, op: string, x: Tensor, weight: Tensor, bias
     n: x4.shape[0], inC, inH: x4.shape[2], inW: x4.shape[3], outC, outH, outW,
     kH, kW, strideH, strideW, padH, padW, dilationH, dilationW, groups,
   };
-  let out = conv2dRaw(x4, w4, bias ?? null, geo);
+  let out = conv2dRaw(x4, w4, bias ?? null, geo, undefined, post);
   if (spatial === 1) out = out.squeeze(2);
   return unbatched ? out.squeeze(0) : out;
 }
@@ -177,9 +189,9 @@ function convNdSteps(spatial: 1 | 2, op: string, x: Tensor, weight: Tensor, bias
 /** Node name of a raw op recorded while a backward pass is itself recorded. */
 const DOUBLE_BACKWARD = 'ConvolutionBackwardBackward0';
 
-function conv2dRaw(x: Tensor, w: Tensor, bias: Tensor | null, geo: Conv2dGeometry, name = 'ConvolutionBackward0'): Tensor {
+function conv2dRaw(x: Tensor, w: Tensor, bias: Tensor | null, geo: Conv2dGeometry, name = 'ConvolutionBackward0', post?: ConvPost): Tensor {
   const out = uninitialized([geo.n, geo.outC, geo.outH, geo.outW], x.dtype);
-  kernels().conv2d(denseData(x), denseData(w), bias ? denseData(bias) : null, geo, out.storage as FloatArray);
+  kernels().conv2d(denseData(x), denseData(w), bias ? denseData(bias) : null, geo, out.storage as FloatArray, post);
   if (!needsGrad(x, w, bias)) return out;
   const inputs = bias ? [x, w, bias] : [x, w];
   const backward = (grad: Tensor) => {

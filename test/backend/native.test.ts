@@ -13,7 +13,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type {
-  AdamStepOptions, Backend, BinaryOp, Conv2dGeometry, MatmulArgs, Pool2dGeometry, ReduceOp, ScalarOp, SgdStepOptions,
+  AdamStepOptions, Backend, BinaryOp, Conv2dGeometry, ConvPostAct, MatmulArgs, Pool2dGeometry, ReduceOp, ScalarOp, SgdStepOptions,
   UnaryOp, View,
 } from '../../src/backend/interface.js';
 import { jsFused } from '../../src/backend/js/fused.js';
@@ -32,6 +32,9 @@ const notBuilt = info.loaded ? false : `native addon not available (${info.error
 const ref: Backend = jsBackend;
 // Non-null inside the suites: they are skipped when the addon did not load.
 const nat = (): Backend => nativeBackend as Backend;
+
+/** A contiguous 1-D view of a whole array. */
+const flat = (a: Float32Array): View => ({ data: a, shape: [a.length], strides: [1], offset: 0 });
 
 type ConvPass = 'forward' | 'backward input' | 'backward weight';
 const convPassRunners: Record<ConvPass, (k: Backend, a: Float32Array, b: Float32Array, bias: Float32Array | null, g: Conv2dGeometry, out: Float32Array) => void> = {
@@ -772,6 +775,48 @@ for (const level of LEVELS) {
       resetThreads();
     });
 
+    // A fused inference convolution (evaluation-mode batch norm as scale/shift, then an activation) must give,
+    // to the bit, what conv2d followed by the batch-norm and activation kernels give; the reference twin agrees.
+    const postActs: [ConvPostAct, (y: Float32Array, out: Float32Array) => void][] = [
+      ['none', (y, out) => out.set(y)],
+      ['relu', (y, out) => nat().unary('relu', flat(y), out)],
+      ['relu6', (y, out) => nat().scalar('hardtanh', flat(y), 0, 6, out)],
+      ['silu', (y, out) => nat().unary('silu', flat(y), out)],
+      ['hardswish', (y, out) => nat().unary('hardswish', flat(y), out)],
+    ];
+    it('conv2d with a fused batch norm and activation equals the separate kernels', () => {
+      const r = rng(17);
+      for (const mode of threadModes().slice(0, 2)) {
+        useThreadMode(mode);
+        convCases.forEach((g, ci) => {
+          const [act, activate] = postActs[ci % postActs.length];
+          const label = `fused conv ${JSON.stringify(g)} ${act} ${mode.label}`;
+          const P = g.outH * g.outW;
+          const x = spicy(r, g.n * g.inC * g.inH * g.inW, 2);
+          const w = uniform(r, g.outC * (g.inC / g.groups) * g.kH * g.kW);
+          const bias = ci % 2 ? uniform(r, g.outC) : null;
+          // Shifts exact in float, as a batch norm's bias − 0·scale is; every third case without one of them.
+          const scale = ci % 3 === 1 ? null : Float64Array.from(uniform(r, g.outC, 4));
+          const shift = ci % 3 === 2 ? null : Float64Array.from(uniform(r, g.outC, 4));
+          const got = new Float32Array(g.n * g.outC * P).fill(NaN);
+          nat().conv2d(x, w, bias, g, got, { scale, shift, act });
+          const y = new Float32Array(got.length);
+          nat().conv2d(x, w, bias, g, y);
+          if (scale || shift) {
+            const invstd = scale ?? new Float64Array(g.outC).fill(1);
+            nat().batchNormForward!(y, g.n, g.outC, P, null, shift ? Float32Array.from(shift) : null, 0, false, new Float64Array(g.outC), invstd, null, y);
+          }
+          const want = new Float32Array(got.length);
+          activate(y, want);
+          assertEqualArrays(got, want, label);
+          const refOut = new Float32Array(got.length);
+          ref.conv2d(x, w, bias, g, refOut, { scale, shift, act });
+          assertClose(got, refOut, { label, rtol: 1e-4, atol: 1e-4 });
+        });
+      }
+      resetThreads();
+    });
+
     it('conv2d forward / backward input: Winograd over several chunks of images', () => {
       const g = { n: 257, inC: 64, inH: 4, inW: 4, outC: 64, outH: 4, outW: 4, kH: 3, kW: 3, strideH: 1, strideW: 1, padH: 1, padW: 1, dilationH: 1, dilationW: 1, groups: 1 };
       const r = rng(15);
@@ -797,7 +842,7 @@ for (const level of LEVELS) {
       ['Winograd, gradOut', { ...convCases.find((c) => c.inC === 64 && c.inH === 34)!, n: 2 }, 'gy'],
     ];
     for (const [name, g, where] of nonFinite) {
-      it(`conv2d backward weight: inf and NaN propagate as in the reference (${name})`, () => {
+      it(`conv2d backward weight (and forward): inf and NaN propagate as in the reference (${name})`, () => {
         const r = rng(14);
         const x = uniform(r, g.n * g.inC * g.inH * g.inW);
         const gy = uniform(r, g.n * g.outC * g.outH * g.outW);
@@ -805,13 +850,25 @@ for (const level of LEVELS) {
         poisoned[17] = Infinity;
         poisoned[Math.floor(poisoned.length * 0.6) + 5] = NaN;
         poisoned[Math.floor(poisoned.length * 0.3) + 2] = -Infinity;
+        const close = (got: Float32Array, want: Float32Array, what: string) => {
+          for (let i = 0; i < got.length; i++) {
+            if (Number.isFinite(want[i])) assert.ok(Math.abs(got[i] - want[i]) <= 1e-3 * (1 + Math.abs(want[i])), `${what}[${i}]`);
+            else assert.ok(Object.is(got[i], want[i]) || (Number.isNaN(got[i]) && Number.isNaN(want[i])), `${what}[${i}]: ${got[i]} vs ${want[i]}`);
+          }
+        };
         const gw1 = new Float32Array(g.outC * g.inC * g.kH * g.kW);
         const gw2 = new Float32Array(gw1.length);
         nat().conv2dBackwardWeight(gy, x, g, gw1);
         ref.conv2dBackwardWeight(gy, x, g, gw2);
-        for (let i = 0; i < gw1.length; i++) {
-          if (Number.isFinite(gw2[i])) assert.ok(Math.abs(gw1[i] - gw2[i]) <= 1e-3 * (1 + Math.abs(gw2[i])), `gw[${i}]`);
-          else assert.ok(Object.is(gw1[i], gw2[i]) || (Number.isNaN(gw1[i]) && Number.isNaN(gw2[i])), `gw[${i}]: ${gw1[i]} vs ${gw2[i]}`);
+        close(gw1, gw2, 'gw');
+        if (where === 'x') {
+          // The forward too (Winograd's transforms would turn an inf into NaN where the sum is ±inf).
+          const w = uniform(r, gw1.length);
+          const y1 = new Float32Array(gy.length);
+          const y2 = new Float32Array(gy.length);
+          nat().conv2d(x, w, null, g, y1);
+          ref.conv2d(x, w, null, g, y2);
+          close(y1, y2, 'y');
         }
       });
     }

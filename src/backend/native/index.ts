@@ -19,7 +19,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type {
-  AdamStepOptions, ArgReduceOp, Backend, BinaryOp, Conv2dGeometry, DType, FloatArray, MatmulArgs, Pool2dGeometry, ReduceOp,
+  AdamStepOptions, ArgReduceOp, Backend, BinaryOp, Conv2dGeometry, ConvPost, ConvPostAct, DType, FloatArray, MatmulArgs, Pool2dGeometry, ReduceOp,
   ScalarOp, SgdStepOptions, TypedArray, UnaryOp, View,
 } from '../interface.js';
 import { adamConstants, jsFused, sgdConstants } from '../js/fused.js';
@@ -65,7 +65,10 @@ interface Addon {
     a: Float32Array, b: Float32Array, out: Float32Array, meta: Float64Array,
     rowBias?: Float32Array | null, colBias?: Float32Array | null, act?: number,
   ): void;
-  conv2d(x: Float32Array, w: Float32Array, bias: Float32Array | null, meta: Float64Array, out: Float32Array): void;
+  conv2d(
+    x: Float32Array, w: Float32Array, bias: Float32Array | null, meta: Float64Array, out: Float32Array,
+    scale?: Float32Array | null, shift?: Float32Array | null, act?: number,
+  ): void;
   conv2dBackwardInput(gradOut: Float32Array, w: Float32Array, meta: Float64Array, gradIn: Float32Array): void;
   conv2dBackwardWeight(gradOut: Float32Array, x: Float32Array, meta: Float64Array, gradW: Float32Array): void;
   maxPool2d(x: Float32Array, meta: Float64Array, out: Float32Array, indices: Int32Array): void;
@@ -214,6 +217,9 @@ const isF32 = (a: unknown): a is Float32Array => a instanceof Float32Array;
 const f32OrNull = (a: unknown): boolean => a === null || a instanceof Float32Array;
 const fround = Math.fround;
 
+/** The addon's activation codes of a fused convolution (enum PostAct in strata.h). */
+const POST_ACT_CODES: Record<ConvPostAct, number> = { none: 0, relu: 1, relu6: 2, silu: 3, hardswish: 4 };
+
 function matmulMeta(args: MatmulArgs): Float64Array {
   const m = scratch(12);
   m[0] = args.batch; m[1] = args.m; m[2] = args.n; m[3] = args.k;
@@ -308,9 +314,16 @@ function makeKernels(n: Addon): Partial<Backend> & { name: string } {
       n.matmul(a, b, out, matmulMeta(args));
     },
 
-    conv2d(x: FloatArray, w: FloatArray, bias: FloatArray | null, g: Conv2dGeometry, out: FloatArray): void {
-      if (isF32(x) && isF32(w) && isF32(out) && (bias === null || isF32(bias))) n.conv2d(x, w, bias, convMeta(g), out);
-      else js.conv2d(x, w, bias, g, out);
+    conv2d(x: FloatArray, w: FloatArray, bias: FloatArray | null, g: Conv2dGeometry, out: FloatArray, post?: ConvPost): void {
+      if (!(isF32(x) && isF32(w) && isF32(out) && (bias === null || isF32(bias)))) {
+        js.conv2d(x, w, bias, g, out, post);
+      } else if (post) {
+        // Scale and shift rounded to float once, as the native batch-norm kernel rounds them.
+        const f32 = (a: Float64Array | null) => (a ? Float32Array.from(a) : null);
+        n.conv2d(x, w, bias, convMeta(g), out, f32(post.scale), f32(post.shift), POST_ACT_CODES[post.act]);
+      } else {
+        n.conv2d(x, w, bias, convMeta(g), out);
+      }
     },
 
     conv2dBackwardInput(gradOut: FloatArray, w: FloatArray, g: Conv2dGeometry, gradIn: FloatArray): void {

@@ -1,4 +1,5 @@
 /** Containers: Sequential, ModuleList, ModuleDict. */
+import { forwardFused } from '../fusion.js';
 import { Module } from '../module.js';
 
 type NamedModules = Record<string, Module> | Map<string, Module> | readonly (readonly [string, Module])[];
@@ -65,10 +66,9 @@ export class Sequential extends Module {
     }
   }
 
+  /** Each module in turn (Conv2d → BatchNorm2d → activation runs fused in inference, see nn/fusion.ts). */
   forward(input: any): any {
-    let x = input;
-    for (const m of this._modules.values()) if (m) x = m.forward(x);
-    return x;
+    return forwardFused([...this._modules.values()], input);
   }
 
   get length(): number {

@@ -720,7 +720,8 @@ void check_len(Napi::Env env, const char* what, size_t have, i64 need) {
   if (static_cast<i64>(have) < need) throw_range(env, std::string("conv2d: ") + what + " too small");
 }
 
-// conv2d(x, w, bias|null, meta, out)
+// conv2d(x, w, bias|null, meta, out[, scale|null, shift|null, act]): with the last three, a fused
+// inference convolution (out ← act(conv·scale + shift) per output channel, see ConvPost).
 Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   size_t xl, wl, ol, bl = 0;
@@ -734,7 +735,20 @@ Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   check_len(env, "w", wl, g.outC * (g.inC / g.groups) * g.kH * g.kW);
   check_len(env, "out", ol, g.n * g.outC * g.outH * g.outW);
   if (bias) check_len(env, "bias", bl, g.outC);
-  gK->conv2d(x, w, bias, g, out);
+  if (info.Length() <= 7) {
+    gK->conv2d(x, w, bias, g, out, nullptr);
+    return env.Undefined();
+  }
+  size_t sl = 0, hl = 0;
+  ConvPost post{};
+  post.scale = info[5].IsTypedArray() ? f32(info, 5, "scale", sl) : nullptr;
+  post.shift = info[6].IsTypedArray() ? f32(info, 6, "shift", hl) : nullptr;
+  post.act = static_cast<int>(num(info, 7));
+  post.apply = gK->affineAct;
+  if (post.scale) check_len(env, "scale", sl, g.outC);
+  if (post.shift) check_len(env, "shift", hl, g.outC);
+  if (post.act < 0 || post.act >= ACT_COUNT) throw_range(env, "conv2d: unknown activation code");
+  gK->conv2d(x, w, bias, g, out, &post);
   return env.Undefined();
 }
 

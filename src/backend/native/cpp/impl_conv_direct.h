@@ -99,7 +99,7 @@ __attribute__((always_inline)) inline void direct_tile(i64 taps, const float* __
 /** One image × one block of MRk output channels: every flat tile into os (MRk × jlen), then out rows + bias. */
 template <int MRk>
 __attribute__((noinline)) void direct_block(const DirectLayout& d, const float* A, const float* xp, i64 jlen, float* os,
-                                            i64 m0, int mr, const float* bias, float* outImg) {
+                                            i64 m0, int mr, const float* bias, float* outImg, const ConvPost* post) {
   vf acc[MRk][NV];
   for (i64 j = 0; j < jlen; j += NR) {
     direct_tile<MRk>(d.taps, A, xp + j, d.offs.data(), acc);
@@ -121,6 +121,7 @@ __attribute__((noinline)) void direct_block(const DirectLayout& d, const float* 
       for (; ow < d.outW; ow++) dst[ow] = src[ow] + b;
     }
   }
+  if (post) post->run(outImg + m0 * P, P, mr, P, m0);
 }
 
 /** Weights of M output channels × taps packed per block of MRk channels as [tap][MRk] (zero rows past M). */
@@ -144,7 +145,8 @@ Buf<float> pack_direct_weights(const float* w, i64 M, i64 taps) {
  * channels while it is in L1.
  */
 template <int MRk>
-void pointwise_forward_run(const float* x, const float* w, const float* bias, const ConvGeom& g, float* out) {
+void pointwise_forward_run(const float* x, const float* w, const float* bias, const ConvGeom& g, float* out,
+                           const ConvPost* post) {
   const i64 C = g.inC, M = g.outC, P = g.outH * g.outW;
   const i64 mblocks = ceil_div(M, MRk);
   const Buf<float> wp = pack_direct_weights<MRk>(w, M, C);
@@ -192,6 +194,7 @@ void pointwise_forward_run(const float* x, const float* w, const float* bias, co
               for (i64 l = 0; l < len; l++) dst[l] = t[l];
             }
           }
+          if (post) post->run(oi + mb * MRk * P + j, P, mr, len, mb * MRk);
         }
       }
     }
@@ -199,9 +202,10 @@ void pointwise_forward_run(const float* x, const float* w, const float* bias, co
 }
 
 template <int MRk>
-void direct_forward_run(const float* x, const float* w, const float* bias, const ConvGeom& g, float* out) {
+void direct_forward_run(const float* x, const float* w, const float* bias, const ConvGeom& g, float* out,
+                        const ConvPost* post) {
   if (g.kH == 1 && g.kW == 1 && g.pH == 0 && g.pW == 0) {
-    pointwise_forward_run<MRk>(x, w, bias, g, out);
+    pointwise_forward_run<MRk>(x, w, bias, g, out, post);
     return;
   }
   const DirectLayout d(g);
@@ -227,19 +231,20 @@ void direct_forward_run(const float* x, const float* w, const float* bias, const
         loaded = img;
       }
       const int mr = static_cast<int>(std::min<i64>(MRk, d.M - mb * MRk));
-      direct_block<MRk>(d, wp.data() + mb * d.taps * MRk, xp, jlen, os, mb * MRk, mr, bias, out + img * outImg);
+      direct_block<MRk>(d, wp.data() + mb * d.taps * MRk, xp, jlen, os, mb * MRk, mr, bias, out + img * outImg, post);
     }
   });
 }
 
-void direct_forward(const float* x, const float* w, const float* bias, const ConvGeom& g, float* out) {
+void direct_forward(const float* x, const float* w, const float* bias, const ConvGeom& g, float* out,
+                    const ConvPost* post = nullptr) {
   if constexpr (MR2 > 0) {
     if (use_alt_mr(g.outC)) {
-      direct_forward_run<MR2 == 0 ? 1 : MR2>(x, w, bias, g, out);
+      direct_forward_run<MR2 == 0 ? 1 : MR2>(x, w, bias, g, out, post);
       return;
     }
   }
-  direct_forward_run<MR>(x, w, bias, g, out);
+  direct_forward_run<MR>(x, w, bias, g, out, post);
 }
 
 // ---- backward weight ----

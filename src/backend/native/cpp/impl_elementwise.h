@@ -689,6 +689,53 @@ void bn_forward(const float* x, i64 N, i64 C, i64 S, const float* w, const float
   });
 }
 
+/** Rows of p in place: act(x·scale + shift), each step rounded as the separate batch-norm and activation kernels. */
+template <class F>
+inline void affine_act_rows(float* p, i64 ld, i64 rows, i64 cols, const float* scale, const float* shift, F act) {
+  for (i64 r = 0; r < rows; r++) {
+    float* q = p + r * ld;
+    const vf sc = bcast(scale ? scale[r] : 1.0f), sh = bcast(shift ? shift[r] : 0.0f);
+    auto f = [&](vf v) {
+      if (scale) v = v * sc;
+      if (shift) v = v + sh;
+      return act(v);
+    };
+    i64 i = 0;
+    for (; i + W <= cols; i += W) storeu(q + i, f(loadu(q + i)));
+    if (i < cols) {
+      alignas(64) float t[W] = {};
+      for (i64 j = 0; j < cols - i; j++) t[j] = q[i + j];
+      storeu(t, f(loadu(t)));
+      for (i64 j = 0; j < cols - i; j++) q[i + j] = t[j];
+    }
+  }
+}
+
+// The activations as unary_row (relu, silu, hardswish) and scalar_row's S_HARDTANH (relu6) compute them.
+void affine_act(float* p, i64 ld, i64 rows, i64 cols, const float* scale, const float* shift, int act) {
+  switch (act) {
+    case ACT_RELU:
+      affine_act_rows(p, ld, rows, cols, scale, shift, [](vf v) { return ((v > vf{}) | (v != v)) ? v : vf{}; });
+      break;
+    case ACT_RELU6:
+      affine_act_rows(p, ld, rows, cols, scale, shift, [](vf v) {
+        const vf r = v > bcast(6.0f) ? bcast(6.0f) : v;
+        return v < vf{} ? vf{} : r;
+      });
+      break;
+    case ACT_SILU: affine_act_rows(p, ld, rows, cols, scale, shift, [](vf v) { return v * v_sigmoid(v); }); break;
+    case ACT_HARDSWISH:
+      affine_act_rows(p, ld, rows, cols, scale, shift, [](vf v) {
+        vf t = v + 3.0f;
+        t = t < vf{} ? vf{} : t;
+        t = t > bcast(6.0f) ? bcast(6.0f) : t;
+        return v * t / 6.0f;
+      });
+      break;
+    default: affine_act_rows(p, ld, rows, cols, scale, shift, [](vf v) { return v; }); break;
+  }
+}
+
 /** Σ g and Σ g·(x − m) over one plane, added to sg and sgx. */
 inline void grad_sums(const float* gp, const float* xp, i64 S, double m, double& sg, double& sgx) {
   constexpr int H = W / 2;
@@ -1094,6 +1141,7 @@ void fill_elementwise(KernelTable& t) {
   t.sgdStep = sgd_step;
   t.adamStep = adam_step;
   t.bnForward = bn_forward;
+  t.affineAct = affine_act;
   t.bnBackward = bn_backward;
   t.ceForward = ce_forward;
   t.ceBackward = ce_backward;

@@ -96,8 +96,11 @@ struct Epi {
   const float* rowBias = nullptr;  // indexed by C row
   const float* colBias = nullptr;  // indexed by C column
   int act = 0;                     // 1: relu
+  const ConvPost* post = nullptr;  // a fused convolution's per-row scale/shift/activation, after the rest
   /** No epilogue beyond storing (or, after the first depth block, adding) the products. */
-  bool plain(bool last) const { return alpha == 1.0f && !rowBias && !colBias && beta == 0.0f && !(last && act); }
+  bool plain(bool last) const {
+    return alpha == 1.0f && !rowBias && !colBias && beta == 0.0f && !(last && (act || post));
+  }
 };
 
 inline float epi_scalar(float acc, float* p, i64 i, i64 j, const Epi& e, bool first, bool last) {
@@ -201,6 +204,7 @@ inline void store_rows(vf (&acc)[MRk][NV], float* c, i64 ldc, int rows, i64 i0, 
       if (last && e.act == 1) r = relu(r);
       storeu(p, r);
     }
+  if (last && e.post) e.post->run(c, ldc, rows, NR, i0);
 }
 
 template <int MRk, class CP>
@@ -247,6 +251,7 @@ __attribute__((noinline)) void micro_tile(i64 kc, const float* A, const float* B
         for (i64 q = 0; q < len; q++) p[q] += src[q];
       else
         for (i64 q = 0; q < len; q++) p[q] = epi_scalar(src[q], p + q, i0 + i, j0 + j + q, e, first, last);
+      if (last && e.post) e.post->run(p, 0, 1, len, i0 + i);
       j += static_cast<int>(len);
     }
 }
@@ -1061,7 +1066,8 @@ inline void dw_row(const float* const* rows, const float* wk, i64 kH, i64 kW, i6
   }
 }
 
-void depthwise_forward(const float* x, const float* w, const float* bias, const ConvGeom& g, float* out) {
+void depthwise_forward(const float* x, const float* w, const float* bias, const ConvGeom& g, float* out,
+                       const ConvPost* post = nullptr) {
   const i64 coutG = g.outC / g.groups;
   const i64 inHW = g.inH * g.inW, P = g.outH * g.outW, kHW = g.kH * g.kW;
   const i64 planes = g.n * g.outC;
@@ -1090,6 +1096,7 @@ void depthwise_forward(const float* x, const float* w, const float* bias, const 
             }
           }
         }
+        if (post) post->run(o, 0, 1, P, oc);
       }
     });
     return;
@@ -1114,6 +1121,7 @@ void depthwise_forward(const float* x, const float* w, const float* bias, const 
         for (i64 kh = 0; kh < g.kH; kh++) rows[kh] = pp.row(oh * g.sH + kh * g.dH);
         dw_row(rows.data(), wk, g.kH, g.kW, g.sW, g.dW, b, g.outW, o + oh * g.outW);
       }
+      if (post) post->run(o, 0, 1, P, oc);
     }
   });
 }
@@ -1260,20 +1268,22 @@ void for_groups(const ConvGeom& g, i64 M, i64 N, i64 K, F&& fn) {
   for (i64 gi = 0; gi < g.groups; gi++) fn(gi, per);
 }
 
-void conv2d_impl(const float* x, const float* w, const float* bias, const ConvGeom& g, float* out) {
+void conv2d_impl(const float* x, const float* w, const float* bias, const ConvGeom& g, float* out,
+                 const ConvPost* post = nullptr) {
   const i64 cinG = g.inC / g.groups, coutG = g.outC / g.groups;
   const i64 P = g.outH * g.outW;
   if (g.n <= 0 || g.outC <= 0 || P <= 0) return;
   if (direct_worthwhile(g)) {
-    direct_forward(x, w, bias, g, out);
+    direct_forward(x, w, bias, g, out, post);
     return;
   }
-  if (winograd_worthwhile(g)) {
-    winograd_forward(x, w, bias, g, out);
+  // Winograd's transforms turn an inf in x into NaN where the direct sum gives ±inf: finite inputs only.
+  if (winograd_worthwhile(g) && all_finite(x, g.n * g.inC * g.inH * g.inW)) {
+    winograd_forward(x, w, bias, g, out, false, post);
     return;
   }
   if (cinG == 1) {
-    depthwise_forward(x, w, bias, g, out);
+    depthwise_forward(x, w, bias, g, out, post);
     return;
   }
   const i64 Kg = cinG * g.kH * g.kW, N = g.n * P;
@@ -1283,6 +1293,13 @@ void conv2d_impl(const float* x, const float* w, const float* bias, const ConvGe
     ConvC pc{out + gi * coutG * P, P, g.outC * P};
     Epi e;
     e.rowBias = bias ? bias + gi * coutG : nullptr;
+    ConvPost groupPost;
+    if (post) {
+      groupPost = *post;
+      if (groupPost.scale) groupPost.scale += gi * coutG;
+      if (groupPost.shift) groupPost.shift += gi * coutG;
+      e.post = &groupPost;
+    }
     gemm_dispatch(coutG, N, Kg, pa, pb, pc, e, nthreads);
   });
 }

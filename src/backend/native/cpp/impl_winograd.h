@@ -138,7 +138,8 @@ void winograd_products(const WinoLayout<MRk>& L, const float* U, const float* V,
 }
 
 template <int MRk>
-void winograd_forward_mr(const float* x, const float* w, const float* bias, const ConvGeom& g, float* out, bool flipped) {
+void winograd_forward_mr(const float* x, const float* w, const float* bias, const ConvGeom& g, float* out, bool flipped,
+                         const ConvPost* post) {
   const i64 C = g.inC, M = g.outC, tH = (g.outH + 1) / 2, tW = (g.outW + 1) / 2, tiles = tH * tW;
   const i64 inHW = g.inH * g.inW, outHW = g.outH * g.outW;
   // Chunks of tile rows: V and Mo of a chunk (16·(C + M) floats per tile) should stay in L2, but
@@ -273,6 +274,8 @@ void winograd_forward_mr(const float* x, const float* w, const float* bias, cons
               }
             }
           }
+          // This tile row's (up to) two output rows of channel m are complete.
+          if (post) post->run(o + 2 * th * g.outW, 0, 1, std::min<i64>(2, g.outH - 2 * th) * g.outW, m);
         }
       });
     }
@@ -292,11 +295,12 @@ void winograd_forward_mr(const float* x, const float* w, const float* bias, cons
 
 /** The forward convolution; with `flipped`, w is the weight of the transposed convolution
     (w[c][m] rotated by 180°: the backward-input pass of a stride-1 layer, without a flipped copy). */
-void winograd_forward(const float* x, const float* w, const float* bias, const ConvGeom& g, float* out, bool flipped = false) {
+void winograd_forward(const float* x, const float* w, const float* bias, const ConvGeom& g, float* out, bool flipped = false,
+                      const ConvPost* post = nullptr) {
   if constexpr (MR2 > 0) {
-    if (use_alt_mr(g.outC)) return winograd_forward_mr<MR2 == 0 ? 1 : MR2>(x, w, bias, g, out, flipped);
+    if (use_alt_mr(g.outC)) return winograd_forward_mr<MR2 == 0 ? 1 : MR2>(x, w, bias, g, out, flipped, post);
   }
-  winograd_forward_mr<MR>(x, w, bias, g, out, flipped);
+  winograd_forward_mr<MR>(x, w, bias, g, out, flipped, post);
 }
 
 // ---- weight gradient ------------------------------------------------------------------------------

@@ -87,6 +87,27 @@ struct GemmCall {
   int act;               // activation applied last: 0 none, 1 relu
 };
 
+/** Activations a fused convolution applies to its output (must match src/backend/native/index.ts). */
+enum PostAct : int { ACT_NONE, ACT_RELU, ACT_RELU6, ACT_SILU, ACT_HARDSWISH, ACT_COUNT };
+
+/** Rows of `cols` floats, `ld` apart: p ← act(p·scale[r] + shift[r]) (null scale: ×1, null shift: +0). */
+typedef void (*AffineActFn)(float* p, i64 ld, i64 rows, i64 cols, const float* scale, const float* shift, int act);
+
+/**
+ * What a fused convolution does to each output channel once it is complete (inference: an evaluation-mode
+ * batch norm as scale/shift, then an activation), applied where the kernel has just written it.
+ */
+struct ConvPost {
+  const float* scale;  // per output channel, or null
+  const float* shift;  // per output channel, or null
+  int act;             // PostAct
+  AffineActFn apply;   // the elementwise kernels' affine_act (same arithmetic as the separate ops)
+  /** Rows [c0, c0 + rows) of channel-major output at p. */
+  void run(float* p, i64 ld, i64 rows, i64 cols, i64 c0) const {
+    apply(p, ld, rows, cols, scale ? scale + c0 : nullptr, shift ? shift + c0 : nullptr, act);
+  }
+};
+
 // ---- op codes (must match src/backend/native/index.ts) ----------------------
 enum UnaryOp : int {
   U_NEG, U_ABS, U_SIGN, U_EXP, U_LOG, U_SQRT, U_RSQRT, U_SQUARE, U_RECIPROCAL,
@@ -149,7 +170,8 @@ struct KernelTable {
                      i64 ignoreIndex, double smoothing, const double* coef, float* grad);
 
   void (*gemm)(const GemmCall& call);
-  void (*conv2d)(const float* x, const float* w, const float* bias, const ConvGeom& g, float* out);
+  void (*conv2d)(const float* x, const float* w, const float* bias, const ConvGeom& g, float* out, const ConvPost* post);
+  AffineActFn affineAct;
   void (*conv2dBackwardInput)(const float* gradOut, const float* w, const ConvGeom& g, float* gradIn);
   void (*conv2dBackwardWeight)(const float* gradOut, const float* x, const ConvGeom& g, float* gradW);
 
