@@ -16,6 +16,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { cat } from '../ops/join.js';
 import { shapeStr } from '../tensor/shape.js';
+import { fuseConvBnEval, fuseConvBnWeights, fuseLinearBnEval, fuseLinearBnWeights } from './utils-fusion.js';
 
 export { Module, Parameter, countParameters } from './module.js';
 export type { StateDict, StateDictLike, LoadResult, RemovableHandle, ForwardHook, ForwardPreHook } from './module.js';
@@ -138,8 +139,11 @@ export function vectorToParameters(vec: Tensor, params: Params): void {
   });
 }
 
-/** torch.nn.utils-style namespace: nn.utils.clipGradNorm_(model.parameters(), 1.0). */
-export const utils = { clipGradNorm_, clipGradValue_, parametersToVector, vectorToParameters };
+/** torch.nn.utils-style namespace: nn.utils.clipGradNorm_(model.parameters(), 1.0), nn.utils.fusion.fuseConvBnEval(conv, bn). */
+export const utils = {
+  clipGradNorm_, clipGradValue_, parametersToVector, vectorToParameters, fuseConvBnEval, fuseConvBnWeights,
+  fusion: { fuseConvBnEval, fuseConvBnWeights, fuseLinearBnEval, fuseLinearBnWeights },
+};
 
 /**
  * Σ|p| over all elements of all parameters, differentiable: add `nn.l1Penalty(model.parameters()).mul(lambda)`

@@ -2,6 +2,7 @@
 // what the modules give one after another; every case where fusing would not be exact runs the modules.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import * as st from '../../src/index.js';
 import * as nn from '../../src/nn/index.js';
 import type { Module } from '../../src/nn/module.js';
@@ -161,4 +162,52 @@ test('fusion: torchvision models in evaluation give the same outputs fused (noGr
     const a = fused.data(), b = plain.data();
     for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) <= 1e-6 + 1e-5 * Math.abs(b[i]), `${name}: [${i}] ${a[i]} vs ${b[i]}`);
   }
+});
+
+// nn.utils.fusion against torch.nn.utils.fusion (test/fixtures/fusion.json, tools/fixtures/fusion.py).
+interface Spec { shape: number[]; data: number[] }
+interface FusionCase {
+  name: string; layer: Record<string, Spec>; bn: Record<string, Spec>; transpose: boolean; x: Spec;
+  fused: Record<string, Spec>; output: Spec; unfused: number[]; repr: string;
+}
+const fusionFixture = JSON.parse(readFileSync(new URL('../fixtures/fusion.json', import.meta.url), 'utf8')) as { cases: FusionCase[] };
+const fromSpec = (s: Spec): Tensor => st.tensor(s.data).reshape(s.shape);
+const layerOf: Record<string, () => [Module, nn.BatchNorm1d | nn.BatchNorm2d]> = {
+  'Conv2d with bias → BatchNorm2d': () => [new nn.Conv2d(3, 4, 3, { padding: 1 }), new nn.BatchNorm2d(4)],
+  'Conv2d without bias → BatchNorm2d': () => [new nn.Conv2d(4, 6, 1, { bias: false, groups: 2 }), new nn.BatchNorm2d(6)],
+  'Conv2d → BatchNorm2d without affine': () => [new nn.Conv2d(2, 3, 2, { stride: 2 }), new nn.BatchNorm2d(3, { affine: false })],
+  'Conv1d → BatchNorm1d': () => [new nn.Conv1d(3, 5, 3), new nn.BatchNorm1d(5)],
+  'ConvTranspose2d → BatchNorm2d (transpose)': () => [new nn.ConvTranspose2d(3, 4, 3, { stride: 2 }), new nn.BatchNorm2d(4)],
+  'Linear → BatchNorm1d': () => [new nn.Linear(6, 4), new nn.BatchNorm1d(4)],
+  'Linear without bias → BatchNorm1d': () => [new nn.Linear(5, 3, { bias: false }), new nn.BatchNorm1d(3)],
+};
+const close = (got: Tensor, want: ArrayLike<number>, label: string) => {
+  const a = got.data();
+  assert.equal(a.length, want.length, label);
+  for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - want[i]) <= 1e-6 + 1e-5 * Math.abs(want[i]), `${label}: [${i}] ${a[i]} vs ${want[i]}`);
+};
+
+for (const c of fusionFixture.cases) {
+  test(`nn.utils.fusion: ${c.name} folds as torch.nn.utils.fusion (weights, bias, output, printing)`, () => {
+    const [layer, bn] = layerOf[c.name]();
+    layer.loadStateDict(Object.fromEntries(Object.entries(c.layer).map(([k, v]) => [k, fromSpec(v)])));
+    bn.loadStateDict(Object.fromEntries(Object.entries(c.bn).map(([k, v]) => [k, k === 'num_batches_tracked' ? st.tensor(v.data[0], { dtype: 'int32' }) : fromSpec(v)])));
+    layer.eval();
+    bn.eval();
+    const seed = st.getRngState();
+    const fused = layer instanceof nn.Linear ? nn.utils.fusion.fuseLinearBnEval(layer, bn) : nn.utils.fuseConvBnEval(layer as nn.Conv2d, bn, c.transpose);
+    assert.deepEqual(st.getRngState(), seed, 'the RNG is untouched, as deepcopy leaves it');
+    assert.equal(fused.training, false);
+    assert.equal(fused.toString(), c.repr);
+    for (const [k, v] of Object.entries(c.fused)) close(fused.stateDict().get(k)!, v.data, `${c.name}: ${k}`);
+    const x = fromSpec(c.x);
+    close(st.noGrad(() => fused.forward(x) as Tensor), c.output.data, `${c.name}: output`);
+    close(st.noGrad(() => bn.forward(layer.forward(x) as Tensor)), c.unfused, `${c.name}: unfused output`);
+    assert.ok(fused.weight.requiresGrad && fused.bias!.requiresGrad, 'fresh parameters');
+  });
+}
+
+test('nn.utils.fusion: layers or batch norms in training mode are refused, as PyTorch asserts', () => {
+  assert.throws(() => nn.utils.fuseConvBnEval(new nn.Conv2d(2, 3, 1), new nn.BatchNorm2d(3).eval()), /fuseConvBnEval: fusion only for eval/);
+  assert.throws(() => nn.utils.fusion.fuseLinearBnEval(new nn.Linear(2, 3).eval(), new nn.BatchNorm1d(3)), /fuseLinearBnEval: fusion only for eval/);
 });
