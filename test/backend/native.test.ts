@@ -842,7 +842,7 @@ for (const level of LEVELS) {
       ['Winograd, gradOut', { ...convCases.find((c) => c.inC === 64 && c.inH === 34)!, n: 2 }, 'gy'],
     ];
     for (const [name, g, where] of nonFinite) {
-      it(`conv2d backward weight (and forward): inf and NaN propagate as in the reference (${name})`, () => {
+      it(`conv2d forward, backward input and backward weight: inf and NaN propagate as in the reference (${name})`, () => {
         const r = rng(14);
         const x = uniform(r, g.n * g.inC * g.inH * g.inW);
         const gy = uniform(r, g.n * g.outC * g.outH * g.outW);
@@ -861,15 +861,17 @@ for (const level of LEVELS) {
         nat().conv2dBackwardWeight(gy, x, g, gw1);
         ref.conv2dBackwardWeight(gy, x, g, gw2);
         close(gw1, gw2, 'gw');
-        if (where === 'x') {
-          // The forward too (Winograd's transforms would turn an inf into NaN where the sum is ±inf).
-          const w = uniform(r, gw1.length);
-          const y1 = new Float32Array(gy.length);
-          const y2 = new Float32Array(gy.length);
-          nat().conv2d(x, w, null, g, y1);
-          ref.conv2d(x, w, null, g, y2);
-          close(y1, y2, 'y');
-        }
+        // The forward (from x) and the input gradient (from gradOut) too: Winograd's transforms would turn an
+        // inf into NaN over whole output tiles, where the sums give ±inf.
+        const w = uniform(r, gw1.length);
+        const [y1, y2] = [new Float32Array(gy.length), new Float32Array(gy.length)];
+        nat().conv2d(x, w, null, g, y1);
+        ref.conv2d(x, w, null, g, y2);
+        close(y1, y2, 'y');
+        const [gx1, gx2] = [new Float32Array(x.length), new Float32Array(x.length)];
+        nat().conv2dBackwardInput(gy, w, g, gx1);
+        ref.conv2dBackwardInput(gy, w, g, gx2);
+        close(gx1, gx2, 'gx');
       });
     }
 

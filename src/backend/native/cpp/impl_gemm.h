@@ -1379,7 +1379,7 @@ void conv2d_backward_input_impl(const float* gy, const float* w, const ConvGeom&
     // transposed weights, so it runs as an implicit GEMM with no scatter (Winograd reads the
     // weights in that order itself).
     const ConvGeom t = flipped_geometry(g);
-    if (winograd_worthwhile(t)) {
+    if (winograd_worthwhile(t) && all_finite(gy, t.n * t.inC * t.inH * t.inW)) {
       winograd_forward(gy, w, nullptr, t, gx, true);
       return;
     }
