@@ -27,7 +27,7 @@ export * as F from './functional.js';
 export { Sequential, ModuleList, ModuleDict } from './modules/container.js';
 export { ParameterList, ParameterDict } from './modules/parameter-containers.js';
 export { Identity, Linear, Bilinear, Flatten, Unflatten } from './modules/linear.js';
-export { Embedding, PixelShuffle, PixelUnshuffle, Fold, Unfold, CosineSimilarity, PairwiseDistance } from './modules/sparse.js';
+export { Embedding, ChannelShuffle, PixelShuffle, PixelUnshuffle, Fold, Unfold, CosineSimilarity, PairwiseDistance } from './modules/sparse.js';
 export type { EmbeddingOptions, FoldLayerOptions } from './modules/sparse.js';
 export type { LinearOptions } from './modules/linear.js';
 export { Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d } from './modules/conv.js';

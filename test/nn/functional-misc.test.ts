@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import * as st from '../../src/core.js';
 import type { Tensor } from '../../src/core.js';
 import * as F from '../../src/nn/functional.js';
+import * as nn from '../../src/nn/index.js';
 import { assertClose, check, det, ints, leaf } from './functional-helpers.js';
 
 const activations: [string, (x: Tensor) => Tensor][] = [
@@ -140,6 +141,10 @@ test('unfold / fold / localResponseNorm / channelShuffle pass gradcheck; fold is
   const back = F.fold(c, [6, 5], [3, 2], opts);
   assertClose([cols.mul(c).sum().item()], [x.mul(back).sum().item()], '<unfold(x), c> = <x, fold(c)>');
   assert.deepEqual(F.channelShuffle(st.arange(0, 6).reshape([1, 6, 1]), 3).reshape([6]).toArray(), [0, 2, 4, 1, 3, 5]);
+  // nn.ChannelShuffle: torch 1.13 gives channels [0, 8, 16, 4, 12, 20] at pixel (0, 0) of arange(24).reshape(1, 6, 2, 2) for 3 groups.
+  const shuffle = new nn.ChannelShuffle(3);
+  assert.equal(shuffle.toString(), 'ChannelShuffle(groups=3)');
+  assert.deepEqual(shuffle.forward(st.arange(0, 24).reshape([1, 6, 2, 2])).select(2, 0).select(2, 0).reshape([6]).toArray(), [0, 8, 16, 4, 12, 20]);
   assert.throws(() => F.fold(st.zeros([1, 8, 5]), [4, 5], 2, { stride: 2 }), /fold: expected 4 blocks \(\[2, 2\]\) for outputSize \[4, 5\].*got input of shape \[1, 8, 5\]/);
   assert.throws(() => F.localResponseNorm(st.zeros([2, 3]), 2), /localResponseNorm: expected an input of shape \[N, C, \*\] with at least 3 dims/);
 });

@@ -96,6 +96,21 @@ export class Embedding extends Module {
   }
 }
 
+/** Channel shuffle of [N, C, *] in `groups` groups (ShuffleNet; torch.nn.ChannelShuffle). */
+export class ChannelShuffle extends Module {
+  readonly groups: number;
+  constructor(groups: number) {
+    super();
+    this.groups = groups;
+  }
+  forward(x: Tensor): Tensor {
+    return F.channelShuffle(x, this.groups);
+  }
+  override extraRepr(): string {
+    return `groups=${this.groups}`;
+  }
+}
+
 /** [*, C·r², H, W] → [*, C, H·r, W·r]. */
 export class PixelShuffle extends Module {
   readonly upscaleFactor: number;
