@@ -5,14 +5,15 @@
  * over the output instead of three; what ONNX Runtime or TensorRT do by folding batch norms at load time).
  *
  * The result is what the modules give one after another, to the bit: the scale and shift are those the
- * batch-norm kernels use, and each backend rounds each step as its separate kernels do. Anything that could make the two differ
- * keeps the modules separate: training mode, a gradient to record, hooks or replaced forward methods on any
+ * batch-norm kernels use, and each backend rounds each step as its separate kernels do. Anything that
+ * could make the two differ keeps the modules separate: training mode, a gradient to record, hooks or replaced forward methods on any
  * of the modules, padding modes other than zeros, mismatched dtypes or shapes (whose errors the modules
  * themselves then report).
  */
-import type { ConvPostAct, FloatArray } from '../backend/interface.js';
+import type { ConvPostAct } from '../backend/interface.js';
 import { needsGrad } from '../autograd/node.js';
 import { conv2dFused } from '../ops/conv.js';
+import { batchNormEvalAffine } from '../ops/norm.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { Module } from './module.js';
 import { Hardswish, Hardtanh, ReLU, ReLU6, SiLU } from './modules/activation.js';
@@ -32,23 +33,6 @@ function postActOf(m: Module): ConvPostAct | undefined {
   if (plain(m, ReLU6.prototype.forward)) return 'relu6';
   if (m instanceof Hardtanh && plain(m, Hardtanh.prototype.forward) && m.minVal === 0 && m.maxVal === 6) return 'relu6';
   return undefined;
-}
-
-/** Per-channel scale and shift of an evaluation-mode batch norm, as the batch-norm kernels compute them. */
-function batchNormAffine(bn: BatchNorm2d): { scale: Float64Array; shift: Float64Array } {
-  const C = bn.numFeatures;
-  const mean = bn.runningMean!.contiguous().data() as FloatArray;
-  const variance = bn.runningVar!.contiguous().data() as FloatArray;
-  const w = bn.weight ? (bn.weight.contiguous().data() as FloatArray) : null;
-  const b = bn.bias ? (bn.bias.contiguous().data() as FloatArray) : null;
-  const scale = new Float64Array(C);
-  const shift = new Float64Array(C);
-  for (let c = 0; c < C; c++) {
-    const s = (1 / Math.sqrt(variance[c] + bn.eps)) * (w ? w[c] : 1);
-    scale[c] = s;
-    shift[c] = (b ? b[c] : 0) - mean[c] * s;
-  }
-  return { scale, shift };
 }
 
 /** Whether bn, after a convolution giving x's dtype, normalises with its running statistics and can be folded. */
@@ -75,7 +59,7 @@ export function fuseConvRun(modules: readonly (Module | null)[], i: number, x: u
   if (!withBn && !act) return null;
   const params = [x, conv.weight, conv.bias, ...(withBn ? [bn.weight, bn.bias] : [])];
   if (needsGrad(...params)) return null;
-  const affine = withBn ? batchNormAffine(bn) : { scale: null, shift: null };
+  const affine = withBn ? batchNormEvalAffine(bn.runningMean!, bn.runningVar!, bn.weight, bn.bias, bn.eps) : { scale: null, shift: null };
   const options = { stride: conv.stride, padding: conv.padding, dilation: conv.dilation, groups: conv.groups };
   const output = conv2dFused(x, conv.weight, conv.bias, options, { ...affine, act: act ?? 'none' });
   return { output, consumed: 1 + (withBn ? 1 : 0) + (act ? 1 : 0) };

@@ -44,6 +44,29 @@ function paramData(p: Tensor | null | undefined): Float64Array | null {
   return p ? Float64Array.from(p.contiguous().data()) : null;
 }
 
+/** Per channel, the running mean and 1/√(running var + eps): what evaluation normalises with. */
+function runningStatistics(runningMean: Tensor, runningVar: Tensor, eps: number): { mean: Float64Array; invstd: Float64Array } {
+  const mean = paramData(runningMean)!;
+  const invstd = paramData(runningVar)!.map((v) => 1 / Math.sqrt(v + eps));
+  return { mean, invstd };
+}
+
+/**
+ * The per-channel map x·scale + shift of an evaluation-mode batchNorm, in double, derived from the running
+ * statistics as batchNormForward derives it (scale = invstd·weight, shift = bias − mean·scale): what a fused
+ * convolution applies in its place (nn/fusion.ts).
+ */
+export function batchNormEvalAffine(
+  runningMean: Tensor, runningVar: Tensor, weight: Tensor | null, bias: Tensor | null, eps: number,
+): { scale: Float64Array; shift: Float64Array } {
+  const { mean, invstd } = runningStatistics(runningMean, runningVar, eps);
+  const w = paramData(weight);
+  const b = paramData(bias);
+  const scale = invstd.map((s, c) => s * (w ? w[c] : 1));
+  const shift = scale.map((s, c) => (b ? b[c] : 0) - mean[c] * s);
+  return { scale, shift };
+}
+
 /** Blend `stat` into a running statistic in place: r ← (1 − m)·r + m·stat (never recorded). */
 function updateRunning(running: Tensor, stat: Float64Array, momentum: number): void {
   const current = Float64Array.from(running.contiguous().data());
@@ -96,17 +119,10 @@ export function batchNorm(
   // Affine parameters in their own dtype: the kernels widen them (float32 weights keep the native fast path).
   const w = weight ? denseData(weight) : null;
   const b = bias ? denseData(bias) : null;
-  const mean = new Float64Array(C);
-  const invstd = new Float64Array(C);
   const variance = training ? new Float64Array(C) : null;
-  if (!training) {
-    const rm = paramData(runningMean)!;
-    const rv = paramData(runningVar)!;
-    for (let c = 0; c < C; c++) {
-      mean[c] = rm[c];
-      invstd[c] = 1 / Math.sqrt(rv[c] + eps);
-    }
-  }
+  const { mean, invstd } = training
+    ? { mean: new Float64Array(C), invstd: new Float64Array(C) }
+    : runningStatistics(runningMean!, runningVar!, eps);
   const out = uninitialized(x.shape, x.dtype);
   // Statistics and normalisation in one backend kernel (native when loaded; js/fused.ts is the reference).
   const forward = kernels().batchNormForward ?? jsFused.batchNormForward;
