@@ -82,5 +82,5 @@ export function forwardFused(modules: readonly (Module | null)[], input: unknown
 
 /** act(bn(conv(x))), fused when exact (see fuseConvRun); bn and act may be null. */
 export function convBnAct(x: Tensor, conv: Module, bn: Module | null, act: Module | null): Tensor {
-  return forwardFused([conv, bn, act], x) as Tensor;
+  return forwardFused([conv, bn, act].filter((m) => m !== null), x) as Tensor;
 }

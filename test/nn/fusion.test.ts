@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as st from '../../src/index.js';
 import * as nn from '../../src/nn/index.js';
+import { convBnAct } from '../../src/nn/fusion.js';
 import type { Module } from '../../src/nn/module.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
 
@@ -88,6 +89,19 @@ test('fusion: a Sequential runs every conv → bn → activation stretch fused a
   const [got, calls] = moduleCalls(() => st.noGrad(() => new nn.Sequential(...modules).forward(input)));
   assert.equal(calls, 0);
   assertSame(got, st.noGrad(() => oneByOne(modules, input)), 'mixed Sequential');
+});
+
+test('fusion: convBnAct (the model blocks\' helper) fuses with or without a batch norm or an activation', () => {
+  const conv = new nn.Conv2d(4, 6, 3);
+  const bn = trainedBn(6);
+  const relu = new nn.ReLU();
+  const input = x();
+  const cases: [string, Module | null, Module | null][] = [['bn and act', bn, relu], ['bn only', bn, null], ['act only', null, relu]];
+  for (const [name, b, a] of cases) {
+    const [got, calls] = moduleCalls(() => st.noGrad(() => convBnAct(input, conv, b, a)));
+    assert.equal(calls, 0, name);
+    assertSame(got, st.noGrad(() => oneByOne([conv, b, a].filter((m): m is Module => m !== null), input)), name);
+  }
 });
 
 // Where fusing would not compute what the modules compute, they run one by one.
