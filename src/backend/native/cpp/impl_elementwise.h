@@ -75,6 +75,22 @@ inline double floor_divide_d(double a, double b) {
 
 // ---- unary --------------------------------------------------------------------------
 
+// Activations shared by unary_row / scalar_row and the fused convolution epilogue (affine_act), so that a
+// fused convolution gives exactly what the separate kernels give.
+inline vf v_relu(vf v) { return ((v > vf{}) | (v != v)) ? v : vf{}; }  // NaN stays NaN, −0 becomes 0
+inline vf v_silu(vf v) { return v * v_sigmoid(v); }
+inline vf v_hardswish(vf v) {
+  vf t = v + 3.0f;
+  t = t < vf{} ? vf{} : t;
+  t = t > bcast(6.0f) ? bcast(6.0f) : t;
+  return v * t / 6.0f;
+}
+/** min(max(v, lo), hi) with lo winning when lo > hi, as the reference; NaN stays NaN. */
+inline vf v_hardtanh(vf v, vf lo, vf hi) {
+  const vf r = v > hi ? hi : v;
+  return v < lo ? lo : r;
+}
+
 void unary_row(int op, const float* x, i64 xs, float* out, i64 n) {
   switch (op) {
     case U_NEG: map_scalar(x, xs, out, n, [](float v) { return -v; }); break;
@@ -90,7 +106,7 @@ void unary_row(int op, const float* x, i64 xs, float* out, i64 n) {
     case U_COS: map_scalar(x, xs, out, n, [](float v) { return static_cast<float>(std::cos(static_cast<double>(v))); }); break;
     case U_TANH: map_row(x, xs, out, n, [](vf v) { return v_tanh(v); }); break;
     case U_SIGMOID: map_row(x, xs, out, n, [](vf v) { return v_sigmoid(v); }); break;
-    case U_RELU: map_scalar(x, xs, out, n, [](float v) { return v > 0 || v != v ? v : 0.0f; }); break;
+    case U_RELU: map_row(x, xs, out, n, [](vf v) { return v_relu(v); }); break;
     case U_FLOOR: map_scalar(x, xs, out, n, [](float v) { return std::floor(v); }); break;
     case U_CEIL: map_scalar(x, xs, out, n, [](float v) { return std::ceil(v); }); break;
     case U_ROUND: map_scalar(x, xs, out, n, [](float v) { return std::nearbyint(v); }); break;
@@ -102,7 +118,7 @@ void unary_row(int op, const float* x, i64 xs, float* out, i64 n) {
     case U_ISNAN: map_scalar(x, xs, out, n, [](float v) { return v != v ? 1.0f : 0.0f; }); break;
     case U_ISINF: map_scalar(x, xs, out, n, [](float v) { return std::fabs(v) == __builtin_inff() ? 1.0f : 0.0f; }); break;
     case U_SOFTPLUS: map_row(x, xs, out, n, [](vf v) { return v_softplus(v); }); break;
-    case U_SILU: map_row(x, xs, out, n, [](vf v) { return v * v_sigmoid(v); }); break;
+    case U_SILU: map_row(x, xs, out, n, [](vf v) { return v_silu(v); }); break;
     case U_GELU:
       map_scalar(x, xs, out, n, [](float v) {
         const double d = v;
@@ -116,14 +132,7 @@ void unary_row(int op, const float* x, i64 xs, float* out, i64 n) {
         return v * v_sigmoid(y + y);
       });
       break;
-    case U_HARDSWISH:
-      map_scalar(x, xs, out, n, [](float v) {
-        float t = v + 3.0f;
-        t = t < 0 ? 0.0f : t;
-        t = t > 6 ? 6.0f : t;
-        return v * t / 6.0f;
-      });
-      break;
+    case U_HARDSWISH: map_row(x, xs, out, n, [](vf v) { return v_hardswish(v); }); break;
     case U_HARDSIGMOID:
       map_scalar(x, xs, out, n, [](float v) {
         float t = v + 3.0f;
@@ -173,10 +182,7 @@ void scalar_row(int op, const float* x, i64 xs, double a, double b, float* out, 
     case S_HARDTANH: {
       // a wins when a > b, as the reference.
       const vf lo = bcast(static_cast<float>(a)), hi = bcast(static_cast<float>(b));
-      map_row(x, xs, out, n, [=](vf v) {
-        const vf r = v > hi ? hi : v;
-        return v < lo ? lo : r;
-      });
+      map_row(x, xs, out, n, [=](vf v) { return v_hardtanh(v, lo, hi); });
       break;
     }
     case S_POW:
@@ -711,27 +717,13 @@ inline void affine_act_rows(float* p, i64 ld, i64 rows, i64 cols, const float* s
   }
 }
 
-// The activations as unary_row (relu, silu, hardswish) and scalar_row's S_HARDTANH (relu6) compute them.
+// The activations are unary_row's and scalar_row's (relu6 = S_HARDTANH on [0, 6]).
 void affine_act(float* p, i64 ld, i64 rows, i64 cols, const float* scale, const float* shift, int act) {
   switch (act) {
-    case ACT_RELU:
-      affine_act_rows(p, ld, rows, cols, scale, shift, [](vf v) { return ((v > vf{}) | (v != v)) ? v : vf{}; });
-      break;
-    case ACT_RELU6:
-      affine_act_rows(p, ld, rows, cols, scale, shift, [](vf v) {
-        const vf r = v > bcast(6.0f) ? bcast(6.0f) : v;
-        return v < vf{} ? vf{} : r;
-      });
-      break;
-    case ACT_SILU: affine_act_rows(p, ld, rows, cols, scale, shift, [](vf v) { return v * v_sigmoid(v); }); break;
-    case ACT_HARDSWISH:
-      affine_act_rows(p, ld, rows, cols, scale, shift, [](vf v) {
-        vf t = v + 3.0f;
-        t = t < vf{} ? vf{} : t;
-        t = t > bcast(6.0f) ? bcast(6.0f) : t;
-        return v * t / 6.0f;
-      });
-      break;
+    case ACT_RELU: affine_act_rows(p, ld, rows, cols, scale, shift, [](vf v) { return v_relu(v); }); break;
+    case ACT_RELU6: affine_act_rows(p, ld, rows, cols, scale, shift, [](vf v) { return v_hardtanh(v, vf{}, bcast(6.0f)); }); break;
+    case ACT_SILU: affine_act_rows(p, ld, rows, cols, scale, shift, [](vf v) { return v_silu(v); }); break;
+    case ACT_HARDSWISH: affine_act_rows(p, ld, rows, cols, scale, shift, [](vf v) { return v_hardswish(v); }); break;
     default: affine_act_rows(p, ld, rows, cols, scale, shift, [](vf v) { return v; }); break;
   }
 }
