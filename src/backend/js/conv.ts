@@ -1,5 +1,5 @@
-import type { Conv2dGeometry, ConvPost, ConvPostAct, FloatArray } from '../interface.js';
-import { sigmoid } from './math.js';
+import type { Conv2dGeometry, ConvPost, FloatArray, View } from '../interface.js';
+import { scalar, unary } from './elementwise.js';
 
 /**
  * 2-D convolution (cross-correlation, as PyTorch) on contiguous NCHW input and
@@ -21,32 +21,26 @@ export function conv2d(x: FloatArray, w: FloatArray, bias: FloatArray | null, g:
   if (post) applyConvPost(out, g, post);
 }
 
-/** The activations of a fused convolution, as the separate activation kernels compute them. */
-const POST_ACTS: Record<ConvPostAct, (v: number) => number> = {
-  none: (v) => v,
-  relu: (v) => (v > 0 ? v : v !== v ? v : 0),
-  relu6: (v) => (v < 0 ? 0 : v > 6 ? 6 : v),
-  silu: (v) => v * sigmoid(v),
-  hardswish: (v) => (v * Math.min(Math.max(v + 3, 0), 6)) / 6,
-};
-
 /**
- * out ← act(out·scale + shift) per output channel, rounded to the output's type in between as batchNormForward
- * (x·scale + shift in double, rounded once) and then the activation kernel would round.
+ * out ← act(out·scale + shift) per output channel: the affine step rounded to the output's type as
+ * batchNormForward rounds it (x·scale + shift in double, rounded once), then the activation by the
+ * elementwise kernels themselves, in place.
  */
 export function applyConvPost(out: FloatArray, g: Conv2dGeometry, post: ConvPost): void {
-  const round = out instanceof Float32Array ? Math.fround : (v: number) => v;
-  const act = POST_ACTS[post.act];
-  const affine = post.scale !== null || post.shift !== null;
   const P = g.outH * g.outW;
-  for (let b = 0; b < g.n; b++) {
-    for (let c = 0; c < g.outC; c++) {
-      const base = (b * g.outC + c) * P;
-      const scale = post.scale ? post.scale[c] : 1;
-      const shift = post.shift ? post.shift[c] : 0;
-      for (let i = base; i < base + P; i++) out[i] = act(affine ? round(out[i] * scale + shift) : out[i]);
+  if (post.scale || post.shift) {
+    for (let b = 0; b < g.n; b++) {
+      for (let c = 0; c < g.outC; c++) {
+        const base = (b * g.outC + c) * P;
+        const scale = post.scale ? post.scale[c] : 1;
+        const shift = post.shift ? post.shift[c] : 0;
+        for (let i = base; i < base + P; i++) out[i] = out[i] * scale + shift;
+      }
     }
   }
+  const all: View = { data: out, shape: [out.length], strides: [1], offset: 0 };
+  if (post.act === 'relu6') scalar('hardtanh', all, 0, 6, out);
+  else if (post.act !== 'none') unary(post.act, all, out);
 }
 
 function convolve(x: FloatArray, w: FloatArray, bias: FloatArray | null, g: Conv2dGeometry, out: FloatArray): void {
