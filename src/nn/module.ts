@@ -474,26 +474,12 @@ export abstract class Module {
    * maps); a return value other than undefined or null replaces the output. Returns a handle to remove it.
    */
   registerForwardHook(hook: ForwardHook): RemovableHandle {
-    this._forwardHooks.push(hook);
-    this.installHookedForward();
-    return {
-      remove: () => {
-        this._forwardHooks = this._forwardHooks.filter((h) => h !== hook);
-        this.installHookedForward();
-      },
-    };
+    return this.addHook('_forwardHooks', hook);
   }
 
   /** Call `hook(module, inputs)` before every forward; returning an array replaces the inputs. */
   registerForwardPreHook(hook: ForwardPreHook): RemovableHandle {
-    this._forwardPreHooks.push(hook);
-    this.installHookedForward();
-    return {
-      remove: () => {
-        this._forwardPreHooks = this._forwardPreHooks.filter((h) => h !== hook);
-        this.installHookedForward();
-      },
-    };
+    return this.addHook('_forwardPreHooks', hook);
   }
 
   /**
@@ -504,12 +490,17 @@ export abstract class Module {
    * of whose inputs requires grad gets its hooks called with gradInput all null, when gradOutput is known.
    */
   registerFullBackwardHook(hook: FullBackwardHook<this>): RemovableHandle {
-    const h = hook as FullBackwardHook<Module>;
-    this._backwardHooks.push(h);
+    return this.addHook('_backwardHooks', hook as FullBackwardHook<Module>);
+  }
+
+  /** Append `hook` to one of the hook lists (and wrap forward); the handle removes it again. */
+  private addHook<K extends '_forwardHooks' | '_forwardPreHooks' | '_backwardHooks'>(list: K, hook: this[K][number]): RemovableHandle {
+    const hooks = (): unknown[] => this[list];
+    hooks().push(hook);
     this.installHookedForward();
     return {
       remove: () => {
-        this._backwardHooks = this._backwardHooks.filter((x) => x !== h);
+        (this as any)[list] = hooks().filter((h) => h !== hook);
         this.installHookedForward();
       },
     };
