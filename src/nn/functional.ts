@@ -42,6 +42,8 @@ export {
 export { batchNorm, layerNorm, groupNorm, instanceNorm, localResponseNorm } from '../ops/norm.js';
 export { dropout, dropout1d, dropout2d, dropout3d, alphaDropout, featureAlphaDropout } from '../ops/dropout.js';
 export { interpolate, upsample, affineGrid, gridSample } from '../ops/interpolate.js';
+export { multiHeadAttentionForward, scaledDotProductAttention } from './attention.js';
+export type { MultiHeadAttentionOptions, ScaledDotProductAttentionOptions } from './attention.js';
 export {
   crossEntropy, nllLoss, mseLoss, l1Loss, smoothL1Loss, huberLoss, binaryCrossEntropy, binaryCrossEntropyWithLogits,
   bceWithLogits, multiMarginLoss, klDiv, softMarginLoss, marginRankingLoss, hingeEmbeddingLoss, cosineEmbeddingLoss,

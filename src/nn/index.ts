@@ -17,6 +17,7 @@ import { noGrad } from '../autograd/grad-mode.js';
 import { cat } from '../ops/join.js';
 import { shapeStr } from '../tensor/shape.js';
 import { fuseConvBnEval, fuseConvBnWeights, fuseLinearBnEval, fuseLinearBnWeights } from './utils-fusion.js';
+import { deepCopy } from './deep-copy.js';
 
 export { Module, Parameter, countParameters } from './module.js';
 export type { StateDict, StateDictLike, LoadResult, RemovableHandle, ForwardHook, ForwardPreHook } from './module.js';
@@ -49,6 +50,14 @@ export {
   ConstantPad1d, ConstantPad3d, ReflectionPad1d, ReplicationPad1d, ReflectionPad3d, ReplicationPad3d,
 } from './modules/upsampling.js';
 export type { UpsampleOptions } from './modules/upsampling.js';
+export {
+  MultiheadAttention, NonDynamicallyQuantizableLinear, TransformerEncoderLayer, TransformerDecoderLayer, TransformerEncoder, TransformerDecoder,
+  Transformer,
+} from './modules/transformer.js';
+export type {
+  MultiheadAttentionOptions, MultiheadAttentionForwardOptions, TransformerLayerOptions, TransformerActivation, TransformerEncoderOptions,
+  TransformerOptions, TransformerForwardOptions, EncoderLayerForwardOptions, DecoderLayerForwardOptions, EncoderForwardOptions,
+} from './modules/transformer.js';
 export {
   CrossEntropyLoss, NLLLoss, MSELoss, L1Loss, SmoothL1Loss, HuberLoss, BCELoss, BCEWithLogitsLoss, MultiMarginLoss, KLDivLoss,
   CosineEmbeddingLoss, HingeEmbeddingLoss, MarginRankingLoss, MultiLabelMarginLoss, MultiLabelSoftMarginLoss, PoissonNLLLoss,
@@ -139,9 +148,12 @@ export function vectorToParameters(vec: Tensor, params: Params): void {
   });
 }
 
-/** torch.nn.utils-style namespace: nn.utils.clipGradNorm_(model.parameters(), 1.0), nn.utils.fusion.fuseConvBnEval(conv, bn). */
+/**
+ * torch.nn.utils-style namespace: nn.utils.clipGradNorm_(model.parameters(), 1.0), nn.utils.fusion.fuseConvBnEval(conv, bn);
+ * nn.utils.deepCopy(module) is Python's copy.deepcopy for modules.
+ */
 export const utils = {
-  clipGradNorm_, clipGradValue_, parametersToVector, vectorToParameters, fuseConvBnEval, fuseConvBnWeights,
+  clipGradNorm_, clipGradValue_, parametersToVector, vectorToParameters, fuseConvBnEval, fuseConvBnWeights, deepCopy,
   fusion: { fuseConvBnEval, fuseConvBnWeights, fuseLinearBnEval, fuseLinearBnWeights },
 };
 
