@@ -70,14 +70,20 @@ function listOf(params: Params): Tensor[] {
   return params instanceof Tensor ? [params] : [...params];
 }
 
-/** Sum of |x| over the elements of a float tensor, in float64. */
+/** The p-norm of the elements of a float tensor, in float64 (torch.norm: p = ±Infinity max/min |x|, p = 0 counts non-zeros). */
 function normOf(data: ArrayLike<number>, p: number): number {
   let acc = 0;
-  if (p === Infinity) {
-    for (let i = 0; i < data.length; i++) {
+  if (p === Infinity || p === -Infinity) {
+    if (data.length === 0) return 0; // torch.norm's -inf norm of no elements (its inf norm fails, see clipGradNorm_)
+    acc = Math.abs(data[0]);
+    for (let i = 1; i < data.length && !Number.isNaN(acc); i++) {
       const a = Math.abs(data[i]);
-      if (a > acc || Number.isNaN(a)) acc = a;
+      if ((p > 0 ? a > acc : a < acc) || Number.isNaN(a)) acc = a;
     }
+    return acc;
+  }
+  if (p === 0) {
+    for (let i = 0; i < data.length; i++) if (data[i] !== 0) acc++;
     return acc;
   }
   if (p === 2) {
@@ -101,27 +107,35 @@ export function clipGradNorm_(params: Params, maxNorm: number, options: { normTy
   const normType = options.normType ?? 2;
   const grads = listOf(params).map((p) => p.grad).filter((g): g is Tensor => g !== null);
   if (grads.length === 0) return new Tensor(new Float32Array(1), []);
-  const dtype = grads[0].dtype;
-  const round = dtype === 'float32' ? Math.fround : (x: number) => x;
-  const norms = grads.map((g) => round(normOf(g.data(), normType)));
-  const total = round(normType === Infinity ? Math.max(...norms) : normOf(norms, normType));
+  // As torch (a max over no elements), the inf norm has no value on an empty gradient.
+  if (normType === Infinity && grads.some((g) => g.size === 0)) {
+    throw new Error('clipGradNorm_: the inf norm of an empty gradient is undefined (a max over no elements)');
+  }
+  // Each gradient's norm in its dtype; the total in their promoted dtype (torch.stack of the norms).
+  const roundFor = (dt: string) => (dt === 'float32' ? Math.fround : (x: number) => x);
+  const dtype = grads.some((g) => g.dtype === 'float64') ? 'float64' : grads[0].dtype;
+  const round = roundFor(dtype);
+  const norms = grads.map((g) => roundFor(g.dtype)(normOf(g.data(), normType)));
+  const total = round(normOf(norms, normType));
   if (options.errorIfNonfinite && !Number.isFinite(total)) {
     throw new Error(`clipGradNorm_: the total norm of order ${normType} for gradients from \`parameters\` is non-finite (${total}), so it cannot be clipped`);
   }
   const coef = Math.min(round(maxNorm / round(total + 1e-6)), 1);
   noGrad(() => {
-    for (const g of grads) g.mul_(coef);
+    for (const g of grads) if (g.size > 0) g.mul_(coef); // nothing to scale in an empty gradient
   });
   const out = new Tensor(dtype === 'float64' ? new Float64Array(1) : new Float32Array(1), []);
   out.storage[0] = total;
   return out;
 }
 
-/** Clamp every gradient element into [−clipValue, clipValue], in place. */
+/**
+ * Clamp every gradient element into [−clipValue, clipValue], in place. As torch, a negative clipValue
+ * is no error: clamp(min=−clipValue, max=clipValue) then sets every element to clipValue.
+ */
 export function clipGradValue_(params: Params, clipValue: number): void {
-  if (!(clipValue >= 0)) throw new Error(`clipGradValue_: clipValue must be non-negative, got ${clipValue}`);
   noGrad(() => {
-    for (const p of listOf(params)) p.grad?.clamp_(-clipValue, clipValue);
+    for (const p of listOf(params)) if (p.grad && p.grad.size > 0) p.grad.clamp_(-clipValue, clipValue);
   });
 }
 
@@ -129,15 +143,17 @@ export function clipGradValue_(params: Params, clipValue: number): void {
 export function parametersToVector(params: Params): Tensor {
   const list = listOf(params);
   if (list.length === 0) throw new Error('parametersToVector: no parameters');
-  return cat(list.map((p) => p.reshape([-1])), 0);
+  // view as torch: a non-contiguous parameter cannot be flattened without a copy, an error (an empty one can).
+  return cat(list.map((p) => (p.size === 0 ? p.reshape([-1]) : p.view([-1]))), 0);
 }
 
 /** Copy consecutive slices of vec into the parameters (the inverse of parametersToVector), in place. */
 export function vectorToParameters(vec: Tensor, params: Params): void {
   const list = listOf(params);
   const total = list.reduce((n, p) => n + p.size, 0);
-  if (vec.ndim !== 1 || vec.size !== total) {
-    throw new Error(`vectorToParameters: expected a vector of ${total} elements (the parameters' total size), got shape ${shapeStr(vec.shape)}`);
+  // As torch, elements past the parameters' total size are ignored.
+  if (vec.ndim !== 1 || vec.size < total) {
+    throw new Error(`vectorToParameters: expected a vector of at least ${total} elements (the parameters' total size), got shape ${shapeStr(vec.shape)}`);
   }
   noGrad(() => {
     let offset = 0;

@@ -21,9 +21,10 @@ interface GenOption {
   generator?: Generator;
 }
 
-function checkTensorArg(t: unknown, op: string): Tensor {
+/** The tensor argument; `anyDtype` for the fills that torch also applies to integer tensors (constant_, eye_, dirac_). */
+function checkTensorArg(t: unknown, op: string, anyDtype = false): Tensor {
   if (!(t instanceof Tensor)) throw new Error(`init.${op}: expected a Tensor, got ${t === null ? 'null' : typeof t}`);
-  if (!t.isFloatingPoint()) throw new Error(`init.${op}: expected a floating-point tensor, got ${t.dtype}`);
+  if (!anyDtype && !t.isFloatingPoint()) throw new Error(`init.${op}: expected a floating-point tensor, got ${t.dtype}`);
   return t;
 }
 
@@ -82,7 +83,7 @@ export function normal_(t: Tensor, options: { mean?: number; std?: number } & Ge
 
 /** Fill with a constant. */
 export function constant_(t: Tensor, val: number): Tensor {
-  checkTensorArg(t, 'constant_');
+  checkTensorArg(t, 'constant_', true);
   return noGrad(() => t.fill_(val));
 }
 
@@ -96,20 +97,20 @@ export function zeros_(t: Tensor): Tensor {
 
 /** Fill a 2-D tensor with the identity matrix. */
 export function eye_(t: Tensor): Tensor {
-  checkTensorArg(t, 'eye_');
+  checkTensorArg(t, 'eye_', true);
   if (t.ndim !== 2) throw new Error(`init.eye_: only tensors with 2 dimensions are supported, got shape ${shapeStr(t.shape)}`);
   return noGrad(() => t.copy_(eyeMatrix(t.shape[0], t.shape[1], { dtype: t.dtype })));
 }
 
 /** Fill a 3/4/5-D conv weight with the Dirac delta (identity convolution), per group. */
 export function dirac_(t: Tensor, options: { groups?: number } = {}): Tensor {
-  checkTensorArg(t, 'dirac_');
+  checkTensorArg(t, 'dirac_', true);
   const groups = options.groups ?? 1;
   if (t.ndim < 3 || t.ndim > 5) throw new Error(`init.dirac_: only tensors with 3, 4, or 5 dimensions are supported, got shape ${shapeStr(t.shape)}`);
   if (t.shape[0] % groups !== 0) throw new Error(`init.dirac_: dim 0 (${t.shape[0]}) must be divisible by groups (${groups})`);
   const perGroup = t.shape[0] / groups;
   const minDim = Math.min(perGroup, t.shape[1]);
-  const values = new Tensor(new (t.dtype === 'float64' ? Float64Array : Float32Array)(t.size), [...t.shape]);
+  const values = new Tensor(new Float64Array(t.size), [...t.shape]);
   const strides = values.strides;
   for (let g = 0; g < groups; g++) {
     for (let d = 0; d < minDim; d++) {
@@ -121,11 +122,17 @@ export function dirac_(t: Tensor, options: { groups?: number } = {}): Tensor {
   return noGrad(() => t.copy_(values));
 }
 
+/** gain·√(2/(fanIn+fanOut)); PyTorch fails on fanIn + fanOut = 0 (a ZeroDivisionError) rather than drawing with std ∞. */
+function xavierStd(t: Tensor, gain = 1): number {
+  const [fanIn, fanOut] = calculateFanInAndFanOut(t);
+  if (fanIn + fanOut === 0) throw new Error(`init: xavier init of a tensor of shape ${shapeStr(t.shape)} divides by fanIn + fanOut = 0`);
+  return gain * Math.sqrt(2.0 / (fanIn + fanOut));
+}
+
 /** Glorot uniform: U(−a, a) with a = gain·√(6/(fanIn+fanOut)). */
 export function xavierUniform_(t: Tensor, options: { gain?: number } & GenOption = {}): Tensor {
   checkTensorArg(t, 'xavierUniform_');
-  const [fanIn, fanOut] = calculateFanInAndFanOut(t);
-  const std = (options.gain ?? 1) * Math.sqrt(2.0 / (fanIn + fanOut));
+  const std = xavierStd(t, options.gain);
   const a = Math.sqrt(3.0) * std;
   return fillUniform(t, -a, a, options.generator ?? defaultGenerator);
 }
@@ -133,8 +140,7 @@ export function xavierUniform_(t: Tensor, options: { gain?: number } & GenOption
 /** Glorot normal: N(0, std²) with std = gain·√(2/(fanIn+fanOut)). */
 export function xavierNormal_(t: Tensor, options: { gain?: number } & GenOption = {}): Tensor {
   checkTensorArg(t, 'xavierNormal_');
-  const [fanIn, fanOut] = calculateFanInAndFanOut(t);
-  const std = (options.gain ?? 1) * Math.sqrt(2.0 / (fanIn + fanOut));
+  const std = xavierStd(t, options.gain);
   return fillNormal(t, 0, std, options.generator ?? defaultGenerator);
 }
 
@@ -238,9 +244,11 @@ export function truncNormal_(t: Tensor, options: { mean?: number; std?: number; 
 export function sparse_(t: Tensor, sparsity: number, options: { std?: number } & GenOption = {}): Tensor {
   checkTensorArg(t, 'sparse_');
   if (t.ndim !== 2) throw new Error(`init.sparse_: only tensors with 2 dimensions are supported, got shape ${shapeStr(t.shape)}`);
-  if (typeof sparsity !== 'number' || !(sparsity >= 0)) throw new Error(`init.sparse_: sparsity must be a number >= 0, got ${String(sparsity)}`);
+  if (typeof sparsity !== 'number' || !Number.isFinite(sparsity)) throw new Error(`init.sparse_: sparsity must be a finite number, got ${String(sparsity)}`);
   const [rows, cols] = t.shape;
-  const numZeros = Math.min(rows, Math.ceil(sparsity * rows));
+  // torch zeroes randperm(rows)[:ceil(sparsity·rows)], a Python slice: a negative bound leaves out the last rows.
+  const k = Math.ceil(sparsity * rows);
+  const numZeros = k < 0 ? Math.max(rows + k, 0) : Math.min(rows, k);
   const generator = options.generator ?? defaultGenerator;
   fillNormal(t, 0, options.std ?? 0.01, generator);
   const values = t.contiguous().clone();

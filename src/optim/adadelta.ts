@@ -18,7 +18,7 @@ export class Adadelta extends Optimizer<AdadeltaOptions> {
     super(params, { lr: 1.0, rho: 0.9, eps: 1e-6, weightDecay: 0, maximize: false, ...dropUndefined(options) });
   }
 
-  protected override validateGroup(g: ParamGroup<AdadeltaOptions>): void {
+  protected override validateDefaults(g: AdadeltaOptions): void {
     checkNonNegative('Adadelta', 'learning rate', g.lr);
     if (!(g.rho >= 0 && g.rho <= 1)) throw new Error(`Adadelta: invalid rho value: ${g.rho} (expected 0 <= rho <= 1)`);
     checkNonNegative('Adadelta', 'epsilon value', g.eps);

@@ -19,7 +19,7 @@ export class Adagrad extends Optimizer<AdagradOptions> {
     super(params, { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, maximize: false, ...dropUndefined(options) });
   }
 
-  protected override validateGroup(g: ParamGroup<AdagradOptions>): void {
+  protected override validateDefaults(g: AdagradOptions): void {
     checkNonNegative('Adagrad', 'learning rate', g.lr);
     checkNonNegative('Adagrad', 'lr_decay value', g.lrDecay);
     checkNonNegative('Adagrad', 'weight_decay value', g.weightDecay);
@@ -27,12 +27,15 @@ export class Adagrad extends Optimizer<AdagradOptions> {
     checkNonNegative('Adagrad', 'epsilon value', g.eps);
   }
 
-  /** As PyTorch, the accumulators exist from construction (so stateDict has them before the first step). */
+  /**
+   * As PyTorch, the accumulators exist from construction (so stateDict has them before the first step),
+   * filled with the constructor's initialAccumulatorValue: torch ignores a group's own value.
+   */
   protected override initGroupState(g: ParamGroup<AdagradOptions>): void {
     for (const p of g.params) {
       const s = this.stateOf(p);
       s.step = 0;
-      s.sum = this.zerosLike(p, g.initialAccumulatorValue);
+      s.sum = this.zerosLike(p, this.defaults.initialAccumulatorValue);
     }
   }
 
@@ -44,7 +47,7 @@ export class Adagrad extends Optimizer<AdagradOptions> {
       const s = this.stateOf(p);
       if (s.sum === undefined) {
         s.step = 0;
-        s.sum = this.zerosLike(p, g.initialAccumulatorValue);
+        s.sum = this.zerosLike(p, this.defaults.initialAccumulatorValue);
       }
       const step = (s.step as number) + 1;
       s.step = step;

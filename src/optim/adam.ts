@@ -27,7 +27,7 @@ export class Adam extends Optimizer<AdamOptions> {
     super(params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, ...dropUndefined(options) });
   }
 
-  protected override validateGroup(g: ParamGroup<AdamOptions>): void {
+  protected override validateDefaults(g: AdamOptions): void {
     const name = this.constructor.name;
     checkNonNegative(name, 'learning rate', g.lr);
     checkNonNegative(name, 'epsilon value', g.eps);

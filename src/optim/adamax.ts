@@ -16,7 +16,7 @@ export class Adamax extends Optimizer<AdamaxOptions> {
     super(params, { lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, maximize: false, ...dropUndefined(options) });
   }
 
-  protected override validateGroup(g: ParamGroup<AdamaxOptions>): void {
+  protected override validateDefaults(g: AdamaxOptions): void {
     checkNonNegative('Adamax', 'learning rate', g.lr);
     checkNonNegative('Adamax', 'epsilon value', g.eps);
     checkBetas('Adamax', g.betas);

@@ -23,7 +23,7 @@ export class ASGD extends Optimizer<ASGDOptions> {
     super(params, { lr: 1e-2, lambd: 1e-4, alpha: 0.75, t0: 1e6, weightDecay: 0, maximize: false, ...dropUndefined(options) });
   }
 
-  protected override validateGroup(g: ParamGroup<ASGDOptions>): void {
+  protected override validateDefaults(g: ASGDOptions): void {
     checkNonNegative('ASGD', 'learning rate', g.lr);
     checkNonNegative('ASGD', 'weight_decay value', g.weightDecay);
   }

@@ -161,7 +161,8 @@ export class StepLR extends LRScheduler {
 
   constructor(optimizer: Optimizer<any>, stepSize: number, options: SchedulerOptions & { gamma?: number } = {}) {
     super(optimizer, options.lastEpoch);
-    if (!Number.isInteger(stepSize) || stepSize <= 0) throw new Error(`StepLR: stepSize must be a positive integer, got ${stepSize}`);
+    // PyTorch takes any non-zero step size (a fractional or negative one too: lastEpoch % stepSize).
+    if (typeof stepSize !== 'number' || !Number.isFinite(stepSize) || stepSize === 0) throw new Error(`StepLR: stepSize must be a positive integer (PyTorch also takes any non-zero number), got ${stepSize}`);
     this.stepSize = stepSize;
     this.gamma = options.gamma ?? 0.1;
     this.initialStep();
@@ -340,7 +341,8 @@ export class CosineAnnealingLR extends LRScheduler {
 
   constructor(optimizer: Optimizer<any>, tMax: number, options: SchedulerOptions & { etaMin?: number } = {}) {
     super(optimizer, options.lastEpoch);
-    if (typeof tMax !== 'number' || !(tMax > 0)) throw new Error(`CosineAnnealingLR: tMax must be a positive number of epochs, got ${String(tMax)}`);
+    // PyTorch takes any non-zero tMax (it fails on 0 at the first step: a modulo by zero).
+    if (typeof tMax !== 'number' || !Number.isFinite(tMax) || tMax === 0) throw new Error(`CosineAnnealingLR: tMax must be a non-zero number of epochs, got ${String(tMax)}`);
     this.tMax = tMax;
     this.etaMin = options.etaMin ?? 0;
     this.initialStep();
@@ -616,6 +618,8 @@ export class CyclicLR extends LRScheduler {
     this.maxLrs = perGroup('CyclicLR maxLr', optimizer, maxLr);
     const up = options.stepSizeUp ?? 2000;
     const down = options.stepSizeDown ?? up;
+    // The first lr is x / stepRatio with x = 0: PyTorch's ZeroDivisionError rather than NaN rates.
+    if (up === 0) throw new Error('CyclicLR: stepSizeUp must be non-zero (PyTorch divides by the up ratio), got 0');
     this.totalSize = up + down;
     this.stepRatio = up / this.totalSize;
     this.mode = options.mode ?? 'triangular';

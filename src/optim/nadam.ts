@@ -1,5 +1,5 @@
 import type { Tensor } from '../tensor/tensor.js';
-import { Optimizer, checkBetas, checkNonNegative, withParamData, type ParamGroup, type Params } from './optimizer.js';
+import { Optimizer, checkBetas, checkNonNegative, withParamData, type OptimizerStateDict, type ParamGroup, type Params } from './optimizer.js';
 import { dropUndefined } from './sgd.js';
 
 export interface NAdamOptions {
@@ -17,7 +17,7 @@ export class NAdam extends Optimizer<NAdamOptions> {
     super(params, { lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, momentumDecay: 4e-3, ...dropUndefined(options) });
   }
 
-  protected override validateGroup(g: ParamGroup<NAdamOptions>): void {
+  protected override validateDefaults(g: NAdamOptions): void {
     checkNonNegative('NAdam', 'learning rate', g.lr);
     checkNonNegative('NAdam', 'epsilon value', g.eps);
     checkBetas('NAdam', g.betas);
@@ -25,14 +25,23 @@ export class NAdam extends Optimizer<NAdamOptions> {
     checkNonNegative('NAdam', 'momentum_decay value', g.momentumDecay);
   }
 
+  /** Parameters whose mu_product torch's load_state_dict has cast to the parameter's dtype. */
+  private muProductInParamDtype = new Set<Tensor>();
+
+  override loadStateDict(sd: OptimizerStateDict): void {
+    super.loadStateDict(sd);
+    this.muProductInParamDtype = new Set([...this.state].filter(([, s]) => s.muProduct !== undefined).map(([p]) => p));
+  }
+
   protected updateGroup(g: ParamGroup<NAdamOptions>): void {
     const [beta1, beta2] = g.betas;
-    const f = Math.fround; // PyTorch keeps mu_product in a float32 0-d tensor whatever the parameter dtype
     for (const { p, grad, s, r, step } of this.steppedParams(g, (p, state) => {
       state.muProduct = 1;
       state.expAvg = this.zerosLike(p);
       state.expAvgSq = this.zerosLike(p);
     })) {
+      // PyTorch keeps mu_product in a float32 0-d tensor whatever the parameter dtype (see loadStateDict).
+      const f = this.muProductInParamDtype.has(p) ? r : Math.fround;
       const bc2 = r(1 - beta2 ** step);
       const mu = beta1 * (1 - 0.5 * 0.96 ** (step * g.momentumDecay));
       const muNext = beta1 * (1 - 0.5 * 0.96 ** ((step + 1) * g.momentumDecay));

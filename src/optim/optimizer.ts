@@ -87,6 +87,7 @@ export abstract class Optimizer<O extends object = Record<string, unknown>> {
 
   constructor(params: Params<O>, defaults: O) {
     this.defaults = { ...defaults };
+    this.validateDefaults(this.defaults);
     const iterable = params !== null && typeof params === 'object' && typeof (params as Iterable<unknown>)[Symbol.iterator] === 'function';
     if (!iterable || params instanceof Tensor) {
       const got = params instanceof Tensor ? `a Tensor of shape ${shapeStr(params.shape)} (wrap it in a list)` : params === null ? 'null' : typeof params;
@@ -124,7 +125,13 @@ export abstract class Optimizer<O extends object = Record<string, unknown>> {
     this.initGroupState(full);
   }
 
-  /** Throw on invalid option values (named). */
+  /**
+   * Throw on invalid option values given to the constructor (named). As PyTorch, only these are
+   * checked: the options a parameter group sets itself are taken as they are.
+   */
+  protected validateDefaults(_defaults: O): void {}
+
+  /** Throw on a group that cannot be added (SGD's required lr, LBFGS' single group). */
   protected validateGroup(_group: ParamGroup<O>): void {}
 
   /** State created at construction (Adagrad's accumulators). */

@@ -15,7 +15,7 @@ export class RAdam extends Optimizer<RAdamOptions> {
     super(params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, ...dropUndefined(options) });
   }
 
-  protected override validateGroup(g: ParamGroup<RAdamOptions>): void {
+  protected override validateDefaults(g: RAdamOptions): void {
     checkNonNegative('RAdam', 'learning rate', g.lr);
     checkNonNegative('RAdam', 'epsilon value', g.eps);
     checkBetas('RAdam', g.betas);

@@ -20,7 +20,7 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
     super(params, { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false, ...dropUndefined(options) });
   }
 
-  protected override validateGroup(g: ParamGroup<RMSpropOptions>): void {
+  protected override validateDefaults(g: RMSpropOptions): void {
     checkNonNegative('RMSprop', 'learning rate', g.lr);
     checkNonNegative('RMSprop', 'epsilon value', g.eps);
     checkNonNegative('RMSprop', 'momentum value', g.momentum);

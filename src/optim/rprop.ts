@@ -17,7 +17,7 @@ export class Rprop extends Optimizer<RpropOptions> {
     super(params, { lr: 1e-2, etas: [0.5, 1.2], stepSizes: [1e-6, 50], maximize: false, ...dropUndefined(options) });
   }
 
-  protected override validateGroup(g: ParamGroup<RpropOptions>): void {
+  protected override validateDefaults(g: RpropOptions): void {
     checkNonNegative('Rprop', 'learning rate', g.lr);
     const e = g.etas;
     if (!Array.isArray(e) || e.length !== 2) throw new Error(`Rprop: etas must be a pair [etaminus, etaplus], got ${String(e)}`);

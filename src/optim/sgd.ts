@@ -33,7 +33,10 @@ export class SGD extends Optimizer<SGDOptions> {
         "SGD: options.lr is required, e.g. new SGD(model.parameters(), {lr: 0.01}); a parameter group didn't specify a value of the required option lr and there is no default",
       );
     }
-    checkNonNegative('SGD', 'learning rate', g.lr);
+  }
+
+  protected override validateDefaults(g: SGDOptions): void {
+    if (g.lr !== undefined) checkNonNegative('SGD', 'learning rate', g.lr);
     checkNonNegative('SGD', 'momentum value', g.momentum);
     checkNonNegative('SGD', 'weight_decay value', g.weightDecay);
     if (g.nesterov && (g.momentum <= 0 || g.dampening !== 0)) throw new Error('SGD: Nesterov momentum requires a momentum and zero dampening');
