@@ -33,6 +33,8 @@ export {
 export type { EfficientNetOptions, MBConvConfig } from './efficientnet.js';
 export { MobileNetV2, InvertedResidual, mobilenet_v2 } from './mobilenet.js';
 export type { MobileNetV2Options } from './mobilenet.js';
+export { VisionTransformer, EncoderBlock, Encoder, MLPBlock, VIT_CONFIGS, vit_b_16, vit_b_32, vit_l_16, vit_l_32, vit_h_14 } from './vit.js';
+export type { VisionTransformerOptions, VisionTransformerConfig } from './vit.js';
 export {
   SegmentationModel, DeepLabV3, FCN, IntermediateLayerGetter, DeepLabHead, ASPP, ASPPConv, ASPPPooling, FCNHead,
   deeplabv3_resnet50, deeplabv3_resnet101, fcn_resnet50, fcn_resnet101,

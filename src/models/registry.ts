@@ -14,6 +14,7 @@ import * as densenet from './densenet.js';
 import * as effnet from './efficientnet.js';
 import { mobilenet_v2, MOBILENET_V2_OPTIONS } from './mobilenet.js';
 import * as seg from './deeplab.js';
+import * as vit from './vit.js';
 
 export type ModelTask = 'classification' | 'segmentation';
 
@@ -85,6 +86,12 @@ for (const depth of [121, 161, 169, 201]) {
   });
 });
 add(mobilenet_v2, { family: 'mobilenet', task: 'classification', inputSize: IMAGENET, options: MOBILENET_V2_OPTIONS, description: 'MobileNetV2 (inverted residuals, ReLU6)' });
+for (const [name, c] of Object.entries(vit.VIT_CONFIGS)) {
+  add((vit as any)[name], {
+    name, family: 'vit', task: 'classification', inputSize: IMAGENET, options: vit.VIT_OPTIONS,
+    description: `Vision Transformer ${name.slice(4, 5).toUpperCase()}/${c.patchSize}: ${c.numLayers} blocks, ${c.numHeads} heads, width ${c.hiddenDim}`,
+  });
+}
 for (const [name, description] of [
   ['deeplabv3_resnet50', 'DeepLabV3, ResNet-50 backbone (output stride 8), ASPP head'],
   ['deeplabv3_resnet101', 'DeepLabV3, ResNet-101 backbone (output stride 8), ASPP head'],

@@ -17,8 +17,9 @@
  * `mode: 'compute'` runs the real layers.
  *
  * Multiply-adds count convolutions (Conv1d, Conv2d, ConvTranspose2d: output elements × input channels per
- * group × kernel elements; bias not counted) and linear layers (output elements × input features), as
- * torchvision's reported GFLOPS; normalisation, activations, pooling, element-wise additions and
+ * group × kernel elements; bias not counted), linear layers (output elements × input features) and
+ * MultiheadAttention (its four projections and the two attention products), as torchvision's reported
+ * GFLOPS; normalisation, activations, pooling, element-wise additions and
  * interpolation are not counted (< 1% for the zoo's CNNs). Functional convolutions called outside a module
  * are not seen.
  *
@@ -157,6 +158,37 @@ function layerMacs(m: Module, input: TensorType | null, outShape: number[] | nul
   return 0;
 }
 
+/**
+ * Multiply-adds of a MultiheadAttention call: the q/k/v and output projections plus the two attention products
+ * (q·kᵀ and weights·v), as torchvision counts them for its ViT figures.
+ */
+function attentionMacs(m: nn.MultiheadAttention, inputs: unknown[]): number {
+  const [q, k] = inputs as [TensorType, TensorType];
+  if (!(q instanceof Tensor) || !(k instanceof Tensor)) return 0;
+  const batched = q.ndim === 3;
+  const seq = (t: TensorType) => (batched ? t.shape[m.batchFirst ? 1 : 0]! : t.shape[0]!);
+  const batch = batched ? q.shape[m.batchFirst ? 0 : 1]! : 1;
+  const L = seq(q);
+  const S = seq(k) + (m.biasK ? 1 : 0) + (m.addZeroAttn ? 1 : 0);
+  const E = m.embedDim;
+  return batch * (L * E * E + seq(k) * (m.kdim + m.vdim) * E + 2 * L * S * E + L * E * E);
+}
+
+/** Zeros shaped as a MultiheadAttention call's [output, weights] (null when the inputs are not as expected). */
+function attentionZeros(m: nn.MultiheadAttention, args: unknown[]): [TensorType, TensorType | null] | null {
+  const [q, k, v, options] = args as [TensorType, TensorType, TensorType, nn.MultiheadAttentionForwardOptions | undefined];
+  if (!(q instanceof Tensor) || !(k instanceof Tensor) || !(v instanceof Tensor) || q.ndim !== k.ndim || (q.ndim !== 2 && q.ndim !== 3)) return null;
+  if (q.shape[q.ndim - 1] !== m.embedDim) return null;
+  const seqDim = q.ndim === 3 && m.batchFirst ? 1 : 0;
+  const L = q.shape[seqDim]!;
+  const S = k.shape[seqDim]! + (m.biasK ? 1 : 0) + (m.addZeroAttn ? 1 : 0);
+  const batch = q.ndim === 3 ? [q.shape[m.batchFirst ? 0 : 1]!] : [];
+  const out = zeros([...q.shape], { dtype: q.dtype });
+  if (!(options?.needWeights ?? true)) return [out, null];
+  const heads = options?.averageAttnWeights ?? true ? [] : [m.numHeads];
+  return [out, zeros([...batch, ...heads, L, S], { dtype: q.dtype })];
+}
+
 /** Layers that keep the spatial layout (receptive field unchanged). */
 function isPointwise(m: Module): boolean {
   return m instanceof nn.BatchNorm2d || m instanceof nn.Dropout || m instanceof nn.Dropout2d || m instanceof nn.Identity ||
@@ -236,7 +268,9 @@ export function summary(model: Module, inputShape: readonly number[], options: S
 
   const names = new Map<Module, string>();
   for (const [name, m] of model.namedModules()) names.set(m, name);
-  const leaves = [...names.keys()].filter((m) => m.children().length === 0);
+  // Leaves: modules without children, and attention layers as a whole (their out_proj runs inside them as a product).
+  const insideAttention = new Set(model.modules().filter((m) => m instanceof nn.MultiheadAttention).flatMap((m) => m.modules().slice(1)));
+  const leaves = [...names.keys()].filter((m) => (m.children().length === 0 || m instanceof nn.MultiheadAttention) && !insideAttention.has(m));
   const seen = new Set<Module>();
   const rows: SummaryRow[] = [];
   let lastOut: TensorType | null = null;
@@ -249,7 +283,7 @@ export function summary(model: Module, inputShape: readonly number[], options: S
     const x = firstTensor(inputs);
     const y = firstTensor(output);
     const name = names.get(m) ?? '';
-    const params = seen.has(m) ? 0 : m.parameters(false).reduce((n, p) => n + p.size, 0);
+    const params = seen.has(m) ? 0 : m.parameters(m instanceof nn.MultiheadAttention).reduce((n, p) => n + p.size, 0);
     seen.add(m);
     let rowRf: [number, number] | null = null;
     if (x && y && x.ndim === 4 && y.ndim === 4 && chain) {
@@ -267,6 +301,7 @@ export function summary(model: Module, inputShape: readonly number[], options: S
       }
     }
     if (y && y.ndim === 4) lastOut = y;
+    if (m instanceof nn.MultiheadAttention) chain = false; // every output position sees every input position
     rows.push({
       name,
       type: m.getName(),
@@ -274,7 +309,7 @@ export function summary(model: Module, inputShape: readonly number[], options: S
       inputShape: x ? [...x.shape] : null,
       outputShape: y ? [...y.shape] : null,
       params,
-      macs: layerMacs(m, x, y ? [...y.shape] : null),
+      macs: m instanceof nn.MultiheadAttention ? attentionMacs(m, inputs) : layerMacs(m, x, y ? [...y.shape] : null),
       receptiveField: rowRf,
     });
   };
@@ -291,6 +326,7 @@ export function summary(model: Module, inputShape: readonly number[], options: S
         const real = (m as any).forward as (...args: unknown[]) => unknown;
         (m as any).forward = (...args: unknown[]): unknown => {
           const x = args[0];
+          if (m instanceof nn.MultiheadAttention) return attentionZeros(m, args) ?? real.apply(m, args);
           const out = args.length === 1 && x instanceof Tensor && x.isFloatingPoint() ? leafOutputShape(m, x) : null;
           return out ? zeros(out, { dtype: (x as TensorType).dtype }) : real.apply(m, args);
         };
@@ -357,7 +393,7 @@ function formatSummary(model: Module, s: SummaryResult): string {
     `Total params: ${thousands(s.totalParams)}`,
     `Trainable params: ${thousands(s.trainableParams)}`,
     `Non-trainable params: ${thousands(s.totalParams - s.trainableParams)}`,
-    `Mult-adds (conv + linear): ${thousands(s.macs)} (${humanCount(s.macs)})`,
+    `Mult-adds (conv + linear${s.rows.some((r) => r.type === 'MultiheadAttention') ? ' + attention' : ''}): ${thousands(s.macs)} (${humanCount(s.macs)})`,
     `Output shape${s.outputShapes.length > 1 ? 's' : ''}: ${s.outputShapes.map((o) => `[${o.join(', ')}]`).join(', ')}`,
   ];
   if (rf) lines.push(`Receptive field: ${rf[0] === rf[1] ? rf[0] : `${rf[0]}×${rf[1]}`} pixels`);
