@@ -18,6 +18,7 @@ import { record } from '../autograd/node.js';
 import { conv1d, conv2d, convTranspose1d, convTranspose2d, fold, unfold } from '../ops/conv.js';
 import { interpolate } from '../ops/interpolate.js';
 import type { Tensor } from '../tensor/tensor.js';
+import type { DType } from '../tensor/dtype.js';
 import { shapeStr } from '../tensor/shape.js';
 import { defaultGenerator } from '../tensor/random.js';
 import { onesLike, zerosLike } from '../tensor/creation.js';
@@ -52,7 +53,7 @@ export {
 export { pairwiseDistance, cosineSimilarity, pdist } from '../ops/loss.js';
 
 // ---- activations -------------------------------------------------------------------------------------
-export { relu, sigmoid, tanh, softmax, logSoftmax, pad } from '../ops/index.js';
+export { relu, sigmoid, tanh, pad } from '../ops/index.js';
 export { selu, gelu, silu, mish, softplus, hardswish, hardsigmoid, relu6, threshold, prelu, logSigmoid, softsign, tanhshrink } from '../ops/activation.js';
 /** PyTorch's spelling of logSigmoid (F.logsigmoid). */
 export { logSigmoid as logsigmoid } from '../ops/activation.js';
@@ -75,7 +76,10 @@ export function elu(x: Tensor, options?: number | { alpha?: number }): Tensor {
 export function celu(x: Tensor, options?: number | { alpha?: number }): Tensor {
   const alpha = param(options, 'alpha', 1);
   if (alpha === 0) throw new Error('celu: alpha must not be 0');
-  const out = noGrad(() => core.elu(x.div(alpha), 1).mul(alpha));
+  checkTensor(x, 'celu');
+  checkFloat(x, 'celu');
+  // As PyTorch's elu kernel with input scale 1/alpha: the branch follows the sign of x (not of x/alpha, for alpha < 0).
+  const out = noGrad(() => core.where(x.gt(0), x, x.mul(1 / alpha).expm1().mul(alpha)));
   // PyTorch's CeluBackward0 uses 1/float32(alpha) as the input scale (derivatives.yaml: 1.0/alpha.toFloat()).
   const invAlpha = 1 / Math.fround(alpha);
   return record(out, 'CeluBackward0', [x], (g) => [g.mul(core.where(x.gt(0), 1, x.mul(invAlpha).exp().mul(invAlpha * alpha)))]);
@@ -89,6 +93,8 @@ export function hardtanh(x: Tensor, options?: number | { minVal?: number; maxVal
 /** x where |x| > λ, else 0. */
 export function hardshrink(x: Tensor, options?: number | { lambd?: number }): Tensor {
   const lambd = param(options, 'lambd', 0.5);
+  checkTensor(x, 'hardshrink');
+  checkFloat(x, 'hardshrink');
   return x.maskedFill(x.abs().le(lambd), 0);
 }
 
@@ -96,18 +102,39 @@ export function hardshrink(x: Tensor, options?: number | { lambd?: number }): Te
 export function softshrink(x: Tensor, options?: number | { lambd?: number }): Tensor {
   const lambd = param(options, 'lambd', 0.5);
   if (lambd < 0) throw new Error(`softshrink: lambd must be non-negative, got ${lambd}`);
+  checkTensor(x, 'softshrink');
+  checkFloat(x, 'softshrink');
   return core.where(x.gt(lambd), x.sub(lambd), core.where(x.lt(-lambd), x.add(lambd), 0));
 }
 
-/** softmax(−x) along dim. */
-export function softmin(x: Tensor, dim: number): Tensor {
-  return core.softmax(x.neg(), dim);
+/** The input of softmax/logSoftmax/softmin: cast to `dtype` first when given; integer inputs raise otherwise, as PyTorch. */
+function softmaxInput(x: Tensor, dtype: DType | null | undefined, op: string): Tensor {
+  checkTensor(x, op);
+  const input = dtype ? x.to(dtype) : x;
+  checkFloat(input, op);
+  return input;
+}
+
+/** exp(x)/Σ exp(x) along dim (with dtype, computed in that dtype), as torch.nn.functional.softmax. */
+export function softmax(x: Tensor, dim: number, options: { dtype?: DType | null } = {}): Tensor {
+  return core.softmax(softmaxInput(x, options.dtype, 'softmax'), dim);
+}
+
+/** log(softmax(x)) along dim, as torch.nn.functional.log_softmax. */
+export function logSoftmax(x: Tensor, dim: number, options: { dtype?: DType | null } = {}): Tensor {
+  return core.logSoftmax(softmaxInput(x, options.dtype, 'logSoftmax'), dim);
+}
+
+/** softmax(−x) along dim, as torch.nn.functional.softmin. */
+export function softmin(x: Tensor, dim: number, options: { dtype?: DType | null } = {}): Tensor {
+  return core.softmax(softmaxInput(x, options.dtype, 'softmin').neg(), dim);
 }
 
 /** Gated linear unit: a·σ(b) with a, b the two halves of x along dim (default −1). */
 export function glu(x: Tensor, options?: number | { dim?: number }): Tensor {
   const dim = param(options, 'dim', -1);
   checkTensor(x, 'glu');
+  checkFloat(x, 'glu');
   const d = dim < 0 ? dim + x.ndim : dim;
   if (x.ndim === 0 || x.shape[d] % 2 !== 0) {
     throw new Error(`glu: halving dimension ${dim} must have an even size, got input of shape ${shapeStr(x.shape)}`);
@@ -246,6 +273,8 @@ export function pixelUnshuffle(x: Tensor, downscaleFactor: number): Tensor {
   if (x.ndim < 3 || !Number.isInteger(r) || r < 1 || x.shape[x.ndim - 2] % r !== 0 || x.shape[x.ndim - 1] % r !== 0) {
     throw new Error(`pixelUnshuffle: expected input [*, C, H, W] with H and W divisible by ${r}, got input of shape ${shapeStr(x.shape)}`);
   }
+  // As PyTorch 1.13: an empty input comes back as a copy of its own shape.
+  if (x.size === 0) return x.clone();
   const lead = x.shape.slice(0, -3);
   const [C, H, W] = x.shape.slice(-3);
   const k = lead.length;

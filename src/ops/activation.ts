@@ -1,5 +1,7 @@
 /** Activation functions with their gradients (exposed as st.F.* and as nn modules). */
 import { recordAsOne } from '../autograd/fused.js';
+import { noGrad } from '../autograd/grad-mode.js';
+import { needsGrad, record } from '../autograd/node.js';
 import { checkFloat, checkTensor } from './util.js';
 import { shapeStr } from '../tensor/shape.js';
 import { scalarOp, unaryOp, where } from './unary.js';
@@ -85,6 +87,8 @@ export function hardsigmoid(x: Tensor): Tensor {
 }
 
 export function hardtanh(x: Tensor, minVal = -1, maxVal = 1): Tensor {
+  // Integer inputs are clamped to the bounds truncated to integers, as PyTorch.
+  if (checkTensor(x, 'hardtanh').dtype === 'int32') return x.clamp(Math.trunc(minVal), Math.trunc(maxVal));
   return scalarOp('hardtanh', 'hardtanh', floatInput(x, 'hardtanh'), minVal, maxVal, (g, v) =>
     g.maskedFill(v.le(minVal).logicalOr(v.ge(maxVal)), 0),
   );
@@ -94,9 +98,16 @@ export function relu6(x: Tensor): Tensor {
   return hardtanh(x, 0, 6);
 }
 
-/** x where x > threshold, else value. */
+/** value where x ≤ threshold, else x (NaN stays NaN); integer inputs take both numbers truncated, as PyTorch. */
 export function threshold(x: Tensor, thresholdValue: number, value: number): Tensor {
-  return scalarOp('threshold', 'threshold', floatInput(x, 'threshold'), thresholdValue, value, (g, v) => g.maskedFill(v.le(thresholdValue), 0));
+  checkTensor(x, 'threshold');
+  if (x.dtype === 'int32') return where(x.le(Math.trunc(thresholdValue)), Math.trunc(value), x);
+  checkFloat(x, 'threshold');
+  let out = scalarOp('threshold', 'threshold', x, thresholdValue, value);
+  // The kernel's test is x > threshold, which sends NaN to value; PyTorch's is x ≤ threshold, which keeps it.
+  if (x.size > 0 && noGrad(() => x.isnan().any().item())) out = noGrad(() => where(x.isnan(), x, out));
+  if (!needsGrad(x)) return out;
+  return record(out, 'ThresholdBackward0', [x], (g) => [g.maskedFill(x.le(thresholdValue), 0)]);
 }
 
 /** Leaky ReLU with a learned slope per channel (dim 1) or one shared slope. */
@@ -109,7 +120,9 @@ export function prelu(x: Tensor, weight: Tensor): Tensor {
   }
   return recordAsOne('PreluBackward0', [x, weight], (xi, wi) => {
     const slopeOf = channels === 1 ? wi.reshape([]) : wi.reshape([channels, ...Array(x.ndim - 2).fill(1)]);
-    return where(xi.gt(0), xi, xi.mul(slopeOf));
+    // The slope branch sees 0 where x > 0, so that x = +inf gives the weight a 0 gradient (not 0·inf), as PyTorch.
+    const positive = xi.gt(0);
+    return where(positive, xi, where(positive, 0, xi).mul(slopeOf));
   });
 }
 

@@ -79,14 +79,23 @@ function checkSameShape(input: Tensor, target: Tensor, op: string): void {
   }
 }
 
-/** input and target broadcast together (PyTorch warns and broadcasts for the regression losses). */
-function regressionPair(input: Tensor, target: Tensor | number, op: string): [Tensor, Tensor] {
+/**
+ * input and target broadcast together (PyTorch warns and broadcasts for the regression losses). As PyTorch's
+ * kernels: an integer input is promoted only with `intInput` ('floatTarget': to a floating target's dtype; 'any':
+ * to float32 with an integer target too), and an integer target is cast to the input's dtype unless `floatTarget`.
+ */
+function regressionPair(
+  input: Tensor, target: Tensor | number, op: string, options: { intInput?: 'floatTarget' | 'any'; floatTarget?: boolean } = {},
+): [Tensor, Tensor] {
   checkTensor(input, op);
-  checkFloat(input, op);
-  const t = target instanceof Tensor ? target : scalarTensor(target, input.dtype);
+  const t = target instanceof Tensor ? target : scalarTensor(target, isFloat(input.dtype) ? input.dtype : 'float32');
   checkTensor(t, op, 'target');
-  broadcastShapes(input.shape, t.shape, op);
-  return [input, isFloat(t.dtype) ? t : t.to(input.dtype)];
+  const { intInput } = options;
+  const x = !isFloat(input.dtype) && (intInput === 'any' || (intInput === 'floatTarget' && isFloat(t.dtype))) ? input.to(isFloat(t.dtype) ? t.dtype : 'float32') : input;
+  checkFloat(x, op);
+  if (options.floatTarget) checkFloat(t, op, 'target');
+  broadcastShapes(x.shape, t.shape, op);
+  return [x, isFloat(t.dtype) ? t : t.to(x.dtype)];
 }
 
 // ---- class-index losses: nllLoss and crossEntropy ------------------------------------------------
@@ -286,7 +295,7 @@ function crossEntropyProbs(input: Tensor, target: Tensor, options: CrossEntropyO
 /** Mean squared error, as torch.nn.functional.mse_loss (input and target broadcast). */
 export function mseLoss(input: Tensor, target: Tensor | number, options: ReductionOptions = {}): Tensor {
   const reduction = reductionOf(options, 'mseLoss');
-  const [x, t] = regressionPair(input, target, 'mseLoss');
+  const [x, t] = regressionPair(input, target, 'mseLoss', { intInput: 'floatTarget' });
   const squares = noGrad(() => x.sub(t).square());
   return lossNode('MseLossBackward0', squares, null, reduction, [x, t], (g) => {
     const gd = g.mul(x.sub(t)).mul(2);
@@ -297,7 +306,7 @@ export function mseLoss(input: Tensor, target: Tensor | number, options: Reducti
 /** Mean absolute error, as torch.nn.functional.l1_loss. */
 export function l1Loss(input: Tensor, target: Tensor | number, options: ReductionOptions = {}): Tensor {
   const reduction = reductionOf(options, 'l1Loss');
-  const [x, t] = regressionPair(input, target, 'l1Loss');
+  const [x, t] = regressionPair(input, target, 'l1Loss', { intInput: 'floatTarget' });
   return reduce(x.sub(t).abs(), reduction);
 }
 
@@ -307,7 +316,7 @@ export function smoothL1Loss(input: Tensor, target: Tensor | number, options: Re
   const reduction = reductionOf(options, op);
   const beta = options.beta ?? 1;
   if (!(beta >= 0)) throw new Error(`${op}: beta must be non-negative, got ${beta}`);
-  const [x, t] = regressionPair(input, target, op);
+  const [x, t] = regressionPair(input, target, op, { intInput: 'floatTarget' });
   if (beta === 0) return reduce(absWithSmoothL1Gradient(x, t), reduction);
   return recordAsOne('SmoothL1LossBackward0', [x, t], (xi, ti) => {
     const d = xi.sub(ti).abs();
@@ -365,9 +374,10 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor, weight?: Tenso
   checkFloat(input, op);
   const reduction = reductionOf(options, op);
   checkSameShape(input, target, op);
+  if (target.dtype !== input.dtype) throw new Error(`${op}: expected a ${input.dtype} target (the input's dtype), got ${target.dtype}`);
   const w = optionalWeight(weight, input.shape, op);
   const x = input;
-  const t = target.to(input.dtype);
+  const t = target;
   const values = noGrad(() => {
     const xd = x.detach();
     if (xd.lt(0).logicalOr(xd.gt(1)).any().item()) throw new Error(`${op}: all elements of input should be between 0 and 1`);
@@ -399,6 +409,7 @@ export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, weig
   checkFloat(input, op);
   const reduction = reductionOf(options, op);
   checkSameShape(input, target, op);
+  checkFloat(target, op, 'target');
   const w = optionalWeight(weight, input.shape, op);
   const pw = optionalWeight(options.posWeight, input.shape, op, 'posWeight');
   const x = input;
@@ -471,7 +482,7 @@ export function klDiv(
 ): Tensor {
   const op = 'klDiv';
   const reduction = reductionOf(options, op, ['mean', 'batchmean', 'sum', 'none']);
-  const [x, t] = regressionPair(input, target, op);
+  const [x, t] = regressionPair(input, target, op, { floatTarget: true });
   let loss: Tensor;
   if (options.logTarget) {
     loss = t.exp().mul(t.sub(x));
@@ -518,6 +529,10 @@ export function softMarginLoss(input: Tensor, target: Tensor, options: Reduction
   const op = 'softMarginLoss';
   const reduction = reductionOf(options, op);
   const [x, t] = regressionPair(input, target, op);
+  // PyTorch writes the loss into a tensor of the input's shape: the target may broadcast to it, not widen it.
+  if (!sameShape(broadcastShapes(x.shape, t.shape, op), x.shape)) {
+    throw new Error(`${op}: target of shape ${shapeStr(t.shape)} does not broadcast to the input's shape ${shapeStr(x.shape)}`);
+  }
   return reduce(softplus(x.mul(t).neg()), reduction);
 }
 
@@ -525,8 +540,11 @@ export function softMarginLoss(input: Tensor, target: Tensor, options: Reduction
 export function marginRankingLoss(input1: Tensor, input2: Tensor, target: Tensor, options: ReductionOptions & { margin?: number } = {}): Tensor {
   const op = 'marginRankingLoss';
   const reduction = reductionOf(options, op);
-  const [x1, t] = regressionPair(input1, target, op);
-  const [x2] = regressionPair(input2, target, op);
+  if (input1?.ndim !== input2?.ndim || input1?.ndim !== target?.ndim) {
+    throw new Error(`${op}: expected input1, input2 and target of the same number of dims, got ${shapeStr(input1?.shape ?? [])}, ${shapeStr(input2?.shape ?? [])} and ${shapeStr(target?.shape ?? [])}`);
+  }
+  const [x1, t] = regressionPair(input1, target, op, { intInput: 'any' });
+  const [x2] = regressionPair(input2, target, op, { intInput: 'any' });
   return reduce(t.neg().mul(x1.sub(x2)).add(options.margin ?? 0).clamp(0), reduction);
 }
 
@@ -580,8 +598,8 @@ export function tripletMarginLoss(anchor: Tensor, positive: Tensor, negative: Te
   checkTensor(positive, op, 'positive');
   checkTensor(negative, op, 'negative');
   const nd = anchor.ndim;
-  if ((nd !== 1 && nd !== 2) || positive.ndim !== nd || negative.ndim !== nd) {
-    throw new Error(`${op}: expected anchor, positive and negative of the same rank 1 or 2, got ${shapeStr(anchor.shape)}, ${shapeStr(positive.shape)} and ${shapeStr(negative.shape)}`);
+  if (positive.ndim !== nd || negative.ndim !== nd) {
+    throw new Error(`${op}: expected anchor, positive and negative of the same rank, got ${shapeStr(anchor.shape)}, ${shapeStr(positive.shape)} and ${shapeStr(negative.shape)}`);
   }
   const dist = { p: options.p ?? 2, eps: options.eps ?? 1e-6 };
   const dPos = pairwiseDistance(anchor, positive, dist);
@@ -609,7 +627,7 @@ export function multilabelSoftMarginLoss(input: Tensor, target: Tensor, options:
 export function poissonNllLoss(input: Tensor, target: Tensor, options: ReductionOptions & { logInput?: boolean; full?: boolean; eps?: number } = {}): Tensor {
   const op = 'poissonNllLoss';
   const reduction = reductionOf(options, op);
-  const [x, t] = regressionPair(input, target, op);
+  const [x, t] = regressionPair(input, target, op, { intInput: 'any' });
   let loss = options.logInput ?? true ? x.exp().sub(t.mul(x)) : x.sub(t.mul(x.add(options.eps ?? 1e-8).log()));
   if (options.full) {
     const safe = t.maskedFill(t.le(1), 1);
@@ -626,8 +644,9 @@ export function poissonNllLoss(input: Tensor, target: Tensor, options: Reduction
 export function gaussianNllLoss(input: Tensor, target: Tensor, variance: Tensor, options: ReductionOptions & { full?: boolean; eps?: number } = {}): Tensor {
   const op = 'gaussianNllLoss';
   const reduction = reductionOf(options, op);
-  const [x, t] = regressionPair(input, target, op);
+  const [x, t] = regressionPair(input, target, op, { intInput: 'any' });
   checkTensor(variance, op, 'var');
+  checkFloat(variance, op, 'var');
   let v = variance;
   if (!sameShape(v.shape, x.shape)) {
     if (sameShape(x.shape.slice(0, -1), v.shape)) v = v.unsqueeze(-1);

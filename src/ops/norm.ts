@@ -293,6 +293,10 @@ export function groupNorm(x: Tensor, numGroups: number, weight?: Tensor | null, 
   checkParam(bias, [C], op, 'bias', x);
   const S = x.shape.slice(2).reduce((a, b) => a * b, 1);
   const cpg = C / numGroups;
+  // PyTorch checks the input viewed as [N·C/G, G, *] as batch_norm does: more than 1 value per group in all.
+  if (((N * C) / numGroups) * S === 1) {
+    throw new Error(`${op}: expected more than 1 value per group, got input of shape ${shapeStr(x.shape)} with numGroups ${numGroups}`);
+  }
   return rowNorm('NativeGroupNormBackward0', x, N * numGroups, cpg * S, numGroups, cpg, S, weight, bias, options.eps ?? 1e-5);
 }
 
