@@ -63,6 +63,47 @@ function alloc(like: PixelArray, n: number): PixelArray {
 
 const isInteger = (a: PixelArray) => a instanceof Uint8Array || a instanceof Int32Array;
 
+/** Rounding to the precision torch computes in (Math.fround for float32). */
+type Round = (x: number) => number;
+const exact: Round = (x) => x;
+
+/** a·b + c rounded once to float32 (a, b, c float32), as a fused multiply-add. */
+function fmaf(a: number, b: number, c: number): number {
+  const prod = a * b; // exact: 24 × 24 bits
+  const s = prod + c;
+  const r = Math.fround(s);
+  if (r === s) return r;
+  // s may be a float32 midpoint that the double sum's rounding error e (TwoSum) should decide
+  const bb = s - prod;
+  const e = prod - (s - bb) + (c - bb);
+  const other = 2 * s - r;
+  if (e === 0 || Math.fround(other) !== other) return r;
+  return e > 0 === other > r ? other : r;
+}
+
+/** a·b + c in double with the product's and the sum's rounding errors carried (Dekker / TwoSum), as a fused multiply-add. */
+function fma64(a: number, b: number, c: number): number {
+  const split = (v: number) => {
+    const t = 134217729 * v;
+    const hi = t - (t - v);
+    return [hi, v - hi];
+  };
+  const prod = a * b;
+  const [ah, al] = split(a);
+  const [bh, bl] = split(b);
+  const prodErr = ah * bh - prod + ah * bl + al * bh + al * bl;
+  const s = prod + c;
+  const bb = s - prod;
+  const sumErr = prod - (s - bb) + (c - bb);
+  return s + (prodErr + sumErr);
+}
+
+/** An interpolated value stored into an integer image: torch.round (half to even), clamped to 0..255 for bytes only. */
+function roundPixel(v: number, like: PixelArray): number {
+  const r = pyRound(v);
+  return like instanceof Uint8Array ? Math.min(Math.max(r, 0), 255) : r;
+}
+
 /** Per-plane fill values: a number, or one per channel (the last leading dim). */
 function fillValues(fill: number | readonly number[], p: Planes, op: string): (plane: number) => number {
   if (typeof fill === 'number') return () => fill;
@@ -184,6 +225,10 @@ export function pad<T extends ImageInput>(
   }
   if (paddingMode === 'reflect' && (Math.max(l, r) >= p.w || Math.max(t, b) >= p.h)) {
     throw new Error(`pad: reflect padding (${[l, t, r, b]}) must be smaller than the image size ${p.h}x${p.w}`);
+  }
+  if (paddingMode === 'symmetric' && (Math.max(l, r) > p.w || Math.max(t, b) > p.h)) {
+    // torchvision's _pad_symmetric mirrors each side once (larger padding indexes out of range)
+    throw new Error(`pad: symmetric padding (${[l, t, r, b]}) must not exceed the image size ${p.h}x${p.w}`);
   }
   const oh = p.h + t + b;
   const ow = p.w + l + r;
@@ -309,6 +354,9 @@ export function resizeTo<T extends ImageInput>(
   // torchvision 0.14: PIL images (Uint8Image here) are always low-pass filtered when shrunk, tensors only
   // with antialias: true (its tensor default became true in 0.17).
   const { interpolation = 'bilinear', antialias = img instanceof Uint8Image } = options;
+  if (options.antialias && interpolation === 'nearest' && img instanceof Tensor) {
+    throw new Error(`resize: antialias is supported for the bilinear and bicubic interpolations only, got 'nearest'`);
+  }
   const p = planesOf(img, 'resize');
   if (!Number.isInteger(height) || !Number.isInteger(width) || height < 1 || width < 1) {
     throw new Error(`resize: output size must be positive integers, got ${height}x${width}`);
@@ -317,9 +365,10 @@ export function resizeTo<T extends ImageInput>(
   const n = planeCount(p);
   const out = alloc(p.data, n * height * width);
   if (interpolation === 'nearest') {
-    // torch's 'nearest': source index floor(dst · in/out)
-    const sy = Int32Array.from({ length: height }, (_, y) => Math.min(Math.floor(y * Math.fround(p.h / height)), p.h - 1));
-    const sx = Int32Array.from({ length: width }, (_, x) => Math.min(Math.floor(x * Math.fround(p.w / width)), p.w - 1));
+    // torch's 'nearest': source index floor(dst · in/out), the product in float32 as its kernel
+    const index = (i: number, inSize: number, outSize: number) => Math.min(Math.floor(Math.fround(i * Math.fround(inSize / outSize))), inSize - 1);
+    const sy = Int32Array.from({ length: height }, (_, y) => index(y, p.h, height));
+    const sx = Int32Array.from({ length: width }, (_, x) => index(x, p.w, width));
     for (let k = 0; k < n; k++) {
       for (let y = 0; y < height; y++) {
         const src = (k * p.h + sy[y]) * p.w;
@@ -335,7 +384,6 @@ export function resizeTo<T extends ImageInput>(
   const hx = resampleTaps(p.w, width, interpolation, antialias);
   const hy = resampleTaps(p.h, height, interpolation, antialias);
   const round = isInteger(p.data);
-  const maxValue = p.data instanceof Uint8Array ? 255 : Infinity;
   const tmp = new Float64Array(p.h * width);
   for (let k = 0; k < n; k++) {
     const base = k * p.h * p.w;
@@ -352,7 +400,7 @@ export function resizeTo<T extends ImageInput>(
       for (let x = 0; x < width; x++) {
         let acc = 0;
         for (let j = 0; j < hy.count[y]; j++) acc += tmp[(hy.start[y] + j) * width + x] * hy.weights[y * hy.maxTaps + j];
-        out[dst + y * width + x] = round ? Math.min(Math.max(pyRound(acc), 0), maxValue) : acc; // torch.round: half to even
+        out[dst + y * width + x] = round ? roundPixel(acc, p.data) : acc;
       }
     }
   }
@@ -365,6 +413,9 @@ export function resizeTo<T extends ImageInput>(
  * a pair is [h, w].
  */
 export function resizedSize(height: number, width: number, size: number | readonly number[], maxSize?: number | null): [number, number] {
+  if (typeof size !== 'number' && size.length !== 1 && size.length !== 2) {
+    throw new Error(`resize: size must be a number or a list of 1 or 2 numbers, got ${JSON.stringify(size)}`);
+  }
   if (typeof size !== 'number' && size.length === 2) {
     if (maxSize != null) {
       throw new Error(`resize: maxSize only applies when size is the smaller edge (a number or [s]), got size ${JSON.stringify(size)} and maxSize ${maxSize}`);
@@ -394,11 +445,11 @@ export function resize<T extends ImageInput>(
 ): T {
   const { height, width } = imageSize(img);
   const [h, w] = resizedSize(height, width, size, options.maxSize);
-  if (h === height && w === width) return img;
+  // torchvision resamples (into a new image) even when the size is unchanged: its same-size check compares a tuple with a list
   return resizeTo(img, h, w, options);
 }
 
-/** Crop the box then resize it to `size` (torchvision's resized_crop). */
+/** Crop the box then resize it to `size` (torchvision's resized_crop; `size` as in resize: a number is the smaller edge). */
 export function resizedCrop<T extends ImageInput>(
   img: T,
   top: number,
@@ -408,24 +459,69 @@ export function resizedCrop<T extends ImageInput>(
   size: number | readonly number[],
   options: { interpolation?: Interpolation; antialias?: boolean } = {},
 ): T {
-  const [h, w] = pair(size, 'resizedCrop');
-  return resizeTo(crop(img, top, left, height, width), h, w, options);
+  return resize(crop(img, top, left, height, width), size, options);
+}
+
+/**
+ * Source pixel coordinates of rotate's output pixels, computed as torchvision does: the inverse matrix of
+ * _get_inverse_affine_matrix (in double), then _gen_affine_grid and grid_sample's unnormalisation in the
+ * image's compute precision `f`. The rounding matters: at multiples of 90° the coordinates land exactly
+ * on .5 there, which nearest sampling rounds half to even. torch's bmm sums the three grid terms plainly
+ * for small grids (oh·ow·6 < 400) and with a fused multiply-add (MKL) otherwise; grid_sample
+ * unnormalises with a fused (g + 1)·size/2 − 0.5.
+ */
+function rotateGrid(matrix: number[], h: number, w: number, oh: number, ow: number, f: Round): { sx: Float64Array; sy: Float64Array } {
+  const t = matrix.map(f);
+  const [hw, hh] = [f(0.5 * w), f(0.5 * h)];
+  const [r00, r10, r20, r01, r11, r21] = [f(t[0] / hw), f(t[1] / hw), f(t[2] / hw), f(t[3] / hh), f(t[4] / hh), f(t[5] / hh)];
+  const fma = f === exact ? fma64 : fmaf;
+  const fused = oh * ow * 6 >= 400;
+  const term = (x: number, y: number, a: number, b: number, c: number) => f((fused ? fma(y, b, f(x * a)) : f(f(x * a) + f(y * b))) + c);
+  const sx = new Float64Array(oh * ow);
+  const sy = new Float64Array(oh * ow);
+  for (let y = 0; y < oh; y++) {
+    const yb = y - oh * 0.5 + 0.5;
+    for (let x = 0; x < ow; x++) {
+      const xb = x - ow * 0.5 + 0.5;
+      sx[y * ow + x] = fma(f(term(xb, yb, r00, r10, r20) + 1), f(w / 2), -0.5);
+      sy[y * ow + x] = fma(f(term(xb, yb, r01, r11, r21) + 1), f(h / 2), -0.5);
+    }
+  }
+  return { sx, sy };
+}
+
+/** The [ow, oh] that holds the whole rotated image (torchvision's _compute_affine_output_size, in float32). */
+function expandedSize(matrix: number[], w: number, h: number): [number, number] {
+  const f = Math.fround;
+  const t = matrix.map(f);
+  const tol = f(1e-4);
+  const size = [0, 1].map((r) => {
+    const c = [t[3 * r], t[3 * r + 1], t[3 * r + 2]];
+    const vals = [[-0.5 * w, -0.5 * h], [-0.5 * w, 0.5 * h], [0.5 * w, 0.5 * h], [0.5 * w, -0.5 * h]].map(([px, py]) => f(f(f(px * c[0]) + f(py * c[1])) + c[2]));
+    const shift = f(r === 0 ? w * 0.5 : h * 0.5);
+    const max = f(Math.max(...vals) + shift);
+    const min = f(Math.min(...vals) + shift);
+    // truncate to 1e-4 so that ceil(x − 1e-15) does not add a pixel
+    return Math.ceil(f(Math.trunc(f(max / tol)) * tol)) - Math.floor(f(Math.trunc(f(min / tol)) * tol));
+  });
+  return [size[0], size[1]];
 }
 
 /**
  * Rotate by `angle` degrees counter-clockwise about the centre (or `center`,
- * [x, y] in pixels), keeping the size. Without `fill` (torchvision's
- * fill=None) samples outside the image count as 0. With a fill, torchvision
- * also resamples a mask of ones: nearest puts the fill where the mask is
- * below 0.5; bilinear gives v·mask + (1 − mask)·fill, where v (already
- * the zero-padded sample) is scaled by the mask once more.
+ * [x, y] in pixels). The output keeps the size, or with `expand` grows to hold
+ * the whole rotated image. Without `fill` (torchvision's fill=None) samples
+ * outside the image count as 0. With a fill, torchvision also resamples a mask
+ * of ones: nearest puts the fill where the mask is below 0.5; bilinear gives
+ * v·mask + (1 − mask)·fill, where v (already the zero-padded sample) is scaled
+ * by the mask once more. Integer images are sampled in float32 and rounded.
  */
 export function rotate<T extends ImageInput>(
   img: T,
   angle: number,
-  options: { interpolation?: Interpolation; center?: readonly [number, number] | null; fill?: number | readonly number[] | null } = {},
+  options: { interpolation?: Interpolation; expand?: boolean; center?: readonly [number, number] | null; fill?: number | readonly number[] | null } = {},
 ): T {
-  const { interpolation = 'nearest', center = null } = options;
+  const { interpolation = 'nearest', expand = false, center = null } = options;
   const fill = options.fill ?? null;
   if (interpolation !== 'nearest' && interpolation !== 'bilinear') {
     throw new Error(`rotate: interpolation must be 'nearest' or 'bilinear', got '${interpolation}'`);
@@ -434,50 +530,50 @@ export function rotate<T extends ImageInput>(
   const { h, w } = p;
   const n = planeCount(p);
   const fillOf = fillValues(fill ?? 0, p, 'rotate');
-  // Inverse map (torchvision's _get_inverse_affine_matrix for a pure rotation), in coordinates centred on the image.
-  const rad = (angle * Math.PI) / 180;
-  const cos = Math.cos(rad);
-  const sin = Math.sin(rad);
+  // torchvision's _get_inverse_affine_matrix(center − size/2, −angle, no translate / scale / shear)
+  const rot = -angle * (Math.PI / 180);
+  const [cos, sin] = [Math.cos(rot), Math.sin(rot)];
   const cx = center ? center[0] - w * 0.5 : 0;
   const cy = center ? center[1] - h * 0.5 : 0;
-  const tx = cx - (cos * cx - sin * cy);
-  const ty = cy - (sin * cx + cos * cy);
-  const out = alloc(p.data, p.data.length);
+  const matrix = [cos, sin, 0, -sin, cos, 0];
+  matrix[2] = matrix[0] * -cx + matrix[1] * -cy + cx;
+  matrix[5] = matrix[3] * -cx + matrix[4] * -cy + cy;
+  const [ow, oh] = expand ? expandedSize(matrix, w, h) : [w, h];
+  const f = p.data instanceof Float64Array ? exact : Math.fround;
+  const { sx, sy } = rotateGrid(matrix, h, w, oh, ow, f);
+  const out = alloc(p.data, n * oh * ow);
   const round = isInteger(p.data);
-  for (let y = 0; y < h; y++) {
-    const yc = y - h * 0.5 + 0.5;
-    for (let x = 0; x < w; x++) {
-      const xc = x - w * 0.5 + 0.5;
-      const sx = cos * xc - sin * yc + tx + w * 0.5 - 0.5;
-      const sy = sin * xc + cos * yc + ty + h * 0.5 - 0.5;
+  const at = (base: number, x: number, y: number) => (x >= 0 && x < w && y >= 0 && y < h ? p.data[base + y * w + x] : 0);
+  const inside = (x: number, y: number) => (x >= 0 && x < w && y >= 0 && y < h ? 1 : 0);
+  for (let i = 0; i < oh * ow; i++) {
+    if (interpolation === 'nearest') {
+      const ix = pyRound(sx[i]); // grid_sample's nearbyint: half to even
+      const iy = pyRound(sy[i]);
       for (let k = 0; k < n; k++) {
-        const base = k * h * w;
-        let v: number;
-        if (interpolation === 'nearest') {
-          const ix = pyRound(sx);
-          const iy = pyRound(sy);
-          v = ix >= 0 && ix < w && iy >= 0 && iy < h ? p.data[base + iy * w + ix] : fillOf(k);
-        } else {
-          const x0 = Math.floor(sx);
-          const y0 = Math.floor(sy);
-          const fx = sx - x0;
-          const fy = sy - y0;
-          let acc = 0;
-          let mask = 0;
-          for (const [xx, yy, wt] of [[x0, y0, (1 - fx) * (1 - fy)], [x0 + 1, y0, fx * (1 - fy)], [x0, y0 + 1, (1 - fx) * fy], [x0 + 1, y0 + 1, fx * fy]]) {
-            if (xx >= 0 && xx < w && yy >= 0 && yy < h) {
-              acc += wt * p.data[base + yy * w + xx];
-              mask += wt;
-            }
-          }
-          v = fill === null ? acc : acc * mask + (1 - mask) * fillOf(k);
-          if (round) v = Math.min(Math.max(pyRound(v), 0), p.data instanceof Uint8Array ? 255 : Infinity);
-        }
-        out[base + y * w + x] = v;
+        // a fill lands in integer images rounded, as torchvision samples them in float then rounds
+        const v = inside(ix, iy) ? p.data[k * h * w + iy * w + ix] : round ? roundPixel(fillOf(k), p.data) : fillOf(k);
+        out[k * oh * ow + i] = v;
       }
+      continue;
+    }
+    // grid_sample's bilinear weights and sum order, in the compute precision
+    const x0 = Math.floor(sx[i]);
+    const y0 = Math.floor(sy[i]);
+    const we = f(sx[i] - x0);
+    const ea = f(1 - we);
+    const no = f(sy[i] - y0);
+    const so = f(1 - no);
+    const [nw, ne, sw, se] = [f(so * ea), f(so * we), f(no * ea), f(no * we)];
+    const blend4 = (a: number, b: number, c: number, d: number) => f(f(f(f(a * nw) + f(b * ne)) + f(c * sw)) + f(d * se));
+    const mask = blend4(inside(x0, y0), inside(x0 + 1, y0), inside(x0, y0 + 1), inside(x0 + 1, y0 + 1));
+    for (let k = 0; k < n; k++) {
+      const base = k * h * w;
+      let v = blend4(at(base, x0, y0), at(base, x0 + 1, y0), at(base, x0, y0 + 1), at(base, x0 + 1, y0 + 1));
+      if (fill !== null) v = f(f(v * mask) + f(f(1 - mask) * f(fillOf(k))));
+      out[k * oh * ow + i] = round ? roundPixel(v, p.data) : v;
     }
   }
-  return rebuild(img, { ...p, data: out }) as T;
+  return rebuild(img, { ...p, data: out, h: oh, w: ow }) as T;
 }
 
 // ---- colour -----------------------------------------------------------------------------------
@@ -485,33 +581,32 @@ export function rotate<T extends ImageInput>(
 /**
  * Colour ops work on float values in [0, bound]: a float tensor as is
  * (bound 1), a Uint8Image as 0..255 (bound 255) converted back with
- * truncation, as torchvision does for uint8 tensors.
+ * truncation, as torchvision does for uint8 tensors. `f` rounds to the
+ * precision torch computes in: float64 for float64 tensors, else float32.
  */
-function colorPlanes(img: ImageInput, op: string): { p: Planes; values: Float32Array; bound: number; channels: number } {
+function colorPlanes(img: ImageInput, op: string): { p: Planes; values: Float32Array | Float64Array; bound: number; channels: number; f: Round } {
   const p = planesOf(img, op);
   if (p.data instanceof Int32Array) throw new Error(`${op}: expected a float tensor or a Uint8Image, got an int32 tensor`);
   const channels = p.lead.length ? p.lead[p.lead.length - 1] : 1;
   if (channels !== 1 && channels !== 3) throw new Error(`${op}: expected an image with 1 or 3 channels, got ${channels}`);
+  if (p.data instanceof Float64Array) return { p, values: p.data.slice(), bound: 1, channels, f: exact };
   const values = p.data instanceof Float32Array ? p.data.slice() : Float32Array.from(p.data);
-  return { p, values, bound: p.data instanceof Uint8Array ? 255 : 1, channels };
+  return { p, values, bound: p.data instanceof Uint8Array ? 255 : 1, channels, f: Math.fround };
 }
 
-function colorResult<T extends ImageInput>(img: T, p: Planes, values: Float32Array): T {
+function colorResult<T extends ImageInput>(img: T, p: Planes, values: Float32Array | Float64Array): T {
   let data: PixelArray = values;
   if (p.data instanceof Uint8Array) data = Uint8Array.from(values, (v) => (v >= 255 ? 255 : v > 0 ? v : 0));
-  else if (p.data instanceof Float64Array) data = Float64Array.from(values);
   return rebuild(img, { ...p, data }) as T;
 }
 
-/** torchvision's rgb_to_grayscale weights, in float32 per pixel of one RGB image at `base`. */
-function gray(values: Float32Array, base: number, plane: number, i: number): number {
-  const f = Math.fround;
+/** torchvision's rgb_to_grayscale weights, per pixel of one RGB image at `base`, rounded by `f`. */
+function gray(values: Float32Array | Float64Array, base: number, plane: number, i: number, f: Round): number {
   return f(f(f(0.2989 * values[base + i]) + f(0.587 * values[base + plane + i])) + f(0.114 * values[base + 2 * plane + i]));
 }
 
-/** ratio·a + (1 − ratio)·b clamped to [0, bound] (torchvision's _blend, in float32). */
-function blend(a: number, b: number, ratio: number, bound: number): number {
-  const f = Math.fround;
+/** ratio·a + (1 − ratio)·b clamped to [0, bound] (torchvision's _blend), rounded by `f`. */
+function blend(a: number, b: number, ratio: number, bound: number, f: Round): number {
   const v = f(f(f(ratio) * a) + f(f(1 - ratio) * b));
   return v < 0 ? 0 : v > bound ? bound : v;
 }
@@ -519,15 +614,15 @@ function blend(a: number, b: number, ratio: number, bound: number): number {
 /** Multiply by `factor` (0 black, 1 unchanged). */
 export function adjustBrightness<T extends ImageInput>(img: T, factor: number): T {
   if (!(factor >= 0)) throw new Error(`adjustBrightness: factor must be non-negative, got ${factor}`);
-  const { p, values, bound } = colorPlanes(img, 'adjustBrightness');
-  for (let i = 0; i < values.length; i++) values[i] = blend(values[i], 0, factor, bound);
+  const { p, values, bound, f } = colorPlanes(img, 'adjustBrightness');
+  for (let i = 0; i < values.length; i++) values[i] = blend(values[i], 0, factor, bound, f);
   return colorResult(img, p, values);
 }
 
 /** Blend with the mean gray level (0 flat gray, 1 unchanged). */
 export function adjustContrast<T extends ImageInput>(img: T, factor: number): T {
   if (!(factor >= 0)) throw new Error(`adjustContrast: factor must be non-negative, got ${factor}`);
-  const { p, values, bound, channels } = colorPlanes(img, 'adjustContrast');
+  const { p, values, bound, channels, f } = colorPlanes(img, 'adjustContrast');
   const plane = p.h * p.w;
   const images = values.length / (channels * plane);
   const truncate = p.data instanceof Uint8Array;
@@ -536,11 +631,11 @@ export function adjustContrast<T extends ImageInput>(img: T, factor: number): T 
     let sum = 0;
     const count = channels === 3 ? plane : plane * channels;
     for (let i = 0; i < count; i++) {
-      const g = channels === 3 ? gray(values, base, plane, i) : values[base + i];
+      const g = channels === 3 ? gray(values, base, plane, i, f) : values[base + i];
       sum += truncate ? Math.trunc(g) : g;
     }
-    const mean = Math.fround(sum / count);
-    for (let i = base; i < base + channels * plane; i++) values[i] = blend(values[i], mean, factor, bound);
+    const mean = f(sum / count);
+    for (let i = base; i < base + channels * plane; i++) values[i] = blend(values[i], mean, factor, bound, f);
   }
   return colorResult(img, p, values);
 }
@@ -548,15 +643,15 @@ export function adjustContrast<T extends ImageInput>(img: T, factor: number): T 
 /** Blend with the grayscale image (0 gray, 1 unchanged, 2 doubly saturated); 1-channel images are returned as is. */
 export function adjustSaturation<T extends ImageInput>(img: T, factor: number): T {
   if (!(factor >= 0)) throw new Error(`adjustSaturation: factor must be non-negative, got ${factor}`);
-  const { p, values, bound, channels } = colorPlanes(img, 'adjustSaturation');
+  const { p, values, bound, channels, f } = colorPlanes(img, 'adjustSaturation');
   if (channels === 1) return img;
   const plane = p.h * p.w;
   const truncate = p.data instanceof Uint8Array;
   for (let base = 0; base < values.length; base += 3 * plane) {
     for (let i = 0; i < plane; i++) {
-      const g0 = gray(values, base, plane, i);
+      const g0 = gray(values, base, plane, i, f);
       const g = truncate ? Math.trunc(g0) : g0;
-      for (let c = 0; c < 3; c++) values[base + c * plane + i] = blend(values[base + c * plane + i], g, factor, bound);
+      for (let c = 0; c < 3; c++) values[base + c * plane + i] = blend(values[base + c * plane + i], g, factor, bound, f);
     }
   }
   return colorResult(img, p, values);
@@ -565,9 +660,8 @@ export function adjustSaturation<T extends ImageInput>(img: T, factor: number): 
 /** Shift the hue by `factor` turns (in [−0.5, 0.5]) through HSV; 1-channel images are returned as is. */
 export function adjustHue<T extends ImageInput>(img: T, factor: number): T {
   if (!(factor >= -0.5 && factor <= 0.5)) throw new Error(`adjustHue: factor must be in [-0.5, 0.5], got ${factor}`);
-  const { p, values, bound, channels } = colorPlanes(img, 'adjustHue');
+  const { p, values, bound, channels, f } = colorPlanes(img, 'adjustHue');
   if (channels === 1) return img;
-  const f = Math.fround;
   const plane = p.h * p.w;
   for (let base = 0; base < values.length; base += 3 * plane) {
     for (let i = 0; i < plane; i++) {
@@ -607,23 +701,32 @@ export function adjustHue<T extends ImageInput>(img: T, factor: number): T {
   return colorResult(img, p, values);
 }
 
-/** Luminance image (torchvision's rgb_to_grayscale): `numOutputChannels` 1 or 3. */
+/**
+ * Luminance image (torchvision's rgb_to_grayscale): `numOutputChannels` 1 or 3. A 1-channel tensor stays
+ * 1-channel (torchvision expands to the input's shape); a 1-channel Uint8Image gets 3 channels, as PIL.
+ */
 export function rgbToGrayscale<T extends ImageInput>(img: T, numOutputChannels: 1 | 3 = 1): T {
-  const { p, values, channels } = colorPlanes(img, 'rgbToGrayscale');
+  if (numOutputChannels !== 1 && numOutputChannels !== 3) {
+    throw new Error(`rgbToGrayscale: numOutputChannels must be 1 or 3, got ${numOutputChannels}`);
+  }
+  if (img instanceof Tensor && img.ndim < 3) {
+    throw new Error(`rgbToGrayscale: expected a tensor with at least 3 dimensions [..., C, H, W], got shape [${img.shape}]`);
+  }
+  const { p, values, channels, f } = colorPlanes(img, 'rgbToGrayscale');
+  if (img instanceof Tensor && channels === 1) numOutputChannels = 1;
   const plane = p.h * p.w;
   const images = values.length / (channels * plane);
-  const out = new Float32Array(images * numOutputChannels * plane);
+  const out = new (values.constructor as typeof Float32Array | typeof Float64Array)(images * numOutputChannels * plane);
   const truncate = p.data instanceof Uint8Array;
   for (let m = 0; m < images; m++) {
     for (let i = 0; i < plane; i++) {
-      const g0 = channels === 3 ? gray(values, m * 3 * plane, plane, i) : values[m * plane + i];
+      const g0 = channels === 3 ? gray(values, m * 3 * plane, plane, i, f) : values[m * plane + i];
       const g = truncate ? Math.trunc(g0) : g0;
       for (let c = 0; c < numOutputChannels; c++) out[(m * numOutputChannels + c) * plane + i] = g;
     }
   }
   const lead = [...p.lead];
-  if (lead.length) lead[lead.length - 1] = numOutputChannels;
-  else if (numOutputChannels === 3) throw new Error('rgbToGrayscale: an H×W tensor has no channel dimension to expand to 3');
+  lead[lead.length - 1] = numOutputChannels;
   return colorResult(img, { ...p, lead }, out);
 }
 

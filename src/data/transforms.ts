@@ -390,7 +390,7 @@ export class ColorJitter implements Transform {
 
 export interface RandomRotationOptions {
   interpolation?: Interpolation;
-  /** Grow the output to hold the whole rotated image (not supported: throws). */
+  /** Grow the output to hold the whole rotated image (default false: keep the input size). */
   expand?: boolean;
   /** Centre of rotation [x, y] in pixels (default the image centre). */
   center?: readonly [number, number] | null;
@@ -411,7 +411,6 @@ export class RandomRotation implements Transform {
     } else {
       throw new Error(`RandomRotation: degrees must be a non-negative number or a range [min, max], got ${JSON.stringify(degrees)}`);
     }
-    if (options.expand) throw new Error('RandomRotation: expand = true is not supported; the output keeps the input size');
     this.generator = options.generator;
   }
   forward<T extends ImageInput>(img: T): T {
