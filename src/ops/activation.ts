@@ -103,9 +103,7 @@ export function threshold(x: Tensor, thresholdValue: number, value: number): Ten
   checkTensor(x, 'threshold');
   if (x.dtype === 'int32') return where(x.le(Math.trunc(thresholdValue)), Math.trunc(value), x);
   checkFloat(x, 'threshold');
-  let out = scalarOp('threshold', 'threshold', x, thresholdValue, value);
-  // The kernel's test is x > threshold, which sends NaN to value; PyTorch's is x ≤ threshold, which keeps it.
-  if (x.size > 0 && noGrad(() => x.isnan().any().item())) out = noGrad(() => where(x.isnan(), x, out));
+  const out = scalarOp('threshold', 'threshold', x, thresholdValue, value);
   if (!needsGrad(x)) return out;
   return record(out, 'ThresholdBackward0', [x], (g) => [g.maskedFill(x.le(thresholdValue), 0)]);
 }

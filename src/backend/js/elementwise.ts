@@ -95,7 +95,7 @@ export function scalar(op: ScalarOp, x: View, a: number, b: number, out: TypedAr
       case 'softplusBeta':
         for (; o < end; o++, j += xs) { const v = d[j] * a; out[o] = v > b ? d[j] : Math.log1p(Math.exp(v)) / a; }
         break;
-      case 'threshold': for (; o < end; o++, j += xs) out[o] = d[j] > a ? d[j] : b; break;
+      case 'threshold': for (; o < end; o++, j += xs) out[o] = d[j] <= a ? b : d[j]; break; // NaN stays NaN, as PyTorch
       default: throw new Error(`js backend: unknown scalar op '${op satisfies never}'`);
     }
   });

@@ -199,7 +199,7 @@ void scalar_row(int op, const float* x, i64 xs, double a, double b, float* out, 
         return t > b ? v : std::log1p(std::exp(t)) / a;
       });
       break;
-    case S_THRESHOLD: map_d(x, xs, out, n, [=](double v) { return v > a ? v : b; }); break;
+    case S_THRESHOLD: map_d(x, xs, out, n, [=](double v) { return v <= a ? b : v; }); break;  // NaN stays NaN, as PyTorch
     default: break;
   }
 }
