@@ -1,8 +1,9 @@
 import type { BinaryOp } from '../backend/interface.js';
 import { kernels } from '../backend/registry.js';
 import { needsGrad, record } from '../autograd/node.js';
+import { noGrad } from '../autograd/grad-mode.js';
 import { isFloat, promoteWithScalar, resultType, type DType } from '../tensor/dtype.js';
-import { broadcastShapes, shapeStr } from '../tensor/shape.js';
+import { broadcastShapes, shapeStr, sizeOf } from '../tensor/shape.js';
 import { Tensor, type TensorLike } from '../tensor/tensor.js';
 import { broadcastView, describe, empty, sumToShape, toTensorLike, uninitialized } from './util.js';
 
@@ -30,7 +31,7 @@ function binaryOp(
 ): Tensor {
   const [a, b, dtype] = operands(a0, b0, name, result);
   const shape = broadcastShapes(a.shape, b.shape, name);
-  if (!isFloat(dtype) && (op === 'floorDiv' || op === 'remainder' || op === 'fmod')) checkNoZero(b, name);
+  if (!isFloat(dtype) && (op === 'floorDiv' || op === 'remainder' || op === 'fmod')) checkNoZero(a, b, name);
   // Integer tensors to negative integer tensor powers: 1/base^|e| truncated, as PyTorch (only a plain-number
   // exponent raises): 1 for base 1, ±1 for base −1 by the exponent's parity, else 0 (also for base 0).
   if (!isFloat(dtype) && op === 'pow' && someElement(b, (v) => v < 0)) {
@@ -75,10 +76,20 @@ function checkAlpha(a: TensorLike, b: TensorLike, alpha: number, op: string): vo
   }
 }
 
+/**
+ * alpha·b for add/sub, computed as PyTorch does in the result dtype (b is promoted first, so float32 · alpha
+ * is not rounded before a float64 sum); with bool results alpha acts as a bool (true + 2·true is true).
+ */
+function scaled(a: TensorLike, b: TensorLike | boolean, alpha: number, op: string): TensorLike {
+  if (!(b instanceof Tensor)) return Number(b) * alpha;
+  const dtype = operands(a, b, op, 'promote')[2];
+  return dtype === 'bool' ? (alpha === 0 ? b.mul(0).to('bool') : b) : mul(b.to(dtype), alpha);
+}
+
 export function add(a: TensorLike, b: TensorLike, options: { alpha?: number } = {}): Tensor {
   const alpha = options.alpha ?? 1;
   checkAlpha(a, b, alpha, 'add');
-  if (alpha !== 1) return add(a, typeof b === 'number' ? b * alpha : mul(b, alpha));
+  if (alpha !== 1) return add(a, scaled(a, b, alpha, 'add'));
   return binaryOp('add', 'add', a, b, 'promote', (g) => [g, g]);
 }
 
@@ -92,13 +103,16 @@ export function sub(a: TensorLike | boolean, b: TensorLike | boolean, options: {
   }
   const alpha = options.alpha ?? 1;
   checkAlpha(a as TensorLike, b as TensorLike, alpha, 'sub');
-  if (alpha !== 1) return sub(a, typeof b === 'number' ? b * alpha : mul(b as Tensor, alpha));
+  if (alpha !== 1) return sub(a, scaled(a as TensorLike, b as TensorLike, alpha, 'sub'));
   return binaryOp('sub', 'sub', a, b, 'promote', (g) => [g, g.neg()]);
 }
 
-/** Integer division by zero has no value (PyTorch raises ZeroDivisionError); JS would silently give 0. */
-function checkNoZero(divisor: Tensor, op: string): void {
-  if (someElement(divisor, (v) => v === 0)) {
+/**
+ * Integer division by zero has no value (PyTorch raises ZeroDivisionError); JS would silently give 0.
+ * Nothing is divided when the broadcast result is empty.
+ */
+function checkNoZero(dividend: Tensor, divisor: Tensor, op: string): void {
+  if (sizeOf(broadcastShapes(dividend.shape, divisor.shape, op)) > 0 && someElement(divisor, (v) => v === 0)) {
     throw new Error(`${op}: integer division by zero (the ${divisor.dtype} divisor of shape ${shapeStr(divisor.shape)} contains 0)`);
   }
 }
@@ -127,12 +141,15 @@ export function mul(a: TensorLike, b: TensorLike): Tensor {
 
 export function div(a: TensorLike, b: TensorLike, options: { roundingMode?: 'trunc' | 'floor' | null } = {}): Tensor {
   const mode = options.roundingMode ?? null;
-  if (mode === 'floor') return binaryOp('floorDiv', 'div', a, b, 'promote');
+  if (mode === 'floor') return binaryOp('floorDiv', 'div', a, b, 'promote', roundedGrad, 'DivBackward2');
   if (mode === 'trunc') {
     const [x, y, dtype] = operands(a, b, 'div', 'promote');
     if (dtype === 'bool') throw new Error("div: roundingMode 'trunc' is not implemented for bool tensors (convert with .int() first)");
-    if (isFloat(dtype)) return binaryOp('div', 'div', x, y, 'promote').trunc();
-    checkNoZero(y, 'div');
+    if (isFloat(dtype)) {
+      const out = noGrad(() => binaryOp('div', 'div', x, y, 'promote').trunc());
+      return needsGrad(x, y) ? record(out, 'DivBackward2', [x, y], (g) => roundedGrad(g, x, y, out)) : out;
+    }
+    checkNoZero(x, y, 'div');
     // Integers: the float64 quotient truncates exactly for int32 operands (float32 would not).
     return binaryOp('div', 'div', x.to('float64'), y.to('float64'), 'promote').trunc().to(dtype);
   }
@@ -140,13 +157,16 @@ export function div(a: TensorLike, b: TensorLike, options: { roundingMode?: 'tru
   return binaryOp('div', 'div', a, b, 'float', (g, x, y) => [g.div(y), g.mul(x.div(y).div(y)).neg()]);
 }
 
+/** A rounded quotient is piecewise constant: PyTorch records it with zero gradients for both operands. */
+const roundedGrad: GradRule = (g, x, y) => [empty(x.shape, g.dtype), empty(y.shape, g.dtype)];
+
 export function pow(a: TensorLike, b: TensorLike): Tensor {
   if (a instanceof Tensor && typeof b === 'number') return powScalar(a, b);
   return binaryOp('pow', 'pow', a, b, 'promote', (g, x, y, out) => [
-    // d/dx x^y = y·x^(y−1); d/dy x^y = x^y·ln x, taken as 0 where x = 0 (as PyTorch masks it).
-    // PyTorch takes the gradient as 0 where the exponent is 0 (x^0 is constant, even at x = 0).
+    // d/dx x^y = y·x^(y−1); d/dy x^y = x^y·ln x, taken as 0 where x = 0 and y ≥ 0 (as PyTorch masks it;
+    // for y < 0 it stays inf · −inf). PyTorch takes the x gradient as 0 where y = 0 (x^0 is constant, even at x = 0).
     where0(y.eq(0), g.mul(y).mul(x.pow(y.sub(1)))),
-    g.mul(out).mul(where0(x.eq(0), x.log())),
+    g.mul(out).mul(where0(x.eq(0).logicalAnd(y.ge(0)), x.log())),
   ], typeof a === 'number' ? 'PowBackward2' : 'PowBackward1'); // pow(number, tensor) is PyTorch's pow.Scalar overload
 }
 
@@ -182,12 +202,18 @@ export function minimum(a: TensorLike, b: TensorLike): Tensor {
   });
 }
 
+/** PyTorch's node for remainder / fmod: the Scalar overload (a number divisor) is Backward0, the Tensor one Backward1. */
+function overloadName(op: string, divisor: TensorLike): string {
+  return `${op}Backward${divisor instanceof Tensor ? 1 : 0}`;
+}
+
 export function remainder(a: TensorLike, b: TensorLike): Tensor {
-  return binaryOp('remainder', 'remainder', a, b, 'promote', (g, x, y) => [g, g.mul(x.div(y).floor()).neg()]);
+  // The quotient as div(x, y, floor) (−3 // inf is −1, where floor(−3 / inf) would be −0).
+  return binaryOp('remainder', 'remainder', a, b, 'promote', (g, x, y) => [g, g.mul(div(x, y, { roundingMode: 'floor' })).neg()], overloadName('Remainder', b));
 }
 
 export function fmod(a: TensorLike, b: TensorLike): Tensor {
-  return binaryOp('fmod', 'fmod', a, b, 'promote', (g, x, y) => [g, g.mul(x.div(y).trunc()).neg()]);
+  return binaryOp('fmod', 'fmod', a, b, 'promote', (g, x, y) => [g, g.mul(x.div(y).trunc()).neg()], overloadName('Fmod', b));
 }
 
 export function atan2(a: TensorLike, b: TensorLike): Tensor {

@@ -11,7 +11,8 @@ import { checkTensor, copyAs, describe, sumToShape, toTensorLike } from './util.
 import { where } from './unary.js';
 
 /**
- * start + weight·(end − start), computed as torch does: `start + weight·(end − start)` where |weight| < 0.5,
+ * start + weight·(end − start), computed as torch 1.13's CPU kernel does: `start + weight·(end − start)` where
+ * weight < 0.5 (its test is written |weight| < 0.5, but its abs of a real number is the number itself),
  * else `end − (end − start)·(1 − weight)` (exact at weight 1). start, end (and a tensor weight) must share
  * one floating dtype, as in torch; all three broadcast. LerpBackward0 (number weight) / LerpBackward1.
  */
@@ -31,8 +32,8 @@ export function lerp(start: Tensor, end: Tensor, weight: TensorLike): Tensor {
   if (w instanceof Tensor) broadcastShapes(shape, w.shape, op);
   const out = noGrad(() => {
     const diff = end.sub(start);
-    if (typeof w === 'number') return Math.abs(w) < 0.5 ? start.add(diff.mul(w)) : end.sub(diff.mul(1 - w));
-    const small = w.abs().lt(0.5);
+    if (typeof w === 'number') return w < 0.5 ? start.add(diff.mul(w)) : end.sub(diff.mul(1 - w));
+    const small = w.lt(0.5);
     return where(small, start.add(w.mul(diff)), end.sub(diff.mul(w.neg().add(1))));
   });
   if (typeof w === 'number') {

@@ -44,8 +44,8 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   ]);
 }
 
-function scatterAddInto(target: Tensor, dim: number, idx: Int32Array, indexShape: readonly number[], src: Tensor): Tensor {
-  kernels().scatterAdd(src.contiguous().data(), indexShape, dim, idx, target.storage, target.shape);
+function scatterAddInto(target: Tensor, dim: number, idx: Int32Array, indexShape: readonly number[], src: Tensor, shape = target.shape): Tensor {
+  kernels().scatterAdd(src.contiguous().data(), indexShape, dim, idx, target.storage, shape);
   return target;
 }
 
@@ -67,12 +67,17 @@ export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): 
       );
     }
   });
-  const idx = indexArray(index, x.shape[d], 'scatterAdd', false, `dimension ${d} (input shape ${shapeStr(x.shape)})`);
-  const out = scatterAddInto(x.clone().detach(), d, idx, index.shape, leadingWindow(src, index.shape));
+  // A 0-d tensor scatters as a 1-element vector (as in gather).
+  const xShape = x.ndim === 0 ? [1] : x.shape;
+  const indexShape = index.ndim === 0 ? [1] : index.shape;
+  const idx = indexArray(index, xShape[d], 'scatterAdd', false, `dimension ${d} (input shape ${shapeStr(x.shape)})`);
+  const out = scatterAddInto(x.clone().detach(), d, idx, indexShape, leadingWindow(src, index.shape), xShape);
+  // Bools add as a logical or (true + true is true), as in PyTorch: keep the storage 0/1.
+  if (out.dtype === 'bool') out.storage.forEach((v, i, s) => (s[i] = v ? 1 : 0));
   if (!needsGrad(x, src)) return out;
   return record(out, 'ScatterAddBackward0', [x, src], (g) => {
     const gs = empty(index.shape, g.dtype);
-    kernels().gather(g.contiguous().data(), g.shape, d, idx, index.shape, gs.storage);
+    kernels().gather(g.contiguous().data(), xShape, d, idx, indexShape, gs.storage);
     return [g, padTo(gs, src.shape)];
   });
 }

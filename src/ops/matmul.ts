@@ -150,14 +150,24 @@ function batchedMatmul(a0: Tensor, b0: Tensor, op: string, nodeName?: string): T
   ], [b.requiresGrad ? a : null, a.requiresGrad ? b : null]);
 }
 
-/** input + a·b for 2-D a, b (input broadcast to the product), as torch.addmm: one AddmmBackward0 node. */
-export function addmm(input: Tensor, a: Tensor, b: Tensor): Tensor {
+/**
+ * beta·input + alpha·(a·b) for 2-D a, b (input broadcast to the product), as torch.addmm: one AddmmBackward0
+ * node. A zero beta or alpha drops its term entirely (its NaN and inf included), as PyTorch's gemm does.
+ */
+export function addmm(input: Tensor, a: Tensor, b: Tensor, options: { beta?: number; alpha?: number } = {}): Tensor {
   checkTensor(input, 'addmm');
-  const out = noGrad(() => mm(a, b).add(input));
+  const { beta = 1, alpha = 1 } = options;
+  const scale = (t: Tensor, f: number) => (f === 1 ? t : t.mul(f));
+  const out = noGrad(() => {
+    const product = mm(a, b);
+    const term = alpha === 0 ? empty(product.shape, product.dtype) : scale(product, alpha);
+    const bias = input.expand(product.shape);
+    return beta === 0 ? term : term.add(scale(bias, beta));
+  });
   if (!needsGrad(input, a, b)) return out;
   return record(out, 'AddmmBackward0', [input, a, b], (g) => [
-    input.requiresGrad ? sumToShape(g, input.shape).to(input.dtype) : null,
-    a.requiresGrad ? g.matmul(b.t()).to(a.dtype) : null,
-    b.requiresGrad ? a.t().matmul(g).to(b.dtype) : null,
+    input.requiresGrad ? scale(sumToShape(g, input.shape), beta).to(input.dtype) : null,
+    a.requiresGrad ? scale(g.matmul(b.t()), alpha).to(a.dtype) : null,
+    b.requiresGrad ? scale(a.t().matmul(g), alpha).to(b.dtype) : null,
   ], [a.requiresGrad ? b : null, b.requiresGrad ? a : null]);
 }

@@ -51,6 +51,11 @@ export function reducedShape(shape: readonly number[], dims: readonly number[], 
   return keepdim ? shape.map((d, i) => (dims.includes(i) ? 1 : d)) : shape.filter((_, i) => !dims.includes(i));
 }
 
+/** The number of elements each reduction over `dims` combines (a 0-d tensor's dim 0 has one). */
+function groupSize(shape: readonly number[], dims: readonly number[]): number {
+  return dims.reduce((n, d) => n * (shape[d] ?? 1), 1);
+}
+
 /** Expand a reduced gradient back over the reduced dims of `shape`. */
 function expandBack(g: Tensor, shape: readonly number[], dims: readonly number[], keepdim: boolean): Tensor {
   const kept = keepdim ? g : g.reshape(reducedShape(shape, dims, true));
@@ -88,7 +93,7 @@ export function mean(x0: Tensor, dim?: Dims, options?: ReduceOptions): Tensor {
     throw new Error(`mean: input dtype must be floating point (float32 or float64), got ${x.dtype}; convert with .float() first or pass { dtype: 'float32' }`);
   }
   const dims = normalizeDims(dim, x.ndim, 'mean');
-  const count = dims.reduce((n, d) => n * x.shape[d], 1);
+  const count = groupSize(x.shape, dims);
   const out = noGrad(() => sum(x, dims, keepdim).div(count));
   if (!needsGrad(x)) return out;
   // One node named as PyTorch's (it saves no tensors, so backward may run through it twice).
@@ -105,20 +110,24 @@ export function prod(x0: Tensor, dim?: number | null, options?: ReduceOptions): 
   let out = runReduce('prod', x, dims, keepdim, isFloat(x.dtype) ? x.dtype : 'int32');
   if (requested && requested !== out.dtype) out = out.to(requested);
   if (!needsGrad(x)) return out;
-  // d prod / d x_i = prod of the others; computed without dividing so zeros are handled.
-  return record(out, dim === undefined || dim === null ? 'ProdBackward0' : 'ProdBackward1', [x], (g) => {
-    const size = dims.reduce((n, d) => n * x.shape[d], 1);
+  // As torch's prod_backward: g for a 0-d input; g·(prod / x) when no input is zero (so a NaN or infinite
+  // input makes its group's gradient NaN, as there); zeros for the product of all elements with several
+  // zeros; else the product of the others, computed without dividing.
+  const whole = dim === undefined || dim === null;
+  return record(out, whole ? 'ProdBackward0' : 'ProdBackward1', [x], (g) => {
     const gradFull = expandBack(g, x.shape, dims, keepdim);
-    if (size === 0) return [gradFull];
-    const others = productOfOthers(x, dims);
-    return [gradFull.mul(others)];
+    if (x.ndim === 0) return [gradFull];
+    const zeros = x.eq(0).sum().item();
+    if (zeros === 0) return [gradFull.mul(expandBack(out, x.shape, dims, keepdim).div(x))];
+    if (whole && zeros > 1) return [empty(x.shape, g.dtype)];
+    return [gradFull.mul(productOfOthers(x, dims))];
   });
 }
 
 /** For each element, the product of the other elements of its reduction group. */
 function productOfOthers(x: Tensor, dims: number[]): Tensor {
   const moved = x.permute([...x.shape.keys()].filter((d) => !dims.includes(d)).concat(dims)).contiguous();
-  const group = dims.reduce((n, d) => n * x.shape[d], 1);
+  const group = groupSize(x.shape, dims);
   const values = moved.data();
   const result = empty(moved.shape, x.dtype);
   const r = result.storage;
@@ -159,7 +168,10 @@ function extremum(op: 'max' | 'min', x: Tensor, dim: Dims, keepdim: boolean, nam
   // x.max() / x.min() are PyTorch's max/min overload 1 (MaxBackward1); amax/amin have their own nodes.
   const nodeName = name === 'max' ? 'MaxBackward1' : name === 'min' ? 'MinBackward1' : op === 'max' ? 'AmaxBackward0' : 'AminBackward0';
   return record(out, nodeName, [x], (g) => {
-    const hit = x.eq(expandBack(out, x.shape, dims, keepdim)).to(x.dtype);
+    // x.max() / x.min() of a tensor holding NaN share the gradient among the NaNs (torch's evenly_distribute_backward;
+    // amax / amin compare with the result, so there a NaN makes the whole gradient NaN).
+    const nanOfAll = (name === 'max' || name === 'min') && Number.isNaN(out.item());
+    const hit = (nanOfAll ? x.isnan() : x.eq(expandBack(out, x.shape, dims, keepdim))).to(x.dtype);
     const count = hit.sum(dims, true);
     return [expandBack(g, x.shape, dims, keepdim).mul(hit).div(count)];
   });
@@ -251,7 +263,7 @@ export function variance(x: Tensor, dim?: Dims, options?: VarOptions | boolean):
   checkFloat(x, 'var');
   const { correction, keepdim } = varianceOptions(options);
   const dims = normalizeDims(dim, x.ndim, 'var');
-  const divisor = Math.max(dims.reduce((n, d) => n * x.shape[d], 1) - correction, 0);
+  const divisor = Math.max(groupSize(x.shape, dims) - correction, 0);
   const out = noGrad(() => sum(x.sub(mean(x, dims, true)).square(), dims, keepdim).div(divisor));
   if (!needsGrad(x)) return out;
   // One node, as PyTorch's VarBackward0: d var / dx = 2·(x − mean) / (N − correction).
@@ -266,7 +278,7 @@ export function std(x: Tensor, dim?: Dims, options?: VarOptions | boolean): Tens
   checkFloat(x, 'std');
   const { correction, keepdim } = varianceOptions(options);
   const dims = normalizeDims(dim, x.ndim, 'std');
-  const divisor = Math.max(dims.reduce((n, d) => n * x.shape[d], 1) - correction, 0);
+  const divisor = Math.max(groupSize(x.shape, dims) - correction, 0);
   const out = noGrad(() => variance(x, dim, options).sqrt());
   if (!needsGrad(x)) return out;
   // One node, as PyTorch's StdBackward0: d std / dx = (x − mean) / ((N − correction)·std),

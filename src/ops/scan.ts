@@ -82,13 +82,14 @@ export function cumprod(x0: Tensor, dim: number, options?: CumOptions): Tensor {
     const before = zerosSoFar.eq(0);
     const notBefore = before.logicalNot();
     const safe = x.maskedFill(notBefore, 1);
-    let gx = reversedCumsum(out.mul(g), d).div(safe).maskedFill(notBefore, 0);
+    // The products from the first zero on are left out (torch masks them, so an inf after a zero gives no NaN).
+    let gx = reversedCumsum(out.mul(g).maskedFill(notBefore, 0), d).div(safe).maskedFill(notBefore, 0);
     const firstZero = isZero.logicalAnd(zerosSoFar.eq(1));
     if (firstZero.any().item()) {
       // Products that skip the first zero, summed over the positions at or after it.
       const skipped = cumprod(x.maskedFill(firstZero, 1), d);
       const atFirst = sum(g.mul(skipped).maskedFill(before, 0), d, true);
-      gx = gx.add(atFirst.mul(firstZero.to(g.dtype)));
+      gx = where(firstZero, atFirst, gx); // (not a product with a 0/1 mask: atFirst may be infinite)
     }
     return [gx];
   }, [x, out]);

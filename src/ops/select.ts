@@ -130,6 +130,9 @@ export function scatter(x: Tensor, dim: number, index: Tensor, src: Tensor | num
   const o = out.storage;
   const sData = srcTensor ? srcTensor.contiguous().data() : null;
   let scalar = typeof src === 'number' ? src : src ? 1 : 0;
+  if (!srcTensor && x.dtype === 'int32' && !(scalar >= -(2 ** 31) && scalar < 2 ** 31)) {
+    throw new Error(`scatter: value ${scalar} cannot be converted to int32 without overflow`);
+  }
   if (x.dtype === 'bool') scalar = scalar ? 1 : 0;
   const xStr = contiguousStrides(xShape);
   const sStr = contiguousStrides(sShape);

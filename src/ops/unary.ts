@@ -136,9 +136,11 @@ export function clamp(x: Tensor, min?: number | Tensor | null, max?: number | Te
   if (!needsGrad(input)) return out;
   // Number bounds are PyTorch's clamp.Scalar overload: ClampBackward1 (tensor bounds give ClampBackward0).
   return record(out, 'ClampBackward1', [input], (g) => {
+    // Written as "not (x ≥ lo)" so a NaN input, or a lone NaN bound (which the forward ignores), gives no
+    // gradient, as in PyTorch.
     let keep = g;
-    if (!Number.isNaN(lo)) keep = keep.maskedFill(input.lt(lo), 0);
-    if (!Number.isNaN(hi)) keep = keep.maskedFill(input.gt(hi), 0);
+    if (min !== null && min !== undefined) keep = keep.maskedFill(input.ge(lo).logicalNot(), 0);
+    if (max !== null && max !== undefined) keep = keep.maskedFill(input.le(hi).logicalNot(), 0);
     return [keep];
   }, [input]);
 }
