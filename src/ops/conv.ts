@@ -11,9 +11,10 @@ import { kernels } from '../backend/registry.js';
 import { recordAsOne } from '../autograd/fused.js';
 import { needsGrad, record } from '../autograd/node.js';
 import { shapeStr } from '../tensor/shape.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { Tensor } from '../tensor/tensor.js';
 import { checkFloat, checkTensor, empty, uninitialized } from './util.js';
 import { pad } from './pad.js';
+import { indexSelect } from './indexing.js';
 
 /** A size per spatial dim: one number for all, or one per dim ([h, w] in 2-D). */
 export type SizeArg = number | readonly number[];
@@ -205,10 +206,30 @@ function conv2dRaw(x: Tensor, w: Tensor, bias: Tensor | null, geo: Conv2dGeometr
   return record(out, name, inputs, backward, [x, w]);
 }
 
+/**
+ * The backend's conv2dBackwardInput. Padding beyond the dilated kernel's reach (p > d·(k−1)) runs as the
+ * gradient of the input grown by the excess e = p − d·(k−1) on each side with padding d·(k−1), cropped back
+ * (the same convolution): the native stride-1 kernel writes out of bounds with such padding.
+ */
+function inputGradKernel(dy: FloatArray, w: FloatArray, geo: Conv2dGeometry, out: FloatArray): void {
+  const eH = Math.max(geo.padH - geo.dilationH * (geo.kH - 1), 0);
+  const eW = Math.max(geo.padW - geo.dilationW * (geo.kW - 1), 0);
+  if (eH === 0 && eW === 0) return kernels().conv2dBackwardInput(dy, w, geo, out);
+  const big: Conv2dGeometry = { ...geo, inH: geo.inH + 2 * eH, inW: geo.inW + 2 * eW, padH: geo.padH - eH, padW: geo.padW - eW };
+  const full = new (out.constructor as Float32ArrayConstructor)(geo.n * geo.inC * big.inH * big.inW);
+  kernels().conv2dBackwardInput(dy, w, big, full);
+  for (let p = 0; p < geo.n * geo.inC; p++) {
+    for (let h = 0; h < geo.inH; h++) {
+      const from = (p * big.inH + h + eH) * big.inW + eW;
+      out.set(full.subarray(from, from + geo.inW), (p * geo.inH + h) * geo.inW);
+    }
+  }
+}
+
 /** ∂(dy, w): the input gradient [n, inC, inH, inW] of a convolution from its output gradient dy. */
 function convInputGrad(dy: Tensor, w: Tensor, geo: Conv2dGeometry, name: string): Tensor {
   const out = uninitialized([geo.n, geo.inC, geo.inH, geo.inW], dy.dtype);
-  kernels().conv2dBackwardInput(denseData(dy), denseData(w), geo, out.storage as FloatArray);
+  inputGradKernel(denseData(dy), denseData(w), geo, out.storage as FloatArray);
   if (!needsGrad(dy, w)) return out;
   const backward = (grad: Tensor) => {
     const g = grad.to(dy.dtype);
@@ -320,35 +341,76 @@ export interface UnfoldOptions {
   stride?: SizeArg;
 }
 
-/** The one-hot depthwise weight [C·kH·kW, 1, kH, kW] that copies every kernel tap into its own channel. */
-function tapWeight(channels: number, kH: number, kW: number, dtype: Tensor['dtype']): Tensor {
-  const taps = kH * kW;
-  const w = empty([channels * taps, 1, kH, kW], dtype);
-  for (let c = 0; c < channels; c++) for (let t = 0; t < taps; t++) w.storage[(c * taps + t) * taps + t] = 1;
-  return w;
+/** As PyTorch's im2col / col2im: only the batch dim may be empty. */
+function checkNonEmpty(x: Tensor, batched: boolean, op: string): void {
+  if (x.shape.slice(batched ? 1 : 0).some((d) => d === 0)) {
+    throw new Error(`${op}: expected non-empty dims${batched ? ' after the batch dim' : ''}, got input of shape ${shapeStr(x.shape)}`);
+  }
+}
+
+/**
+ * Where each column entry of unfold reads in the zero-padded plane [Hp, Wp]: [kh][kw][oh][ow] order, so
+ * column row c·kH·kW + kh·kW + kw and position oh·oW + ow (torch's im2col layout). Gathering (not a
+ * convolution) keeps a NaN or an infinity in the one entry that holds it.
+ */
+function im2colIndex(
+  op: string, inputSize: number[], Wp: number, kernel: number[], stride: number[], padding: number[], dilation: number[],
+): { index: Int32Array; blocks: number[] } {
+  const blocks = inputSize.map((n, i) => Math.floor((n + 2 * padding[i] - dilation[i] * (kernel[i] - 1) - 1) / stride[i]) + 1);
+  if (blocks.some((b) => b < 1)) {
+    throw new Error(
+      `${op}: the sliding blocks of input size ${shapeStr(inputSize)} with kernel ${shapeStr(kernel)}, padding ${shapeStr(padding)}, ` +
+        `stride ${shapeStr(stride)}, dilation ${shapeStr(dilation)} would be ${shapeStr(blocks)}: each must be at least one`,
+    );
+  }
+  const [kH, kW] = kernel;
+  const [bH, bW] = blocks;
+  const index = new Int32Array(kH * kW * bH * bW);
+  let k = 0;
+  for (let kh = 0; kh < kH; kh++) {
+    for (let kw = 0; kw < kW; kw++) {
+      for (let oh = 0; oh < bH; oh++) {
+        const row = (oh * stride[0] + kh * dilation[0]) * Wp;
+        for (let ow = 0; ow < bW; ow++) index[k++] = row + ow * stride[1] + kw * dilation[1];
+      }
+    }
+  }
+  return { index, blocks };
 }
 
 /**
  * Sliding local blocks of a batched image [N, C, H, W] (or [C, H, W]) as columns: [N, C·kH·kW, L], as
- * torch.nn.functional.unfold (im2col). Runs as a depthwise convolution with one-hot weights.
+ * torch.nn.functional.unfold (im2col).
  */
 export function unfold(x: Tensor, kernelSize: SizeArg, options: UnfoldOptions = {}): Tensor {
   const op = 'unfold';
   checkTensor(x, op);
   checkFloat(x, op);
   if (x.ndim !== 3 && x.ndim !== 4) throw new Error(`${op}: expected a 4-D input [N, C, H, W] or unbatched [C, H, W], got input of shape ${shapeStr(x.shape)}`);
-  const [kH, kW] = sizeList(kernelSize, 1, 2, 'kernelSize', op, 1);
+  checkNonEmpty(x, x.ndim === 4, op);
+  const kernel = sizeList(kernelSize, 1, 2, 'kernelSize', op, 1);
+  const stride = sizeList(options.stride, 1, 2, 'stride', op, 1);
+  const padding = sizeList(options.padding, 0, 2, 'padding', op, 0);
+  const dilation = sizeList(options.dilation, 1, 2, 'dilation', op, 1);
+  const [N, C, H, W] = x.ndim === 3 ? [1, ...x.shape] : x.shape;
+  const [Hp, Wp] = [H + 2 * padding[0], W + 2 * padding[1]];
+  const { index, blocks } = im2colIndex(op, [H, W], Wp, kernel, stride, padding, dilation);
   const columns = (input: Tensor) => {
-    const xb = input.ndim === 3 ? input.unsqueeze(0) : input;
-    const C = xb.shape[1];
-    const cols = convNd(2, op, xb, tapWeight(C, kH, kW, x.dtype), null, {
-      stride: options.stride, padding: sizeList(options.padding, 0, 2, 'padding', op, 0), dilation: options.dilation, groups: C,
-    });
-    const out = cols.reshape([xb.shape[0], C * kH * kW, -1]);
+    const padded = pad(input.reshape([N, C, H, W]), [padding[1], padding[1], padding[0], padding[0]]);
+    const cols = indexSelect(padded.reshape([N, C, Hp * Wp]), 2, new Tensor(index, [index.length]));
+    const out = cols.reshape([N, C * kernel[0] * kernel[1], blocks[0] * blocks[1]]);
     return input.ndim === 3 ? out.squeeze(0) : out;
   };
   // torch's unfold is one Im2ColBackward0 node.
   return needsGrad(x) ? recordAsOne('Im2ColBackward0', [x], columns) : columns(x);
+}
+
+/** The adjoint of indexSelect along dim 2: out [N, C, n] with out[:, :, index[j]] += x[:, :, j]. */
+function indexAddLast(x: Tensor, index: Int32Array, n: number): Tensor {
+  const out = empty([x.shape[0], x.shape[1], n], x.dtype);
+  kernels().indexAdd(denseData(x), out.shape, 2, index, out.storage as FloatArray);
+  if (!needsGrad(x)) return out;
+  return record(out, 'Col2ImBackward0', [x], (g) => [indexSelect(g, 2, new Tensor(index, [index.length]))]);
 }
 
 /** The adjoint of unfold: sum columns [N, C·kH·kW, L] back into an image [N, C, outputSize], as torch.nn.functional.fold (col2im). */
@@ -357,6 +419,7 @@ export function fold(x: Tensor, outputSize: SizeArg, kernelSize: SizeArg, option
   checkTensor(x, op);
   checkFloat(x, op);
   if (x.ndim !== 2 && x.ndim !== 3) throw new Error(`${op}: expected a 3-D input [N, C·kH·kW, L] or unbatched [C·kH·kW, L], got input of shape ${shapeStr(x.shape)}`);
+  checkNonEmpty(x, x.ndim === 3, op);
   const [oH, oW] = sizeList(outputSize, 1, 2, 'outputSize', op, 1);
   const [kH, kW] = sizeList(kernelSize, 1, 2, 'kernelSize', op, 1);
   const stride = sizeList(options.stride, 1, 2, 'stride', op, 1);
@@ -367,17 +430,18 @@ export function fold(x: Tensor, outputSize: SizeArg, kernelSize: SizeArg, option
   if (CK % (kH * kW) !== 0) {
     throw new Error(`${op}: expected the size of dim 1 (${CK}) to be divisible by the kernel area ${kH * kW} (kernel ${shapeStr([kH, kW])}), got input of shape ${shapeStr(x.shape)}`);
   }
-  const blocks = [oH, oW].map((o, i) => Math.floor((o + 2 * padding[i] - dilation[i] * ([kH, kW][i] - 1) - 1) / stride[i]) + 1);
-  if (blocks.some((b) => b < 1) || blocks[0] * blocks[1] !== L) {
+  const [Hp, Wp] = [oH + 2 * padding[0], oW + 2 * padding[1]];
+  const { index, blocks } = im2colIndex(op, [oH, oW], Wp, [kH, kW], stride, padding, dilation);
+  if (blocks[0] * blocks[1] !== L) {
     throw new Error(
-      `${op}: expected ${Math.max(blocks[0], 0) * Math.max(blocks[1], 0)} blocks (${shapeStr(blocks)}) for outputSize ${shapeStr([oH, oW])}, kernel ${shapeStr([kH, kW])}, ` +
+      `${op}: expected ${blocks[0] * blocks[1]} blocks (${shapeStr(blocks)}) for outputSize ${shapeStr([oH, oW])}, kernel ${shapeStr([kH, kW])}, ` +
         `padding ${shapeStr(padding)}, stride ${shapeStr(stride)}, dilation ${shapeStr(dilation)}, got input of shape ${shapeStr(x.shape)}`,
     );
   }
   const C = CK / (kH * kW);
-  const outputPadding = [oH, oW].map((o, i) => o - ((blocks[i] - 1) * stride[i] - 2 * padding[i] + dilation[i] * ([kH, kW][i] - 1) + 1));
-  const out = convTransposeNd(2, op, xb.reshape([N, CK, blocks[0], blocks[1]]), tapWeight(C, kH, kW, x.dtype), null, {
-    stride, padding, dilation, groups: C, outputPadding,
-  });
+  // Sum every column entry into its place in the padded image, then crop the padding.
+  const image = (input: Tensor) =>
+    indexAddLast(input.reshape([N, C, kH * kW * L]), index, Hp * Wp).reshape([N, C, Hp, Wp]).narrow(2, padding[0], oH).narrow(3, padding[1], oW);
+  const out = needsGrad(x) ? recordAsOne('Col2ImBackward0', [x], image) : image(x);
   return x.ndim === 2 ? out.squeeze(0) : out;
 }

@@ -50,9 +50,22 @@ function areaScale(inSize: number, outSize: number, alignCorners: boolean, scale
   return scaleValue(scale, inSize, outSize);
 }
 
-function nearestTaps(inSize: number, outSize: number, scale: number | null, exact: boolean): Taps {
+/**
+ * Nearest source indices, computed two ways by PyTorch's CPU kernels: its backward, and its 2-D forward of a
+ * channels-last-contiguous input (e.g. one channel), use nearest_idx (a float32 scale; same-size and
+ * double-size outputs copy directly); every other forward (upsample_generic_Nd_kernel_impl) takes the
+ * dtype's scale times the index in double, rounded to float, with no special cases.
+ */
+function nearestTaps(inSize: number, outSize: number, scale: number | null, exact: boolean, generic = false, single = false): Taps {
   const idx = new Int32Array(outSize);
-  // PyTorch computes these in float32 whatever the dtype.
+  if (generic) {
+    const g = single ? f32(scaleValue(scale, inSize, outSize)) : scaleValue(scale, inSize, outSize);
+    for (let o = 0; o < outSize; o++) {
+      const real = exact ? Math.max(g * (o + 0.5) - 0.5, 0) + 0.5 : g * o;
+      idx[o] = Math.min(Math.floor(f32(real)), inSize - 1);
+    }
+    return { idx: [idx], weights: null };
+  }
   const s = f32(scaleValue(scale, inSize, outSize));
   for (let o = 0; o < outSize; o++) {
     if (exact) idx[o] = Math.min(Math.floor(f32(f32(o + 0.5) * s)), inSize - 1);
@@ -114,20 +127,10 @@ function cubicTaps(inSize: number, outSize: number, scale: number | null, alignC
   return { idx, weights };
 }
 
-/**
- * Resample one axis: out[a, o, b] = Σ_t w_t[o] · x[a, idx_t[o], b] (x viewed as [outer, n, inner]); the
- * taps are summed in order (w0·x0 + w1·x1 + ..., as PyTorch). The gradient scatters back with the same weights;
- * it is linear in the upstream gradient, so its own gradient is this resampling again (node `name`).
- */
-function resampleDim(x: Tensor, dim: number, taps: Taps, name: string): Tensor {
-  const outSize = taps.idx[0].length;
-  const n = x.shape[dim];
-  const outer = x.shape.slice(0, dim).reduce((a, b) => a * b, 1);
-  const inner = x.shape.slice(dim + 1).reduce((a, b) => a * b, 1);
-  const shape = [...x.shape];
-  shape[dim] = outSize;
+/** Flattened [tap][o] tables of taps: source offsets (index·inner) and weights. */
+function tapTables(taps: Taps, inner: number): { T: number; offs: Int32Array; wts: Float64Array } {
   const T = taps.idx.length;
-  // Flattened [tap][o] tables: source offsets (index·inner) and weights.
+  const outSize = taps.idx[0].length;
   const offs = new Int32Array(T * outSize);
   const wts = new Float64Array(T * outSize).fill(1);
   for (let t = 0; t < T; t++) {
@@ -136,6 +139,22 @@ function resampleDim(x: Tensor, dim: number, taps: Taps, name: string): Tensor {
       if (taps.weights) wts[t * outSize + o] = taps.weights[t][o];
     }
   }
+  return { T, offs, wts };
+}
+
+/**
+ * Resample one axis: out[a, o, b] = Σ_t w_t[o] · x[a, idx_t[o], b] (x viewed as [outer, n, inner]); the
+ * taps are summed in order (w0·x0 + w1·x1 + ..., as PyTorch). The gradient scatters back with the same weights;
+ * it is linear in the upstream gradient, so its own gradient is this resampling again (node `name`).
+ */
+function resampleDim(x: Tensor, dim: number, taps: Taps, name: string, backTaps: Taps = taps): Tensor {
+  const outSize = taps.idx[0].length;
+  const n = x.shape[dim];
+  const outer = x.shape.slice(0, dim).reduce((a, b) => a * b, 1);
+  const inner = x.shape.slice(dim + 1).reduce((a, b) => a * b, 1);
+  const shape = [...x.shape];
+  shape[dim] = outSize;
+  const { T, offs, wts } = tapTables(taps, inner);
   const xd = denseData(x);
   const out = empty(shape, x.dtype);
   const od = out.storage as FloatArray;
@@ -172,6 +191,8 @@ function resampleDim(x: Tensor, dim: number, taps: Taps, name: string): Tensor {
   }
   if (!needsGrad(x)) return out;
   return record(out, 'UpsampleBackward0', [x], (g) => {
+    // The backward's own taps (PyTorch's nearest backward indexes differently from its forward).
+    const { T, offs, wts } = tapTables(backTaps, inner);
     const gd = denseData(g.to(x.dtype));
     const acc = new Float64Array(n * inner);
     const gx = empty(x.shape, x.dtype);
@@ -190,8 +211,19 @@ function resampleDim(x: Tensor, dim: number, taps: Taps, name: string): Tensor {
       }
       gxd.set(acc, a * n * inner);
     }
-    return [linearInGrad(gx, g, name, (gg) => resampleDim(gg, dim, taps, name))];
+    return [linearInGrad(gx, g, name, (gg) => resampleDim(gg, dim, taps, name, backTaps))];
   });
+}
+
+/** PyTorch's is_contiguous(memory_format=torch.channels_last) of a 4-D tensor: [N, H, W, C] order in memory. */
+function channelsLastContiguous(x: Tensor): boolean {
+  let expected = 1;
+  for (const d of [1, 3, 2, 0]) {
+    if (x.shape[d] === 1) continue;
+    if (x.strides[d] !== expected) return false;
+    expected *= x.shape[d];
+  }
+  return true;
 }
 
 function listOf(v: number | readonly number[], n: number, name: string): number[] {
@@ -226,22 +258,25 @@ export function interpolate(x: Tensor, options: InterpolateOptions = {}): Tensor
   if (hasSize === hasScale) throw new Error(`${op}: ${hasSize ? 'only one of size and scaleFactor should be given' : 'either size or scaleFactor should be given'}`);
   if (!isFloat(x.dtype)) throw new Error(`${op}: input must be a floating-point tensor (float32 or float64), got ${x.dtype}`);
   const inSizes = x.shape.slice(2);
+  // 'area' is adaptive average pooling, which PyTorch lets produce an empty output.
+  const minSize = mode === 'area' ? 0 : 1;
   let outSizes: number[];
   let scales: (number | null)[];
   if (hasSize && options.recomputeScaleFactor) throw new Error(`${op}: recomputeScaleFactor is not meaningful with an explicit size`);
   if (hasSize) {
     outSizes = listOf(options.size!, spatial, 'size');
-    if (outSizes.some((s) => !Number.isInteger(s) || s < 1)) throw new Error(`${op}: size must hold positive integers, got ${JSON.stringify(options.size)}`);
+    if (outSizes.some((s) => !Number.isInteger(s) || s < minSize)) throw new Error(`${op}: size must hold positive integers, got ${JSON.stringify(options.size)}`);
     scales = outSizes.map(() => null);
   } else {
     const factors = listOf(options.scaleFactor!, spatial, 'scaleFactor');
     if (factors.some((f) => !(f > 0) || !Number.isFinite(f))) throw new Error(`${op}: scaleFactor must be positive, got ${JSON.stringify(options.scaleFactor)}`);
     outSizes = inSizes.map((n, i) => Math.floor(n * factors[i]));
-    if (outSizes.some((s) => s < 1)) throw new Error(`${op}: scaleFactor ${JSON.stringify(options.scaleFactor)} gives an empty output for input of shape ${shapeStr(x.shape)}`);
+    if (outSizes.some((s) => s < minSize)) throw new Error(`${op}: scaleFactor ${JSON.stringify(options.scaleFactor)} gives an empty output for input of shape ${shapeStr(x.shape)}`);
     scales = options.recomputeScaleFactor ? outSizes.map(() => null) : factors;
   }
   if (mode === 'area') return spatial === 1 ? adaptiveAvgPool1d(x, outSizes) : adaptiveAvgPool2d(x, outSizes);
   const single = x.dtype === 'float32';
+  const channelsLast = spatial === 2 && channelsLastContiguous(x);
   // One pass per spatial dim, recorded as PyTorch's single node (e.g. UpsampleBilinear2DBackward1).
   const kind =
     mode === 'nearest' ? 'Nearest' : mode === 'nearest-exact' ? 'NearestExact' : mode === 'bicubic' ? 'Bicubic'
@@ -251,11 +286,14 @@ export function interpolate(x: Tensor, options: InterpolateOptions = {}): Tensor
     for (let i = spatial - 1; i >= 0; i--) {
       const dim = i + 2;
       const [n, o, s] = [inSizes[i], outSizes[i], scales[i]];
-      const taps =
-        mode === 'nearest' || mode === 'nearest-exact' ? nearestTaps(n, o, s, mode === 'nearest-exact')
-        : mode === 'bicubic' ? cubicTaps(n, o, s, alignCorners, single)
-        : linearTaps(n, o, s, alignCorners, single);
-      out = resampleDim(out, dim, taps, `Upsample${kind}${spatial}DBackwardBackward0`);
+      const name = `Upsample${kind}${spatial}DBackwardBackward0`;
+      if (mode === 'nearest' || mode === 'nearest-exact') {
+        const exact = mode === 'nearest-exact';
+        out = resampleDim(out, dim, nearestTaps(n, o, s, exact, !channelsLast, single), name, nearestTaps(n, o, s, exact));
+        continue;
+      }
+      const taps = mode === 'bicubic' ? cubicTaps(n, o, s, alignCorners, single) : linearTaps(n, o, s, alignCorners, single);
+      out = resampleDim(out, dim, taps, name);
     }
     return out;
   };

@@ -23,12 +23,15 @@ export function pad(x: Tensor, padding: readonly number[], options: PadOptions =
   }
   const amounts = x.shape.map(() => [0, 0]);
   for (let i = 0; i < padding.length / 2; i++) amounts[x.ndim - 1 - i] = [padding[2 * i], padding[2 * i + 1]];
-  if (mode === 'constant') return constantPad(x, amounts, options.value ?? 0);
+  if (mode === 'constant') return constantPad(x, amounts, options.value ?? 0, padding.length / 2);
   if (options.value !== undefined && options.value !== 0) throw new Error(`pad: a fill value only applies to mode 'constant', not '${mode}'`);
   if (mode !== 'reflect' && mode !== 'replicate' && mode !== 'circular') {
     throw new Error(`pad: unknown mode '${mode}'; expected constant, reflect, replicate or circular`);
   }
   checkNonConstantRank(x, padding.length, mode);
+  // PyTorch's reflection and replication kernels take floating-point inputs only.
+  if (mode !== 'circular' && x.dtype !== 'float32' && x.dtype !== 'float64') throw new Error(`pad: ${mode} padding is not implemented for ${x.dtype} input`);
+  if (mode !== 'circular') checkNonConstantSizes(x, amounts, padding.length / 2, mode);
   const padDims = (input: Tensor) => {
     let out = input;
     amounts.forEach(([left, right], d) => {
@@ -42,7 +45,15 @@ export function pad(x: Tensor, padding: readonly number[], options: PadOptions =
   return recordAsOne(`${mode === 'reflect' ? 'Reflection' : 'Replication'}Pad${padding.length / 2}DBackward0`, [x], padDims);
 }
 
-function constantPad(x: Tensor, amounts: number[][], value: number): Tensor {
+function constantPad(x: Tensor, amounts: number[][], value: number, padded = 0): Tensor {
+  // PyTorch: when something is added, every padded dim (the last `padded`) must stay non-empty.
+  if (amounts.some(([l, r]) => l > 0 || r > 0)) {
+    amounts.forEach(([left, right], d) => {
+      if (d >= x.ndim - padded && x.shape[d] + left + right <= 0) {
+        throw new Error(`pad: padding (${left}, ${right}) of dimension ${d} of size ${x.shape[d]} gives an output of size ${x.shape[d] + left + right}`);
+      }
+    });
+  }
   // Crop negative amounts first, then place the rest inside a filled output.
   let inner = x;
   amounts.forEach(([left, right], d) => {
@@ -80,6 +91,22 @@ function checkNonConstantRank(x: Tensor, length: number, mode: string): void {
   }
 }
 
+/**
+ * PyTorch's reflect / replicate size checks: no empty dim but the batch dim (reflect lets an unbatched
+ * input's channel dim be empty too), and at least one padded dim of the output must be non-empty.
+ */
+function checkNonConstantSizes(x: Tensor, amounts: number[][], spatial: number, mode: string): void {
+  const first = x.ndim === spatial + 2 || mode === 'reflect' ? 1 : 0;
+  if (x.shape.slice(first).some((d) => d === 0)) {
+    throw new Error(`pad: ${mode} padding expects non-empty dims after dim ${first - 1}, got input of shape ${shapeStr(x.shape)}`);
+  }
+  const outs = x.shape.slice(-spatial).map((n, i) => n + amounts[x.ndim - spatial + i][0] + amounts[x.ndim - spatial + i][1]);
+  // (A negative size is refused per dim below.)
+  if (outs.every((o) => o === 0)) {
+    throw new Error(`pad: input of shape ${shapeStr(x.shape)} is too small for ${mode} padding: the padded sizes would be ${shapeStr(outs)}`);
+  }
+}
+
 function pairs(flat: number[]): number[][] {
   const out: number[][] = [];
   for (let i = 0; i < flat.length; i += 2) out.push([flat[i], flat[i + 1]]);
@@ -100,8 +127,7 @@ function sourceIndices(mode: string, n: number, left: number, right: number, dim
   }
   if (mode === 'replicate' && n === 0) throw new Error(`pad: cannot replicate-pad an empty dimension ${dim}`);
   const length = n + left + right;
-  // PyTorch: reflect and replicate need a non-empty output, circular a non-negative one.
-  if (length < 0 || (length === 0 && mode !== 'circular')) {
+  if (length < 0) {
     throw new Error(`pad: ${mode} padding (${left}, ${right}) of dimension ${dim} of size ${n} gives an output of size ${length}`);
   }
   // Circular: the part of the input that survives cropping, [kept0, kept0 + kept).

@@ -50,8 +50,11 @@ export function poolOutputSize(inSize: number, k: number, stride: number, paddin
   return out;
 }
 
-/** [N·C planes view, unbatched?] for a 2-D pooling input; 1-D inputs get a unit height. */
-function poolInput(x: Tensor, spatial: 1 | 2, op: string): { x4: Tensor; unbatched: boolean } {
+/**
+ * [N·C planes view, unbatched?] for a 2-D pooling input; 1-D inputs get a unit height. As PyTorch, only the
+ * batch dim may be empty, except the channels of adaptive average pooling (and of unbatched adaptive max pooling).
+ */
+function poolInput(x: Tensor, spatial: 1 | 2, op: string, emptyChannels: 'never' | 'unbatched' | 'always' = 'never'): { x4: Tensor; unbatched: boolean } {
   checkTensor(x, op);
   checkFloat(x, op);
   if (x.ndim !== spatial + 1 && x.ndim !== spatial + 2) {
@@ -61,7 +64,10 @@ function poolInput(x: Tensor, spatial: 1 | 2, op: string): { x4: Tensor; unbatch
   const unbatched = x.ndim === spatial + 1;
   let x4 = unbatched ? x.unsqueeze(0) : x;
   if (spatial === 1) x4 = x4.unsqueeze(2);
-  if (x4.shape.slice(2).some((d) => d === 0)) throw new Error(`${op}: expected an input with non-zero spatial sizes, got input of shape ${shapeStr(x.shape)}`);
+  const channelsMayBeEmpty = emptyChannels === 'always' || (emptyChannels === 'unbatched' && unbatched);
+  if (x4.shape.slice(channelsMayBeEmpty ? 2 : 1).some((d) => d === 0)) {
+    throw new Error(`${op}: expected an input with non-zero sizes in every dim but the batch dim, got input of shape ${shapeStr(x.shape)}`);
+  }
   return { x4, unbatched };
 }
 
@@ -177,6 +183,8 @@ export function maxPool1d(x: Tensor, kernelSize: SizeArg, options: MaxPoolOption
 // ---- average pooling -------------------------------------------------------------------
 
 function avgPoolNd(spatial: 1 | 2, op: string, x: Tensor, kernelSize: SizeArg, options: AvgPoolOptions): Tensor {
+  // PyTorch pools integer inputs too, each mean an integer division (truncated toward zero).
+  if (x instanceof Tensor && x.dtype === 'int32') return avgPoolNd(spatial, op, x.to('float64'), kernelSize, options).trunc().to('int32');
   const { x4, unbatched } = poolInput(x, spatial, op);
   const pp = poolParams(op, spatial, kernelSize, options.stride, options.padding, 1);
   const geo = poolGeometry(op, x, x4, spatial, pp, options.ceilMode ?? false);
@@ -221,7 +229,9 @@ function lpPoolNd(spatial: 1 | 2, op: string, x: Tensor, normType: number, kerne
   const area = kernel.reduce((a, b) => a * b, 1);
   const pooled = avgPoolNd(spatial, op, x.pow(normType), kernelSize, { stride: options.stride, padding: 0, ceilMode: options.ceilMode ?? false });
   // As PyTorch: sign(out)·relu(|out|)·(kernel area), then the 1/p power.
-  return pooled.sign().mul(relu(pooled.abs())).mul(area).pow(1 / normType);
+  const scaled = pooled.sign().mul(relu(pooled.abs())).mul(area);
+  // PyTorch's exponent 1.0/p is a float: integer input gives a float32 result even for p = 1.
+  return (scaled.dtype === 'int32' ? scaled.to('float32') : scaled).pow(1 / normType);
 }
 
 /** Power-average pooling (Σ x^p)^(1/p) over each window, as torch.nn.functional.lp_pool2d. */
@@ -253,8 +263,9 @@ function adaptiveSizes(outputSize: AdaptiveSize, x4: Tensor, spatial: 1 | 2, op:
   }
   const inSizes = x4.shape.slice(4 - spatial);
   const sizes = list.map((s, i) => (s === null || s === undefined ? inSizes[i] : s));
-  if (sizes.some((s) => !Number.isInteger(s) || s < 1)) {
-    throw new Error(`${op}: outputSize must hold positive integers (or null), got ${JSON.stringify(outputSize)}`);
+  // PyTorch accepts an output size of 0 (an empty output).
+  if (sizes.some((s) => !Number.isInteger(s) || s < 0)) {
+    throw new Error(`${op}: outputSize must hold non-negative integers (or null), got ${JSON.stringify(outputSize)}`);
   }
   return spatial === 1 ? [1, sizes[0]] : [sizes[0], sizes[1]];
 }
@@ -272,7 +283,7 @@ function uniformAdaptiveGeometry(x4: Tensor, outH: number, outW: number): Pool2d
 }
 
 function adaptiveAvgPoolNd(spatial: 1 | 2, op: string, x: Tensor, outputSize: AdaptiveSize): Tensor {
-  const { x4, unbatched } = poolInput(x, spatial, op);
+  const { x4, unbatched } = poolInput(x, spatial, op, 'always');
   const [outH, outW] = adaptiveSizes(outputSize, x4, spatial, op);
   // torch computes a 1×1 adaptive average as a mean over H and W (MeanBackward1).
   if (spatial === 2 && outH === 1 && outW === 1 && needsGrad(x)) return x.mean([-2, -1], true);
@@ -338,7 +349,7 @@ export function adaptiveAvgPool1d(x: Tensor, outputSize: AdaptiveSize): Tensor {
 }
 
 function adaptiveMaxPoolNd(spatial: 1 | 2, op: string, x: Tensor, outputSize: AdaptiveSize, returnIndices: boolean): Tensor | [Tensor, Tensor] {
-  const { x4, unbatched } = poolInput(x, spatial, op);
+  const { x4, unbatched } = poolInput(x, spatial, op, 'unbatched');
   const [outH, outW] = adaptiveSizes(outputSize, x4, spatial, op);
   const uniform = uniformAdaptiveGeometry(x4, outH, outW);
   if (uniform) {
@@ -430,8 +441,13 @@ function maxUnpoolNd(spatial: 1 | 2, op: string, x: Tensor, indices: Tensor, ker
   const defaults = inSizes.map((n, i) => (n - 1) * stride[i] + kernel[i] - 2 * padding[i]);
   let sizes = defaults;
   if (options.outputSize) {
-    const given = options.outputSize.slice(-spatial);
-    if (given.length !== spatial || given.some((s, i) => !(s > defaults[i] - stride[i] && s < defaults[i] + stride[i]))) {
+    // As PyTorch: the spatial sizes alone, or with the two leading [N, C] sizes.
+    const n = options.outputSize.length;
+    const given = options.outputSize.slice(n === spatial + 2 ? 2 : 0);
+    if (n !== spatial && n !== spatial + 2) {
+      throw new Error(`${op}: outputSize must hold ${spatial} or ${spatial + 2} sizes, got ${JSON.stringify(options.outputSize)}`);
+    }
+    if (given.some((s, i) => !(s > defaults[i] - stride[i] && s < defaults[i] + stride[i]))) {
       throw new Error(`${op}: invalid outputSize ${JSON.stringify(options.outputSize)}: the spatial sizes must lie within stride of ${shapeStr(defaults)} (stride ${shapeStr(stride)})`);
     }
     sizes = given;
@@ -441,20 +457,21 @@ function maxUnpoolNd(spatial: 1 | 2, op: string, x: Tensor, indices: Tensor, ker
   const inPlane = inH * inW;
   const outPlane = outH * outW;
   const idx = indices.contiguous().data() as Int32Array;
-  for (let i = 0; i < idx.length; i++) {
+  // PyTorch checks the indices only when the output is not empty.
+  for (let i = 0; i < idx.length && outPlane > 0; i++) {
     if (idx[i] < 0 || idx[i] >= outPlane) throw new Error(`${op}: found an invalid max index ${idx[i]} (output plane of ${outPlane} elements, output size ${shapeStr(sizes)})`);
   }
   const xd = denseData(x4);
   const out = empty([Nb, C, outH, outW], x.dtype);
   const od = out.storage as FloatArray;
-  for (let p = 0; p < Nb * C; p++) for (let i = 0; i < inPlane; i++) od[p * outPlane + idx[p * inPlane + i]] = xd[p * inPlane + i];
+  if (outPlane > 0) for (let p = 0; p < Nb * C; p++) for (let i = 0; i < inPlane; i++) od[p * outPlane + idx[p * inPlane + i]] = xd[p * inPlane + i];
   let y = out;
   if (needsGrad(x4)) {
     y = record(out, 'MaxUnpool2DBackward0', [x4], (g) => {
       const gd = denseData(g.to(x.dtype));
       const gx = empty(x4.shape, x.dtype);
       const gxd = gx.storage as FloatArray;
-      for (let p = 0; p < Nb * C; p++) for (let i = 0; i < inPlane; i++) gxd[p * inPlane + i] = gd[p * outPlane + idx[p * inPlane + i]];
+      if (outPlane > 0) for (let p = 0; p < Nb * C; p++) for (let i = 0; i < inPlane; i++) gxd[p * inPlane + i] = gd[p * outPlane + idx[p * inPlane + i]];
       // Linear in g: its gradient scatters (adds) the gradient's gradient back to the indices.
       return [linearInGrad(gx, g, 'MaxUnpool2DBackwardBackward0', (gg) => {
         const planeIdx = new Tensor(idx, [Nb, C, inPlane]);

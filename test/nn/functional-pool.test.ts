@@ -123,7 +123,7 @@ const errorCases: [string, () => unknown, RegExp][] = [
   ['zero kernel', () => F.avgPool2d(st.zeros([1, 4, 4]), 0), /avgPool2d: kernelSize must be positive integers, got \[0, 0\]/],
   ['divisorOverride 0', () => F.avgPool2d(st.zeros([1, 4, 4]), 2, { divisorOverride: 0 }), /divisorOverride must be a non-zero number/],
   ['adaptive size list length', () => F.adaptiveAvgPool2d(st.zeros([1, 4, 4]), [1, 2, 3]), /adaptiveAvgPool2d: outputSize must be a number or a list of 2 sizes/],
-  ['adaptive size 0', () => F.adaptiveMaxPool2d(st.zeros([1, 4, 4]), 0), /outputSize must hold positive integers/],
+  ['adaptive size -1', () => F.adaptiveMaxPool2d(st.zeros([1, 4, 4]), -1), /outputSize must hold non-negative integers/],
   ['integer input', () => F.maxPool2d(st.zeros([1, 4, 4], { dtype: 'int32' }), 2), /maxPool2d: input must be a floating-point tensor/],
 ];
 

@@ -1,0 +1,37 @@
+/**
+ * PyTorch 1.13 parity of spatial ops where differential fuzzing found Strata differing
+ * (tools/fixtures/fuzz_spatial.py writes test/fixtures/fuzz_spatial.json): convolution gradients with padding
+ * beyond the kernel's reach, unfold/fold with NaN and inf, empty dims and empty outputs of pooling,
+ * integer average pooling, maxUnpool's outputSize, nearest interpolation's forward indices, reflect /
+ * replicate / constant padding size checks, and pixelUnshuffle of an empty input. F calls in float64 and
+ * float32 with outputs and input gradients; where torch raises, Strata must throw. Runs once per backend.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as st from '../../src/index.js';
+import * as F from '../../src/nn/functional.js';
+import { runFunctionalCase as run, type FunctionalCase as Case } from './functional-helpers.js';
+
+const fixture: { torch: string; cases: Case[] } = JSON.parse(
+  readFileSync(new URL('../fixtures/fuzz_spatial.json', import.meta.url), 'utf8'),
+);
+
+const groups = new Map<string, Case[]>();
+for (const c of fixture.cases) groups.set(c.op, [...(groups.get(c.op) ?? []), c]);
+
+for (const [op, cases] of groups) {
+  test(`fuzz: F.${op} matches PyTorch ${fixture.torch} (${cases.map((c) => c.name).join('; ')})`, () => {
+    for (const c of cases) {
+      run(c, 'float64');
+      if (!c.f64only && c.error === undefined) run(c, 'float32');
+    }
+  });
+}
+
+test('fuzz: F.lpPool1d of an integer input is float32 even for p = 1 (torch: pow(1.0 / p))', () => {
+  const x = st.tensor(Int32Array.from([3, 4, 5, 6, 7, 1, 2]), { shape: [1, 1, 7] });
+  const y = F.lpPool1d(x, 1, 2);
+  assert.equal(y.dtype, 'float32');
+  assert.deepEqual(Array.from(y.data()), [6, 10, 8]); // each mean truncated first, as torch's integer avg_pool
+});
