@@ -206,30 +206,10 @@ function conv2dRaw(x: Tensor, w: Tensor, bias: Tensor | null, geo: Conv2dGeometr
   return record(out, name, inputs, backward, [x, w]);
 }
 
-/**
- * The backend's conv2dBackwardInput. Padding beyond the dilated kernel's reach (p > d·(k−1)) runs as the
- * gradient of the input grown by the excess e = p − d·(k−1) on each side with padding d·(k−1), cropped back
- * (the same convolution): the native stride-1 kernel writes out of bounds with such padding.
- */
-function inputGradKernel(dy: FloatArray, w: FloatArray, geo: Conv2dGeometry, out: FloatArray): void {
-  const eH = Math.max(geo.padH - geo.dilationH * (geo.kH - 1), 0);
-  const eW = Math.max(geo.padW - geo.dilationW * (geo.kW - 1), 0);
-  if (eH === 0 && eW === 0) return kernels().conv2dBackwardInput(dy, w, geo, out);
-  const big: Conv2dGeometry = { ...geo, inH: geo.inH + 2 * eH, inW: geo.inW + 2 * eW, padH: geo.padH - eH, padW: geo.padW - eW };
-  const full = new (out.constructor as Float32ArrayConstructor)(geo.n * geo.inC * big.inH * big.inW);
-  kernels().conv2dBackwardInput(dy, w, big, full);
-  for (let p = 0; p < geo.n * geo.inC; p++) {
-    for (let h = 0; h < geo.inH; h++) {
-      const from = (p * big.inH + h + eH) * big.inW + eW;
-      out.set(full.subarray(from, from + geo.inW), (p * geo.inH + h) * geo.inW);
-    }
-  }
-}
-
 /** ∂(dy, w): the input gradient [n, inC, inH, inW] of a convolution from its output gradient dy. */
 function convInputGrad(dy: Tensor, w: Tensor, geo: Conv2dGeometry, name: string): Tensor {
   const out = uninitialized([geo.n, geo.inC, geo.inH, geo.inW], dy.dtype);
-  inputGradKernel(denseData(dy), denseData(w), geo, out.storage as FloatArray);
+  kernels().conv2dBackwardInput(denseData(dy), denseData(w), geo, out.storage as FloatArray);
   if (!needsGrad(dy, w)) return out;
   const backward = (grad: Tensor) => {
     const g = grad.to(dy.dtype);

@@ -736,6 +736,8 @@ for (const level of LEVELS) {
     conv(2, 16, 30, 75, 16, [3, 3], [2, 2], [1, 1], [1, 1], 16); // depthwise, wide stride-2 rows
     conv(1, 5, 40, 70, 5, [5, 5], [1, 1], [2, 2], [1, 1], 5); // depthwise 5×5, vector blocks and tails
     conv(1, 3, 7, 7, 4, [3, 3], [1, 1], [3, 3], [1, 1], 1); // padding larger than (k − 1)
+    conv(2, 6, 1, 5, 3, [1, 2], [1, 1], [0, 2], [1, 1], 3); // grouped, padding beyond the kernel (backward input: col2im)
+    conv(2, 4, 6, 6, 4, [1, 1], [1, 1], [1, 1], [1, 1], 1); // 1×1 with padding
     conv(1, 64, 14, 14, 70, [3, 3], [1, 1], [1, 1], [1, 1], 1);
     conv(2, 32, 15, 15, 48, [3, 3], [2, 2], [1, 1], [1, 1], 1);
     conv(1, 3, 40, 40, 64, [7, 7], [2, 2], [3, 3], [1, 1], 1);

@@ -1374,10 +1374,10 @@ void conv2d_backward_input_impl(const float* gy, const float* w, const ConvGeom&
     depthwise_backward_input(gy, w, g, gx);
     return;
   }
-  if (g.sH == 1 && g.sW == 1) {
-    // Stride 1: gradIn is the forward convolution of gradOut with the flipped,
-    // transposed weights, so it runs as an implicit GEMM with no scatter (Winograd reads the
-    // weights in that order itself).
+  // Stride 1 with padding ≤ d·(k − 1): gradIn is the forward convolution of gradOut with the flipped,
+  // transposed weights, so it runs as an implicit GEMM with no scatter (Winograd reads the weights in
+  // that order itself). A larger padding would make that convolution's padding negative: col2im below.
+  if (g.sH == 1 && g.sW == 1 && g.pH <= g.dH * (g.kH - 1) && g.pW <= g.dW * (g.kW - 1)) {
     const ConvGeom t = flipped_geometry(g);
     if (winograd_worthwhile(t) && all_finite(gy, t.n * t.inC * t.inH * t.inW)) {
       winograd_forward(gy, w, nullptr, t, gx, true);
