@@ -891,6 +891,8 @@ for (const level of LEVELS) {
     pool(2, 5, 6, [2, 3], [2, 3], [1, 1], [3, 2], true);
     pool(64, 56, 56, [3, 3], [2, 2], [1, 1], [1, 1], false);
     pool(5, 7, 7, [7, 7], [1, 1], [0, 0], [1, 1], false);
+    pool(2, 2, 19, [1, 1], [1, 1], [0, 0], [1, 1], false); // windows of −inf only: the index of their first element
+    pool(2, 4, 21, [1, 2], [1, 2], [0, 0], [1, 1], false);
 
     it('maxPool2d / avgPool2d and their backward passes', () => {
       const r = rng(13);
@@ -898,7 +900,7 @@ for (const level of LEVELS) {
         const label = `pool ${JSON.stringify(g)} ceil=${ceil}`;
         const inN = g.planes * g.inH * g.inW;
         const outN = g.planes * g.outH * g.outW;
-        const x = Float32Array.from({ length: inN }, () => (r() < 0.02 ? NaN : r() < 0.3 ? randInt(r, -2, 2) : r() * 4 - 2));
+        const x = Float32Array.from({ length: inN }, () => (r() < 0.02 ? NaN : r() < 0.05 ? -Infinity : r() < 0.3 ? randInt(r, -2, 2) : r() * 4 - 2));
         const o1 = new Float32Array(outN);
         const o2 = new Float32Array(outN);
         const i1 = new Int32Array(outN);

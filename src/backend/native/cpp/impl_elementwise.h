@@ -916,9 +916,10 @@ template <int SW>
 inline void max_window_vec(const float* base, i64 inW, i64 ih0, i64 kH, i64 dH, i64 iw0, i64 kW, float* o,
                            int32_t* ix) {
   vf best = bcast(-__builtin_inff());
-  vi bestIdx = ibcast(static_cast<int32_t>(ih0 * inW + iw0));
   vi lane;
   for (int j = 0; j < W; j++) lane[j] = j * SW;
+  // Each lane starts at its own window's first element (PyTorch's index for a window of −inf only).
+  vi bestIdx = ibcast(static_cast<int32_t>(ih0 * inW + iw0)) + lane;
   for (i64 kh = 0; kh < kH; kh++) {
     const i64 ih = ih0 + kh * dH;
     const float* row = base + ih * inW;
