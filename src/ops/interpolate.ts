@@ -308,7 +308,8 @@ export function upsample(x: Tensor, options: InterpolateOptions = {}): Tensor {
 // ---- affineGrid / gridSample ----------------------------------------------------------------------
 
 export interface GridSampleOptions {
-  mode?: 'bilinear' | 'nearest';
+  /** 'bilinear' (default), 'nearest' or 'bicubic' (cubic convolution with A = −0.75 over 4×4 pixels). */
+  mode?: 'bilinear' | 'nearest' | 'bicubic';
   /** Values for grid points outside the image: 0, the nearest border pixel, or the reflected image. */
   paddingMode?: 'zeros' | 'border' | 'reflection';
   /** −1 and 1 are the centres of the corner pixels (true) or their outer edges (false, the default). */
@@ -357,8 +358,15 @@ export function affineGrid(theta: Tensor, size: readonly number[], options: { al
 
 /** Source coordinate of a normalised grid value, and d(source)/d(grid) (PyTorch's grid_sampler_compute_source_index_set_grad). */
 function sourceIndex(coord: number, size: number, padding: string, align: boolean): [number, number] {
-  let x = align ? ((coord + 1) / 2) * (size - 1) : ((coord + 1) * size - 1) / 2;
-  let grad = align ? (size - 1) / 2 : size / 2;
+  const x = align ? ((coord + 1) / 2) * (size - 1) : ((coord + 1) * size - 1) / 2;
+  return padCoordinate(x, align ? (size - 1) / 2 : size / 2, size, padding, align);
+}
+
+/**
+ * PyTorch's compute_coordinates: a pixel coordinate with the padding mode applied (clipped to the border, or
+ * reflected then clipped; unchanged for zeros), and `grad` times its derivative.
+ */
+function padCoordinate(x: number, grad: number, size: number, padding: string, align: boolean): [number, number] {
   const clip = (v: number): number => {
     if (v <= 0) {
       grad = 0;
@@ -407,7 +415,8 @@ function sourceIndex(coord: number, size: number, padding: string, align: boolea
  * of coordinate fractions.
  */
 function gridSampleComposite(
-  input: Tensor, grid: Tensor, at: { ix: Float64Array; iy: Float64Array; gxMult: Float64Array; gyMult: Float64Array }, mode: string,
+  input: Tensor, grid: Tensor,
+  at: { ix: Float64Array; iy: Float64Array; gxMult: Float64Array; gyMult: Float64Array; padding?: string; align?: boolean }, mode: string,
 ): Tensor {
   const [N, C, H, W] = input.shape;
   const [, Ho, Wo] = grid.shape;
@@ -427,6 +436,27 @@ function gridSampleComposite(
     return planes.gather(2, new Tensor(index, [N, C, P])).mul(weight.mul(constant(valid)).unsqueeze(1));
   };
   const round = (v: Float64Array, f: (u: number) => number, shift = 0) => Int32Array.from(v, (u) => f(u) + shift);
+  if (mode === 'bicubic') {
+    // 16 taps (padded positions fixed around the current grid) weighted by the cubic coefficients of tx, ty.
+    const tx = grid.select(3, 0).reshape([N, P]).sub(grid.select(3, 0).reshape([N, P]).detach()).mul(constant(at.gxMult)).add(constant(at.ix.map((v) => v - Math.floor(v))));
+    const ty = grid.select(3, 1).reshape([N, P]).sub(grid.select(3, 1).reshape([N, P]).detach()).mul(constant(at.gyMult)).add(constant(at.iy.map((v) => v - Math.floor(v))));
+    const cubic = (t: Tensor) => [cubicFar(t.add(1)), cubicNear(t), cubicNear(t.neg().add(1)), cubicFar(t.neg().add(2))];
+    const [cx, cy] = [cubic(tx), cubic(ty)];
+    const taps = bicubicTaps(at.ix, at.iy, H, W, at.padding!, at.align!);
+    let sum: Tensor | null = null;
+    for (let j = 0; j < 4; j++) {
+      for (let i = 0; i < 4; i++) {
+        const ys = new Int32Array(N * P), xs = new Int32Array(N * P);
+        for (let k = 0; k < N * P; k++) {
+          const idx = taps.index[16 * k + 4 * j + i]!;
+          [ys[k], xs[k]] = idx < 0 ? [-1, -1] : [Math.floor(idx / W), idx % W];
+        }
+        const term = tap(ys, xs, cx[i]!.mul(cy[j]!));
+        sum = sum ? sum.add(term) : term;
+      }
+    }
+    return sum!.reshape([N, C, Ho, Wo]);
+  }
   if (mode === 'nearest') {
     return tap(round(at.iy, roundHalfEven), round(at.ix, roundHalfEven), constant(new Float64Array(N * P).fill(1))).reshape([N, C, Ho, Wo]);
   }
@@ -443,6 +473,58 @@ function gridSampleComposite(
   return tap(y0, x0, wx0.mul(wy0)).add(tap(y0, x1, wx1.mul(wy0))).add(tap(y1, x0, wx0.mul(wy1))).add(tap(y1, x1, wx1.mul(wy1))).reshape([N, C, Ho, Wo]);
 }
 
+/** cubic1 / cubic2 (distance ≤ 1, 1 < distance < 2) on tensors, for the differentiable composite. */
+function cubicNear(d: Tensor): Tensor {
+  return d.mul(CUBIC_A + 2).sub(CUBIC_A + 3).mul(d).mul(d).add(1);
+}
+function cubicFar(d: Tensor): Tensor {
+  return d.mul(CUBIC_A).sub(5 * CUBIC_A).mul(d).add(8 * CUBIC_A).mul(d).sub(4 * CUBIC_A);
+}
+function cubicWeights(t: number): number[] {
+  return [cubic2(t + 1), cubic1(t), cubic1(1 - t), cubic2(2 - t)];
+}
+/** d/dt of cubicWeights(t) (PyTorch's get_cubic_coefficients_grad, sign included). */
+function cubicWeightsGrad(t: number): number[] {
+  const A = CUBIC_A;
+  let x = -1 - t;
+  const g0 = (-3 * A * x - 10 * A) * x - 8 * A;
+  x = -t;
+  const g1 = (-3 * (A + 2) * x - 2 * (A + 3)) * x;
+  x = 1 - t;
+  const g2 = (3 * (A + 2) * x - 2 * (A + 3)) * x;
+  x = 2 - t;
+  const g3 = (3 * A * x - 10 * A) * x + 8 * A;
+  return [-g0, -g1, -g2, -g3];
+}
+
+/**
+ * The 16 taps of bicubic sampling at every point: flat pixel index (−1 outside the input after the padding mode
+ * is applied to the tap, as PyTorch's get_value_bounded), weight cx[i]·cy[j], and its derivatives along x and y.
+ */
+function bicubicTaps(ix: Float64Array, iy: Float64Array, H: number, W: number, padding: string, align: boolean) {
+  const n = ix.length;
+  const index = new Int32Array(16 * n), weight = new Float64Array(16 * n);
+  const dWeightX = new Float64Array(16 * n), dWeightY = new Float64Array(16 * n);
+  const bounded = (c: number, size: number) => Math.trunc(padCoordinate(c, 1, size, padding, align)[0]);
+  for (let k = 0; k < n; k++) {
+    const x0 = Math.floor(ix[k]!), y0 = Math.floor(iy[k]!);
+    const [tx, ty] = [ix[k]! - x0, iy[k]! - y0];
+    const [cx, cy, gx, gy] = [cubicWeights(tx), cubicWeights(ty), cubicWeightsGrad(tx), cubicWeightsGrad(ty)];
+    for (let j = 0; j < 4; j++) {
+      const y = bounded(y0 - 1 + j, H);
+      for (let i = 0; i < 4; i++) {
+        const x = bounded(x0 - 1 + i, W);
+        const t = 16 * k + 4 * j + i;
+        index[t] = y >= 0 && y < H && x >= 0 && x < W ? y * W + x : -1;
+        weight[t] = cx[i]! * cy[j]!;
+        dWeightX[t] = gx[i]! * cy[j]!;
+        dWeightY[t] = cx[i]! * gy[j]!;
+      }
+    }
+  }
+  return { index, weight, dWeightX, dWeightY };
+}
+
 /** C's nearbyint (round half to even). */
 function roundHalfEven(v: number): number {
   const r = Math.round(v);
@@ -451,8 +533,8 @@ function roundHalfEven(v: number): number {
 
 /**
  * Sample input [N, C, H, W] at the normalised (x, y) locations of grid [N, Ho, Wo, 2], as
- * torch.nn.functional.grid_sample (bilinear or nearest; zeros, border or reflection padding),
- * with gradients for the input and (bilinear) the grid.
+ * torch.nn.functional.grid_sample (bilinear, nearest or bicubic; zeros, border or reflection padding),
+ * with gradients for the input and (bilinear, bicubic) the grid.
  */
 export function gridSample(input: Tensor, grid: Tensor, options: GridSampleOptions = {}): Tensor {
   const op = 'gridSample';
@@ -461,7 +543,7 @@ export function gridSample(input: Tensor, grid: Tensor, options: GridSampleOptio
   const mode = options.mode ?? 'bilinear';
   const padding = options.paddingMode ?? 'zeros';
   const align = options.alignCorners ?? false;
-  if (mode !== 'bilinear' && mode !== 'nearest') throw new Error(`${op}: mode must be 'bilinear' or 'nearest', got '${mode}'`);
+  if (mode !== 'bilinear' && mode !== 'nearest' && mode !== 'bicubic') throw new Error(`${op}: mode must be 'bilinear', 'nearest' or 'bicubic', got '${mode}'`);
   if (!['zeros', 'border', 'reflection'].includes(padding)) throw new Error(`${op}: paddingMode must be 'zeros', 'border' or 'reflection', got '${padding}'`);
   if (input.ndim !== 4) throw new Error(`${op}: expected a 4-D input [N, C, H, W], got input of shape ${shapeStr(input.shape)}`);
   if (!isFloat(input.dtype)) throw new Error(`${op}: input must be a floating-point tensor, got ${input.dtype}`);
@@ -479,10 +561,13 @@ export function gridSample(input: Tensor, grid: Tensor, options: GridSampleOptio
   const iy = new Float64Array(N * P);
   const gxMult = new Float64Array(N * P);
   const gyMult = new Float64Array(N * P);
+  // Bicubic pads each of its 16 taps instead of the coordinate (PyTorch's get_value_bounded).
+  const coordPadding = mode === 'bicubic' ? 'zeros' : padding;
   for (let k = 0; k < N * P; k++) {
-    [ix[k], gxMult[k]] = sourceIndex(gd[2 * k], W, padding, align);
-    [iy[k], gyMult[k]] = sourceIndex(gd[2 * k + 1], H, padding, align);
+    [ix[k], gxMult[k]] = sourceIndex(gd[2 * k], W, coordPadding, align);
+    [iy[k], gyMult[k]] = sourceIndex(gd[2 * k + 1], H, coordPadding, align);
   }
+  const bicubic = mode === 'bicubic' ? bicubicTaps(ix, iy, H, W, padding, align) : null;
   const inside = (y: number, x: number) => y >= 0 && y < H && x >= 0 && x < W;
   const out = empty([N, C, Ho, Wo], input.dtype);
   const od = out.storage as FloatArray;
@@ -496,6 +581,18 @@ export function gridSample(input: Tensor, grid: Tensor, options: GridSampleOptio
         const yn = roundHalfEven(y);
         const ok = inside(yn, xn);
         for (let c = 0; c < C; c++) od[(n * C + c) * P + p] = ok ? xd[((n * C + c) * H + yn) * W + xn] : 0;
+        continue;
+      }
+      if (bicubic) {
+        for (let c = 0; c < C; c++) {
+          const plane = (n * C + c) * H * W;
+          let v = 0;
+          for (let t = 0; t < 16; t++) {
+            const at = bicubic.index[16 * k + t]!;
+            if (at >= 0) v += xd[plane + at]! * bicubic.weight[16 * k + t]!;
+          }
+          od[(n * C + c) * P + p] = v;
+        }
         continue;
       }
       const x0 = Math.floor(x);
@@ -515,7 +612,7 @@ export function gridSample(input: Tensor, grid: Tensor, options: GridSampleOptio
   }
   if (!needsGrad(input, grid)) return out;
   return record(out, 'GridSampler2DBackward0', [input, grid], (g) => {
-    const coords = { ix, iy, gxMult, gyMult };
+    const coords = { ix, iy, gxMult, gyMult, padding, align };
     const composite = compositeGrads(g, [input, grid], (xi, gi) => gridSampleComposite(xi!, gi!, coords, mode));
     if (composite) return composite;
     const go = denseData(g.to(input.dtype));
@@ -530,6 +627,25 @@ export function gridSample(input: Tensor, grid: Tensor, options: GridSampleOptio
           const xn = roundHalfEven(x);
           const yn = roundHalfEven(y);
           if (inside(yn, xn)) for (let c = 0; c < C; c++) gIn[((n * C + c) * H + yn) * W + xn] += go[(n * C + c) * P + p];
+          continue;
+        }
+        if (bicubic) {
+          let dx = 0;
+          let dy = 0;
+          for (let c = 0; c < C; c++) {
+            const gv = go[(n * C + c) * P + p]!;
+            const plane = (n * C + c) * H * W;
+            for (let t = 0; t < 16; t++) {
+              const at = bicubic.index[16 * k + t]!;
+              if (at < 0) continue;
+              gIn[plane + at] += bicubic.weight[16 * k + t]! * gv;
+              dx += xd[plane + at]! * bicubic.dWeightX[16 * k + t]! * gv;
+              dy += xd[plane + at]! * bicubic.dWeightY[16 * k + t]! * gv;
+            }
+          }
+          // As PyTorch, only the unnormalisation scales the grid gradient (the taps' padding does not).
+          gGrid[2 * k] = dx * gxMult[k]!;
+          gGrid[2 * k + 1] = dy * gyMult[k]!;
           continue;
         }
         const x0 = Math.floor(x);

@@ -65,12 +65,15 @@ test('invalid interpolate arguments raise descriptive errors', () => {
   for (const [name, fn, message] of errorCases) assert.throws(fn, message, name);
 });
 
-test('gridSample gradients (input and grid) pass gradcheck for every mode and padding; affineGrid for theta', () => {
+test('gridSample gradients (input and grid) pass gradcheck for every mode and padding (bicubic too); affineGrid for theta', () => {
   for (const paddingMode of ['zeros', 'border', 'reflection'] as const) {
     for (const alignCorners of [false, true]) {
       check(`gridSample bilinear ${paddingMode} alignCorners=${alignCorners}`, (x, g) => F.gridSample(x, g, { paddingMode, alignCorners }),
         [leaf([1, 2, 3, 4], 0.1), leaf([1, 2, 3, 2], alignCorners ? 0.25 : 0.2, 1.3)]);
     }
+  }
+  for (const paddingMode of ['zeros', 'border', 'reflection'] as const) {
+    check(`gridSample bicubic ${paddingMode}`, (x, g) => F.gridSample(x, g, { mode: 'bicubic', paddingMode }), [leaf([1, 2, 3, 4], 0.1), leaf([1, 2, 3, 2], 0.2, 1.3)]);
   }
   check('gridSample nearest (input only)', (x) => F.gridSample(x, det([2, 3, 2, 2], 0.3, 1.2), { mode: 'nearest' }), [leaf([2, 1, 3, 3], 0.4)]);
   check('affineGrid', (t) => F.affineGrid(t, [2, 1, 3, 4]), [leaf([2, 2, 3], 0.5)]);
