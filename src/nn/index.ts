@@ -19,7 +19,7 @@ import { shapeStr } from '../tensor/shape.js';
 import { fuseConvBnEval, fuseConvBnWeights, fuseLinearBnEval, fuseLinearBnWeights } from './utils-fusion.js';
 import { deepCopy } from './deep-copy.js';
 
-export { Module, Parameter, countParameters } from './module.js';
+export { Module, Parameter, UninitializedParameter, UninitializedBuffer, countParameters } from './module.js';
 export type { StateDict, StateDictLike, LoadResult, RemovableHandle, ForwardHook, ForwardPreHook } from './module.js';
 export type { FullBackwardHook } from './backward-hooks.js';
 export * as init from './init.js';
@@ -50,6 +50,10 @@ export {
   ConstantPad1d, ConstantPad3d, ReflectionPad1d, ReplicationPad1d, ReflectionPad3d, ReplicationPad3d,
 } from './modules/upsampling.js';
 export type { UpsampleOptions } from './modules/upsampling.js';
+export {
+  LazyLinear, LazyConv1d, LazyConv2d, LazyConvTranspose1d, LazyConvTranspose2d, LazyBatchNorm1d, LazyBatchNorm2d, LazyInstanceNorm1d,
+  LazyInstanceNorm2d,
+} from './modules/lazy.js';
 export {
   MultiheadAttention, NonDynamicallyQuantizableLinear, TransformerEncoderLayer, TransformerDecoderLayer, TransformerEncoder, TransformerDecoder,
   Transformer,

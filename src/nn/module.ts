@@ -48,6 +48,37 @@ export class Parameter extends Tensor {
   }
 }
 
+/**
+ * A parameter of a lazy module whose shape is not known yet (torch.nn.UninitializedParameter): it holds no
+ * elements until materialize(shape) — on the module's first forward, or when a state dict is loaded — turns
+ * it, the same object (so an optimiser built earlier keeps it), into an ordinary Parameter of zeros.
+ */
+export class UninitializedParameter extends Parameter {
+  constructor(options: { dtype?: DType; requiresGrad?: boolean } = {}) {
+    const dtype = options.dtype ?? 'float32';
+    super(new Tensor(dtype === 'float64' ? new Float64Array(0) : new Float32Array(0), [0]), options.requiresGrad ?? true);
+  }
+
+  materialize(shape: readonly number[]): void {
+    const n = shape.reduce((a, b) => a * b, 1);
+    this.setData(new Tensor(this.dtype === 'float64' ? new Float64Array(n) : new Float32Array(n), [...shape]));
+    Object.setPrototypeOf(this, Parameter.prototype);
+  }
+}
+
+/** A lazy module's buffer whose shape is not known yet (torch.nn.UninitializedBuffer); see UninitializedParameter. */
+export class UninitializedBuffer extends Tensor {
+  constructor(options: { dtype?: DType } = {}) {
+    super(options.dtype === 'float64' ? new Float64Array(0) : new Float32Array(0), [0]);
+  }
+
+  materialize(shape: readonly number[]): void {
+    const n = shape.reduce((a, b) => a * b, 1);
+    this.setData(new Tensor(this.dtype === 'float64' ? new Float64Array(n) : new Float32Array(n), [...shape]));
+    Object.setPrototypeOf(this, Tensor.prototype);
+  }
+}
+
 /** name → Tensor, in PyTorch's order (parameters, then persistent buffers, then children, recursively). */
 export type StateDict = Map<string, Tensor>;
 /** What loadStateDict accepts: a Map (as stateDict returns) or a plain object. */
@@ -452,6 +483,8 @@ export abstract class Module {
       const value = entries.get(key);
       if (!(value instanceof Tensor)) {
         errors.push(`While copying the parameter named "${key}", expected a Tensor in the state dict, got ${describeValue(value)}.`);
+      } else if (target instanceof UninitializedParameter || target instanceof UninitializedBuffer) {
+        copies.push([target, value]); // a lazy module's tensor takes the checkpoint's shape (materialised below)
       } else if (!sameShape(value.shape, target.shape)) {
         errors.push(
           `size mismatch for ${key}: copying a param with shape ${shapeStr(value.shape)} from checkpoint, ` +
@@ -463,7 +496,10 @@ export abstract class Module {
     }
     if (errors.length) throw new Error(`Error(s) in loading state_dict for ${this.getName()}:\n\t${errors.join('\n\t')}`);
     noGrad(() => {
-      for (const [target, value] of copies) target.copy_(value);
+      for (const [target, value] of copies) {
+        if (target instanceof UninitializedParameter || target instanceof UninitializedBuffer) target.materialize(value.shape);
+        target.copy_(value);
+      }
     });
     return { missingKeys, unexpectedKeys };
   }
