@@ -508,39 +508,18 @@ function expandedSize(matrix: number[], w: number, h: number): [number, number] 
 }
 
 /**
- * Rotate by `angle` degrees counter-clockwise about the centre (or `center`,
- * [x, y] in pixels). The output keeps the size, or with `expand` grows to hold
- * the whole rotated image. Without `fill` (torchvision's fill=None) samples
- * outside the image count as 0. With a fill, torchvision also resamples a mask
- * of ones: nearest puts the fill where the mask is below 0.5; bilinear gives
- * v·mask + (1 − mask)·fill, where v (already the zero-padded sample) is scaled
- * by the mask once more. Integer images are sampled in float32 and rounded.
+ * grid_sample (zeros padding, align_corners false) of every plane at the source pixel coordinates
+ * (sx[i], sy[i]) of the oh×ow output pixels, with torchvision's fill (_apply_grid_transform): without a
+ * fill samples outside the image count as 0; with one, a mask of ones is resampled too, nearest puts the
+ * fill where the mask is below 0.5, bilinear gives v·mask + (1 − mask)·fill. Integer images are sampled
+ * in float32 and rounded (half to even).
  */
-export function rotate<T extends ImageInput>(
-  img: T,
-  angle: number,
-  options: { interpolation?: Interpolation; expand?: boolean; center?: readonly [number, number] | null; fill?: number | readonly number[] | null } = {},
-): T {
-  const { interpolation = 'nearest', expand = false, center = null } = options;
-  const fill = options.fill ?? null;
-  if (interpolation !== 'nearest' && interpolation !== 'bilinear') {
-    throw new Error(`rotate: interpolation must be 'nearest' or 'bilinear', got '${interpolation}'`);
-  }
-  const p = planesOf(img, 'rotate');
+function sampleGrid(
+  p: Planes, sx: ArrayLike<number>, sy: ArrayLike<number>, oh: number, ow: number, interpolation: 'nearest' | 'bilinear',
+  fill: number | readonly number[] | null, fillOf: (plane: number) => number, f: Round,
+): PixelArray {
   const { h, w } = p;
   const n = planeCount(p);
-  const fillOf = fillValues(fill ?? 0, p, 'rotate');
-  // torchvision's _get_inverse_affine_matrix(center − size/2, −angle, no translate / scale / shear)
-  const rot = -angle * (Math.PI / 180);
-  const [cos, sin] = [Math.cos(rot), Math.sin(rot)];
-  const cx = center ? center[0] - w * 0.5 : 0;
-  const cy = center ? center[1] - h * 0.5 : 0;
-  const matrix = [cos, sin, 0, -sin, cos, 0];
-  matrix[2] = matrix[0] * -cx + matrix[1] * -cy + cx;
-  matrix[5] = matrix[3] * -cx + matrix[4] * -cy + cy;
-  const [ow, oh] = expand ? expandedSize(matrix, w, h) : [w, h];
-  const f = p.data instanceof Float64Array ? exact : Math.fround;
-  const { sx, sy } = rotateGrid(matrix, h, w, oh, ow, f);
   const out = alloc(p.data, n * oh * ow);
   const round = isInteger(p.data);
   const at = (base: number, x: number, y: number) => (x >= 0 && x < w && y >= 0 && y < h ? p.data[base + y * w + x] : 0);
@@ -573,6 +552,43 @@ export function rotate<T extends ImageInput>(
       out[k * oh * ow + i] = round ? roundPixel(v, p.data) : v;
     }
   }
+  return out;
+}
+
+/**
+ * Rotate by `angle` degrees counter-clockwise about the centre (or `center`,
+ * [x, y] in pixels). The output keeps the size, or with `expand` grows to hold
+ * the whole rotated image. Without `fill` (torchvision's fill=None) samples
+ * outside the image count as 0. With a fill, torchvision also resamples a mask
+ * of ones: nearest puts the fill where the mask is below 0.5; bilinear gives
+ * v·mask + (1 − mask)·fill, where v (already the zero-padded sample) is scaled
+ * by the mask once more. Integer images are sampled in float32 and rounded.
+ */
+export function rotate<T extends ImageInput>(
+  img: T,
+  angle: number,
+  options: { interpolation?: Interpolation; expand?: boolean; center?: readonly [number, number] | null; fill?: number | readonly number[] | null } = {},
+): T {
+  const { interpolation = 'nearest', expand = false, center = null } = options;
+  const fill = options.fill ?? null;
+  if (interpolation !== 'nearest' && interpolation !== 'bilinear') {
+    throw new Error(`rotate: interpolation must be 'nearest' or 'bilinear', got '${interpolation}'`);
+  }
+  const p = planesOf(img, 'rotate');
+  const { h, w } = p;
+  const fillOf = fillValues(fill ?? 0, p, 'rotate');
+  // torchvision's _get_inverse_affine_matrix(center − size/2, −angle, no translate / scale / shear)
+  const rot = -angle * (Math.PI / 180);
+  const [cos, sin] = [Math.cos(rot), Math.sin(rot)];
+  const cx = center ? center[0] - w * 0.5 : 0;
+  const cy = center ? center[1] - h * 0.5 : 0;
+  const matrix = [cos, sin, 0, -sin, cos, 0];
+  matrix[2] = matrix[0] * -cx + matrix[1] * -cy + cx;
+  matrix[5] = matrix[3] * -cx + matrix[4] * -cy + cy;
+  const [ow, oh] = expand ? expandedSize(matrix, w, h) : [w, h];
+  const f = p.data instanceof Float64Array ? exact : Math.fround;
+  const { sx, sy } = rotateGrid(matrix, h, w, oh, ow, f);
+  const out = sampleGrid(p, sx, sy, oh, ow, interpolation, fill, fillOf, f);
   return rebuild(img, { ...p, data: out, h: oh, w: ow }) as T;
 }
 
@@ -760,4 +776,566 @@ export function normalize(t: Tensor, mean: readonly number[], std: readonly numb
   const result = new Tensor(out, t.shape, undefined, 0, t.dtype);
   // torchvision's inplace normalize (sub_, div_) also writes through a strided view
   return options.inplace ? t.copy_(result) : result;
+}
+
+// ---- affine, perspective, elastic -------------------------------------------------------------
+
+/** torchvision's _get_inverse_affine_matrix (inverted = true): angle and shear in degrees, in double. */
+export function inverseAffineMatrix(
+  center: readonly [number, number], angle: number, translate: readonly [number, number], scale: number, shear: readonly [number, number],
+): number[] {
+  const rad = Math.PI / 180;
+  const rot = angle * rad;
+  const sx = shear[0] * rad;
+  const sy = shear[1] * rad;
+  const [cx, cy] = center;
+  const [tx, ty] = translate;
+  const a = Math.cos(rot - sy) / Math.cos(sy);
+  const b = (-Math.cos(rot - sy) * Math.tan(sx)) / Math.cos(sy) - Math.sin(rot);
+  const c = Math.sin(rot - sy) / Math.cos(sy);
+  const d = (-Math.sin(rot - sy) * Math.tan(sx)) / Math.cos(sy) + Math.cos(rot);
+  const m = [d, -b, 0, -c, a, 0].map((v) => v / scale);
+  m[2] += m[0] * (-cx - tx) + m[1] * (-cy - ty);
+  m[5] += m[3] * (-cx - tx) + m[4] * (-cy - ty);
+  m[2] += cx;
+  m[5] += cy;
+  return m;
+}
+
+function gridInterpolation(interpolation: Interpolation, op: string): 'nearest' | 'bilinear' {
+  if (interpolation !== 'nearest' && interpolation !== 'bilinear') {
+    throw new Error(`${op}: interpolation must be 'nearest' or 'bilinear' for tensors, got '${interpolation}'`);
+  }
+  return interpolation;
+}
+
+export interface AffineOptions {
+  /** 'nearest' (default) or 'bilinear'. */
+  interpolation?: Interpolation;
+  /** Value for the area outside the image (default null: zeros without the mask blend, as torchvision's fill=None). */
+  fill?: number | readonly number[] | null;
+  /** Centre [x, y] in pixels (default the image centre). */
+  center?: readonly [number, number] | null;
+}
+
+/**
+ * Affine transformation keeping the image centre (torchvision's affine, tensor path): rotation by `angle`
+ * degrees (clockwise in image coordinates, as torchvision), then `translate` [dx, dy] pixels, `scale`, and
+ * `shear` degrees (a number shears along x; [sx, sy] both). Sampled as rotate does (same grid arithmetic).
+ */
+export function affine<T extends ImageInput>(
+  img: T,
+  angle: number,
+  translate: readonly number[],
+  scale: number,
+  shear: number | readonly number[],
+  options: AffineOptions = {},
+): T {
+  const { interpolation = 'nearest', center = null } = options;
+  const fill = options.fill ?? null;
+  if (typeof angle !== 'number') throw new Error(`affine: angle should be a number, got ${describe(angle)}`);
+  if (!Array.isArray(translate) || translate.length !== 2) throw new Error(`affine: translate should be a sequence of length 2, got ${JSON.stringify(translate)}`);
+  if (!(scale > 0)) throw new Error(`affine: scale should be positive, got ${scale}`);
+  const sh = typeof shear === 'number' ? [shear, 0] : shear.length === 1 ? [shear[0], shear[0]] : [...shear];
+  if (sh.length !== 2) throw new Error(`affine: shear should be a number or a sequence of two values, got ${JSON.stringify(shear)}`);
+  const mode = gridInterpolation(interpolation, 'affine');
+  const p = planesOf(img, 'affine');
+  const fillOf = fillValues(fill ?? 0, p, 'affine');
+  const { h, w } = p;
+  const c: [number, number] = center ? [center[0] - w * 0.5, center[1] - h * 0.5] : [0, 0];
+  const matrix = inverseAffineMatrix(c, angle, [translate[0], translate[1]], scale, [sh[0], sh[1]]);
+  const f = p.data instanceof Float64Array ? exact : Math.fround;
+  const { sx, sy } = rotateGrid(matrix, h, w, h, w, f);
+  return rebuild(img, { ...p, data: sampleGrid(p, sx, sy, h, w, mode, fill, fillOf, f) }) as T;
+}
+
+/**
+ * The 8 coefficients mapping output to input pixels for `perspective` (torchvision's _get_perspective_coeffs).
+ * torchvision solves the float32 system with LAPACK's gels; here it is solved in double and rounded to
+ * float32, which can differ from torch in the last bits.
+ */
+export function perspectiveCoeffs(startpoints: readonly (readonly number[])[], endpoints: readonly (readonly number[])[]): number[] {
+  if (startpoints.length !== 4 || endpoints.length !== 4 || ![...startpoints, ...endpoints].every((q) => q.length === 2)) {
+    throw new Error('perspective: startpoints and endpoints must be 4 points [x, y] each');
+  }
+  const f = Math.fround;
+  const a: number[][] = [];
+  const bv: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    const [p1, p2] = [endpoints[i], startpoints[i]];
+    a.push([p1[0], p1[1], 1, 0, 0, 0, -p2[0] * p1[0], -p2[0] * p1[1]].map(f));
+    a.push([0, 0, 0, p1[0], p1[1], 1, -p2[1] * p1[0], -p2[1] * p1[1]].map(f));
+    bv.push(f(p2[0]), f(p2[1]));
+  }
+  // Gaussian elimination with partial pivoting
+  for (let col = 0; col < 8; col++) {
+    let piv = col;
+    for (let r = col + 1; r < 8; r++) if (Math.abs(a[r][col]) > Math.abs(a[piv][col])) piv = r;
+    if (a[piv][col] === 0) throw new Error('perspective: the points do not determine a perspective transform (singular system)');
+    [a[col], a[piv]] = [a[piv], a[col]];
+    [bv[col], bv[piv]] = [bv[piv], bv[col]];
+    for (let r = col + 1; r < 8; r++) {
+      const m = a[r][col] / a[col][col];
+      for (let k = col; k < 8; k++) a[r][k] -= m * a[col][k];
+      bv[r] -= m * bv[col];
+    }
+  }
+  const x = new Array<number>(8).fill(0);
+  for (let r = 7; r >= 0; r--) {
+    let s = bv[r];
+    for (let k = r + 1; k < 8; k++) s -= a[r][k] * x[k];
+    x[r] = s / a[r][r];
+  }
+  return x.map(f);
+}
+
+/**
+ * Perspective transform taking the 4 `startpoints` [x, y] (top-left, top-right, bottom-right, bottom-left)
+ * to `endpoints` (torchvision's perspective, tensor path; bilinear by default).
+ */
+export function perspective<T extends ImageInput>(
+  img: T,
+  startpoints: readonly (readonly number[])[],
+  endpoints: readonly (readonly number[])[],
+  options: { interpolation?: Interpolation; fill?: number | readonly number[] | null } = {},
+): T {
+  const { interpolation = 'bilinear' } = options;
+  const fill = options.fill ?? null;
+  const coeffs = perspectiveCoeffs(startpoints, endpoints);
+  const mode = gridInterpolation(interpolation, 'perspective');
+  const p = planesOf(img, 'perspective');
+  const fillOf = fillValues(fill ?? 0, p, 'perspective');
+  const { h, w } = p;
+  const f = p.data instanceof Float64Array ? exact : Math.fround;
+  // _perspective_grid: (base · theta1 / [w/2, h/2]) / (base · theta2) − 1, base = [x + 0.5, y + 0.5, 1]
+  const c = coeffs.map(f);
+  const [hw, hh] = [f(0.5 * w), f(0.5 * h)];
+  const t1 = [f(c[0] / hw), f(c[1] / hw), f(c[2] / hw), f(c[3] / hh), f(c[4] / hh), f(c[5] / hh)];
+  const fma = f === exact ? fma64 : fmaf;
+  const fused = h * w * 6 >= 400;
+  const term = (x: number, y: number, a: number, b: number, k: number) => f((fused ? fma(y, b, f(x * a)) : f(f(x * a) + f(y * b))) + k);
+  const sx = new Float64Array(h * w);
+  const sy = new Float64Array(h * w);
+  for (let y = 0; y < h; y++) {
+    const yb = y + 0.5;
+    for (let x = 0; x < w; x++) {
+      const xb = x + 0.5;
+      const den = term(xb, yb, c[6], c[7], 1);
+      const gx = f(f(term(xb, yb, t1[0], t1[1], t1[2]) / den) - 1);
+      const gy = f(f(term(xb, yb, t1[3], t1[4], t1[5]) / den) - 1);
+      sx[y * w + x] = fma(f(gx + 1), f(w / 2), -0.5);
+      sy[y * w + x] = fma(f(gy + 1), f(h / 2), -0.5);
+    }
+  }
+  return rebuild(img, { ...p, data: sampleGrid(p, sx, sy, h, w, mode, fill, fillOf, f) }) as T;
+}
+
+/**
+ * torch.linspace(start, end, steps) in float32 as its CPU kernel computes it: start + step·i up to half-way,
+ * end − step·(steps − 1 − i) after, each a fused multiply-add; in blocks of 16 (two AVX2 vectors of 8) each
+ * vector of 8 continues from its first element by + step·k, rounded twice (the magnitudes of AutoAugment's
+ * tables depend on these last bits).
+ */
+export function linspace32(start: number, end: number, steps: number): Float32Array {
+  const f = Math.fround;
+  const out = new Float32Array(steps);
+  if (steps === 1) out[0] = start;
+  if (steps <= 1) return out;
+  const [a, b] = [f(start), f(end)];
+  const step = f(f(b - a) / (steps - 1));
+  const half = Math.floor(steps / 2);
+  const at = (i: number) => (i < half ? fmaf(step, i, a) : fmaf(-step, steps - 1 - i, b));
+  let i = 0;
+  for (; i + 16 <= steps; i += 8) {
+    const base = at(i);
+    for (let k = 0; k < 8; k++) out[i + k] = f(base + f(k * step));
+  }
+  for (; i < steps; i++) out[i] = at(i);
+  return out;
+}
+
+/**
+ * Move every pixel by `displacement`, a [1, H, W, 2] tensor of (dx, dy) offsets in grid_sample's normalised
+ * [−1, 1] coordinates (torchvision's elastic_transform; ElasticTransform draws one). The image is sampled in
+ * the displacement's precision, as torchvision casts it to the grid's dtype.
+ */
+export function elasticTransform<T extends ImageInput>(
+  img: T,
+  displacement: Tensor,
+  options: { interpolation?: Interpolation; fill?: number | readonly number[] | null } = {},
+): T {
+  const { interpolation = 'bilinear' } = options;
+  const fill = options.fill ?? null;
+  if (!(displacement instanceof Tensor) || !displacement.isFloatingPoint()) throw new Error(`elasticTransform: displacement should be a float tensor, got ${describe(displacement)}`);
+  const mode = gridInterpolation(interpolation, 'elasticTransform');
+  const p = planesOf(img, 'elasticTransform');
+  const { h, w } = p;
+  if (displacement.ndim !== 4 || displacement.shape[0] !== 1 || displacement.shape[1] !== h || displacement.shape[2] !== w || displacement.shape[3] !== 2) {
+    throw new Error(`elasticTransform: displacement shape should be [1, ${h}, ${w}, 2], got [${displacement.shape}]`);
+  }
+  const fillOf = fillValues(fill ?? 0, p, 'elasticTransform');
+  const f = displacement.dtype === 'float64' ? exact : Math.fround;
+  const fma = f === exact ? fma64 : fmaf;
+  const d = displacement.contiguous().data();
+  const ix = linspace32((-w + 1) / w, (w - 1) / w, w);
+  const iy = linspace32((-h + 1) / h, (h - 1) / h, h);
+  const sx = new Float64Array(h * w);
+  const sy = new Float64Array(h * w);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const k = y * w + x;
+      sx[k] = fma(f(f(ix[x] + d[2 * k]) + 1), f(w / 2), -0.5);
+      sy[k] = fma(f(f(iy[y] + d[2 * k + 1]) + 1), f(h / 2), -0.5);
+    }
+  }
+  // the image is cast to the grid's dtype (float32 for a float32 displacement, even for float64 images)
+  const cast = f === Math.fround && p.data instanceof Float64Array;
+  const src = cast ? { ...p, data: Float32Array.from(p.data) } : p;
+  const out = sampleGrid(src, sx, sy, h, w, mode, fill, fillOf, f);
+  return rebuild(img, { ...p, data: cast ? Float64Array.from(out) : out }) as T;
+}
+
+// ---- filters and point operations (torchvision's tensor semantics) ---------------------------
+
+/**
+ * Planes of an image whose channel count (dim −3, 1 for an H×W tensor) is 1 or 3 (torchvision's
+ * _assert_channels); `bound` is 255 for integer images, else 1; `f` rounds to the compute precision
+ * (float64 for float64 tensors, else float32).
+ */
+function channelPlanes(img: ImageInput, op: string, minDims = 2): { p: Planes; channels: number; bound: number; f: Round } {
+  const p = planesOf(img, op);
+  if (img instanceof Tensor && img.ndim < minDims) {
+    throw new Error(`${op}: expected a tensor with at least ${minDims} dimensions [..., C, H, W], got shape [${img.shape}]`);
+  }
+  const channels = p.lead.length ? p.lead[p.lead.length - 1] : 1;
+  if (channels !== 1 && channels !== 3) throw new Error(`${op}: expected an image with 1 or 3 channels, got ${channels}`);
+  return { p, channels, bound: isInteger(p.data) ? 255 : 1, f: p.data instanceof Float64Array ? exact : Math.fround };
+}
+
+/** bound − x (255 − x for integer images, 1 − x for float ones). */
+export function invert<T extends ImageInput>(img: T): T {
+  const { p, bound } = channelPlanes(img, 'invert', 3);
+  const out = alloc(p.data, p.data.length);
+  for (let i = 0; i < out.length; i++) out[i] = bound - p.data[i];
+  return rebuild(img, { ...p, data: out }) as T;
+}
+
+/** Keep the top `bits` bits of each byte (torchvision supports uint8 images only: Uint8Image here). */
+export function posterize<T extends ImageInput>(img: T, bits: number): T {
+  if (!(Number.isInteger(bits) && bits >= 0 && bits <= 8)) throw new Error(`posterize: the number of bits should be an integer between 0 and 8, got ${bits}`);
+  if (!(img instanceof Uint8Image)) throw new Error(`posterize: only uint8 images (Uint8Image) are supported, got ${describe(img)}`);
+  const { p } = channelPlanes(img, 'posterize', 3);
+  const mask = -(2 ** (8 - bits)) & 0xff;
+  const out = p.data.map((v) => v & mask);
+  return rebuild(img, { ...p, data: out }) as T;
+}
+
+/** Invert the pixels at or above `threshold` (which may not exceed the bound, 1 or 255). */
+export function solarize<T extends ImageInput>(img: T, threshold: number): T {
+  const { p, bound } = channelPlanes(img, 'solarize', 3);
+  if (threshold > bound) throw new Error(`solarize: threshold should be less than bound of img (${bound}), got ${threshold}`);
+  // the comparison is in float32 except for float64 images (the Python float joins as a float32 scalar)
+  const t = p.data instanceof Float64Array ? threshold : Math.fround(threshold);
+  const out = alloc(p.data, p.data.length);
+  for (let i = 0; i < out.length; i++) out[i] = p.data[i] >= t ? bound - p.data[i] : p.data[i];
+  return rebuild(img, { ...p, data: out }) as T;
+}
+
+/** Stretch each channel to the full range [0, bound] by its min and max (integer results truncated). */
+export function autocontrast<T extends ImageInput>(img: T): T {
+  const { p, bound, f } = channelPlanes(img, 'autocontrast', 3);
+  const plane = p.h * p.w;
+  const out = alloc(p.data, p.data.length);
+  for (let base = 0; base < out.length; base += plane) {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let i = base; i < base + plane; i++) {
+      const v = p.data[i];
+      if (v !== v) [lo, hi] = [NaN, NaN];
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+    let scale = f(bound / f(hi - lo));
+    if (!Number.isFinite(scale)) [lo, scale] = [0, 1];
+    for (let i = base; i < base + plane; i++) {
+      const v = f(f(p.data[i] - lo) * scale);
+      const c = v < 0 ? 0 : v > bound ? bound : v;
+      out[i] = bound === 255 ? Math.trunc(c) : c;
+    }
+  }
+  return rebuild(img, { ...p, data: out }) as T;
+}
+
+/** Histogram equalisation per channel (torchvision's tensor equalize; uint8 images only: Uint8Image here). */
+export function equalize<T extends ImageInput>(img: T): T {
+  if (!(img instanceof Uint8Image)) throw new Error(`equalize: only uint8 images (Uint8Image) are supported, got ${describe(img)}`);
+  const { p } = channelPlanes(img, 'equalize', 3);
+  const plane = p.h * p.w;
+  const out = new Uint8Array(p.data.length);
+  for (let base = 0; base < out.length; base += plane) {
+    const hist = new Float64Array(256);
+    for (let i = base; i < base + plane; i++) hist[p.data[i]]++;
+    // step = (sum of the non-zero bins but the last) // 255
+    let last = 255;
+    while (last > 0 && hist[last] === 0) last--;
+    let sum = 0;
+    for (let v = 0; v < last; v++) sum += hist[v];
+    const step = Math.floor(sum / 255);
+    if (step === 0) {
+      out.set(p.data.subarray(base, base + plane), base);
+      continue;
+    }
+    const lut = new Uint8Array(256);
+    let cum = 0;
+    for (let v = 0; v < 255; v++) {
+      cum += hist[v];
+      lut[v + 1] = Math.min(Math.floor((cum + Math.floor(step / 2)) / step), 255);
+    }
+    for (let i = base; i < base + plane; i++) out[i] = lut[p.data[i]];
+  }
+  return rebuild(img, { ...p, data: out }) as T;
+}
+
+/**
+ * Correlate every h×w plane with `kernel` (kh×kw) over the image extended by `pad` [left, right, top,
+ * bottom] in reflect mode (no padding: a 'valid' result), in the compute precision `f`. Integer images are
+ * computed in float32 and rounded half to even.
+ */
+function filterPlanes(p: Planes, kernel: ArrayLike<number>, kh: number, kw: number, pad: [number, number, number, number], f: Round): { data: PixelArray; h: number; w: number } {
+  const [l, r, t, b] = pad;
+  const oh = p.h + t + b - kh + 1;
+  const ow = p.w + l + r - kw + 1;
+  const n = planeCount(p);
+  const out = alloc(p.data, n * oh * ow);
+  const round = isInteger(p.data);
+  const ys = Int32Array.from({ length: p.h + t + b }, (_, y) => padIndex(y - t, p.h, 'reflect'));
+  const xs = Int32Array.from({ length: p.w + l + r }, (_, x) => padIndex(x - l, p.w, 'reflect'));
+  for (let k = 0; k < n; k++) {
+    const base = k * p.h * p.w;
+    for (let y = 0; y < oh; y++) {
+      for (let x = 0; x < ow; x++) {
+        let acc = 0;
+        for (let a = 0; a < kh; a++) {
+          const row = base + ys[y + a] * p.w;
+          for (let c = 0; c < kw; c++) acc += kernel[a * kw + c] * p.data[row + xs[x + c]];
+        }
+        const v = f(acc);
+        out[(k * oh + y) * ow + x] = round ? roundPixel(v, p.data) : v;
+      }
+    }
+  }
+  return { data: out, h: oh, w: ow };
+}
+
+/** torchvision's _get_gaussian_kernel1d, in float32. */
+function gaussianKernel1d(size: number, sigma: number): Float32Array {
+  const f = Math.fround;
+  const half = (size - 1) * 0.5;
+  const pdf = new Float32Array(size);
+  let sum = 0;
+  for (let i = 0; i < size; i++) {
+    const x = f(f(-half + i) / f(sigma));
+    pdf[i] = Math.exp(f(-0.5 * f(x * x)));
+    sum = f(sum + pdf[i]);
+  }
+  return pdf.map((v) => v / sum);
+}
+
+/**
+ * Gaussian blur (torchvision's gaussian_blur, tensor path): `kernelSize` [kx, ky] odd positive (a number
+ * for both), `sigma` [sx, sy] (default ksize·0.15 + 0.35); borders reflected. The float32 kernel is used
+ * in the image's precision; integer images are blurred in float32 and rounded.
+ */
+export function gaussianBlur<T extends ImageInput>(img: T, kernelSize: number | readonly number[], sigma: number | readonly number[] | null = null): T {
+  const ks = typeof kernelSize === 'number' ? [kernelSize, kernelSize] : [...kernelSize];
+  if (ks.length !== 2) throw new Error(`gaussianBlur: if kernelSize is a sequence its length should be 2, got ${ks.length}`);
+  if (!ks.every((k) => Number.isInteger(k) && k > 0 && k % 2 === 1)) throw new Error(`gaussianBlur: kernelSize should have odd and positive integers, got ${JSON.stringify(kernelSize)}`);
+  const sg = sigma === null ? ks.map((k) => k * 0.15 + 0.35) : typeof sigma === 'number' ? [sigma, sigma] : sigma.length === 1 ? [sigma[0], sigma[0]] : [...sigma];
+  if (sg.length !== 2) throw new Error(`gaussianBlur: if sigma is a sequence, its length should be 2, got ${sg.length}`);
+  if (!sg.every((s) => s > 0)) throw new Error(`gaussianBlur: sigma should have positive values, got ${JSON.stringify(sigma)}`);
+  const p = planesOf(img, 'gaussianBlur');
+  const [px, py] = [(ks[0] - 1) / 2, (ks[1] - 1) / 2];
+  if (px >= p.w || py >= p.h) {
+    throw new Error(`gaussianBlur: reflect padding (${px}, ${py}) should be less than the image size ${p.h}x${p.w} (kernel size ${ks})`);
+  }
+  const f = p.data instanceof Float64Array ? exact : Math.fround;
+  const kx = gaussianKernel1d(ks[0], sg[0]);
+  const ky = gaussianKernel1d(ks[1], sg[1]);
+  const kernel = new Float64Array(ks[0] * ks[1]);
+  for (let a = 0; a < ks[1]; a++) for (let c = 0; c < ks[0]; c++) kernel[a * ks[0] + c] = f(ky[a] * kx[c]);
+  const r = filterPlanes(p, kernel, ks[1], ks[0], [px, px, py, py], f);
+  return rebuild(img, { ...p, data: r.data }) as T;
+}
+
+/**
+ * Sharpen (factor > 1) or blur (< 1) against the image smoothed by the 3×3 kernel [1 1 1; 1 5 1; 1 1 1]/13
+ * in the interior (torchvision's adjust_sharpness); images of height or width ≤ 2 are returned as is.
+ */
+export function adjustSharpness<T extends ImageInput>(img: T, factor: number): T {
+  if (!(factor >= 0)) throw new Error(`adjustSharpness: sharpnessFactor (${factor}) is not non-negative`);
+  const { p, bound, f } = channelPlanes(img, 'adjustSharpness');
+  if (p.h <= 2 || p.w <= 2) return img;
+  const [edge, mid] = [f(1 / 13), f(5 / 13)];
+  const kernel = [edge, edge, edge, edge, mid, edge, edge, edge, edge];
+  const blurred = filterPlanes(p, kernel, 3, 3, [0, 0, 0, 0], f);
+  const out = alloc(p.data, p.data.length);
+  const plane = p.h * p.w;
+  const truncate = bound === 255;
+  for (let k = 0; k < planeCount(p); k++) {
+    for (let y = 0; y < p.h; y++) {
+      for (let x = 0; x < p.w; x++) {
+        const i = k * plane + y * p.w + x;
+        const inner = y > 0 && y < p.h - 1 && x > 0 && x < p.w - 1;
+        const deg = inner ? blurred.data[(k * (p.h - 2) + y - 1) * (p.w - 2) + x - 1] : p.data[i];
+        const v = blend(p.data[i], deg, factor, bound, f);
+        out[i] = truncate ? Math.trunc(v) : v;
+      }
+    }
+  }
+  return rebuild(img, { ...p, data: out }) as T;
+}
+
+/** x^gamma per exponent as torch's pow(tensor, scalar), with its special cases, rounded by `f`. */
+function powScalar(x: number, e: number, f: Round): number {
+  if (e === 2) return f(x * x);
+  if (e === 3) return f(f(x * x) * x);
+  if (e === 0.5) return f(Math.sqrt(x));
+  if (e === -0.5) return f(1 / f(Math.sqrt(x)));
+  if (e === -1) return f(1 / x);
+  if (e === -2) return f(1 / f(x * x));
+  return f(Math.pow(x, e));
+}
+
+/**
+ * gain · x^gamma clamped to [0, 1] (torchvision's adjust_gamma, tensor path): bytes go through
+ * convertImageDtype to float32 and back; int32 (torch int64) images are refused, as the float32 → int64
+ * conversion is (torchvision raises there).
+ */
+export function adjustGamma<T extends ImageInput>(img: T, gamma: number, gain = 1): T {
+  const { p, f } = channelPlanes(img, 'adjustGamma');
+  if (!(gamma >= 0)) throw new Error(`adjustGamma: gamma should be a non-negative real number, got ${gamma}`);
+  if (p.data instanceof Int32Array) throw new Error('adjustGamma: the cast from float32 to int64 (Strata int32) cannot be performed safely (torchvision raises); convert the image to float first');
+  const g = f(gain);
+  const bytes = p.data instanceof Uint8Array;
+  const out = alloc(p.data, p.data.length);
+  const scale = Math.fround(255.999);
+  for (let i = 0; i < out.length; i++) {
+    const x = bytes ? Math.fround(p.data[i] / 255) : p.data[i];
+    let v = f(g * powScalar(x, gamma, f));
+    v = v < 0 ? 0 : v > 1 ? 1 : v;
+    out[i] = bytes ? Math.trunc(Math.fround(v * scale)) : v;
+  }
+  return rebuild(img, { ...p, data: out }) as T;
+}
+
+// ---- erase, five / ten crops, dtype conversion ------------------------------------------------
+
+/** Python slice bounds [start, start + length) clamped into 0..n (negative values count from the end). */
+function sliceRange(start: number, length: number, n: number): [number, number] {
+  const norm = (v: number) => Math.min(Math.max(v < 0 ? v + n : v, 0), n);
+  return [norm(start), norm(start + length)];
+}
+
+/** Cast a value stored into an image of this kind (torch's copy: float → integer truncates, bytes wrap). */
+function castInto(v: number, like: PixelArray): number {
+  if (like instanceof Uint8Array) return Number.isFinite(v) ? Math.trunc(v) & 0xff : 0;
+  if (like instanceof Int32Array) return Number.isFinite(v) ? Math.trunc(v) : 0;
+  return v;
+}
+
+/**
+ * Overwrite the box rows i..i+h−1, columns j..j+w−1 of every plane with `v` (torchvision's erase: a number
+ * or a tensor broadcastable to [..., C, h, w], e.g. [C, 1, 1] or [C, h, w]; slice bounds as Python's).
+ * With `inplace` the input tensor (or Uint8Image) itself is written and returned.
+ */
+export function erase<T extends ImageInput>(img: T, i: number, j: number, h: number, w: number, v: Tensor | number, options: { inplace?: boolean } = {}): T {
+  if (![i, j, h, w].every(Number.isInteger)) throw new Error(`erase: i, j, h, w must be integers, got ${i}, ${j}, ${h}, ${w}`);
+  const p = planesOf(img, 'erase');
+  const [y0, y1] = sliceRange(i, h, p.h);
+  const [x0, x1] = sliceRange(j, w, p.w);
+  const [bh, bw] = [Math.max(y1 - y0, 0), Math.max(x1 - x0, 0)];
+  let values: ArrayLike<number>;
+  if (typeof v === 'number') values = { length: 1, 0: v } as ArrayLike<number>;
+  else if (v instanceof Tensor) {
+    const shape = [...p.lead, bh, bw];
+    if (v.ndim > shape.length) throw new Error(`erase: value of shape [${v.shape}] cannot be broadcast to the box [${shape}]`);
+    try {
+      values = v.expand(shape).contiguous().data();
+    } catch {
+      throw new Error(`erase: value of shape [${v.shape}] cannot be broadcast to the box [${shape}]`);
+    }
+  } else throw new Error(`erase: v should be a number or a tensor, got ${describe(v)}`);
+  const inplace = options.inplace ?? false;
+  const writeThrough = inplace && (img instanceof Uint8Image || ((img as Tensor).isContiguous() && (img as Tensor).offset === 0 && (img as Tensor).storage.length === (img as Tensor).size));
+  const out = writeThrough ? p.data : p.data.slice();
+  const n = planeCount(p);
+  let q = 0;
+  for (let k = 0; k < n; k++) {
+    for (let y = y0; y < y0 + bh; y++) {
+      const row = (k * p.h + y) * p.w;
+      for (let x = x0; x < x0 + bw; x++, q++) out[row + x] = castInto(values.length === 1 ? values[0] : values[q], p.data);
+    }
+  }
+  if (writeThrough) return img;
+  const result = rebuild(img, { ...p, data: out });
+  // an inplace erase of a strided tensor view writes through it, as torch's index assignment
+  if (inplace) return (img as Tensor).copy_(result as Tensor) as T;
+  return result as T;
+}
+
+/** The four corners and the centre crop of `size`: [topLeft, topRight, bottomLeft, bottomRight, center] (torchvision's five_crop). */
+export function fiveCrop<T extends ImageInput>(img: T, size: number | readonly number[]): [T, T, T, T, T] {
+  if (typeof size !== 'number' && size.length !== 1 && size.length !== 2) throw new Error('fiveCrop: please provide only two dimensions (h, w) for size');
+  const [ch, cw] = pair(size, 'fiveCrop');
+  const { height, width } = imageSize(img);
+  if (cw > width || ch > height) throw new Error(`fiveCrop: requested crop size [${ch}, ${cw}] is bigger than input size [${height}, ${width}]`);
+  return [
+    crop(img, 0, 0, ch, cw),
+    crop(img, 0, width - cw, ch, cw),
+    crop(img, height - ch, 0, ch, cw),
+    crop(img, height - ch, width - cw, ch, cw),
+    centerCrop(img, [ch, cw]),
+  ];
+}
+
+/** fiveCrop of the image and of its mirror (left–right, or top–bottom with verticalFlip) (torchvision's ten_crop). */
+export function tenCrop<T extends ImageInput>(img: T, size: number | readonly number[], verticalFlip = false): T[] {
+  const first = fiveCrop(img, size);
+  return [...first, ...fiveCrop(verticalFlip ? vflip(img) : hflip(img), size)];
+}
+
+export type ImageDtype = 'float32' | 'float64' | 'int32' | 'uint8';
+
+/**
+ * Convert between image dtypes with torchvision's value scaling (convert_image_dtype): float ↔ float is a
+ * cast; bytes (a Uint8Image; 'uint8' gives one) ↔ float divide / multiply by 255 (float → byte as
+ * trunc(x · 255.999)); int32 stands for torch's int64 (max 2⁶³ − 1), so int32 → float divides by 2⁶³ and
+ * float → int32 is refused as torchvision refuses float → int64. Bytes → int32 would overflow and is refused.
+ */
+export function convertImageDtype(img: ImageInput, dtype: ImageDtype = 'float32'): ImageInput {
+  if (!['float32', 'float64', 'int32', 'uint8'].includes(dtype)) throw new Error(`convertImageDtype: dtype must be float32, float64, int32 or uint8, got '${dtype}'`);
+  const p = planesOf(img, 'convertImageDtype');
+  const from = img instanceof Uint8Image ? 'uint8' : (img as Tensor).dtype;
+  if (from === dtype) return img;
+  const toBytes = (values: ArrayLike<number>): Uint8Image => {
+    if (p.lead.length !== 1) throw new Error(`convertImageDtype: a uint8 result is a Uint8Image, which holds [C, H, W] images; got [${[...p.lead, p.h, p.w]}]`);
+    return new Uint8Image(Uint8Array.from(values), p.lead[0], p.h, p.w);
+  };
+  const shape = [...p.lead, p.h, p.w];
+  if (from === 'float32' || from === 'float64') {
+    if (dtype === 'float32' || dtype === 'float64') return (img as Tensor).to(dtype as 'float32' | 'float64');
+    if (dtype === 'int32') throw new Error(`convertImageDtype: the cast from ${from} to int64 (Strata int32) cannot be performed safely (torchvision raises)`);
+    const scale = from === 'float32' ? Math.fround(255.999) : 255.999;
+    const f = from === 'float32' ? Math.fround : exact;
+    return toBytes(Array.from(p.data, (v) => castInto(f(v * scale), new Uint8Array(0))));
+  }
+  if (from === 'uint8') {
+    if (dtype === 'int32') throw new Error('convertImageDtype: uint8 → int64 (Strata int32) scales by 2^55, which int32 cannot hold');
+    const data = dtype === 'float32' ? Float32Array.from(p.data, (v) => v / 255) : Float64Array.from(p.data, (v) => v / 255);
+    return new Tensor(data, shape, undefined, 0, dtype as 'float32' | 'float64');
+  }
+  // int32 (torch int64, max 2^63 − 1; as a float 2^63)
+  if (dtype === 'uint8') return toBytes(Array.from(p.data, (v) => Math.floor(v / 2 ** 55) & 0xff));
+  const data = dtype === 'float32' ? Float32Array.from(p.data, (v) => v / 2 ** 63) : Float64Array.from(p.data, (v) => v / 2 ** 63);
+  return new Tensor(data, shape, undefined, 0, dtype);
 }

@@ -44,7 +44,11 @@ export * as functional from './functional.js';
 export {
   Compose, Lambda, ToTensor, Normalize, RandomCrop, RandomHorizontalFlip, RandomVerticalFlip, CenterCrop, Pad, Resize,
   RandomResizedCrop, ColorJitter, RandomRotation, Grayscale, applyTransform,
+  RandomApply, RandomOrder, RandomChoice, RandomGrayscale, RandomAffine, RandomPerspective, GaussianBlur, RandomInvert,
+  RandomPosterize, RandomSolarize, RandomAdjustSharpness, RandomAutocontrast, RandomEqualize, RandomErasing, FiveCrop,
+  TenCrop, ConvertImageDtype, ElasticTransform, AutoAugment, RandAugment, TrivialAugmentWide,
 } from './transforms.js';
+export type { AutoAugmentPolicy } from './transforms.js';
 export type { Transform, TransformLike, ImageInput } from './transforms.js';
 
 export { download, downloadMNIST, downloadFashionMNIST, downloadCIFAR10, downloadCIFAR100, extractTarGz, readTar, MNIST_RESOURCES } from './download.js';

@@ -13,6 +13,8 @@ import * as F from './functional.js';
 import type { ImageInput, Interpolation, PaddingMode } from './functional.js';
 
 export type { ImageInput, Interpolation, PaddingMode } from './functional.js';
+export { AutoAugment, RandAugment, TrivialAugmentWide } from './autoaugment.js';
+export type { AutoAugmentPolicy } from './autoaugment.js';
 
 /** A per-sample transform. */
 export interface Transform<I = any, O = any> {
@@ -431,5 +433,487 @@ export class Grayscale implements Transform {
   }
   forward<T extends ImageInput>(img: T): T {
     return F.rgbToGrayscale(img, this.numOutputChannels);
+  }
+}
+
+// ---- more torchvision transforms --------------------------------------------------------------
+
+type Fill = number | readonly number[];
+
+function checkP(p: number, name: string): number {
+  if (!(p >= 0 && p <= 1)) throw new Error(`${name}: p must be in [0, 1], got ${p}`);
+  return p;
+}
+
+/** Apply the list of transforms with probability p (transforms.RandomApply: skipped when p < torch.rand(1)). */
+export class RandomApply implements Transform {
+  readonly transforms: TransformLike[];
+  readonly p: number;
+  generator?: Generator;
+  constructor(transforms: readonly TransformLike[], options: { p?: number; generator?: Generator } = {}) {
+    this.transforms = new Compose(transforms).transforms;
+    this.p = options.p ?? 0.5;
+    this.generator = options.generator;
+  }
+  forward(x: any): any {
+    if (this.p < rand1(gen(this.generator))) return x;
+    for (const t of this.transforms) x = applyTransform(t, x);
+    return x;
+  }
+}
+
+/**
+ * Apply the transforms in a random order (transforms.RandomOrder). torchvision shuffles with Python's
+ * `random`; here the order is randperm(n) from the generator.
+ */
+export class RandomOrder implements Transform {
+  readonly transforms: TransformLike[];
+  generator?: Generator;
+  constructor(transforms: readonly TransformLike[], options: { generator?: Generator } = {}) {
+    this.transforms = new Compose(transforms).transforms;
+    this.generator = options.generator;
+  }
+  forward(x: any): any {
+    const order = randperm(this.transforms.length, { generator: gen(this.generator) }).data();
+    for (const k of order) x = applyTransform(this.transforms[k], x);
+    return x;
+  }
+}
+
+/**
+ * Apply one transform picked at random, with optional weights `p` (transforms.RandomChoice). torchvision
+ * picks with Python's `random.choices`; here with one torch.rand(1) draw from the generator.
+ */
+export class RandomChoice implements Transform {
+  readonly transforms: TransformLike[];
+  readonly p: number[] | null;
+  generator?: Generator;
+  constructor(transforms: readonly TransformLike[], options: { p?: readonly number[] | null; generator?: Generator } = {}) {
+    this.transforms = new Compose(transforms).transforms;
+    if (this.transforms.length === 0) throw new Error('RandomChoice: expected at least one transform');
+    this.p = options.p ? [...options.p] : null;
+    if (this.p && (this.p.length !== this.transforms.length || !this.p.every((w) => w >= 0) || !(this.p.reduce((a, b) => a + b, 0) > 0))) {
+      throw new Error(`RandomChoice: p must hold one non-negative weight per transform with a positive sum, got ${JSON.stringify(options.p)}`);
+    }
+    this.generator = options.generator;
+  }
+  forward(x: any): any {
+    const w = this.p ?? this.transforms.map(() => 1);
+    const total = w.reduce((a, b) => a + b, 0);
+    const u = rand1(gen(this.generator)) * total;
+    let k = 0;
+    for (let acc = w[0]; k < w.length - 1 && u >= acc; acc += w[++k]);
+    return applyTransform(this.transforms[k], x);
+  }
+}
+
+/** Convert to grayscale with probability p, keeping the channel count (transforms.RandomGrayscale). */
+export class RandomGrayscale implements Transform {
+  readonly p: number;
+  generator?: Generator;
+  constructor(options: { p?: number; generator?: Generator } = {}) {
+    this.p = checkP(options.p ?? 0.1, 'RandomGrayscale');
+    this.generator = options.generator;
+  }
+  forward<T extends ImageInput>(img: T): T {
+    const { channels } = F.imageSize(img);
+    return rand1(gen(this.generator)) < this.p ? F.rgbToGrayscale(img, channels as 1 | 3) : img;
+  }
+}
+
+/** [−x, x] for a non-negative number, else a [min, max] (or `sizes`-long) list (torchvision's _setup_angle). */
+function angleRange(x: number | readonly number[], name: string, owner: string, sizes: number[] = [2]): number[] {
+  if (typeof x === 'number') {
+    if (x < 0) throw new Error(`${owner}: if ${name} is a single number, it must be positive, got ${x}`);
+    return [-x, x];
+  }
+  if (!Array.isArray(x) || !sizes.includes(x.length)) throw new Error(`${owner}: ${name} should be a sequence of length ${sizes.join(' or ')}, got ${JSON.stringify(x)}`);
+  return [...x];
+}
+
+export interface RandomAffineOptions {
+  /** Maximum fractions [a, b] of the width and height to translate by (dx in [−a·W, a·W], dy likewise). */
+  translate?: readonly [number, number] | null;
+  /** Scale factor range [min, max]. */
+  scale?: readonly [number, number] | null;
+  /** Shear in degrees: a number s gives an x shear in [−s, s]; [min, max] an x shear; [xmin, xmax, ymin, ymax] both. */
+  shear?: number | readonly number[] | null;
+  interpolation?: Interpolation;
+  fill?: Fill;
+  center?: readonly [number, number] | null;
+  generator?: Generator;
+}
+
+/** A random affine transformation (transforms.RandomAffine): angle from `degrees`, and the optional ranges. */
+export class RandomAffine implements Transform {
+  readonly degrees: number[];
+  readonly translate: readonly [number, number] | null;
+  readonly scale: readonly [number, number] | null;
+  readonly shear: number[] | null;
+  readonly interpolation: Interpolation;
+  readonly fill: Fill;
+  readonly center: readonly [number, number] | null;
+  generator?: Generator;
+  constructor(degrees: number | readonly [number, number], options: RandomAffineOptions = {}) {
+    this.degrees = angleRange(degrees, 'degrees', 'RandomAffine');
+    this.translate = options.translate ?? null;
+    if (this.translate) {
+      if (this.translate.length !== 2) throw new Error(`RandomAffine: translate should be a sequence of length 2, got ${JSON.stringify(this.translate)}`);
+      if (!this.translate.every((t) => t >= 0 && t <= 1)) throw new Error(`RandomAffine: translation values should be between 0 and 1, got ${JSON.stringify(this.translate)}`);
+    }
+    this.scale = options.scale ?? null;
+    if (this.scale) {
+      if (this.scale.length !== 2) throw new Error(`RandomAffine: scale should be a sequence of length 2, got ${JSON.stringify(this.scale)}`);
+      if (!this.scale.every((s) => s > 0)) throw new Error(`RandomAffine: scale values should be positive, got ${JSON.stringify(this.scale)}`);
+    }
+    this.shear = options.shear == null ? null : angleRange(options.shear, 'shear', 'RandomAffine', [2, 4]);
+    this.interpolation = options.interpolation ?? 'nearest';
+    this.fill = options.fill ?? 0;
+    this.center = options.center ?? null;
+    if (this.center && this.center.length !== 2) throw new Error(`RandomAffine: center should be a sequence of length 2, got ${JSON.stringify(this.center)}`);
+    this.generator = options.generator;
+  }
+
+  /** [angle, [tx, ty], scale, [shearX, shearY]] for an image of imgSize = [width, height] (RandomAffine.get_params). */
+  static getParams(
+    degrees: readonly number[], translate: readonly number[] | null, scaleRanges: readonly number[] | null, shears: readonly number[] | null,
+    imgSize: readonly [number, number], generator?: Generator,
+  ): [number, [number, number], number, [number, number]] {
+    const g = gen(generator);
+    const angle = uniform1(g, degrees[0], degrees[1]);
+    let translations: [number, number] = [0, 0];
+    if (translate) {
+      const maxDx = translate[0] * imgSize[0];
+      const maxDy = translate[1] * imgSize[1];
+      const tx = F.pyRound(uniform1(g, -maxDx, maxDx));
+      translations = [tx, F.pyRound(uniform1(g, -maxDy, maxDy))];
+    }
+    const scale = scaleRanges ? uniform1(g, scaleRanges[0], scaleRanges[1]) : 1;
+    let shear: [number, number] = [0, 0];
+    if (shears) {
+      const sx = uniform1(g, shears[0], shears[1]);
+      shear = [sx, shears.length === 4 ? uniform1(g, shears[2], shears[3]) : 0];
+    }
+    return [angle, translations, scale, shear];
+  }
+
+  forward<T extends ImageInput>(img: T): T {
+    const { width, height } = F.imageSize(img);
+    const [angle, translate, scale, shear] = RandomAffine.getParams(this.degrees, this.translate, this.scale, this.shear, [width, height], this.generator);
+    return F.affine(img, angle, translate, scale, shear, { interpolation: this.interpolation, fill: this.fill, center: this.center });
+  }
+}
+
+/** A random perspective distortion with probability p (transforms.RandomPerspective). */
+export class RandomPerspective implements Transform {
+  readonly distortionScale: number;
+  readonly p: number;
+  readonly interpolation: Interpolation;
+  readonly fill: Fill;
+  generator?: Generator;
+  constructor(options: { distortionScale?: number; p?: number; interpolation?: Interpolation; fill?: Fill; generator?: Generator } = {}) {
+    this.distortionScale = options.distortionScale ?? 0.5;
+    this.p = checkP(options.p ?? 0.5, 'RandomPerspective');
+    this.interpolation = options.interpolation ?? 'bilinear';
+    this.fill = options.fill ?? 0;
+    this.generator = options.generator;
+  }
+
+  /** [startpoints, endpoints]: the corners and random points near them (RandomPerspective.get_params). */
+  static getParams(width: number, height: number, distortionScale: number, generator?: Generator): [number[][], number[][]] {
+    const g = gen(generator);
+    const dw = Math.trunc(distortionScale * Math.floor(width / 2));
+    const dh = Math.trunc(distortionScale * Math.floor(height / 2));
+    const topleft = [g.randint(0, dw + 1), g.randint(0, dh + 1)];
+    const topright = [g.randint(width - dw - 1, width), g.randint(0, dh + 1)];
+    const botright = [g.randint(width - dw - 1, width), g.randint(height - dh - 1, height)];
+    const botleft = [g.randint(0, dw + 1), g.randint(height - dh - 1, height)];
+    return [[[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]], [topleft, topright, botright, botleft]];
+  }
+
+  forward<T extends ImageInput>(img: T): T {
+    const { width, height } = F.imageSize(img);
+    const g = gen(this.generator);
+    if (!(rand1(g) < this.p)) return img;
+    const [start, end] = RandomPerspective.getParams(width, height, this.distortionScale, g);
+    return F.perspective(img, start, end, { interpolation: this.interpolation, fill: this.fill });
+  }
+}
+
+/** Gaussian blur with sigma drawn from [min, max] (transforms.GaussianBlur). */
+export class GaussianBlur implements Transform {
+  readonly kernelSize: [number, number];
+  readonly sigma: [number, number];
+  generator?: Generator;
+  constructor(kernelSize: number | readonly number[], options: { sigma?: number | readonly [number, number]; generator?: Generator } = {}) {
+    const ks = typeof kernelSize === 'number' ? [kernelSize, kernelSize] : kernelSize.length === 1 ? [kernelSize[0], kernelSize[0]] : [...kernelSize];
+    if (ks.length !== 2) throw new Error('GaussianBlur: kernel size should be a number or a list of two integers');
+    if (!ks.every((k) => Number.isInteger(k) && k > 0 && k % 2 === 1)) throw new Error(`GaussianBlur: kernel size value should be an odd and positive number, got ${JSON.stringify(kernelSize)}`);
+    this.kernelSize = [ks[0], ks[1]];
+    const sigma = options.sigma ?? [0.1, 2.0];
+    if (typeof sigma === 'number') {
+      if (!(sigma > 0)) throw new Error(`GaussianBlur: if sigma is a single number, it must be positive, got ${sigma}`);
+      this.sigma = [sigma, sigma];
+    } else if (Array.isArray(sigma) && sigma.length === 2) {
+      if (!(sigma[0] > 0 && sigma[0] <= sigma[1])) throw new Error(`GaussianBlur: sigma values should be positive and of the form [min, max], got ${JSON.stringify(sigma)}`);
+      this.sigma = [sigma[0], sigma[1]];
+    } else throw new Error(`GaussianBlur: sigma should be a single number or a list of two, got ${JSON.stringify(sigma)}`);
+    this.generator = options.generator;
+  }
+  /** The sigma for one call (GaussianBlur.get_params: torch.empty(1).uniform_(min, max)). */
+  static getParams(sigmaMin: number, sigmaMax: number, generator?: Generator): number {
+    return uniform1(gen(generator), sigmaMin, sigmaMax);
+  }
+  forward<T extends ImageInput>(img: T): T {
+    const s = GaussianBlur.getParams(this.sigma[0], this.sigma[1], this.generator);
+    return F.gaussianBlur(img, this.kernelSize, [s, s]);
+  }
+}
+
+/** A fixed image operation applied with probability p (torch.rand(1).item() < p), as torchvision's Random* point transforms. */
+abstract class RandomPointTransform implements Transform {
+  readonly p: number;
+  generator?: Generator;
+  constructor(options: { p?: number; generator?: Generator }, name: string) {
+    this.p = checkP(options.p ?? 0.5, name);
+    this.generator = options.generator;
+  }
+  protected abstract apply<T extends ImageInput>(img: T): T;
+  forward<T extends ImageInput>(img: T): T {
+    return rand1(gen(this.generator)) < this.p ? this.apply(img) : img;
+  }
+}
+
+/** Invert colours with probability p (transforms.RandomInvert). */
+export class RandomInvert extends RandomPointTransform {
+  constructor(options: { p?: number; generator?: Generator } = {}) {
+    super(options, 'RandomInvert');
+  }
+  protected apply<T extends ImageInput>(img: T): T {
+    return F.invert(img);
+  }
+}
+
+/** Keep `bits` bits per channel with probability p (transforms.RandomPosterize; Uint8Image only). */
+export class RandomPosterize extends RandomPointTransform {
+  constructor(readonly bits: number, options: { p?: number; generator?: Generator } = {}) {
+    super(options, 'RandomPosterize');
+  }
+  protected apply<T extends ImageInput>(img: T): T {
+    return F.posterize(img, this.bits);
+  }
+}
+
+/** Invert the pixels at or above `threshold` with probability p (transforms.RandomSolarize). */
+export class RandomSolarize extends RandomPointTransform {
+  constructor(readonly threshold: number, options: { p?: number; generator?: Generator } = {}) {
+    super(options, 'RandomSolarize');
+  }
+  protected apply<T extends ImageInput>(img: T): T {
+    return F.solarize(img, this.threshold);
+  }
+}
+
+/** adjustSharpness(sharpnessFactor) with probability p (transforms.RandomAdjustSharpness). */
+export class RandomAdjustSharpness extends RandomPointTransform {
+  constructor(readonly sharpnessFactor: number, options: { p?: number; generator?: Generator } = {}) {
+    super(options, 'RandomAdjustSharpness');
+  }
+  protected apply<T extends ImageInput>(img: T): T {
+    return F.adjustSharpness(img, this.sharpnessFactor);
+  }
+}
+
+/** autocontrast with probability p (transforms.RandomAutocontrast). */
+export class RandomAutocontrast extends RandomPointTransform {
+  constructor(options: { p?: number; generator?: Generator } = {}) {
+    super(options, 'RandomAutocontrast');
+  }
+  protected apply<T extends ImageInput>(img: T): T {
+    return F.autocontrast(img);
+  }
+}
+
+/** equalize with probability p (transforms.RandomEqualize; Uint8Image only). */
+export class RandomEqualize extends RandomPointTransform {
+  constructor(options: { p?: number; generator?: Generator } = {}) {
+    super(options, 'RandomEqualize');
+  }
+  protected apply<T extends ImageInput>(img: T): T {
+    return F.equalize(img);
+  }
+}
+
+export interface RandomErasingOptions {
+  p?: number;
+  /** Range of the erased area as a fraction of the image (default [0.02, 0.33]). */
+  scale?: readonly [number, number];
+  /** Range of the box's aspect ratio (default [0.3, 3.3]). */
+  ratio?: readonly [number, number];
+  /** Value: a number, one per channel, or 'random' (standard normal float32 values per pixel). */
+  value?: number | readonly number[] | 'random';
+  inplace?: boolean;
+  generator?: Generator;
+}
+
+/** Erase a random box with probability p (transforms.RandomErasing), on tensors and Uint8Images. */
+export class RandomErasing implements Transform {
+  readonly p: number;
+  readonly scale: readonly [number, number];
+  readonly ratio: readonly [number, number];
+  readonly value: number | readonly number[] | 'random';
+  readonly inplace: boolean;
+  generator?: Generator;
+  constructor(options: RandomErasingOptions = {}) {
+    this.value = options.value ?? 0;
+    if (typeof this.value === 'string' && this.value !== 'random') throw new Error(`RandomErasing: if value is a string, it should be 'random', got '${this.value}'`);
+    if (typeof this.value !== 'number' && typeof this.value !== 'string' && !Array.isArray(this.value)) {
+      throw new Error(`RandomErasing: value should be a number, a list of numbers or 'random', got ${F.describe(this.value)}`);
+    }
+    this.scale = options.scale ?? [0.02, 0.33];
+    this.ratio = options.ratio ?? [0.3, 3.3];
+    if (this.scale.length !== 2 || this.ratio.length !== 2) throw new Error('RandomErasing: scale and ratio should be sequences [min, max]');
+    if (this.scale[0] < 0 || this.scale[1] > 1) throw new Error(`RandomErasing: scale should be between 0 and 1, got [${this.scale}]`);
+    this.p = options.p ?? 0.5;
+    if (!(this.p >= 0 && this.p <= 1)) throw new Error(`RandomErasing: random erasing probability should be between 0 and 1, got ${this.p}`);
+    this.inplace = options.inplace ?? false;
+    this.generator = options.generator;
+  }
+
+  /**
+   * [i, j, h, w, v] of the box and its value (a float32 tensor, [C, 1, 1] or [C, h, w] of normal values
+   * when `value` is null), as RandomErasing.get_params; after 10 misses the whole image, v = null (unchanged).
+   */
+  static getParams(
+    img: ImageInput, scale: readonly [number, number], ratio: readonly [number, number], value: readonly number[] | null, generator?: Generator,
+  ): [number, number, number, number, Tensor | null] {
+    const g = gen(generator);
+    const { channels, height, width } = F.imageSize(img);
+    const area = height * width;
+    const logRatio = [Math.fround(Math.log(Math.fround(ratio[0]))), Math.fround(Math.log(Math.fround(ratio[1])))];
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const eraseArea = area * uniform1(g, scale[0], scale[1]);
+      const aspect = Math.fround(Math.exp(uniform1(g, logRatio[0], logRatio[1])));
+      const h = F.pyRound(Math.sqrt(eraseArea * aspect));
+      const w = F.pyRound(Math.sqrt(eraseArea / aspect));
+      if (!(h < height && w < width)) continue;
+      let v: Tensor;
+      if (value === null) {
+        const data = new Float32Array(channels * h * w);
+        g.fillNormal(data, 0, 1);
+        v = new Tensor(data, [channels, h, w]);
+      } else {
+        v = new Tensor(Float32Array.from(value), [value.length, 1, 1]);
+      }
+      const i = g.randint(0, height - h + 1);
+      const j = g.randint(0, width - w + 1);
+      return [i, j, h, w, v];
+    }
+    return [0, 0, height, width, null];
+  }
+
+  forward<T extends ImageInput>(img: T): T {
+    const g = gen(this.generator);
+    if (!(rand1(g) < this.p)) return img;
+    const value = this.value === 'random' ? null : typeof this.value === 'number' ? [this.value] : [...this.value];
+    const { channels } = F.imageSize(img);
+    if (value && value.length !== 1 && value.length !== channels) {
+      throw new Error(`RandomErasing: if value is a sequence, it should have either a single value or ${channels} (number of input channels)`);
+    }
+    const [i, j, h, w, v] = RandomErasing.getParams(img, this.scale, this.ratio, value, g);
+    if (v === null) return this.inplace ? img : (img instanceof Uint8Image ? img.clone() : (img as Tensor).clone()) as T;
+    return F.erase(img, i, j, h, w, v, { inplace: this.inplace });
+  }
+}
+
+/** The four corners and the centre crop (transforms.FiveCrop): returns a list of 5 images. */
+export class FiveCrop implements Transform {
+  readonly size: [number, number];
+  constructor(size: number | readonly number[]) {
+    this.size = F.pair(size, 'FiveCrop');
+  }
+  forward<T extends ImageInput>(img: T): T[] {
+    return F.fiveCrop(img, this.size);
+  }
+}
+
+/** FiveCrop of the image and of its flipped version (transforms.TenCrop): returns a list of 10 images. */
+export class TenCrop implements Transform {
+  readonly size: [number, number];
+  readonly verticalFlip: boolean;
+  constructor(size: number | readonly number[], options: { verticalFlip?: boolean } = {}) {
+    this.size = F.pair(size, 'TenCrop');
+    this.verticalFlip = options.verticalFlip ?? false;
+  }
+  forward<T extends ImageInput>(img: T): T[] {
+    return F.tenCrop(img, this.size, this.verticalFlip);
+  }
+}
+
+/** Convert the dtype with torchvision's value scaling (transforms.ConvertImageDtype; 'uint8' gives a Uint8Image). */
+export class ConvertImageDtype implements Transform {
+  constructor(readonly dtype: F.ImageDtype) {
+    if (!['float32', 'float64', 'int32', 'uint8'].includes(dtype)) throw new Error(`ConvertImageDtype: dtype must be float32, float64, int32 or uint8, got '${dtype}'`);
+  }
+  forward(img: ImageInput): ImageInput {
+    return F.convertImageDtype(img, this.dtype);
+  }
+}
+
+export interface ElasticTransformOptions {
+  /** Displacement strength [ax, ay] (a number for both; default 50). */
+  alpha?: number | readonly number[];
+  /** Smoothness (Gaussian sigma) [sx, sy] (a number for both; default 5). */
+  sigma?: number | readonly number[];
+  interpolation?: Interpolation;
+  fill?: number;
+  generator?: Generator;
+}
+
+/** Random elastic deformation (transforms.ElasticTransform): blurred uniform noise displacements. */
+export class ElasticTransform implements Transform {
+  readonly alpha: [number, number];
+  readonly sigma: [number, number];
+  readonly interpolation: Interpolation;
+  readonly fill: number;
+  generator?: Generator;
+  constructor(options: ElasticTransformOptions = {}) {
+    const two = (v: number | readonly number[], name: string): [number, number] => {
+      const a = typeof v === 'number' ? [v, v] : v.length === 1 ? [v[0], v[0]] : [...v];
+      if (a.length !== 2) throw new Error(`ElasticTransform: if ${name} is a sequence its length should be 2, got ${a.length}`);
+      return [a[0], a[1]];
+    };
+    this.alpha = two(options.alpha ?? 50, 'alpha');
+    this.sigma = two(options.sigma ?? 5, 'sigma');
+    this.interpolation = options.interpolation ?? 'bilinear';
+    this.fill = options.fill ?? 0;
+    if (typeof this.fill !== 'number') throw new Error(`ElasticTransform: fill should be a number, got ${F.describe(this.fill)}`);
+    this.generator = options.generator;
+  }
+
+  /** The [1, H, W, 2] displacement for size [H, W] (ElasticTransform.get_params). */
+  static getParams(alpha: readonly number[], sigma: readonly number[], size: readonly [number, number], generator?: Generator): Tensor {
+    const g = gen(generator);
+    const f = Math.fround;
+    const field = (k: 0 | 1): Float32Array => {
+      let d = new Tensor(Float32Array.from({ length: size[0] * size[1] }, () => f(f(g.uniformFloat() * 2) - 1)), [1, 1, size[0], size[1]]);
+      if (sigma[k] > 0) {
+        let ks = Math.trunc(8 * sigma[k] + 1);
+        if (ks % 2 === 0) ks += 1;
+        d = F.gaussianBlur(d, [ks, ks], sigma);
+      }
+      return (d.data() as Float32Array).map((v) => f(f(v * alpha[k]) / size[k]));
+    };
+    const dx = field(0);
+    const dy = field(1);
+    const out = new Float32Array(2 * dx.length);
+    for (let i = 0; i < dx.length; i++) [out[2 * i], out[2 * i + 1]] = [dx[i], dy[i]];
+    return new Tensor(out, [1, size[0], size[1], 2]);
+  }
+
+  forward<T extends ImageInput>(img: T): T {
+    const { height, width } = F.imageSize(img);
+    const displacement = ElasticTransform.getParams(this.alpha, this.sigma, [height, width], this.generator);
+    return F.elasticTransform(img, displacement, { interpolation: this.interpolation, fill: this.fill });
   }
 }
