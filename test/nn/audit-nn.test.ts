@@ -6,30 +6,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import * as st from '../../src/index.js';
 import { nn } from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 import * as F from '../../src/nn/functional.js';
-import { assertClose, decode, det, runFunctionalCase as run, type FunctionalCase as Case, type Value } from './functional-helpers.js';
+import { assertClose, decode, det, functionalCaseTests, readFunctionalFixture, type FunctionalCase as Case, type Value } from './functional-helpers.js';
 
 type Scenario = Record<string, Value[] | number | string | string[] | boolean>;
 
-const fixture: { torch: string; cases: Case[]; modules: Record<string, Scenario> } = JSON.parse(
-  readFileSync(new URL('../fixtures/audit_nn.json', import.meta.url), 'utf8'),
-);
-
-const groups = new Map<string, Case[]>();
-for (const c of fixture.cases) groups.set(c.op, [...(groups.get(c.op) ?? []), c]);
-
-for (const [op, cases] of groups) {
-  test(`audit: F.${op} edge cases match PyTorch ${fixture.torch} (${cases.length} case${cases.length > 1 ? 's' : ''})`, () => {
-    for (const c of cases) {
-      run(c, 'float64');
-      if (!c.f64only && c.error === undefined) run(c, 'float32');
-    }
-  });
-}
+const fixture = readFunctionalFixture<{ torch: string; cases: Case[]; modules: Record<string, Scenario> }>('audit_nn.json');
+functionalCaseTests(fixture, (op, cases) => `audit: F.${op} edge cases match PyTorch ${fixture.torch} (${cases.length} case${cases.length > 1 ? 's' : ''})`);
 
 // ---- module scenarios ------------------------------------------------------------------------------
 

@@ -1,5 +1,7 @@
 /** Shared helpers of the functional (F) tests: fixture decoding, tolerant comparison, deterministic inputs. */
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import * as st from '../../src/core.js';
 import type { Tensor } from '../../src/core.js';
 import * as F from '../../src/nn/functional.js';
@@ -132,4 +134,26 @@ export function runFunctionalCase(c: FunctionalCase, dtype: 'float32' | 'float64
   };
   c.args.forEach((a, i) => check(args[i] as Tensor, a, `argument ${i}`));
   Object.entries(c.tensorKwargs).forEach(([k, a]) => check(tensorKwargs[k], a, k));
+}
+
+/** A fixture file of F calls (test/fixtures/NAME), parsed. */
+export function readFunctionalFixture<T extends { torch: string; cases: FunctionalCase[] }>(name: string): T {
+  return JSON.parse(readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8')) as T;
+}
+
+/**
+ * One test per op of a fixture's F cases: each case in float64, and in float32 unless it is float64-only or an
+ * error case (Strata must then throw where torch raised).
+ */
+export function functionalCaseTests(fixture: { torch: string; cases: FunctionalCase[] }, title: (op: string, cases: FunctionalCase[]) => string): void {
+  const groups = new Map<string, FunctionalCase[]>();
+  for (const c of fixture.cases) groups.set(c.op, [...(groups.get(c.op) ?? []), c]);
+  for (const [op, cases] of groups) {
+    test(title(op, cases), () => {
+      for (const c of cases) {
+        runFunctionalCase(c, 'float64');
+        if (!c.f64only && c.error === undefined) runFunctionalCase(c, 'float32');
+      }
+    });
+  }
 }

@@ -5,22 +5,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import * as st from '../../src/core.js';
 import type { Tensor } from '../../src/core.js';
 import * as F from '../../src/nn/functional.js';
-import { runFunctionalCase as run, type FunctionalCase as Case } from './functional-helpers.js';
+import { functionalCaseTests, readFunctionalFixture } from './functional-helpers.js';
 
-const fixture: { torch: string; cases: Case[] } = JSON.parse(readFileSync(new URL('../fixtures/functional.json', import.meta.url), 'utf8'));
-
-const groups = new Map<string, Case[]>();
-for (const c of fixture.cases) groups.set(c.op, [...(groups.get(c.op) ?? []), c]);
-
-for (const [op, cases] of groups) {
-  test(`F.${op} matches PyTorch ${fixture.torch} (${cases.length} case${cases.length > 1 ? 's' : ''}, float64 and float32)`, () => {
-    for (const c of cases) {
-      run(c, 'float64');
-      if (!c.f64only) run(c, 'float32');
-    }
-  });
-}
+const fixture = readFunctionalFixture('functional.json');
+functionalCaseTests(fixture, (op, cases) => `F.${op} matches PyTorch ${fixture.torch} (${cases.length} case${cases.length > 1 ? 's' : ''}, float64 and float32)`);

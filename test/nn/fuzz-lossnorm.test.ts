@@ -5,22 +5,6 @@
  * rejects, softmax's dtype option, groupNorm's one-value check, and loss shape checks. F calls in float64 and
  * float32 with outputs and input gradients; where torch raises, Strata must throw. Runs once per backend.
  */
-import { test } from 'node:test';
-import { readFileSync } from 'node:fs';
-import { runFunctionalCase as run, type FunctionalCase as Case } from './functional-helpers.js';
+import { functionalCaseTests, readFunctionalFixture } from './functional-helpers.js';
 
-const fixture: { torch: string; cases: Case[] } = JSON.parse(
-  readFileSync(new URL('../fixtures/fuzz_lossnorm.json', import.meta.url), 'utf8'),
-);
-
-const groups = new Map<string, Case[]>();
-for (const c of fixture.cases) groups.set(c.op, [...(groups.get(c.op) ?? []), c]);
-
-for (const [op, cases] of groups) {
-  test(`fuzz: F.${op} matches PyTorch ${fixture.torch} (${cases.map((c) => c.name).join('; ')})`, () => {
-    for (const c of cases) {
-      run(c, 'float64');
-      if (!c.f64only && c.error === undefined) run(c, 'float32');
-    }
-  });
-}
+functionalCaseTests(readFunctionalFixture('fuzz_lossnorm.json'), (op, cases) => `fuzz: F.${op} matches PyTorch 1.13 (${cases.map((c) => c.name).join('; ')})`);

@@ -8,26 +8,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import * as st from '../../src/index.js';
 import * as F from '../../src/nn/functional.js';
-import { runFunctionalCase as run, type FunctionalCase as Case } from './functional-helpers.js';
+import { functionalCaseTests, readFunctionalFixture } from './functional-helpers.js';
 
-const fixture: { torch: string; cases: Case[] } = JSON.parse(
-  readFileSync(new URL('../fixtures/fuzz_spatial.json', import.meta.url), 'utf8'),
-);
-
-const groups = new Map<string, Case[]>();
-for (const c of fixture.cases) groups.set(c.op, [...(groups.get(c.op) ?? []), c]);
-
-for (const [op, cases] of groups) {
-  test(`fuzz: F.${op} matches PyTorch ${fixture.torch} (${cases.map((c) => c.name).join('; ')})`, () => {
-    for (const c of cases) {
-      run(c, 'float64');
-      if (!c.f64only && c.error === undefined) run(c, 'float32');
-    }
-  });
-}
+functionalCaseTests(readFunctionalFixture('fuzz_spatial.json'), (op, cases) => `fuzz: F.${op} matches PyTorch 1.13 (${cases.map((c) => c.name).join('; ')})`);
 
 test('fuzz: F.lpPool1d of an integer input is float32 even for p = 1 (torch: pow(1.0 / p))', () => {
   const x = st.tensor(Int32Array.from([3, 4, 5, 6, 7, 1, 2]), { shape: [1, 1, 7] });
