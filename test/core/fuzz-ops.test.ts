@@ -8,26 +8,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import * as st from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 import { addmm } from '../../src/ops/matmul.js';
-import { assertClose, assertFixtureOut, decode, decodeArgs, fixtureCaseTests, fixtureInput, magnitude, type FixtureOut, type FixtureSpec } from './helpers.js';
+import { assertClose, assertFixtureOut, decode, decodeArgs, fixtureCaseTests, fixtureInput, magnitude, type FixtureOut, type FixtureSpec, readOpFixture, type OpFixtureCase } from './helpers.js';
 import { upstream } from './parity-ops.js';
 
-interface Case {
-  name: string;
-  op: string;
-  inputs: FixtureSpec[];
-  args: Record<string, unknown>;
-  tol?: number;
-  out?: FixtureOut[];
-  error?: string;
-  grads?: ((number | string)[] | null)[];
-  gradFn?: string;
-}
+type Case = OpFixtureCase;
 
-const fixture = JSON.parse(readFileSync(new URL('../fixtures/fuzz_ops.json', import.meta.url), 'utf8')) as { cases: Case[] };
+const fixture = { cases: readOpFixture('fuzz_ops.json') };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type A = Record<string, any>;

@@ -8,6 +8,7 @@
  */
 import { describe, beforeEach, after, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import * as st from '../../src/index.js';
 import type { Tensor, DType } from '../../src/index.js';
 
@@ -171,6 +172,25 @@ export interface FixtureOut {
   dtype: DType;
   shape: number[];
   data: (number | boolean | string)[];
+}
+
+/** A case of the op-table fixtures (ops_misc, ops_sort_scan, fuzz_ops, …): inputs, JSON args, torch's outputs, gradients or error. */
+export interface OpFixtureCase {
+  name: string;
+  op: string;
+  inputs: FixtureSpec[];
+  args: Record<string, unknown>;
+  tol?: number;
+  out?: FixtureOut[];
+  error?: string;
+  grads?: ((number | string)[] | null)[];
+  gradFn?: string;
+  gradError?: string;
+}
+
+/** The cases of test/fixtures/NAME. */
+export function readOpFixture(name: string): OpFixtureCase[] {
+  return (JSON.parse(readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8')) as { cases: OpFixtureCase[] }).cases;
 }
 
 /** The tensor a fixture spec describes (requiring grad when the spec says so). */

@@ -8,25 +8,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import * as st from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
-import { assertClose, assertThrowsWith, decode, decodeArgs, fixtureCaseTests, forEachBackend, magnitude, rnd, assertFixtureOut, fixtureInput, type FixtureOut, type FixtureSpec } from './helpers.js';
+import { assertClose, assertThrowsWith, decode, decodeArgs, fixtureCaseTests, forEachBackend, magnitude, rnd, assertFixtureOut, fixtureInput, type FixtureOut, type FixtureSpec, readOpFixture, type OpFixtureCase } from './helpers.js';
 import { upstream } from './parity-ops.js';
 
-interface Case {
-  name: string;
-  op: string;
-  inputs: FixtureSpec[];
-  args: Record<string, unknown>;
-  tol?: number;
-  out?: FixtureOut[];
-  error?: string;
-  grads?: ((number | string)[] | null)[];
-  gradFn?: string;
-}
+type Case = OpFixtureCase;
 
-const fixture = JSON.parse(readFileSync(new URL('../fixtures/ops_misc.json', import.meta.url), 'utf8')) as { cases: Case[] };
+const fixture = { cases: readOpFixture('ops_misc.json') };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type A = Record<string, any>;

@@ -9,25 +9,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import * as st from '../../src/index.js';
 import type { Tensor, DType } from '../../src/index.js';
-import { assertClose, assertThrowsWith, decode, decodeArgs, fixtureCaseTests, forEachBackend, magnitude, rnd, assertFixtureOut, fixtureInput, type FixtureOut, type FixtureSpec } from './helpers.js';
+import { assertClose, assertThrowsWith, decode, decodeArgs, fixtureCaseTests, forEachBackend, magnitude, rnd, assertFixtureOut, fixtureInput, type FixtureOut, type FixtureSpec, readOpFixture, type OpFixtureCase } from './helpers.js';
 import { backwardOfWeightedSum } from './parity-ops.js';
 
-interface Case {
-  name: string;
-  op: string;
-  inputs: FixtureSpec[];
-  args: Record<string, unknown>;
-  out?: FixtureOut[];
-  error?: string;
-  grads?: ((number | string)[] | null)[];
-  gradFn?: string;
-  gradError?: string;
-}
+type Case = OpFixtureCase;
 
-const fixture = JSON.parse(readFileSync(new URL('../fixtures/ops_sort_scan.json', import.meta.url), 'utf8')) as { cases: Case[] };
+const fixture = { cases: readOpFixture('ops_sort_scan.json') };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type A = Record<string, any>;
