@@ -48,6 +48,22 @@ export {
   tile, roll, outer, kron, cross, einsum, cdist,
 } from './ops/index.js';
 export type { DiagonalOptions, NanToNumOptions, CdistOptions, CdistComputeMode } from './ops/index.js';
+// ---- more pointwise ops, statistics, shaping helpers and products
+export {
+  floorDivide, fmax, fmin, bitwiseAnd, bitwiseOr, bitwiseXor, bitwiseNot, frac, sgn, logaddexp, logaddexp2, hypot, copysign,
+  xlogy, heaviside, exp2, erfc, erfinv, lgamma, digamma, logit, sinc, deg2rad, rad2deg, signbit,
+  multiply, subtract, negative, absolute, clip, trueDivide, positive,
+  stdMean, varMean, countNonzero, nansum, nanmean, aminmax, diff, isclose, equal, isin, searchsorted, bucketize, bincount,
+  histc, unique, uniqueConsecutive, msort, quantile, nanquantile, mode,
+  indexAdd, indexCopy, indexFill, maskedScatter, takeAlongDim, scatterReduce, tensorSplit, hsplit, vsplit, dsplit,
+  repeatInterleave, rot90, flipud, fliplr, meshgrid, broadcastTensors, broadcastTo, atleast1d, atleast2d, atleast3d,
+  hstack, vstack, dstack, columnStack, rowStack, blockDiag, cartesianProd, combinations, triuIndices, trilIndices,
+  diagflat, ravel, t, mv, addmm, baddbmm, addbmm, addmv, addr, vdot, inner, tensordot, chainMatmul, cov, corrcoef,
+  trapezoid, renorm, randLike, randnLike, randintLike, emptyLike,
+} from './ops/index.js';
+export type {
+  DiffOptions, SearchsortedOptions, UniqueOptions, QuantileOptions, QuantileInterpolation, ScatterReduceMode, CovOptions,
+} from './ops/index.js';
 
 // ---- layers above the core (browser-safe) ---------------------------------------------
 export * as nn from './nn/index.js';

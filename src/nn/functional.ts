@@ -36,6 +36,8 @@ export type { PadOptions } from '../ops/pad.js';
 
 // ---- convolution, pooling, normalisation, dropout, resampling, losses ----------------------------
 export { conv1d, conv2d, convTranspose1d, convTranspose2d, unfold, fold };
+export { conv3d, convTranspose3d } from '../ops/conv3d.js';
+export { maxPool3d, avgPool3d, adaptiveAvgPool3d, adaptiveMaxPool3d } from '../ops/pool3d.js';
 export {
   maxPool1d, maxPool2d, avgPool1d, avgPool2d, lpPool1d, lpPool2d,
   adaptiveAvgPool1d, adaptiveAvgPool2d, adaptiveMaxPool1d, adaptiveMaxPool2d, maxUnpool1d, maxUnpool2d,

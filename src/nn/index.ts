@@ -31,9 +31,11 @@ export { Identity, Linear, Bilinear, Flatten, Unflatten } from './modules/linear
 export { Embedding, ChannelShuffle, PixelShuffle, PixelUnshuffle, Fold, Unfold, CosineSimilarity, PairwiseDistance } from './modules/sparse.js';
 export type { EmbeddingOptions, FoldLayerOptions } from './modules/sparse.js';
 export type { LinearOptions } from './modules/linear.js';
-export { Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d } from './modules/conv.js';
+export { Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d } from './modules/conv.js';
 export type { ConvLayerOptions, ConvTransposeLayerOptions, PaddingMode } from './modules/conv.js';
-export { BatchNorm1d, BatchNorm2d, LayerNorm, GroupNorm, InstanceNorm1d, InstanceNorm2d, LocalResponseNorm } from './modules/normalization.js';
+export {
+  BatchNorm1d, BatchNorm2d, BatchNorm3d, LayerNorm, GroupNorm, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, LocalResponseNorm,
+} from './modules/normalization.js';
 export type { BatchNormLayerOptions, InstanceNormLayerOptions } from './modules/normalization.js';
 export { Dropout, Dropout1d, Dropout2d, Dropout3d, AlphaDropout, FeatureAlphaDropout, isDropout, enableMcDropout, mcPredict } from './modules/dropout.js';
 export {
@@ -42,7 +44,7 @@ export {
 } from './modules/activation.js';
 export {
   MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d, LPPool1d, LPPool2d, AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d, AdaptiveMaxPool2d,
-  MaxUnpool1d, MaxUnpool2d,
+  MaxUnpool1d, MaxUnpool2d, MaxPool3d, AvgPool3d, AdaptiveAvgPool3d, AdaptiveMaxPool3d,
 } from './modules/pooling.js';
 export type { MaxPoolLayerOptions, AvgPoolLayerOptions } from './modules/pooling.js';
 export {

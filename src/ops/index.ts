@@ -12,6 +12,8 @@ export * from './matmul.js';
 export * from './activation.js';
 export * from './conv.js';
 export * from './pool.js';
+export * from './conv3d.js';
+export * from './pool3d.js';
 export * from './norm.js';
 export * from './dropout.js';
 export * from './interpolate.js';
@@ -26,3 +28,8 @@ export * from './rearrange.js';
 export * from './products.js';
 export * from './einsum.js';
 export * from './distance.js';
+// ---- more pointwise ops, statistics, shaping helpers and products
+export * from './pointwise.js';
+export * from './stats.js';
+export * from './shaping.js';
+export * from './linalg.js';

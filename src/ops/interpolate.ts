@@ -15,8 +15,9 @@ import { Tensor } from '../tensor/tensor.js';
 import { checkTensor, empty } from './util.js';
 import { denseData } from './conv.js';
 import { adaptiveAvgPool1d, adaptiveAvgPool2d } from './pool.js';
+import { adaptiveAvgPool3d } from './pool3d.js';
 
-export type InterpolateMode = 'nearest' | 'nearest-exact' | 'linear' | 'bilinear' | 'bicubic' | 'area';
+export type InterpolateMode = 'nearest' | 'nearest-exact' | 'linear' | 'bilinear' | 'bicubic' | 'trilinear' | 'area';
 
 export interface InterpolateOptions {
   /** Output spatial size (a number for all dims, or one per dim). */
@@ -24,7 +25,7 @@ export interface InterpolateOptions {
   /** Multiplier of the spatial size (output = ⌊input·scale⌋); exactly one of size and scaleFactor is given. */
   scaleFactor?: number | readonly number[] | null;
   mode?: InterpolateMode;
-  /** linear/bilinear/bicubic: align the centres of the corner pixels instead of their outer edges (default false). */
+  /** linear/bilinear/bicubic/trilinear: align the centres of the corner pixels instead of their outer edges (default false). */
   alignCorners?: boolean | null;
   /** Compute the coordinates from the output size instead of the given scaleFactor. */
   recomputeScaleFactor?: boolean | null;
@@ -215,10 +216,10 @@ function resampleDim(x: Tensor, dim: number, taps: Taps, name: string, backTaps:
   });
 }
 
-/** PyTorch's is_contiguous(memory_format=torch.channels_last) of a 4-D tensor: [N, H, W, C] order in memory. */
+/** PyTorch's is_contiguous(memory_format=torch.channels_last(_3d)) of a 4-D or 5-D tensor: [N, (D,) H, W, C] order in memory. */
 function channelsLastContiguous(x: Tensor): boolean {
   let expected = 1;
-  for (const d of [1, 3, 2, 0]) {
+  for (const d of x.ndim === 5 ? [1, 4, 3, 2, 0] : [1, 3, 2, 0]) {
     if (x.shape[d] === 1) continue;
     if (x.strides[d] !== expected) return false;
     expected *= x.shape[d];
@@ -232,24 +233,25 @@ function listOf(v: number | readonly number[], n: number, name: string): number[
   throw new Error(`interpolate: ${name} must be a number or a list of ${n} numbers for an input with ${n} spatial dim${n > 1 ? 's' : ''}, got ${JSON.stringify(v)}`);
 }
 
-/** Resize [N, C, L] or [N, C, H, W] input (PyTorch's torch.nn.functional.interpolate). */
+/** Resize [N, C, L], [N, C, H, W] or [N, C, D, H, W] input (PyTorch's torch.nn.functional.interpolate). */
 export function interpolate(x: Tensor, options: InterpolateOptions = {}): Tensor {
   const op = 'interpolate';
   checkTensor(x, op);
   const mode = options.mode ?? 'nearest';
-  const modes: InterpolateMode[] = ['nearest', 'nearest-exact', 'linear', 'bilinear', 'bicubic', 'area'];
+  const modes: InterpolateMode[] = ['nearest', 'nearest-exact', 'linear', 'bilinear', 'bicubic', 'trilinear', 'area'];
   if (!modes.includes(mode)) throw new Error(`${op}: unknown mode '${mode}'; expected one of ${modes.join(', ')}`);
-  if (x.ndim !== 3 && x.ndim !== 4) {
-    throw new Error(`${op}: expected a 3-D [N, C, L] or 4-D [N, C, H, W] input, got input of shape ${shapeStr(x.shape)}`);
+  if (x.ndim !== 3 && x.ndim !== 4 && x.ndim !== 5) {
+    throw new Error(`${op}: expected a 3-D [N, C, L], 4-D [N, C, H, W] or 5-D [N, C, D, H, W] input, got input of shape ${shapeStr(x.shape)}`);
   }
   const spatial = x.ndim - 2;
   if (mode === 'linear' && spatial !== 1) throw new Error(`${op}: mode 'linear' needs a 3-D input [N, C, L], got input of shape ${shapeStr(x.shape)}; use 'bilinear' for 4-D`);
   if ((mode === 'bilinear' || mode === 'bicubic') && spatial !== 2) {
     throw new Error(`${op}: mode '${mode}' needs a 4-D input [N, C, H, W], got input of shape ${shapeStr(x.shape)}`);
   }
-  const interpolating = mode === 'linear' || mode === 'bilinear' || mode === 'bicubic';
+  if (mode === 'trilinear' && spatial !== 3) throw new Error(`${op}: mode 'trilinear' needs a 5-D input [N, C, D, H, W], got input of shape ${shapeStr(x.shape)}`);
+  const interpolating = mode === 'linear' || mode === 'bilinear' || mode === 'bicubic' || mode === 'trilinear';
   if (options.alignCorners !== undefined && options.alignCorners !== null && !interpolating) {
-    throw new Error(`${op}: alignCorners can only be set with the interpolating modes linear, bilinear and bicubic, not '${mode}'`);
+    throw new Error(`${op}: alignCorners can only be set with the interpolating modes linear, bilinear, bicubic and trilinear, not '${mode}'`);
   }
   if (options.antialias) throw new Error(`${op}: antialias is not supported`);
   const alignCorners = options.alignCorners ?? false;
@@ -274,9 +276,9 @@ export function interpolate(x: Tensor, options: InterpolateOptions = {}): Tensor
     if (outSizes.some((s) => s < minSize)) throw new Error(`${op}: scaleFactor ${JSON.stringify(options.scaleFactor)} gives an empty output for input of shape ${shapeStr(x.shape)}`);
     scales = options.recomputeScaleFactor ? outSizes.map(() => null) : factors;
   }
-  if (mode === 'area') return spatial === 1 ? adaptiveAvgPool1d(x, outSizes) : adaptiveAvgPool2d(x, outSizes);
+  if (mode === 'area') return [adaptiveAvgPool1d, adaptiveAvgPool2d, adaptiveAvgPool3d][spatial - 1](x, outSizes);
   const single = x.dtype === 'float32';
-  const channelsLast = spatial === 2 && channelsLastContiguous(x);
+  const channelsLast = spatial >= 2 && channelsLastContiguous(x);
   // One pass per spatial dim, recorded as PyTorch's single node (e.g. UpsampleBilinear2DBackward1).
   const kind =
     mode === 'nearest' ? 'Nearest' : mode === 'nearest-exact' ? 'NearestExact' : mode === 'bicubic' ? 'Bicubic'

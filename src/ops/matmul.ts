@@ -102,6 +102,7 @@ export function dot(a: Tensor, b: Tensor): Tensor {
 /** Matrix × vector (torch.mv), one MvBackward0 node. */
 export function mv(a: Tensor, b: Tensor): Tensor {
   if (a.ndim !== 2 || b.ndim !== 1) throw new Error(`mv: expects a 2-D matrix and a 1-D vector, got shapes ${shapeStr(a.shape)} and ${shapeStr(b.shape)}`);
+  if (a.shape[1] !== b.shape[0]) throw new Error(`mv: size mismatch, got ${a.shape[0]}x${a.shape[1]} matrix and vector of ${b.shape[0]}`);
   const out = noGrad(() => batchedMatmul(a, b.unsqueeze(1), 'matmul').squeeze(1));
   if (!needsGrad(a, b)) return out;
   const inputs = [a, b];

@@ -35,7 +35,8 @@ export function scalarOp(op: ScalarOp, name: string, x: Tensor, a: number, b: nu
   return record(out, `${name[0].toUpperCase()}${name.slice(1)}Backward0`, [x], (g) => [grad(g, x, out)], savedBy(grad, x, out));
 }
 
-const zeroGrad: GradRule = (g) => g.mul(0);
+/** Zeros of g's shape and dtype (not g·0, which is NaN where g is inf or NaN; torch returns zeros). */
+const zeroGrad: GradRule = (g) => empty(g.shape, g.dtype);
 
 /** PyTorch has no bool kernel for these ops (neg, abs, floor, relu, ...): it raises instead of returning the input. */
 function rejectBool(x: Tensor, op: string, hint = 'convert with .int() or .float() first'): Tensor {

@@ -28,6 +28,8 @@ export function viewOf(x: Tensor, shape: readonly number[], strides: readonly nu
  */
 function viewStrides(x: Tensor, shape: readonly number[]): number[] | null {
   if (x.isContiguous()) return contiguousStrides(shape);
+  // No elements, so any layout will do (as torch's computeStride): keep the strides when the shape is unchanged.
+  if (x.size === 0) return sameShape(x.shape, shape) ? [...x.strides] : contiguousStrides(shape);
   // Walk groups of old dims that are contiguous with each other, matching them to new dims.
   const oldShape = x.shape.filter((d) => d !== 1);
   const oldStrides = x.strides.filter((_, i) => x.shape[i] !== 1);

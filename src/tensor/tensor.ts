@@ -182,7 +182,8 @@ export class Tensor {
    * reads (their requiresGrad puts this tensor in the graph).
    */
   private updateInPlace(op: string, operands: readonly unknown[], compute: (current: Tensor) => Tensor): this {
-    if (this.strides.some((s, d) => s === 0 && this.shape[d] > 1)) {
+    // An empty tensor has no elements to share a location (torch writes nothing).
+    if (this.size > 0 && this.strides.some((s, d) => s === 0 && this.shape[d] > 1)) {
       throw new Error(`${op}: cannot write in place into an expanded tensor (several elements share one memory location)`);
     }
     const recording = isGradEnabled();
@@ -537,6 +538,83 @@ export class Tensor {
   roll(shifts: number | readonly number[], dims?: number | readonly number[] | null): Tensor { return ops.roll(this, shifts, dims); }
   /** All dims reversed (PyTorch's .T, a permute view; torch 1.13 deprecates it for ranks other than 2). */
   get T(): Tensor { return ops.permute(this, [...this.shape.keys()].reverse()); }
+
+  // ---- more pointwise ops, statistics, shaping helpers and products
+  floorDivide(other: TensorLike): Tensor { return ops.floorDivide(this, other); }
+  fmax(other: TensorLike): Tensor { return ops.fmax(this, other); }
+  fmin(other: TensorLike): Tensor { return ops.fmin(this, other); }
+  bitwiseAnd(other: TensorLike | boolean): Tensor { return ops.bitwiseAnd(this, other); }
+  bitwiseOr(other: TensorLike | boolean): Tensor { return ops.bitwiseOr(this, other); }
+  bitwiseXor(other: TensorLike | boolean): Tensor { return ops.bitwiseXor(this, other); }
+  bitwiseNot(): Tensor { return ops.bitwiseNot(this); }
+  frac(): Tensor { return ops.frac(this); }
+  sgn(): Tensor { return ops.sgn(this); }
+  logaddexp(other: TensorLike): Tensor { return ops.logaddexp(this, other); }
+  logaddexp2(other: TensorLike): Tensor { return ops.logaddexp2(this, other); }
+  hypot(other: TensorLike): Tensor { return ops.hypot(this, other); }
+  copysign(other: TensorLike): Tensor { return ops.copysign(this, other); }
+  xlogy(other: TensorLike): Tensor { return ops.xlogy(this, other); }
+  heaviside(values: Tensor): Tensor { return ops.heaviside(this, values); }
+  exp2(): Tensor { return ops.exp2(this); }
+  erfc(): Tensor { return ops.erfc(this); }
+  erfinv(): Tensor { return ops.erfinv(this); }
+  lgamma(): Tensor { return ops.lgamma(this); }
+  digamma(): Tensor { return ops.digamma(this); }
+  logit(eps: number | null = null): Tensor { return ops.logit(this, eps); }
+  sinc(): Tensor { return ops.sinc(this); }
+  deg2rad(): Tensor { return ops.deg2rad(this); }
+  rad2deg(): Tensor { return ops.rad2deg(this); }
+  signbit(): Tensor { return ops.signbit(this); }
+  multiply(other: TensorLike): Tensor { return ops.multiply(this, other); }
+  subtract(other: TensorLike, options?: { alpha?: number }): Tensor { return ops.subtract(this, other, options); }
+  trueDivide(other: TensorLike): Tensor { return ops.trueDivide(this, other); }
+  negative(): Tensor { return ops.negative(this); }
+  absolute(): Tensor { return ops.absolute(this); }
+  positive(): Tensor { return ops.positive(this); }
+  countNonzero(dim?: number | readonly number[] | null): Tensor { return ops.countNonzero(this, dim); }
+  nansum(dim?: number | readonly number[] | null, options?: ReduceOptions): Tensor { return ops.nansum(this, dim, options); }
+  nanmean(dim?: number | readonly number[] | null, options?: ReduceOptions): Tensor { return ops.nanmean(this, dim, options); }
+  aminmax(options?: { dim?: number | null; keepdim?: boolean }): { min: Tensor; max: Tensor } & [Tensor, Tensor] { return ops.aminmax(this, options); }
+  diff(options?: ops.DiffOptions): Tensor { return ops.diff(this, options); }
+  isclose(other: Tensor, options?: { rtol?: number; atol?: number; equalNan?: boolean }): Tensor { return ops.isclose(this, other, options); }
+  equal(other: Tensor): boolean { return ops.equal(this, other); }
+  bincount(options?: { weights?: Tensor | null; minlength?: number }): Tensor { return ops.bincount(this, options); }
+  histc(options?: { bins?: number; min?: number; max?: number }): Tensor { return ops.histc(this, options); }
+  unique(options?: ops.UniqueOptions): Tensor | Tensor[] { return ops.unique(this, options); }
+  uniqueConsecutive(options?: Omit<ops.UniqueOptions, 'sorted'>): Tensor | Tensor[] { return ops.uniqueConsecutive(this, options); }
+  msort(): Tensor { return ops.msort(this); }
+  quantile(q: number | Tensor, options?: ops.QuantileOptions): Tensor { return ops.quantile(this, q, options); }
+  nanquantile(q: number | Tensor, options?: ops.QuantileOptions): Tensor { return ops.nanquantile(this, q, options); }
+  mode(dim = -1, keepdim: KeepdimOption = false): MaxMinResult { return ops.mode(this, dim, keepdim); }
+  indexAdd(dim: number, index: Tensor, source: Tensor, options?: { alpha?: number }): Tensor { return ops.indexAdd(this, dim, index, source, options); }
+  indexCopy(dim: number, index: Tensor, source: Tensor): Tensor { return ops.indexCopy(this, dim, index, source); }
+  indexFill(dim: number, index: Tensor, value: number | boolean | Tensor): Tensor { return ops.indexFill(this, dim, index, value); }
+  maskedScatter(mask: Tensor, source: Tensor): Tensor { return ops.maskedScatter(this, mask, source); }
+  takeAlongDim(indices: Tensor, dim: number | null = null): Tensor { return ops.takeAlongDim(this, indices, dim); }
+  scatterReduce(dim: number, index: Tensor, src: Tensor, reduce: ops.ScatterReduceMode, options?: { includeSelf?: boolean }): Tensor {
+    return ops.scatterReduce(this, dim, index, src, reduce, options);
+  }
+  tensorSplit(indicesOrSections: number | readonly number[] | Tensor, dim = 0): Tensor[] { return ops.tensorSplit(this, indicesOrSections, dim); }
+  hsplit(spec: number | readonly number[]): Tensor[] { return ops.hsplit(this, spec); }
+  vsplit(spec: number | readonly number[]): Tensor[] { return ops.vsplit(this, spec); }
+  dsplit(spec: number | readonly number[]): Tensor[] { return ops.dsplit(this, spec); }
+  repeatInterleave(repeats?: number | Tensor | null, dim: number | null = null): Tensor { return ops.repeatInterleave(this, repeats, dim); }
+  rot90(k = 1, dims: readonly number[] = [0, 1]): Tensor { return ops.rot90(this, k, dims); }
+  flipud(): Tensor { return ops.flipud(this); }
+  fliplr(): Tensor { return ops.fliplr(this); }
+  diagflat(offset = 0): Tensor { return ops.diagflat(this, offset); }
+  ravel(): Tensor { return ops.ravel(this); }
+  mv(vec: Tensor): Tensor { return ops.mv(this, vec); }
+  addmm(mat1: Tensor, mat2: Tensor, options?: { beta?: number; alpha?: number }): Tensor { return ops.addmm(this, mat1, mat2, options); }
+  baddbmm(batch1: Tensor, batch2: Tensor, options?: { beta?: number; alpha?: number }): Tensor { return ops.baddbmm(this, batch1, batch2, options); }
+  addbmm(batch1: Tensor, batch2: Tensor, options?: { beta?: number; alpha?: number }): Tensor { return ops.addbmm(this, batch1, batch2, options); }
+  addmv(mat: Tensor, vec: Tensor, options?: { beta?: number; alpha?: number }): Tensor { return ops.addmv(this, mat, vec, options); }
+  addr(vec1: Tensor, vec2: Tensor, options?: { beta?: number; alpha?: number }): Tensor { return ops.addr(this, vec1, vec2, options); }
+  vdot(other: Tensor): Tensor { return ops.vdot(this, other); }
+  inner(other: Tensor): Tensor { return ops.inner(this, other); }
+  cov(options?: ops.CovOptions): Tensor { return ops.cov(this, options); }
+  corrcoef(): Tensor { return ops.corrcoef(this); }
+  renorm(p: number, dim: number, maxnorm: number): Tensor { return ops.renorm(this, p, dim, maxnorm); }
 
   // ---- printing ---------------------------------------------------------------------------
   toString(): string {

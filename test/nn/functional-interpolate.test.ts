@@ -57,8 +57,9 @@ const errorCases: [string, () => unknown, RegExp][] = [
   ['bilinear on 3-D', () => F.interpolate(st.zeros([1, 1, 2]), { size: 4, mode: 'bilinear' }), /mode 'bilinear' needs a 4-D input \[N, C, H, W\], got input of shape \[1, 1, 2\]/],
   ['linear on 4-D', () => F.interpolate(st.zeros([1, 1, 2, 2]), { size: 4, mode: 'linear' }), /mode 'linear' needs a 3-D input/],
   ['size list length', () => F.interpolate(st.zeros([1, 1, 2, 2]), { size: [1, 2, 3] }), /size must be a number or a list of 2 numbers/],
-  ['unknown mode', () => F.interpolate(st.zeros([1, 1, 2, 2]), { size: 4, mode: 'trilinear' as F.InterpolateMode }), /unknown mode 'trilinear'/],
-  ['rank', () => F.interpolate(st.zeros([2, 2]), { size: 4 }), /expected a 3-D \[N, C, L\] or 4-D \[N, C, H, W\] input, got input of shape \[2, 2\]/],
+  ['unknown mode', () => F.interpolate(st.zeros([1, 1, 2, 2]), { size: 4, mode: 'cubic' as F.InterpolateMode }), /unknown mode 'cubic'/],
+  ['trilinear on 4-D', () => F.interpolate(st.zeros([1, 1, 2, 2]), { size: 4, mode: 'trilinear' }), /mode 'trilinear' needs a 5-D input/],
+  ['rank', () => F.interpolate(st.zeros([2, 2]), { size: 4 }), /expected a 3-D \[N, C, L\], 4-D \[N, C, H, W\] or 5-D \[N, C, D, H, W\] input, got input of shape \[2, 2\]/],
 ];
 
 test('invalid interpolate arguments raise descriptive errors', () => {

@@ -1,4 +1,4 @@
-/** Conv1d, Conv2d, ConvTranspose1d and ConvTranspose2d. */
+/** Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d and ConvTranspose3d. */
 import { Tensor } from '../../tensor/tensor.js';
 import { zeros } from '../../tensor/creation.js';
 import { noGrad } from '../../autograd/grad-mode.js';
@@ -125,7 +125,7 @@ abstract class ConvNd extends Module {
 
   protected checkInput(x: Tensor): void {
     const n = this.kernelSize.length;
-    const spatial = n === 1 ? ['L'] : ['H', 'W'];
+    const spatial = n === 1 ? ['L'] : n === 2 ? ['H', 'W'] : ['D', 'H', 'W'];
     if (!(x instanceof Tensor) || (x.ndim !== n + 2 && x.ndim !== n + 1) || x.shape[x.ndim - n - 1] !== this.inChannels) {
       throw inputError(this.label(), `[N, ${this.inChannels}, ${spatial.join(', ')}]`, x);
     }
@@ -161,6 +161,25 @@ export class Conv2d extends ConvNd {
       return F.conv2d(padded, this.weight, this.bias, { stride: this.stride, padding: 0, dilation: this.dilation, groups: this.groups });
     }
     return F.conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups });
+  }
+}
+
+/**
+ * 3-D convolution over [N, C, D, H, W] (or unbatched [C, D, H, W]):
+ * `new nn.Conv3d(inC, outC, kernelSize, {stride, padding, dilation, groups, bias, paddingMode})`.
+ */
+export class Conv3d extends ConvNd {
+  constructor(inChannels: number, outChannels: number, kernelSize: number | number[], options: ConvLayerOptions = {}) {
+    super('Conv3d', 3, inChannels, outChannels, kernelSize, false, options);
+  }
+
+  forward(x: Tensor): Tensor {
+    this.checkInput(x);
+    if (this.paddingMode !== 'zeros') {
+      const padded = F.pad(x, this.reversedPadding(), { mode: this.paddingMode });
+      return F.conv3d(padded, this.weight, this.bias, { stride: this.stride, padding: 0, dilation: this.dilation, groups: this.groups });
+    }
+    return F.conv3d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups });
   }
 }
 
@@ -244,5 +263,17 @@ export class ConvTranspose1d extends ConvTransposeNd {
   forward(x: Tensor, outputSize?: readonly number[] | null): Tensor {
     this.checkInput(x);
     return F.convTranspose1d(x, this.weight, this.bias, this.transposeOptions(x, outputSize));
+  }
+}
+
+/** Transposed 3-D convolution over [N, C, D, H, W] (or [C, D, H, W]), weight [inC, outC/groups, kD, kH, kW]; `forward(x, outputSize)` as ConvTranspose2d's. */
+export class ConvTranspose3d extends ConvTransposeNd {
+  constructor(inChannels: number, outChannels: number, kernelSize: number | number[], options: ConvTransposeLayerOptions = {}) {
+    super('ConvTranspose3d', 3, inChannels, outChannels, kernelSize, true, options);
+  }
+
+  forward(x: Tensor, outputSize?: readonly number[] | null): Tensor {
+    this.checkInput(x);
+    return F.convTranspose3d(x, this.weight, this.bias, this.transposeOptions(x, outputSize));
   }
 }

@@ -1,4 +1,4 @@
-/** BatchNorm1d, BatchNorm2d, LayerNorm, GroupNorm, InstanceNorm1d, InstanceNorm2d. */
+/** BatchNorm1d/2d/3d, LayerNorm, GroupNorm, InstanceNorm1d/2d/3d, LocalResponseNorm. */
 import { Tensor } from '../../tensor/tensor.js';
 import { ones, zeros } from '../../tensor/creation.js';
 import { noGrad } from '../../autograd/grad-mode.js';
@@ -142,6 +142,15 @@ export class BatchNorm2d extends BatchNormBase {
   }
 }
 
+/** Batch norm over [N, C, D, H, W]. */
+export class BatchNorm3d extends BatchNormBase {
+  protected checkInput(x: Tensor): void {
+    if (!(x instanceof Tensor) || x.ndim !== 5 || x.shape[1] !== this.numFeatures) {
+      throw inputError(`BatchNorm3d(${this.numFeatures})`, `[N, ${this.numFeatures}, D, H, W]`, x);
+    }
+  }
+}
+
 /** Layer normalisation over the last dims (normalizedShape), with elementwise weight (ones) and bias (zeros). */
 export class LayerNorm extends Module {
   readonly normalizedShape: number[];
@@ -246,7 +255,7 @@ abstract class InstanceNormBase extends NormBase {
 
   forward(x: Tensor): Tensor {
     const s = this.spatial;
-    const names = s === 1 ? 'L' : 'H, W';
+    const names = ['L', 'H, W', 'D, H, W'][s - 1];
     if (!(x instanceof Tensor) || (x.ndim !== s + 1 && x.ndim !== s + 2)) {
       throw inputError(`${this.getName()}(${this.numFeatures})`, `[N, C, ${names}] or unbatched [C, ${names}]`, x);
     }
@@ -272,6 +281,11 @@ export class InstanceNorm1d extends InstanceNormBase {
 /** Instance norm over [N, C, H, W] (or unbatched [C, H, W]). */
 export class InstanceNorm2d extends InstanceNormBase {
   protected readonly spatial = 2;
+}
+
+/** Instance norm over [N, C, D, H, W] (or unbatched [C, D, H, W]). */
+export class InstanceNorm3d extends InstanceNormBase {
+  protected readonly spatial = 3;
 }
 
 /** Local response normalisation across channels: x / (k + α/n·Σ_{neighbours} x²)^β, as PyTorch's. */

@@ -1,4 +1,4 @@
-/** Pooling layers: MaxPool2d, AvgPool2d, LPPool2d, AdaptiveAvgPool2d, AdaptiveMaxPool2d, MaxUnpool2d (and 1-d variants). */
+/** Pooling layers: MaxPool2d, AvgPool2d, LPPool2d, AdaptiveAvgPool2d, AdaptiveMaxPool2d, MaxUnpool2d (and 1-d and 3-d variants). */
 import type { Tensor } from '../../tensor/tensor.js';
 import * as F from '../functional.js';
 import { Module } from '../module.js';
@@ -53,6 +53,13 @@ export class MaxPool2d<R extends boolean = false> extends Module {
 export class MaxPool1d<R extends boolean = false> extends MaxPool2d<R> {
   override forward(x: Tensor): R extends true ? [Tensor, Tensor] : Tensor {
     return F.maxPool1d(x, this.kernelSize, this.poolOptions()) as R extends true ? [Tensor, Tensor] : Tensor;
+  }
+}
+
+/** Max pooling over [N, C, D, H, W] (or [C, D, H, W]); with returnIndices: true, forward returns [values, indices] (flat in D·H·W). */
+export class MaxPool3d<R extends boolean = false> extends MaxPool2d<R> {
+  override forward(x: Tensor): R extends true ? [Tensor, Tensor] : Tensor {
+    return F.maxPool3d(x, this.kernelSize, this.poolOptions()) as R extends true ? [Tensor, Tensor] : Tensor;
   }
 }
 
@@ -112,6 +119,19 @@ export class AvgPool1d extends AvgPool2d {
   }
 }
 
+/** Average pooling over [N, C, D, H, W] (or [C, D, H, W]). */
+export class AvgPool3d extends AvgPool2d {
+  override forward(x: Tensor): Tensor {
+    return F.avgPool3d(x, this.kernelSize, {
+      stride: this.stride,
+      padding: this.padding,
+      ceilMode: this.ceilMode,
+      countIncludePad: this.countIncludePad,
+      divisorOverride: this.divisorOverride,
+    });
+  }
+}
+
 /** Power-average pooling: (Σ x^p)^(1/p) over each window. */
 export class LPPool2d extends Module {
   readonly normType: number;
@@ -159,6 +179,13 @@ export class AdaptiveAvgPool1d extends AdaptiveAvgPool2d {
   }
 }
 
+/** Average pooling of [N, C, D, H, W] (or [C, D, H, W]) to a fixed output size (null keeps that input dim). */
+export class AdaptiveAvgPool3d extends AdaptiveAvgPool2d {
+  override forward(x: Tensor): Tensor {
+    return F.adaptiveAvgPool3d(x, this.outputSize);
+  }
+}
+
 /** Max pooling to a fixed output size; with returnIndices: true, forward returns [values, indices]. */
 export class AdaptiveMaxPool2d<R extends boolean = false> extends Module {
   readonly outputSize: AdaptiveSize;
@@ -187,6 +214,13 @@ export class LPPool1d extends LPPool2d {
 export class AdaptiveMaxPool1d<R extends boolean = false> extends AdaptiveMaxPool2d<R> {
   override forward(x: Tensor): R extends true ? [Tensor, Tensor] : Tensor {
     return F.adaptiveMaxPool1d(x, this.outputSize, { returnIndices: this.returnIndices }) as R extends true ? [Tensor, Tensor] : Tensor;
+  }
+}
+
+/** Max pooling of [N, C, D, H, W] (or [C, D, H, W]) to a fixed output size; with returnIndices: true, forward returns [values, indices]. */
+export class AdaptiveMaxPool3d<R extends boolean = false> extends AdaptiveMaxPool2d<R> {
+  override forward(x: Tensor): R extends true ? [Tensor, Tensor] : Tensor {
+    return F.adaptiveMaxPool3d(x, this.outputSize, { returnIndices: this.returnIndices }) as R extends true ? [Tensor, Tensor] : Tensor;
   }
 }
 

@@ -8,14 +8,14 @@ import { pyFloat, pySize, pyTuple } from './format.js';
 export interface UpsampleOptions {
   size?: number | number[] | null;
   scaleFactor?: number | number[] | null;
-  /** 'nearest' (default), 'bilinear', 'bicubic', 'linear', 'nearest-exact', 'area'. */
+  /** 'nearest' (default), 'bilinear', 'bicubic', 'linear', 'trilinear', 'nearest-exact', 'area'. */
   mode?: InterpolateMode;
   alignCorners?: boolean | null;
   /** Resample with the scale implied by the output size instead of scaleFactor (PyTorch's recompute_scale_factor). */
   recomputeScaleFactor?: boolean | null;
 }
 
-/** Resize [N, C, H, W] by size or scaleFactor (F.interpolate). */
+/** Resize [N, C, L], [N, C, H, W] or [N, C, D, H, W] by size or scaleFactor (F.interpolate). */
 export class Upsample extends Module {
   readonly size: number | number[] | null;
   readonly scaleFactor: number | number[] | null;
