@@ -18,6 +18,7 @@ import { cat } from '../ops/join.js';
 import { shapeStr } from '../tensor/shape.js';
 import { fuseConvBnEval, fuseConvBnWeights, fuseLinearBnEval, fuseLinearBnWeights } from './utils-fusion.js';
 import { deepCopy } from './deep-copy.js';
+import * as rnn from './rnn-utils.js';
 
 export { Module, Parameter, UninitializedParameter, UninitializedBuffer, countParameters } from './module.js';
 export type { StateDict, StateDictLike, LoadResult, RemovableHandle, ForwardHook, ForwardPreHook } from './module.js';
@@ -64,6 +65,8 @@ export type {
   MultiheadAttentionOptions, MultiheadAttentionForwardOptions, TransformerLayerOptions, TransformerActivation, TransformerEncoderOptions,
   TransformerOptions, TransformerForwardOptions, EncoderLayerForwardOptions, DecoderLayerForwardOptions, EncoderForwardOptions,
 } from './modules/transformer.js';
+export { RNNCellBase, RNNCell, LSTMCell, GRUCell, RNNBase, RNN, LSTM, GRU } from './modules/rnn.js';
+export type { RNNCellOptions, RNNBaseOptions, RNNOptions, LSTMOptions, GRUOptions } from './modules/rnn.js';
 export {
   CrossEntropyLoss, NLLLoss, MSELoss, L1Loss, SmoothL1Loss, HuberLoss, BCELoss, BCEWithLogitsLoss, MultiMarginLoss, KLDivLoss,
   CosineEmbeddingLoss, HingeEmbeddingLoss, MarginRankingLoss, MultiLabelMarginLoss, MultiLabelSoftMarginLoss, PoissonNLLLoss,
@@ -177,6 +180,8 @@ export function vectorToParameters(vec: Tensor, params: Params): void {
 export const utils = {
   clipGradNorm_, clipGradValue_, parametersToVector, vectorToParameters, fuseConvBnEval, fuseConvBnWeights, deepCopy,
   fusion: { fuseConvBnEval, fuseConvBnWeights, fuseLinearBnEval, fuseLinearBnWeights },
+  /** torch.nn.utils.rnn: PackedSequence, packPaddedSequence, padPackedSequence, padSequence, packSequence, ... */
+  rnn,
 };
 
 /**
