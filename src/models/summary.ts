@@ -16,7 +16,7 @@
  * the models do between modules (additions, concatenations, interpolation, flatten) runs on those zeros.
  * `mode: 'compute'` runs the real layers.
  *
- * Multiply-adds count convolutions (Conv1d, Conv2d, ConvTranspose2d: output elements × input channels per
+ * Multiply-adds count convolutions (Conv1d/2d/3d and their transposes: output elements × input channels per
  * group × kernel elements; bias not counted), linear layers (output elements × input features) and
  * MultiheadAttention (its four projections and the two attention products), as torchvision's reported
  * GFLOPS; normalisation, activations, pooling, element-wise additions and
@@ -85,10 +85,10 @@ function convOut(size: number, k: number, s: number, p: number, d: number): numb
   return Math.floor((size + 2 * p - d * (k - 1) - 1) / s) + 1;
 }
 
-type ConvLike = nn.Conv2d | nn.Conv1d | nn.ConvTranspose2d;
+type ConvLike = nn.Conv1d | nn.Conv2d | nn.Conv3d | nn.ConvTranspose1d | nn.ConvTranspose2d | nn.ConvTranspose3d;
 
 function isConv(m: Module): m is ConvLike {
-  return m instanceof nn.Conv2d || m instanceof nn.Conv1d || m instanceof nn.ConvTranspose2d;
+  return [nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d].some((cls) => m instanceof cls);
 }
 
 /** The output shape a conv layer gives for input x (null when the input does not fit: run the real layer). */

@@ -111,3 +111,16 @@ test('summary: user hooks keep working', () => {
   assert.equal(calls, 2);
   h.remove();
 });
+
+test('summary: 1-D and 3-D convolutions and their transposes count multiply-adds; shapes without running them', () => {
+  const net = new nn.Sequential(new nn.Conv3d(3, 8, 3, { padding: 1 }), new nn.MaxPool3d(2), new nn.ConvTranspose3d(8, 4, 2, { stride: 2 }));
+  const s = models.summary(net, [1, 3, 8, 8, 8]);
+  const CASES: [string, number[], number][] = [
+    ['Conv3d', [1, 8, 8, 8, 8], 8 * 512 * 3 * 27], // output elements × input channels × kernel elements
+    ['MaxPool3d', [1, 8, 4, 4, 4], 0],
+    ['ConvTranspose3d', [1, 4, 8, 8, 8], 8 * 64 * 4 * 8], // input elements × output channels × kernel elements
+  ];
+  assert.deepEqual(s.rows.map((r) => [r.type, r.outputShape, r.macs]), CASES);
+  const t1 = models.summary(new nn.Sequential(new nn.ConvTranspose1d(4, 2, 3)), [4, 10]); // unbatched [C, L]
+  assert.deepEqual([t1.rows[0]!.outputShape, t1.macs], [[2, 12], 40 * 2 * 3]);
+});
