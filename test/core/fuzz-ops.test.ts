@@ -7,12 +7,11 @@
  * (float cases in float32 and float64); a case with `error` must throw an error naming the op.
  */
 import { test } from 'node:test';
-import assert from 'node:assert/strict';
 import * as st from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 import { addmm } from '../../src/ops/matmul.js';
-import { assertClose, assertFixtureOut, decode, decodeArgs, fixtureCaseTests, fixtureInput, magnitude, type FixtureOut, type FixtureSpec, readOpFixture, type OpFixtureCase } from './helpers.js';
-import { upstream } from './parity-ops.js';
+import { fixtureCaseTests, readOpFixture, type OpFixtureCase } from './helpers.js';
+import { runOpFixtureCase, type OpFixtureEntry } from './op-fixture.js';
 
 type Case = OpFixtureCase;
 
@@ -25,7 +24,7 @@ type A = Record<string, any>;
 const other = (t: Tensor[], a: A) => (t.length > 1 ? t[1] : a.other);
 
 /** The Strata call for each op key of tools/fixtures/fuzz_ops.py; the name errors must start with (default: the key). */
-const OPS: Record<string, { call: (t: Tensor[], a: A) => Tensor; names?: string }> = {
+const OPS: Record<string, OpFixtureEntry> = {
   add: { call: (t, a) => st.add(t[0], other(t, a), { alpha: a.alpha }) },
   sub: { call: (t, a) => st.sub(t[0], other(t, a), { alpha: a.alpha }) },
   div: { call: (t, a) => st.div(t[0], other(t, a), { roundingMode: a.roundingMode ?? null }) },
@@ -48,32 +47,5 @@ const OPS: Record<string, { call: (t: Tensor[], a: A) => Tensor; names?: string 
   addmm: { call: (t, a) => addmm(t[0], t[1], t[2], { beta: a.beta, alpha: a.alpha }) },
 };
 
-function runCase(c: Case): void {
-  const op = OPS[c.op];
-  assert.ok(op, `no Strata op for fixture op key '${c.op}'`);
-  const args = decodeArgs(c.args);
-  const inputs = c.inputs.map(fixtureInput);
-  if (c.error !== undefined) {
-    const name = op.names ?? c.op;
-    assert.throws(() => op.call(inputs, args), (e: Error) => e.message.startsWith(name), `PyTorch raises: ${c.error}`);
-    return;
-  }
-  const tol = c.tol ?? 1e-6;
-  const out = op.call(inputs, args);
-  assertFixtureOut(out, (c.out as FixtureOut[])[0], 'output', tol);
-  if (!c.grads) {
-    assert.ok(!out.requiresGrad, 'PyTorch records no gradient for this case');
-    return;
-  }
-  assert.equal(out.gradFn?.name, c.gradFn, 'gradFn');
-  out.mul(upstream(out, 0)).sum().backward();
-  c.grads.forEach((g, i) => {
-    if (g === null) return;
-    const leaf = inputs[i];
-    const actual = leaf.grad ?? st.zerosLike(leaf);
-    assert.deepEqual([...actual.shape], c.inputs[i].shape, `grad ${i}: shape`);
-    assertClose(actual, g.map(decode), { rtol: Math.max(tol, 1e-5), atol: Math.max(tol, 1e-5) * 0.1 * magnitude(g), what: `grad of input ${i}` });
-  });
-}
 
-fixtureCaseTests(fixture.cases, OPS, runCase, 'the fuzz-ops table');
+fixtureCaseTests(fixture.cases, OPS, (c) => runOpFixtureCase(c, OPS[c.op]), 'the fuzz-ops table');

@@ -10,8 +10,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as st from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
-import { assertClose, assertThrowsWith, decode, decodeArgs, fixtureCaseTests, forEachBackend, magnitude, rnd, assertFixtureOut, fixtureInput, type FixtureOut, type FixtureSpec, readOpFixture, type OpFixtureCase } from './helpers.js';
-import { upstream } from './parity-ops.js';
+import { assertClose, assertThrowsWith, fixtureCaseTests, forEachBackend, rnd, readOpFixture, type OpFixtureCase } from './helpers.js';
+import { runOpFixtureCase, type OpFixtureEntry } from './op-fixture.js';
 
 type Case = OpFixtureCase;
 
@@ -32,7 +32,7 @@ const cdistOpts = (a: A) => ({ p: a.p, computeMode: a.computeMode });
  * must start with (default: the key), and whether the gradFn name is torch's (einsum is a composite whose
  * last step differs).
  */
-const OPS: Record<string, { call: Call; method?: Call; names?: string; gradFn?: false }> = {
+const OPS: Record<string, OpFixtureEntry & { call: Call }> = {
   tril: { call: (t, a) => st.tril(first(t, a), a.diagonal), method: (t, a) => first(t, a).tril(a.diagonal) },
   triu: { call: (t, a) => st.triu(first(t, a), a.diagonal), method: (t, a) => first(t, a).triu(a.diagonal) },
   diagonal: {
@@ -74,41 +74,8 @@ const OPS: Record<string, { call: Call; method?: Call; names?: string; gradFn?: 
   mT: { call: (t, a) => first(t, a).mT },
 };
 
-function runCase(c: Case): void {
-  const op = OPS[c.op];
-  assert.ok(op, `no Strata op for fixture op key '${c.op}'`);
-  const args = decodeArgs(c.args);
-  const name = op.names ?? c.op;
-  if (c.error !== undefined) {
-    for (const call of [op.call, op.method]) {
-      if (!call) continue;
-      const inputs = c.inputs.map(fixtureInput);
-      assert.throws(() => call(inputs, args), (e: Error) => e.message.startsWith(name), `PyTorch raises: ${c.error}`);
-    }
-    return;
-  }
-  const expected = (c.out as FixtureOut[])[0];
-  const tol = c.tol ?? 1e-6;
-  if (op.method) assertFixtureOut(op.method(c.inputs.map(fixtureInput), args), expected, 'method output', tol);
-  const inputs = c.inputs.map(fixtureInput);
-  const out = op.call(inputs, args);
-  assertFixtureOut(out, expected, 'output', tol);
-  if (!c.grads) {
-    assert.ok(!out.requiresGrad, 'PyTorch records no gradient for this case');
-    return;
-  }
-  if (op.gradFn !== false) assert.equal(out.gradFn?.name, c.gradFn, 'gradFn');
-  out.mul(upstream(out, 0)).sum().backward();
-  c.grads.forEach((g, i) => {
-    if (g === null) return;
-    const leaf = inputs[i];
-    const actual = leaf.grad ?? st.zerosLike(leaf);
-    assert.deepEqual([...actual.shape], c.inputs[i].shape, `grad ${i}: shape`);
-    assertClose(actual, g.map(decode), { rtol: Math.max(tol, 1e-5), atol: Math.max(tol, 1e-5) * 0.1 * magnitude(g), what: `grad of input ${i}` });
-  });
-}
 
-fixtureCaseTests(fixture.cases, OPS, runCase, 'the misc-ops table');
+fixtureCaseTests(fixture.cases, OPS, (c) => runOpFixtureCase(c, OPS[c.op]), 'the misc-ops table');
 
 // ---- beyond the fixture table ------------------------------------------------------------------------
 let seed = 700;

@@ -9,31 +9,17 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import * as st from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
-import { assertClose, decode, decodeArgs, fixtureCaseTests, forEachBackend, magnitude, rnd, assertFixtureOut, fixtureInput, type FixtureOut, type FixtureSpec } from './helpers.js';
-import { upstream } from './parity-ops.js';
+import { assertClose, fixtureCaseTests, forEachBackend, rnd, readOpFixture, type OpFixtureCase } from './helpers.js';
+import { runOpFixtureCase, type OpFixtureEntry } from './op-fixture.js';
 
-interface Case {
-  name: string;
-  op: string;
-  inputs: FixtureSpec[];
-  args: Record<string, unknown>;
-  tol?: number;
-  out?: FixtureOut[];
-  error?: string;
-  gradError?: string;
-  grads?: ((number | string)[] | null)[];
-  gradFn?: string;
-}
+type Case = OpFixtureCase;
 
-const fixture = JSON.parse(readFileSync(new URL('../fixtures/ops_more.json', import.meta.url), 'utf8')) as { cases: Case[] };
+const fixture = { cases: readOpFixture('ops_more.json') };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type A = Record<string, any>;
-type Result = Tensor | Tensor[] | boolean;
-type Call = (t: Tensor[], a: A) => Result;
 
 const first = (t: Tensor[], a: A) => (a.t ? t[0].mT : t[0]);
 const other = (t: Tensor[], a: A) => (t.length > 1 ? t[1] : a.other);
@@ -50,7 +36,7 @@ const covOpts = (t: Tensor[], a: A) => ({ correction: a.correction, fweights: a.
  * must start with (default: the key), and whether the gradFn name is torch's (false for composites whose
  * last node differs from torch's).
  */
-const OPS: Record<string, { call: Call; method?: Call; names?: string; gradFn?: false }> = {
+const OPS: Record<string, OpFixtureEntry> = {
   floorDivide: { call: (t, a) => st.floorDivide(first(t, a), other(t, a)), method: (t, a) => first(t, a).floorDivide(other(t, a)) },
   fmax: { call: (t, a) => st.fmax(first(t, a), t[1]), method: (t, a) => first(t, a).fmax(t[1]) },
   fmin: { call: (t, a) => st.fmin(first(t, a), t[1]), method: (t, a) => first(t, a).fmin(t[1]) },
@@ -165,63 +151,9 @@ const OPS: Record<string, { call: Call; method?: Call; names?: string; gradFn?: 
   renorm: { call: (t, a) => st.renorm(first(t, a), a.p, a.dim, a.maxnorm), method: (t, a) => first(t, a).renorm(a.p, a.dim, a.maxnorm) },
 };
 
-/** The outputs of a call as a list of tensors (a plain boolean as a 0-d bool tensor, as the fixture writes it). */
-function outputs(r: Result): Tensor[] {
-  if (typeof r === 'boolean') return [st.tensor(r)];
-  return Array.isArray(r) ? [...r] : [r];
-}
 
-function runCase(c: Case): void {
-  const op = OPS[c.op];
-  assert.ok(op, `no Strata op for fixture op key '${c.op}'`);
-  const args = decodeArgs(c.args);
-  const name = op.names ?? c.op;
-  if (c.error !== undefined) {
-    for (const call of [op.call, op.method]) {
-      if (!call) continue;
-      const inputs = c.inputs.map(fixtureInput);
-      assert.throws(() => call(inputs, args), (e: Error) => e.message.startsWith(name), `PyTorch raises: ${c.error}`);
-    }
-    return;
-  }
-  const expected = c.out as FixtureOut[];
-  const tol = c.tol ?? 1e-6;
-  const check = (outs: Tensor[], what: string) => {
-    assert.equal(outs.length, expected.length, `${what}: number of outputs`);
-    outs.forEach((o, k) => assertFixtureOut(o, expected[k], `${what} ${k}`, tol));
-  };
-  if (op.method) check(outputs(op.method(c.inputs.map(fixtureInput), args)), 'method output');
-  const inputs = c.inputs.map(fixtureInput);
-  const outs = outputs(op.call(inputs, args));
-  check(outs, 'output');
-  if (!c.grads && !c.gradError) {
-    assert.ok(outs.every((o) => !o.requiresGrad), 'PyTorch records no gradient for this case');
-    return;
-  }
-  // Strata names torch's torch::autograd::NotImplemented node 'NotImplemented' (as scatter with reduce).
-  if (op.gradFn !== false) assert.equal(outs[0].gradFn?.name, c.gradFn?.replace('torch::autograd::', ''), 'gradFn');
-  let loss: Tensor | null = null;
-  outs.forEach((o, k) => {
-    if (!o.requiresGrad) return;
-    const term = o.mul(upstream(o, k)).sum();
-    loss = loss ? loss.add(term) : term;
-  });
-  const backward = () => (loss as unknown as Tensor).backward();
-  if (c.gradError !== undefined) {
-    assert.throws(backward, /not implemented/, `PyTorch's backward raises: ${c.gradError}`);
-    return;
-  }
-  backward();
-  (c.grads ?? []).forEach((g, i) => {
-    if (g === null) return;
-    const leaf = inputs[i];
-    const actual = leaf.grad ?? st.zerosLike(leaf);
-    assert.deepEqual([...actual.shape], c.inputs[i].shape, `grad ${i}: shape`);
-    assertClose(actual, g.map(decode), { rtol: Math.max(tol, 1e-5), atol: Math.max(tol, 1e-5) * 0.1 * magnitude(g), what: `grad of input ${i}` });
-  });
-}
 
-fixtureCaseTests(fixture.cases, OPS, runCase, 'the ops-more table');
+fixtureCaseTests(fixture.cases, OPS, (c) => runOpFixtureCase(c, OPS[c.op]), 'the ops-more table');
 
 // ---- beyond the fixture table ------------------------------------------------------------------------
 let seed = 900;
