@@ -21,6 +21,10 @@ export interface GradOptions extends BackwardOptions {
 /** Where the gradient of a tensor collects: its gradFn, or the tensor itself for a leaf. */
 type Slot = Node | Tensor;
 const slotOf = (t: Tensor): Slot => t.gradFn ?? t;
+/** Which output of its slot a tensor is (0 for leaves). */
+const outputNrOf = (t: Tensor): number => (t.gradFn ? t.outputNr : 0);
+/** Gradients collected per slot, by output number. */
+type SlotGrads = Map<Slot, (Tensor | null)[]>;
 
 /**
  * Reverse-mode differentiation from `root`: order the graph topologically,
@@ -53,10 +57,10 @@ export function grad(outputs: Tensor | readonly Tensor[], inputs: Tensor | reado
     if (!t.requiresGrad) throw new Error(`grad: input ${i} (One of the differentiated Tensors) does not require grad`);
   });
   const seeds = outs.map((o, i) => seedFor('grad', o, gradOutputs[i]));
-  const captured = new Map<Slot, Tensor | null>(ins.map((t) => [slotOf(t), null]));
+  const captured: SlotGrads = new Map(ins.map((t) => [slotOf(t), []]));
   runEngine(outs, seeds, options, captured);
   return ins.map((t, i) => {
-    const g = captured.get(slotOf(t)) ?? null;
+    const g = captured.get(slotOf(t))?.[outputNrOf(t)] ?? null;
     if (g === null && !options.allowUnused) {
       throw new Error(
         `grad: input ${i} (One of the differentiated Tensors) appears to not have been used in the graph; ` +
@@ -94,7 +98,7 @@ function seedFor(op: string, root: Tensor, grad: Tensor | null): Tensor {
  * Run the graph below `roots` backwards. With `captured`, the gradients reaching those slots are
  * stored there and no `.grad` is touched (autograd.grad); otherwise leaves accumulate into `.grad`.
  */
-function runEngine(roots: Tensor[], seeds: Tensor[], options: BackwardOptions, captured: Map<Slot, Tensor | null> | null): void {
+function runEngine(roots: Tensor[], seeds: Tensor[], options: BackwardOptions, captured: SlotGrads | null): void {
   const createGraph = options.createGraph ?? false;
   const retainGraph = options.retainGraph ?? createGraph;
   let order = topologicalOrder(roots.map(slotOf));
@@ -102,41 +106,53 @@ function runEngine(roots: Tensor[], seeds: Tensor[], options: BackwardOptions, c
   // graph below stays untouched (not released, its hooks not fired) and costs nothing.
   if (captured) order = nodesLeadingTo(order, captured);
   const onPath = captured ? new Set(order) : null;
-  const grads = new Map<Slot, Tensor>();
+  const grads: SlotGrads = new Map();
+  const addGrad = (slot: Slot, nr: number, g: Tensor) => {
+    let list = grads.get(slot);
+    if (!list) grads.set(slot, (list = []));
+    const prev = list[nr];
+    list[nr] = prev ? prev.add(g) : g;
+  };
   // How many times each gradient buffer was handed out: a leaf may keep (steal) a gradient whose buffer
   // went to it alone, as PyTorch's AccumulateGrad does, instead of copying it. The caller's seed and
   // whatever a hook saw are never stolen.
   const handedOut = new Map<TypedArray, number>();
   const handOut = (g: Tensor, times = 1) => handedOut.set(g.storage, (handedOut.get(g.storage) ?? 0) + times);
   roots.forEach((root, i) => {
-    const slot = slotOf(root);
     const seed = seeds[i].dtype === root.dtype ? seeds[i] : seeds[i].to(root.dtype);
     handOut(seed, 2);
-    const prev = grads.get(slot);
-    grads.set(slot, prev ? prev.add(seed) : seed);
+    addGrad(slotOf(root), outputNrOf(root), seed);
   });
   (createGraph ? enableGrad : noGrad)(() => {
     for (const slot of order) {
-      let g = grads.get(slot);
-      if (!g) continue;
+      const received = grads.get(slot);
+      if (!received) continue;
       grads.delete(slot);
-      const hooks = slot instanceof Node ? slot.hooks : slot.hooks;
-      for (const hook of hooks) {
-        handOut(g, 2);
-        g = hook(g) ?? g;
-        handOut(g, 2);
-      }
-      if (captured?.has(slot)) captured.set(slot, g);
-      // A requested intermediate tensor's own node runs only if another requested input lies below it.
-      if (onPath && slot instanceof Node && !slot.edges.some((e) => e !== null && onPath.has(e))) continue;
-      if (!(slot instanceof Node)) {
-        if (!captured) accumulate(slot, g, (handedOut.get(g.storage) ?? 0) <= 1 && !createGraph, createGraph);
+      const isNode = slot instanceof Node;
+      // Per output: its hooks, then capture (autograd.grad) or retention (retainGrad) of the result.
+      const upstream = Array.from({ length: isNode ? slot.outputCount : 1 }, (_, k): Tensor | null => {
+        let g = received[k];
+        if (!g) return null;
+        for (const hook of [...(isNode ? slot.outputHooks[k] : slot.hooks)]) {
+          handOut(g, 2);
+          g = hook(g) ?? g;
+          handOut(g, 2);
+        }
+        const wanted = captured?.get(slot);
+        if (wanted) wanted[k] = g;
+        // A non-leaf that called retainGrad() keeps the gradient of its current value.
+        const out = isNode ? slot.outputs[k] : null;
+        if (!captured && out && out.retainsGrad && out.gradFn === slot) accumulate(out, g, false, createGraph);
+        return g;
+      });
+      if (!isNode) {
+        const g = upstream[0];
+        if (!captured && g) accumulate(slot, g, (handedOut.get(g.storage) ?? 0) <= 1 && !createGraph, createGraph);
         continue;
       }
-      // A non-leaf that called retainGrad() keeps the gradient of its current value.
-      const out = slot.output;
-      if (!captured && out && out.retainsGrad && out.gradFn === slot) accumulate(out, g, false, createGraph);
-      const inputGrads = slot.apply(g);
+      // A requested intermediate tensor's own node runs only if another requested input lies below it.
+      if (onPath && !slot.edges.some((e) => e !== null && onPath.has(e))) continue;
+      const inputGrads = slot.apply(upstream);
       if (!retainGraph) slot.release();
       slot.edges.forEach((edge: Edge, i) => {
         const ig = inputGrads[i];
@@ -148,8 +164,7 @@ function runEngine(roots: Tensor[], seeds: Tensor[], options: BackwardOptions, c
           );
         }
         handOut(ig);
-        const prev = grads.get(edge);
-        grads.set(edge, prev ? prev.add(ig) : ig);
+        addGrad(edge, slot.edgeOutputs[i], ig);
       });
     }
   });

@@ -4,6 +4,8 @@ import { shapeStr } from '../tensor/shape.js';
 
 /** Gradient rule of one recorded op: upstream gradient in, one gradient (or null) per input out. */
 export type BackwardFn = (grad: Tensor) => readonly (Tensor | null | undefined)[];
+/** Gradient rule of an op with several outputs (unbind, split): one upstream gradient per output, null where none arrived. */
+export type MultiBackwardFn = (grads: readonly (Tensor | null)[]) => readonly (Tensor | null | undefined)[];
 type Hook = (grad: Tensor) => Tensor | void;
 
 /**
@@ -44,24 +46,50 @@ const SAVES_NO_TENSORS = new Set([
  * after a backward pass the closure is dropped so that memory can be reclaimed.
  */
 export class Node {
-  private backwardFn: BackwardFn | null;
+  private backwardFn: BackwardFn | MultiBackwardFn | null;
   /** Per input, where its gradient goes (fixed when the op is recorded). */
   readonly edges: readonly Edge[];
-  /** The tensor this node produced (its gradient is retained there with retainGrad()). */
-  output: Tensor | null = null;
-  /** Hooks registered on the output tensor while this node was its gradFn. */
-  hooks: Hook[] = [];
+  /** Per input, which output of its edge's node it is (`outputNr`; 0 for leaves and single-output nodes). */
+  readonly edgeOutputs: readonly number[];
+  /** The tensors this node produced, by output number (their gradients are retained there with retainGrad()). */
+  readonly outputs: (Tensor | null)[];
+  /** Hooks registered on each output tensor while this node was its gradFn. */
+  readonly outputHooks: Hook[][];
+  /** How many tensors the op produced: unbind / split pieces share one node, as in PyTorch. */
+  readonly outputCount: number;
+  /** Whether the rule takes one gradient per output (MultiBackwardFn), even when there is a single output. */
+  readonly multiOutput: boolean;
   /** Tensors the rule reads in backward, with their storage version when recorded. */
   private saved: { tensor: Tensor; version: number }[] = [];
 
+  constructor(name: string, inputs: readonly Tensor[], backwardFn: BackwardFn);
+  constructor(name: string, inputs: readonly Tensor[], backwardFn: MultiBackwardFn, outputCount: number);
   constructor(
     /** Op name as shown by `t.gradFn.name`, e.g. 'MulBackward0'. */
     readonly name: string,
     readonly inputs: readonly Tensor[],
-    backwardFn: BackwardFn,
+    backwardFn: BackwardFn | MultiBackwardFn,
+    outputCount?: number,
   ) {
     this.backwardFn = backwardFn;
+    this.multiOutput = outputCount !== undefined;
+    this.outputCount = outputCount ?? 1;
     this.edges = inputs.map((t) => (t.requiresGrad ? (t.gradFn ?? t) : null));
+    this.edgeOutputs = inputs.map((t) => (t.requiresGrad && t.gradFn ? t.outputNr : 0));
+    this.outputs = new Array<Tensor | null>(this.outputCount).fill(null);
+    this.outputHooks = Array.from({ length: this.outputCount }, () => []);
+  }
+
+  /** The tensor this node produced (the first, for a node with several outputs). */
+  get output(): Tensor | null {
+    return this.outputs[0] ?? null;
+  }
+  set output(t: Tensor | null) {
+    this.outputs[0] = t;
+  }
+  /** Hooks of the (first) output. */
+  get hooks(): Hook[] {
+    return this.outputHooks[0];
   }
 
   /** Declare the tensors the rule reads in backward, so that in-place changes to them are detected. */
@@ -69,7 +97,8 @@ export class Node {
     for (const t of tensors) if (t) this.saved.push({ tensor: t, version: versionOf(t) });
   }
 
-  apply(grad: Tensor): readonly (Tensor | null | undefined)[] {
+  /** Run the rule on the upstream gradients, one per output (null where none arrived; never all null). */
+  apply(grads: readonly (Tensor | null)[]): readonly (Tensor | null | undefined)[] {
     if (!this.backwardFn) {
       throw new Error(
         `${this.name}: trying to backward through the graph a second time (its saved tensors were freed ` +
@@ -85,7 +114,7 @@ export class Node {
         );
       }
     }
-    return this.backwardFn(grad);
+    return this.multiOutput ? (this.backwardFn as MultiBackwardFn)(grads) : (this.backwardFn as BackwardFn)(grads[0] as Tensor);
   }
 
   /** Drop the saved tensors (after a backward without retainGraph); rules that saved none stay usable. */
@@ -122,6 +151,24 @@ export function record(out: Tensor, name: string, inputs: readonly Tensor[], bac
     node.output = out;
   }
   return out;
+}
+
+/**
+ * `record` for an op with several outputs (unbind, split, chunk): one node shared by all of them, as
+ * PyTorch's; its rule receives the gradient of each output (null for outputs that got none), so the
+ * input's gradient is assembled once instead of once per output.
+ */
+export function recordMulti(outs: Tensor[], name: string, inputs: readonly Tensor[], backward: MultiBackwardFn): Tensor[] {
+  if (outs.length && isGradEnabled() && inputs.some((t) => t.requiresGrad)) {
+    const node = new Node(name, inputs, backward, outs.length);
+    outs.forEach((out, k) => {
+      out.requiresGrad = true;
+      out.gradFn = node;
+      out.outputNr = k;
+      node.outputs[k] = out;
+    });
+  }
+  return outs;
 }
 
 /** True when an op on these inputs will be recorded, so forward passes can skip saving what backward needs. */

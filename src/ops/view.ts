@@ -3,10 +3,11 @@
  * shape/strides/offset, so they cost no copy. Their gradients are the inverse
  * reshaping of the upstream gradient.
  */
-import { linearInGrad, record } from '../autograd/node.js';
+import { linearInGrad, record, recordMulti } from '../autograd/node.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { contiguousStrides, inferShape, normalizeDim, sameShape, shapeStr } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
+import { cat, stack } from './join.js';
 import { checkTensor, copyAs, empty, sumToShape, writeStrided } from './util.js';
 
 /** Ops that index along a dim have nothing to index in a 0-d tensor (PyTorch raises). */
@@ -214,17 +215,20 @@ function embedGrad(shape: readonly number[], g: Tensor, place: (t: Tensor) => Te
   return linearInGrad(full, g, backwardName, place);
 }
 
-/** A narrow window along `d` recorded under a torch node name (split / chunk pieces). */
-function namedNarrow(x: Tensor, d: number, start: number, length: number, nodeName: string): Tensor {
-  const piece = new Tensor(x.storage, x.shape.map((n, i) => (i === d ? length : n)), x.strides, x.offset + start * x.strides[d], x.dtype);
-  piece.viewBase = x.viewBase ?? x;
-  return record(piece, nodeName, [x], (g) => [embedGrad(x.shape, g, (t) => slice(t, d, start, start + length), 'SliceBackwardBackward0')]);
+/** Index `i` along `d` with the dim removed, as a view (not recorded). */
+function selectView(x: Tensor, d: number, i: number): Tensor {
+  return viewOf(x, x.shape.filter((_, k) => k !== d), x.strides.filter((_, k) => k !== d), x.offset + i * x.strides[d]);
 }
 
-/** Index `i` along `d` with the dim removed, recorded under a torch node name (select / unbind). */
-function namedSelect(x: Tensor, d: number, i: number, nodeName: string): Tensor {
-  const out = viewOf(x, x.shape.filter((_, k) => k !== d), x.strides.filter((_, k) => k !== d), x.offset + i * x.strides[d]);
-  return record(out, nodeName, [x], (g) => [embedGrad(x.shape, g, (t) => select(t, d, i), 'SelectBackwardBackward0')]);
+/**
+ * Views that together tile x along `d` (unbind / split / chunk), recorded as one node with an output per
+ * piece, as PyTorch's: x's gradient is assembled once from the pieces' gradients (zeros for pieces that got
+ * none) instead of one x-sized gradient per piece, so taking T pieces costs O(T), not O(T²), in backward.
+ */
+function tilingViews(x: Tensor, pieces: Tensor[], nodeName: string, assemble: (grads: Tensor[]) => Tensor): Tensor[] {
+  return recordMulti(pieces, nodeName, [x], (grads) => [
+    assemble(grads.map((g, k) => g ?? empty(pieces[k].shape, x.dtype))),
+  ]);
 }
 
 /** Elements start..start+length−1 along `dim` (bounds checked strictly, as torch.narrow). */
@@ -249,15 +253,16 @@ export function select(x: Tensor, dim: number, index: number): Tensor {
   if (!Number.isInteger(index) || index < -n || index >= n) {
     throw new Error(`select: index ${index} is out of range for dimension ${dim} of size ${n}`);
   }
-  return namedSelect(x, d, index < 0 ? index + n : index, 'SelectBackward0');
+  const i = index < 0 ? index + n : index;
+  return record(selectView(x, d, i), 'SelectBackward0', [x], (g) => [embedGrad(x.shape, g, (t) => select(t, d, i), 'SelectBackwardBackward0')]);
 }
 
 export function unbind(x: Tensor, dim = 0): Tensor[] {
   checkTensor(x, 'unbind');
   checkHasDims(x, 'unbind');
   const d = normalizeDim(dim, x.ndim, 'unbind');
-  // torch shares one UnbindBackward0 node among the pieces; here each piece has its own, under that name.
-  return Array.from({ length: x.shape[d] }, (_, i) => namedSelect(x, d, i, 'UnbindBackward0'));
+  const pieces = Array.from({ length: x.shape[d] }, (_, i) => selectView(x, d, i));
+  return tilingViews(x, pieces, 'UnbindBackward0', (grads) => stack(grads, d));
 }
 
 /** Split into pieces of `size` (the last may be smaller), or of the listed sizes. */
@@ -281,11 +286,12 @@ export function split(x: Tensor, splitSizeOrSections: number | readonly number[]
   // torch's overloads: split(int) records SplitBackward0, split(list) SplitWithSizesBackward0.
   const nodeName = typeof splitSizeOrSections === 'number' ? 'SplitBackward0' : 'SplitWithSizesBackward0';
   let at = 0;
-  return sizes.map((size) => {
-    const piece = namedNarrow(x, d, at, size, nodeName);
+  const pieces = sizes.map((size) => {
+    const piece = viewOf(x, x.shape.map((len, i) => (i === d ? size : len)), x.strides, x.offset + at * x.strides[d]);
     at += size;
     return piece;
   });
+  return tilingViews(x, pieces, nodeName, (grads) => cat(grads, d));
 }
 
 /** Split into `chunks` pieces of equal size (the last may be smaller), as torch.chunk. */

@@ -28,6 +28,8 @@ export class Tensor {
   /** The op that produced this tensor, when it was recorded for autograd; null for leaves. */
   gradFn: Node | null = null;
   /** @internal */ hooks: Hook[] = [];
+  /** @internal which output of gradFn this tensor is (unbind / split pieces share one node, as in PyTorch). */
+  outputNr = 0;
   /** @internal */ retainsGrad = false;
   /** @internal the tensor whose storage this view looks into (the root of a chain of views), for in-place updates. */
   viewBase: Tensor | null = null;
@@ -166,9 +168,14 @@ export class Tensor {
    */
   registerHook(hook: Hook): { remove(): void } {
     if (!this.requiresGrad) throw new Error('registerHook: cannot register a hook on a tensor that does not require grad');
-    const owner: { hooks: Hook[] } = this.gradFn ?? this;
-    owner.hooks.push(hook);
-    return { remove: () => (owner.hooks = owner.hooks.filter((h) => h !== hook)) };
+    const hooks = this.gradFn ? this.gradFn.outputHooks[this.outputNr] : this.hooks;
+    hooks.push(hook);
+    return {
+      remove: () => {
+        const at = hooks.indexOf(hook);
+        if (at >= 0) hooks.splice(at, 1);
+      },
+    };
   }
 
   // ---- in-place updates ---------------------------------------------------------------
@@ -201,6 +208,15 @@ export class Tensor {
       );
     }
     const inGraph = recording && (this.requiresGrad || operands.some((o) => o instanceof Tensor && o.requiresGrad));
+    const producer = this.gradFn;
+    if (inGraph && base && producer?.multiOutput) {
+      // As PyTorch: the other outputs' shared gradient rule could not account for the change.
+      throw new Error(
+        `${op}: Output ${this.outputNr} of ${producer.name} is a view and is being modified inplace. This view is the output ` +
+          'of a function that returns multiple views. Such functions do not allow the output views to be modified inplace. ' +
+          'You should replace the inplace operation by an out-of-place one.',
+      );
+    }
     // The graph keeps a copy of the previous value: rules that read it must not see the update.
     const current = inGraph ? this.previousValue() : this;
     let result = compute(current);
@@ -229,6 +245,7 @@ export class Tensor {
   private previousValue(): Tensor {
     const copy = noGrad(() => ops.clone(this));
     copy.gradFn = this.gradFn;
+    copy.outputNr = this.outputNr;
     copy.requiresGradFlag = this.requiresGrad;
     return copy;
   }
@@ -244,6 +261,7 @@ export class Tensor {
     // The base's new value is its old one with this view's region replaced by `result`.
     const oldBase = new Tensor(base.storage, base.shape, base.strides, base.offset, base.dtype);
     oldBase.gradFn = base.gradFn;
+    oldBase.outputNr = base.outputNr;
     oldBase.requiresGradFlag = base.requiresGrad;
     const region = { shape: this.shape, strides: this.strides, offset: this.offset };
     base.setHistory(
@@ -257,6 +275,7 @@ export class Tensor {
 
   private setHistory(node: Node): void {
     this.gradFn = node;
+    this.outputNr = 0;
     node.output = this;
     this.requiresGradFlag = true;
   }

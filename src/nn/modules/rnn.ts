@@ -295,17 +295,6 @@ function runDirection(mode: Mode, gates: Tensor[], h0: Tensor, c0: Tensor | null
 }
 
 /**
- * Consecutive pieces of `sizes` rows along dim 0, split in halves recursively: the backward of a narrow embeds
- * its gradient in zeros of the whole input's size, so T direct slices would cost O(T²); halving costs O(T log T).
- */
-function splitRows(t: Tensor, sizes: readonly number[]): Tensor[] {
-  if (sizes.length === 1) return [t];
-  const half = sizes.length >> 1;
-  const first = sizes.slice(0, half).reduce((a, b) => a + b, 0);
-  return [...splitRows(t.narrow(0, 0, first), sizes.slice(0, half)), ...splitRows(t.narrow(0, first, t.shape[0] - first), sizes.slice(half))];
-}
-
-/**
  * The shared part of RNN, LSTM and GRU: torch's RNNBase (parameters per layer and direction, in torch's
  * order: weight_ih_l{k}{_reverse}, weight_hh_l{k}, bias_ih_l{k}, bias_hh_l{k}, weight_hr_l{k}).
  */
@@ -466,7 +455,7 @@ export abstract class RNNBase extends Module {
         const idx = l * D + d;
         // The input projection of all time steps in one product; the steps are views into it.
         const gi = F.linear(layerInput, w.wIh, w.bIh);
-        const steps = batchSizes ? splitRows(gi, batchSizes) : splitRows(gi, new Array<number>(T).fill(1)).map((s) => s.select(0, 0));
+        const steps = batchSizes ? gi.split([...batchSizes], 0) : gi.unbind(0);
         const r = runDirection(this.mode, steps, hx[0].select(0, idx), isLSTM ? hx[1].select(0, idx) : null, w, d === 1);
         outs.push(batchSizes ? cat(r.outputs, 0) : stack(r.outputs, 0));
         finalH.push(r.h);
