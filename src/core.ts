@@ -39,9 +39,9 @@ export type { MaxMinResult, VarOptions, PadOptions } from './ops/index.js';
 // ---- sorting, selection, scans
 export {
   sort, argsort, topk, kthvalue, median, nanmedian, cumsum, cumprod, cummax, cummin, logcumsumexp,
-  nonzero, argwhere, maskedSelect, scatter, take,
+  nonzero, argwhere, maskedSelect, scatter, take, index, indexPut,
 } from './ops/index.js';
-export type { SortOptions, TopkOptions, CumOptions, ScatterOptions } from './ops/index.js';
+export type { SortOptions, TopkOptions, CumOptions, ScatterOptions, IndexSpec, IndexEntry, IndexPutOptions } from './ops/index.js';
 // ---- triangular, diagonal, shape helpers, blends
 export {
   tril, triu, diagonal, diag, diagEmbed, trace, lerp, addcmul, addcdiv, nanToNum, movedim, moveaxis, swapaxes, swapdims,

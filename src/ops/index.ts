@@ -21,6 +21,7 @@ export * from './loss.js';
 export * from './sort.js';
 export * from './scan.js';
 export * from './select.js';
+export * from './advanced-index.js';
 // ---- triangular, diagonal, shape helpers, blends
 export * from './triangular.js';
 export * from './blend.js';

@@ -483,6 +483,14 @@ export class Tensor {
   slice(dim: number, start?: number | null, end?: number | null, step = 1): Tensor { return ops.slice(this, dim, start, end, step); }
   /** The sub-tensor at `index` along `dim`, with that dim removed. */
   select(dim: number, index: number): Tensor { return ops.select(this, dim, index); }
+  /** torch's x[spec]: spec is one entry or an array of them (ints, 'start:stop:step', '...', null, booleans, index tensors or arrays). */
+  index(spec: ops.IndexSpec): Tensor { return ops.index(this, spec); }
+  /** torch's x[spec] = value, in place (a copy into the view, or an index_put_ with index tensors). */
+  setIndex_(spec: ops.IndexSpec, value: Tensor | Scalar): this { ops.setIndex(this, spec, value); return this; }
+  indexPut(indices: readonly (Tensor | null)[], values: Tensor | Scalar, options?: ops.IndexPutOptions): Tensor { return ops.indexPut(this, indices, values, options); }
+  indexPut_(indices: readonly (Tensor | null)[], values: Tensor | Scalar, options?: ops.IndexPutOptions): this {
+    return this.updateInPlace('indexPut_', [values], (current) => ops.indexPut(current, indices, values, options));
+  }
   split(splitSizeOrSections: number | number[], dim = 0): Tensor[] { return ops.split(this, splitSizeOrSections, dim); }
   chunk(chunks: number, dim = 0): Tensor[] { return ops.chunk(this, chunks, dim); }
   unbind(dim = 0): Tensor[] { return ops.unbind(this, dim); }
