@@ -6,6 +6,7 @@ import { isFloat, promoteWithScalar, resultType, type DType } from '../tensor/dt
 import { broadcastShapes, shapeStr, sizeOf } from '../tensor/shape.js';
 import { Tensor, type TensorLike } from '../tensor/tensor.js';
 import { broadcastView, describe, empty, sumToShape, toTensorLike, uninitialized } from './util.js';
+import { isclose } from './stats.js';
 
 type Result = 'promote' | 'float' | 'bool';
 type GradRule = (g: Tensor, a: Tensor, b: Tensor, out: Tensor) => [Tensor | null, Tensor | null];
@@ -233,20 +234,7 @@ export const logicalAnd = (a: TensorLike, b: TensorLike): Tensor => binaryOp('lo
 export const logicalOr = (a: TensorLike, b: TensorLike): Tensor => binaryOp('logicalOr', 'logicalOr', a, b, 'bool');
 export const logicalXor = (a: TensorLike, b: TensorLike): Tensor => binaryOp('logicalXor', 'logicalXor', a, b, 'bool');
 
-/** True when every element of a and b are within atol + rtol·|b| (NaNs equal only with equalNan). */
+/** True when every element of a and b are within atol + rtol·|b| (NaNs equal only with equalNan): isclose(...).all(), as torch. */
 export function allclose(a: Tensor, b: Tensor, options: { rtol?: number; atol?: number; equalNan?: boolean } = {}): boolean {
-  const { rtol = 1e-5, atol = 1e-8, equalNan = false } = options;
-  const shape = broadcastShapes(a.shape, b.shape, 'allclose');
-  const x = a.broadcastTo(shape).to('float64').data();
-  const y = b.broadcastTo(shape).to('float64').data();
-  for (let i = 0; i < x.length; i++) {
-    if (Number.isNaN(x[i]) || Number.isNaN(y[i])) {
-      if (!(equalNan && Number.isNaN(x[i]) && Number.isNaN(y[i]))) return false;
-    } else if (x[i] !== y[i]) {
-      // Unequal infinities are never close (as torch.isclose), though inf ≤ atol + rtol·inf would hold.
-      if (!Number.isFinite(x[i]) || !Number.isFinite(y[i])) return false;
-      if (!(Math.abs(x[i] - y[i]) <= atol + rtol * Math.abs(y[i]))) return false;
-    }
-  }
-  return true;
+  return isclose(a, b, options).all().item() !== 0;
 }

@@ -1,4 +1,4 @@
-import { arrayFor, checkDType, dtypeOf, isFloat, type DType, type TypedArray } from './dtype.js';
+import { arrayFor, checkDType, checkIntegerValue, dtypeOf, isFloat, type DType, type TypedArray } from './dtype.js';
 import { checkShape, shapeStr, sizeOf } from './shape.js';
 import { Tensor, type NestedArray } from './tensor.js';
 import { defaultGenerator, type Generator } from './random.js';
@@ -65,6 +65,7 @@ export function tensor(values: NestedArray | TypedArray | readonly number[], opt
   // Booleans alone make a bool tensor; mixed with numbers they count as 0/1 of the numbers' dtype.
   const dtype = options.dtype ?? (sawBool && flat.every((v) => typeof v === 'boolean') ? 'bool' : 'float32');
   const numeric = flat.map((v) => (typeof v === 'boolean' ? (v ? 1 : 0) : v));
+  for (const v of numeric) checkIntegerValue(dtype, v, 'tensor');
   let finalShape = shape;
   if (options.shape) {
     finalShape = checkShape(options.shape, 'tensor');
@@ -84,17 +85,36 @@ function sizes(shape: readonly number[] | number, op: string): number[] {
   return checkShape(typeof shape === 'number' ? [shape] : shape, op);
 }
 
+/** PyTorch's size arguments: a shape (zeros([2, 3]), zeros(2)) or the sizes themselves (zeros(2, 3)), then the options. */
+export type SizeArgs<O> = [shape: readonly number[] | number, options?: O] | number[] | [...sizes: number[], options: O];
+
+/** The shape and options of size arguments (so zeros(2, 3) is 2×3, not 2 with options 3). */
+function sizeArgs<O extends object>(args: readonly unknown[], op: string): [number[], O] {
+  const list = args.length > 1 && args[args.length - 1] === undefined ? args.slice(0, -1) : args;
+  const last = list[list.length - 1];
+  const hasOptions = typeof last === 'object' && last !== null && !Array.isArray(last);
+  const dims = hasOptions ? list.slice(0, -1) : list;
+  const shape = dims.length === 1 && Array.isArray(dims[0]) ? dims[0] : dims;
+  return [sizes(shape as number[], op), (hasOptions ? last : {}) as O];
+}
+
 export function full(shape: readonly number[] | number, value: number, options: TensorOptions = {}): Tensor {
   const s = sizes(shape, 'full');
   const dtype = options.dtype ?? (typeof value === 'boolean' ? 'bool' : 'float32');
+  checkIntegerValue(dtype, value, 'full');
   const data = arrayFor(dtype, sizeOf(s));
   // NaN is truthy for a bool tensor, as in PyTorch (any non-zero value is true).
   if (value !== 0) data.fill(dtype === 'bool' ? (value || Number.isNaN(value) ? 1 : 0) : value);
   return finish(new Tensor(data, s, undefined, 0, dtype), options);
 }
 
-export const zeros = (shape: readonly number[] | number, options: TensorOptions = {}) => full(shape, 0, options);
-export const ones = (shape: readonly number[] | number, options: TensorOptions = {}) => full(shape, 1, options);
+/** full(shape, value, options) from size arguments (errors name full, which zeros and ones are). */
+function filled(args: readonly unknown[], value: number): Tensor {
+  const [shape, options] = sizeArgs<TensorOptions>(args, 'full');
+  return full(shape, value, options);
+}
+export const zeros = (...args: SizeArgs<TensorOptions>): Tensor => filled(args, 0);
+export const ones = (...args: SizeArgs<TensorOptions>): Tensor => filled(args, 1);
 export const empty = zeros;
 export const zerosLike = (t: Tensor, options: TensorOptions = {}) => full(t.shape, 0, { dtype: t.dtype, ...options });
 export const onesLike = (t: Tensor, options: TensorOptions = {}) => full(t.shape, 1, { dtype: t.dtype, ...options });
@@ -109,10 +129,14 @@ export function arange(start: number, end?: number, step = 1, options: TensorOpt
   if (![start, end, step].every((v) => typeof v === 'number' && Number.isFinite(v))) {
     throw new Error(`arange: start, end and step must be finite numbers, got start=${start}, end=${end}, step=${step}`);
   }
+  const dtype = options.dtype ?? ([start, end, step].every(Number.isInteger) ? 'int32' : 'float32');
+  if (dtype === 'bool') throw new Error('arange: not implemented for bool tensors');
+  // An integer arange works on the arguments converted to integers (toward zero), as PyTorch's int64 one:
+  // arange(4.7) has 4 elements, and a step of 0.5 is 0.
+  if (dtype === 'int32') [start, end, step] = [Math.trunc(start), Math.trunc(end), Math.trunc(step)];
   if (step === 0) throw new Error('arange: step must be nonzero');
   if ((end - start) / step < 0) throw new Error(`arange: upper bound and larger bound inconsistent with step sign (start=${start}, end=${end}, step=${step})`);
   const n = Math.max(0, Math.ceil((end - start) / step));
-  const dtype = options.dtype ?? ([start, end, step].every(Number.isInteger) ? 'int32' : 'float32');
   const data = arrayFor(dtype, n);
   for (let i = 0; i < n; i++) data[i] = start + i * step;
   return finish(new Tensor(data, [n], undefined, 0, dtype), options);
@@ -122,12 +146,17 @@ export function arange(start: number, end?: number, step = 1, options: TensorOpt
 export function linspace(start: number, end: number, steps: number, options: TensorOptions = {}): Tensor {
   if (!Number.isInteger(steps) || steps < 0) throw new Error(`linspace: number of steps must be a non-negative integer, got ${steps}`);
   const dtype = options.dtype ?? 'float32';
+  // PyTorch's kernel has no bool version; 0 or 1 steps do not reach it (one step is a fill with start).
+  if (dtype === 'bool' && steps > 1) throw new Error('linspace: not implemented for bool tensors');
   const data = arrayFor(dtype, steps);
+  // An integer linspace starts from the bounds converted to integers (toward zero), as PyTorch's int64 one.
+  if (dtype === 'int32') [start, end] = [Math.trunc(start), Math.trunc(end)];
   const step = steps > 1 ? (end - start) / (steps - 1) : 0;
   // Fill symmetrically from both ends, as PyTorch does, so the endpoint is exact.
   const half = Math.floor(steps / 2);
-  for (let i = 0; i < steps; i++) data[i] = i < half ? start + step * i : end - step * (steps - 1 - i);
-  if (steps === 1) data[0] = start;
+  const at = (i: number) => (i < half ? start + step * i : end - step * (steps - 1 - i));
+  for (let i = 0; i < steps; i++) data[i] = at(i);
+  if (steps === 1) data[0] = dtype === 'bool' ? Number(start !== 0) : start;
   return finish(new Tensor(data, [steps], undefined, 0, dtype), options);
 }
 
@@ -148,8 +177,8 @@ function floatDType(options: TensorOptions, op: string): DType {
 }
 
 /** Uniform samples in [0, 1) (the same numbers as torch.rand after the same manualSeed). */
-export function rand(shape: readonly number[] | number, options: RandomOptions = {}): Tensor {
-  const s = sizes(shape, 'rand');
+export function rand(...args: SizeArgs<RandomOptions>): Tensor {
+  const [s, options] = sizeArgs<RandomOptions>(args, 'rand');
   const dtype = floatDType(options, 'rand');
   const gen = options.generator ?? defaultGenerator;
   const data = arrayFor(dtype, sizeOf(s));
@@ -158,8 +187,8 @@ export function rand(shape: readonly number[] | number, options: RandomOptions =
 }
 
 /** Standard normal samples (torch.randn's numbers for the same seed). */
-export function randn(shape: readonly number[] | number, options: RandomOptions = {}): Tensor {
-  const s = sizes(shape, 'randn');
+export function randn(...args: SizeArgs<RandomOptions>): Tensor {
+  const [s, options] = sizeArgs<RandomOptions>(args, 'randn');
   const dtype = floatDType(options, 'randn');
   const data = arrayFor(dtype, sizeOf(s)) as Float32Array | Float64Array;
   (options.generator ?? defaultGenerator).fillNormal(data, 0, 1);
@@ -176,17 +205,35 @@ export function randint(low: number, high: number, shape: readonly number[] | nu
   if (dtype === 'int32' && (low < -(2 ** 31) || high > 2 ** 31)) {
     throw new Error(`randint: low=${low}, high=${high} is out of range for dtype int32 (use dtype float64 for larger integers)`);
   }
+  if (dtype === 'bool' && (low < 0 || high > 2)) throw new Error(`randint: low=${low}, high=${high} is out of bounds for dtype bool`);
+  // PyTorch draws float32 integers between the bounds moved inward to numbers float32 holds (update_from / update_to).
+  if (dtype === 'float32') [low, high] = [float32Low(low), float32High(high)];
+  if (low >= high) throw new Error(`randint: low=${low} must be less than high=${high} once cast to ${dtype}`);
   const gen = options.generator ?? defaultGenerator;
   const data = arrayFor(dtype, sizeOf(s));
   for (let i = 0; i < data.length; i++) data[i] = gen.randint(low, high);
   return finish(new Tensor(data, s, undefined, 0, dtype), options);
 }
 
-/** A random permutation of 0..n−1 (int32), drawn as torch.randperm does on the CPU. */
+/** The first integer ≥ low that float32 holds, or low itself (PyTorch's update_from). */
+function float32Low(low: number): number {
+  const lowPlus1 = Math.fround(low + 1);
+  return lowPlus1 < low ? lowPlus1 + 2 ** (Math.floor(Math.log2(Math.abs(low + 1))) - 23) : low;
+}
+
+/** The exclusive bound below high that float32 holds, or high itself (PyTorch's update_to). */
+function float32High(high: number): number {
+  const highMinus1 = Math.fround(high - 1);
+  return highMinus1 >= high ? highMinus1 - 2 ** (Math.floor(Math.log2(Math.abs(high - 1))) - 23) : high;
+}
+
+/** A random permutation of 0..n−1 (int32 unless dtype says otherwise), drawn as torch.randperm does on the CPU. */
 export function randperm(n: number, options: RandomOptions = {}): Tensor {
   if (!Number.isInteger(n) || n < 0) throw new Error(`randperm: n must be a non-negative integer, got ${n}`);
+  const dtype = options.dtype ?? 'int32';
+  if (dtype === 'bool') throw new Error('randperm: not implemented for bool tensors');
   const gen = options.generator ?? defaultGenerator;
-  const data = new Int32Array(n);
+  const data = arrayFor(dtype, n);
   for (let i = 0; i < n; i++) data[i] = i;
   for (let i = 0; i < n - 1; i++) {
     const z = gen.random() % (n - i);
@@ -194,7 +241,7 @@ export function randperm(n: number, options: RandomOptions = {}): Tensor {
     data[i] = data[z + i];
     data[z + i] = tmp;
   }
-  return new Tensor(data, [n]);
+  return finish(new Tensor(data, [n], undefined, 0, dtype), options);
 }
 
 /** Fill a float tensor in place with U(from, to) (nn.init builds on this). */

@@ -41,6 +41,16 @@ export function promoteWithScalar(t: DType, value: number): DType {
   return t === 'bool' ? 'int32' : t;
 }
 
+/**
+ * PyTorch refuses to store a number an integer tensor cannot hold (NaN, ±inf, out of range: "value cannot be
+ * converted to type int64_t without overflow"), where a typed array would silently wrap it or make it 0.
+ */
+export function checkIntegerValue(dtype: DType, value: number | boolean, op: string): void {
+  if (dtype === 'int32' && !(Number(value) > -2147483649 && Number(value) < 2147483648)) {
+    throw new Error(`${op}: value ${value} cannot be converted to dtype int32 without overflow`);
+  }
+}
+
 export function checkDType(dtype: string, op: string): DType {
   if (!(DTYPES as readonly string[]).includes(dtype)) {
     throw new Error(`${op}: unknown dtype '${dtype}'; expected one of ${DTYPES.join(', ')}`);

@@ -5,7 +5,7 @@ import { runBackward, type BackwardOptions } from '../autograd/backward.js';
 import { isGradEnabled, noGrad } from '../autograd/grad-mode.js';
 import * as ops from '../ops/index.js';
 import type { KeepdimOption, MaxMinResult, ReduceOptions, VarOptions } from '../ops/index.js';
-import { arrayFor, type DType, type TypedArray } from './dtype.js';
+import { arrayFor, checkIntegerValue, type DType, type TypedArray } from './dtype.js';
 import { contiguousStrides, shapeStr, sizeOf } from './shape.js';
 import { formatTensor } from './format.js';
 
@@ -285,7 +285,8 @@ export class Tensor {
     return this.updateInPlace('copy_', [src], (current) => {
       const source = ops.toTensorLike(src, this.dtype);
       const values = noGrad(() => source.to(this.dtype).broadcastTo(this.shape).contiguous().clone());
-      if (!isGradEnabled() || !(current.requiresGrad || source.requiresGrad)) return values;
+      // An integer or bool destination takes no gradient, whatever the source (torch copies without recording).
+      if (!isGradEnabled() || !(current.requiresGrad || source.requiresGrad) || !this.isFloatingPoint()) return values;
       const fromSource = source.requiresGrad && (source.dtype === 'float32' || source.dtype === 'float64');
       return record(values, 'CopyBackwards', [current, source], (g) => [
         g.mul(0),
@@ -297,10 +298,17 @@ export class Tensor {
   private filledWith(value: number): Tensor {
     return noGrad(() => ops.toTensorLike(value, this.dtype).to(this.dtype).broadcastTo(this.shape).contiguous().clone());
   }
-  fill_(value: number): this {
+  /** Set every element to `value`; a 0-d tensor value is torch's fill_.Tensor overload (FillBackward3, differentiable in it). */
+  fill_(value: number | Tensor): this {
+    if (value instanceof Tensor && value.ndim !== 0) throw new Error(`fill_: only supports a 0-dimensional value tensor, but got one with ${value.ndim} dimension(s)`);
+    const v = value instanceof Tensor ? value : null;
+    const number = v ? v.item() : (value as number);
+    checkIntegerValue(this.dtype, number, 'fill_');
     return this.updateInPlace('fill_', [value], (current) => {
-      const values = this.filledWith(value);
-      return isGradEnabled() && current.requiresGrad ? record(values, 'FillBackward0', [current], (g) => [g.mul(0)]) : values;
+      const values = this.filledWith(number);
+      if (!isGradEnabled() || !this.isFloatingPoint() || !(current.requiresGrad || v?.requiresGrad)) return values;
+      if (!v) return record(values, 'FillBackward0', [current], (g) => [g.mul(0)]);
+      return record(values, 'FillBackward3', [current, v], (g) => [g.mul(0), v.requiresGrad ? g.sum().to(v.dtype) : null]);
     });
   }
   zero_(): this {
