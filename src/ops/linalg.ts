@@ -5,7 +5,7 @@
  */
 import { needsGrad, record } from '../autograd/node.js';
 import { noGrad } from '../autograd/grad-mode.js';
-import { isFloat, type DType } from '../tensor/dtype.js';
+import { isFloat, promoteTypes, type DType } from '../tensor/dtype.js';
 import { normalizeDim, shapeStr } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { rand, randint, randn, type RandomOptions } from '../tensor/creation.js';
@@ -23,10 +23,18 @@ interface ScaleOptions {
 
 const scale = (t: Tensor, f: number) => (f === 1 ? t : t.mul(f));
 
-/** beta·input + alpha·product, dropping a zero-scaled term entirely (its NaN and inf included), as torch. */
-function addScaled(input: Tensor, product: Tensor, beta: number, alpha: number): Tensor {
-  const term = alpha === 0 ? empty(product.shape, product.dtype) : scale(product, alpha);
-  return beta === 0 ? term : term.add(scale(input.expand(product.shape), beta));
+/**
+ * beta·input + alpha·product in the product's dtype (torch casts the input), dropping a zero-scaled term
+ * entirely (its NaN and inf included), as torch; `keepZeroAlpha`: a zero alpha still multiplies the product.
+ */
+function addScaled(input: Tensor, product: Tensor, beta: number, alpha: number, keepZeroAlpha = false): Tensor {
+  const term = alpha === 0 && !keepZeroAlpha ? empty(product.shape, product.dtype) : scale(product, alpha);
+  return beta === 0 ? term : term.add(scale(input.expand(product.shape).to(product.dtype), beta));
+}
+
+/** torch requires the bias of addmm / addbmm to have the matrices' dtype. */
+function checkSameDType(op: string, input: Tensor, mat: Tensor): void {
+  if (input.dtype !== mat.dtype) throw new Error(`${op}: self and mat2 must have the same dtype, got ${input.dtype} and ${mat.dtype}`);
 }
 
 /** Checks that the bias broadcasts to the product's shape (torch's expand_size). */
@@ -47,10 +55,12 @@ export function baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, options: 
   if (batch1.ndim !== 3 || batch2.ndim !== 3) throw new Error(`${op}: batch1 and batch2 must be 3-D tensors, got shapes ${shapeStr(batch1.shape)} and ${shapeStr(batch2.shape)}`);
   const product = noGrad(() => bmm(batch1, batch2));
   checkBias(op, input, product.shape);
-  const out = noGrad(() => addScaled(input, product, beta, alpha));
+  // torch's small-matrix kernel (k·m·n < 400) computes alpha·(b1 @ b2) even for alpha 0, keeping its NaN and inf.
+  const small = batch1.shape[2] * product.shape[1] * product.shape[2] < 400;
+  const out = noGrad(() => addScaled(input, product, beta, alpha, small));
   if (!needsGrad(input, batch1, batch2)) return out;
   return record(out, 'BaddbmmBackward0', [input, batch1, batch2], (g) => [
-    input.requiresGrad ? scale(sumToShape(g, input.shape), beta) : null,
+    input.requiresGrad ? scale(sumToShape(g, input.shape), beta).to(input.dtype) : null,
     batch1.requiresGrad ? scale(bmm(g, batch2.transpose(1, 2)), alpha) : null,
     batch2.requiresGrad ? scale(bmm(batch1.transpose(1, 2), g), alpha) : null,
   ], [batch1, batch2]);
@@ -65,6 +75,8 @@ export function addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, options: S
   if (batch1.ndim !== 3 || batch2.ndim !== 3) throw new Error(`${op}: batch1 and batch2 must be 3-D tensors, got shapes ${shapeStr(batch1.shape)} and ${shapeStr(batch2.shape)}`);
   const product = noGrad(() => sum(bmm(batch1, batch2), 0));
   checkBias(op, input, product.shape);
+  // (checked by torch's per-batch addmm, so not without batches)
+  if (batch1.shape[0] > 0) checkSameDType(op, input, batch2);
   const out = noGrad(() => addScaled(input, product, beta, alpha));
   if (!needsGrad(input, batch1, batch2)) return out;
   return record(out, 'AddbmmBackward0', [input, batch1, batch2], (g) => {
@@ -89,7 +101,7 @@ export function addmv(input: Tensor, mat: Tensor, vec: Tensor, options: ScaleOpt
   const out = noGrad(() => addScaled(input, product, beta, alpha));
   if (!needsGrad(input, mat, vec)) return out;
   return record(out, 'AddmvBackward0', [input, mat, vec], (g) => [
-    input.requiresGrad ? scale(sumToShape(g, input.shape), beta) : null,
+    input.requiresGrad ? scale(sumToShape(g, input.shape), beta).to(input.dtype) : null,
     mat.requiresGrad ? scale(outer(g, vec), alpha) : null,
     vec.requiresGrad ? scale(mv(mat.t(), g), alpha) : null,
   ], [mat, vec]);
@@ -105,12 +117,18 @@ export function addr(input: Tensor, vec1: Tensor, vec2: Tensor, options: ScaleOp
   const product = noGrad(() => outer(vec1, vec2));
   checkBias(op, input, product.shape);
   if (product.dtype === 'bool' || input.dtype === 'bool') throw new Error(`${op}: not implemented for bool tensors (convert with .int() or .float() first)`);
-  const out = noGrad(() => addScaled(input, product, beta, alpha));
+  // torch's addr kernel: alpha·vec1·vec2 (+ beta·input unless beta is 0) in the dtype promoted over all three;
+  // a zero alpha still multiplies, keeping the vectors' NaN and inf.
+  const dtype = promoteTypes(input.dtype, product.dtype);
+  const out = noGrad(() => {
+    const term = product.mul(alpha).to(dtype);
+    return beta === 0 ? term : term.add(input.expand(product.shape).mul(beta));
+  });
   if (!needsGrad(input, vec1, vec2)) return out;
   return record(out, 'AddrBackward0', [input, vec1, vec2], (g) => [
-    input.requiresGrad ? scale(sumToShape(g, input.shape), beta) : null,
-    vec1.requiresGrad ? scale(mv(g, vec2), alpha) : null,
-    vec2.requiresGrad ? scale(mv(g.t(), vec1), alpha) : null,
+    input.requiresGrad ? scale(sumToShape(g, input.shape), beta).to(input.dtype) : null,
+    vec1.requiresGrad ? scale(mv(g, vec2.to(g.dtype)), alpha).to(vec1.dtype) : null,
+    vec2.requiresGrad ? scale(mv(g.t(), vec1.to(g.dtype)), alpha).to(vec2.dtype) : null,
   ], [vec1, vec2]);
 }
 
@@ -174,7 +192,10 @@ export function inner(a: Tensor, b: Tensor): Tensor {
   return tensordot(a, b, [[-1], [-1]]);
 }
 
-/** The product of matrices, left to right (torch.chain_matmul, deprecated in favour of linalg.multi_dot). */
+/**
+ * The product of matrices (torch.chain_matmul, deprecated in favour of linalg.multi_dot), multiplied in
+ * multi_dot's order: the cheaper of (AB)C and A(BC) for three, the optimal parenthesization beyond.
+ */
 export function chainMatmul(...matrices: (Tensor | readonly Tensor[])[]): Tensor {
   const op = 'chainMatmul';
   const ms = matrices.length === 1 && Array.isArray(matrices[0]) ? [...(matrices[0] as Tensor[])] : (matrices as Tensor[]);
@@ -184,7 +205,38 @@ export function chainMatmul(...matrices: (Tensor | readonly Tensor[])[]): Tensor
     if (m.ndim !== 2) throw new Error(`${op}: Tensor dimension is ${m.ndim}, expected 2 instead (matrix ${i})`);
   });
   if (ms.length === 1) return ms[0].clone();
-  return ms.slice(1).reduce((p, m) => mm(p, m), ms[0]);
+  ms.forEach((m, i) => {
+    if (i === 0) return;
+    if (m.dtype !== ms[0].dtype) throw new Error(`${op}: all tensors must have the same dtype, but tensor 0 is ${ms[0].dtype} and tensor ${i} is ${m.dtype}`);
+    if (m.shape[0] !== ms[i - 1].shape[1]) {
+      throw new Error(`${op}: tensors ${i - 1} and ${i} with shapes ${shapeStr(ms[i - 1].shape)} and ${shapeStr(m.shape)} cannot be multiplied`);
+    }
+  });
+  const n = ms.length;
+  // Matrix i is p[i] x p[i + 1].
+  const p = [...ms.map((m) => m.shape[0]), ms[n - 1].shape[1]];
+  if (n === 3) {
+    const [a, b, c, d] = p;
+    return a * c * (b + d) > b * d * (a + c) ? mm(ms[0], mm(ms[1], ms[2])) : mm(mm(ms[0], ms[1]), ms[2]);
+  }
+  // torch's matrix_chain_order: split[i][j] is where the cheapest product of matrices i..j splits.
+  const cost = ms.map(() => new Array<number>(n).fill(0));
+  const split = ms.map(() => new Array<number>(n).fill(0));
+  for (let l = 1; l < n; l++) {
+    for (let i = 0; i + l < n; i++) {
+      const j = i + l;
+      cost[i][j] = Infinity;
+      for (let k = i; k < j; k++) {
+        const q = cost[i][k] + cost[k + 1][j] + p[i] * p[k + 1] * p[j + 1];
+        if (q < cost[i][j]) {
+          cost[i][j] = q;
+          split[i][j] = k;
+        }
+      }
+    }
+  }
+  const chain = (i: number, j: number): Tensor => (i === j ? ms[i] : mm(chain(i, split[i][j]), chain(split[i][j] + 1, j)));
+  return chain(0, n - 1);
 }
 
 export interface CovOptions {
@@ -221,6 +273,7 @@ export function cov(x: Tensor, options: CovOptions = {}): Tensor {
     w = w ? w.mul(aweights) : aweights;
   }
   const wSum = w ? w.sum() : null;
+  if (wSum && wSum.item() === 0) throw new Error(`${op}: weights sum to zero, can't be normalized`);
   const avg = w && wSum ? data.mul(w).sum(1).div(wSum) : data.mean(1);
   let normFactor: Tensor | number;
   if (w && wSum) {
@@ -247,7 +300,10 @@ export function corrcoef(x: Tensor): Tensor {
   return clamp(c.div(s.unsqueeze(1)).div(s.unsqueeze(0)), -1, 1);
 }
 
-/** The trapezoidal rule along dim: spacing dx (default 1) or sample points x. */
+/**
+ * The trapezoidal rule along dim: spacing dx (default 1) or sample points x, with torch's formulas
+ * (dx·(Σy − (y₀ + yₙ)/2), or Σ dx·(yᵢ + yᵢ₊₁)/2 over x's differences), so NaN, dtypes and rounding agree.
+ */
 export function trapezoid(y: Tensor, options: { x?: Tensor | null; dx?: number | null; dim?: number } = {}): Tensor {
   const op = 'trapezoid';
   checkTensor(y, op);
@@ -255,21 +311,22 @@ export function trapezoid(y: Tensor, options: { x?: Tensor | null; dx?: number |
   if (x && dx !== null) throw new Error(`${op}: received both x and dx; give one`);
   const d = normalizeDim(dim, y.ndim, op);
   const n = y.shape[d];
-  // Nothing to integrate: fresh zeros (torch's result has no history).
-  if (n === 0) return empty(y.shape.filter((_, i) => i !== d), isFloat(y.dtype) ? y.dtype : 'float32');
-  const pairSum = y.narrow(d, 1, n - 1).add(y.narrow(d, 0, n - 1));
-  if (!x) return pairSum.sum(d).mul((dx ?? 1) / 2);
-  let spacing: Tensor;
+  // Nothing to integrate: fresh zeros of y's dtype (torch's result has no history).
+  if (n === 0) return empty(y.shape.filter((_, i) => i !== d), y.dtype);
+  if (y.dtype === 'bool' || x?.dtype === 'bool') throw new Error(`${op}: received a bool input, but bool is not supported`);
+  if (!x) return y.sum(d).sub(y.select(d, 0).add(y.select(d, n - 1)).mul(0.5)).mul(dx ?? 1);
+  let xv = x;
   if (x.ndim === 1) {
     if (x.shape[0] !== n) throw new Error(`${op}: There must be one \`x\` value for each sample point (got ${x.shape[0]} for ${n})`);
-    const diffs = x.narrow(0, 1, n - 1).sub(x.narrow(0, 0, n - 1));
-    spacing = diffs.reshape([...y.shape.map((_, i) => (i === d ? n - 1 : 1))]);
-  } else {
-    const xd = normalizeDim(dim, x.ndim, op);
-    const m = x.shape[xd];
-    spacing = x.narrow(xd, 1, m - 1).sub(x.narrow(xd, 0, m - 1));
+    xv = x.reshape(y.shape.map((s, i) => (i === d ? s : 1)));
+  } else if (x.ndim < y.ndim) {
+    // Leading 1s, so that dim indexes x as it does y (torch does not broadcast x to y before differencing).
+    xv = x.reshape([...new Array<number>(y.ndim - x.ndim).fill(1), ...x.shape]);
   }
-  return spacing.mul(pairSum).sum(d).div(2);
+  const xd = normalizeDim(dim, xv.ndim, op);
+  const m = xv.shape[xd];
+  const spacing = xv.narrow(xd, 1, m - 1).sub(xv.narrow(xd, 0, m - 1));
+  return spacing.mul(y.narrow(d, 0, n - 1).add(y.narrow(d, 1, n - 1))).div(2).sum(d);
 }
 
 /**

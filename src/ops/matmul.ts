@@ -94,6 +94,7 @@ export function dot(a: Tensor, b: Tensor): Tensor {
     throw new Error(`dot: expects two 1-D tensors of the same length, got shapes ${shapeStr(a.shape)} and ${shapeStr(b.shape)}`);
   }
   if (a.dtype === 'bool' || b.dtype === 'bool') throw new Error('dot: not implemented for bool tensors (convert with .int() or .float() first)');
+  if (a.dtype !== b.dtype) throw new Error(`dot: expected both vectors to have same dtype, but found ${a.dtype} and ${b.dtype}`);
   const out = noGrad(() => a.mul(b).sum());
   if (!needsGrad(a, b)) return out;
   return record(out, 'DotBackward0', [a, b], (g) => [a.requiresGrad ? g.mul(b) : null, b.requiresGrad ? g.mul(a) : null], [a, b]);
@@ -103,7 +104,7 @@ export function dot(a: Tensor, b: Tensor): Tensor {
 export function mv(a: Tensor, b: Tensor): Tensor {
   if (a.ndim !== 2 || b.ndim !== 1) throw new Error(`mv: expects a 2-D matrix and a 1-D vector, got shapes ${shapeStr(a.shape)} and ${shapeStr(b.shape)}`);
   if (a.shape[1] !== b.shape[0]) throw new Error(`mv: size mismatch, got ${a.shape[0]}x${a.shape[1]} matrix and vector of ${b.shape[0]}`);
-  const out = noGrad(() => batchedMatmul(a, b.unsqueeze(1), 'matmul').squeeze(1));
+  const out = noGrad(() => batchedMatmul(a, b.unsqueeze(1), 'mv').squeeze(1));
   if (!needsGrad(a, b)) return out;
   const inputs = [a, b];
   return record(out, 'MvBackward0', inputs, (g) => [
@@ -123,6 +124,10 @@ function batchedMatmul(a0: Tensor, b0: Tensor, op: string, nodeName?: string): T
   }
   if (a0.dtype === 'bool' || b0.dtype === 'bool') {
     throw new Error(`${op}: not implemented for bool tensors (got ${a0.dtype} and ${b0.dtype}; convert with .int() or .float() first)`);
+  }
+  // torch's GEMM kernels take one dtype: mixed operands raise (unless nothing is multiplied: an empty result or k = 0).
+  if (a0.dtype !== b0.dtype && a0.size > 0 && b0.size > 0) {
+    throw new Error(`${op}: expected both operands to have the same dtype, got ${a0.dtype} and ${b0.dtype} (as in PyTorch; convert one with .to())`);
   }
   const resultType = promoteTypes(a0.dtype, b0.dtype);
   // Integer operands are multiplied in float64 (exact for int32 products) and the result cast back, as
@@ -157,6 +162,7 @@ function batchedMatmul(a0: Tensor, b0: Tensor, op: string, nodeName?: string): T
  */
 export function addmm(input: Tensor, a: Tensor, b: Tensor, options: { beta?: number; alpha?: number } = {}): Tensor {
   checkTensor(input, 'addmm');
+  if (input.dtype !== b.dtype) throw new Error(`addmm: self and mat2 must have the same dtype, got ${input.dtype} and ${b.dtype}`);
   const { beta = 1, alpha = 1 } = options;
   const scale = (t: Tensor, f: number) => (f === 1 ? t : t.mul(f));
   const out = noGrad(() => {

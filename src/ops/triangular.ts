@@ -25,6 +25,8 @@ function triangle(x: Tensor, diagonal: number, lower: boolean): Tensor {
   checkTensor(x, op);
   checkInt(diagonal, op, 'diagonal');
   if (x.ndim < 2) {
+    // torch returns an empty input unchanged (a copy) before checking its rank.
+    if (x.size === 0) return record(copyAs(x, x.dtype), lower ? 'TrilBackward0' : 'TriuBackward0', [x], (g) => [g]);
     throw new Error(`${op}: input tensor must have at least 2 dimensions, got shape ${shapeStr(x.shape)}`);
   }
   const rows = x.shape[x.ndim - 2];
