@@ -30,11 +30,30 @@ const ctorErrors: [string, () => unknown, RegExp][] = [
   ["'same' with stride", () => new nn.Conv2d(3, 4, 3, { padding: 'same', stride: 2 }), /padding='same' is not supported for strided convolutions/],
   ['bad padding mode', () => new nn.Conv2d(3, 4, 3, { paddingMode: 'wrap' as never }), /paddingMode must be one of/],
   ['dropout p', () => new nn.Dropout(1.5), /Dropout: dropout probability has to be between 0 and 1, but got 1.5/],
-  ['softmax dim required', () => new (nn.Softmax as any)(), /Softmax: dim is required/],
+  ['softmax dim not an integer', () => new nn.Softmax(1.5), /Softmax: dim must be an integer or null, got 1.5/],
   ['group norm divisibility', () => new nn.GroupNorm(4, 6), /numChannels \(6\) must be divisible by numGroups \(4\)/],
   ['upsample size and scale', () => new nn.Upsample({}), /exactly one of size and scaleFactor/],
 ];
 for (const [name, fn, re] of ctorErrors) test(`constructor error: ${name}`, () => assert.throws(fn, re));
+
+test("Softmax / LogSoftmax / Softmin without dim take PyTorch's implicit dim (0 for 0-, 1- and 3-D inputs, else 1)", () => {
+  const cases: [number[], number][] = [[[], 0], [[5], 0], [[2, 3], 1], [[2, 3, 4], 0], [[2, 3, 4, 5], 1]];
+  for (const [shape, dim] of cases) {
+    const x = st.randn(shape);
+    assert.deepEqual(new nn.Softmax().forward(x).toArray(), st.F.softmax(x, dim).toArray(), `Softmax ${shape}`);
+    assert.deepEqual(new nn.LogSoftmax(null).forward(x).toArray(), st.F.logSoftmax(x, dim).toArray(), `LogSoftmax ${shape}`);
+    assert.deepEqual(new nn.Softmin().forward(x).toArray(), st.F.softmin(x, dim).toArray(), `Softmin ${shape}`);
+  }
+  assert.equal(new nn.Softmax().toString(), 'Softmax(dim=None)');
+});
+
+test('InstanceNorm with momentum null prints it and, as PyTorch, refuses to run; Upsample prints factor tuples as PyTorch', () => {
+  const norm = new nn.InstanceNorm2d(3, { momentum: null });
+  assert.equal(norm.toString(), 'InstanceNorm2d(3, eps=1e-05, momentum=None, affine=False, track_running_stats=False)');
+  assert.throws(() => norm.forward(st.randn([1, 3, 2, 2])), /InstanceNorm2d: momentum must be a number, got null/);
+  assert.equal(new nn.Upsample({ scaleFactor: [2] }).toString(), 'Upsample(scale_factor=(2.0,), mode=nearest)');
+  assert.equal(new nn.Upsample({ scaleFactor: [2, 3] }).toString(), 'Upsample(scale_factor=(2.0, 3.0), mode=nearest)');
+});
 
 test('MaxPool2d and AdaptiveMaxPool2d with returnIndices return [values, indices]', () => {
   const x = st.randn([1, 2, 4, 4]);

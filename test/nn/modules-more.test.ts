@@ -88,7 +88,7 @@ test('MaxUnpool2d inverts MaxPool2d with returnIndices at the maxima', () => {
 });
 
 const ctorErrors: [string, () => unknown, RegExp][] = [
-  ['softmin dim required', () => new (nn.Softmin as any)(), /Softmin: dim is required/],
+  ['softmin dim not an integer', () => new nn.Softmin('1' as never), /Softmin: dim must be an integer or null, got 1/],
   ['softshrink lambd', () => new nn.Softshrink(-1), /Softshrink: lambd must be non-negative, got -1/],
   ['rrelu bounds', () => new nn.RReLU({ lower: 0.5, upper: 0.1 }), /RReLU: lower \(0.5\) must not exceed upper \(0.1\)/],
   ['softmax2d rank', () => new nn.Softmax2d().forward(st.zeros([2, 3])), /Softmax2d: expected input \[N, C, H, W\] or \[C, H, W\], got \[2, 3\]/],

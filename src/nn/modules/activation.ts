@@ -222,34 +222,49 @@ export class ReLU6 extends Hardtanh {
   }
 }
 
-/** Softmax along dim (required, unlike PyTorch's deprecated implicit choice). */
-export class Softmax extends Module {
-  readonly dim: number;
-  constructor(dim: number) {
+const warnedImplicitDim = new Set<string>();
+
+/**
+ * Softmax, LogSoftmax and Softmin: an integer dim, or none (null) for PyTorch's deprecated implicit choice,
+ * made per input as its _get_softmax_dim: dim 0 for 0-, 1- and 3-D inputs, else dim 1 (with its warning).
+ */
+abstract class SoftmaxBase extends Module {
+  readonly dim: number | null;
+  constructor(dim: number | null | undefined) {
     super();
-    if (!Number.isInteger(dim)) throw new Error(`Softmax: dim is required (e.g. new nn.Softmax(1) for [N, C] logits), got ${String(dim)}`);
-    this.dim = dim;
+    if (dim !== null && dim !== undefined && !Number.isInteger(dim)) throw new Error(`${new.target.name}: dim must be an integer or null, got ${String(dim)}`);
+    this.dim = dim ?? null;
   }
-  forward(x: Tensor): Tensor {
-    return F.softmax(x, this.dim);
+  protected dimFor(x: Tensor): number {
+    if (this.dim !== null) return this.dim;
+    const name = this.getName();
+    if (!warnedImplicitDim.has(name)) {
+      warnedImplicitDim.add(name);
+      console.warn(`${name}: implicit dimension choice has been deprecated (as in PyTorch); give the dim, e.g. new nn.${name}(1)`);
+    }
+    return x.ndim === 0 || x.ndim === 1 || x.ndim === 3 ? 0 : 1;
   }
   override extraRepr(): string {
-    return `dim=${this.dim}`;
+    return `dim=${this.dim ?? 'None'}`;
   }
 }
 
-export class LogSoftmax extends Module {
-  readonly dim: number;
-  constructor(dim: number) {
-    super();
-    if (!Number.isInteger(dim)) throw new Error(`LogSoftmax: dim is required (e.g. new nn.LogSoftmax(1) for [N, C] logits), got ${String(dim)}`);
-    this.dim = dim;
+/** Softmax along dim (PyTorch's implicit choice when dim is null or omitted; see SoftmaxBase). */
+export class Softmax extends SoftmaxBase {
+  constructor(dim: number | null = null) {
+    super(dim);
   }
   forward(x: Tensor): Tensor {
-    return F.logSoftmax(x, this.dim);
+    return F.softmax(x, this.dimFor(x));
   }
-  override extraRepr(): string {
-    return `dim=${this.dim}`;
+}
+
+export class LogSoftmax extends SoftmaxBase {
+  constructor(dim: number | null = null) {
+    super(dim);
+  }
+  forward(x: Tensor): Tensor {
+    return F.logSoftmax(x, this.dimFor(x));
   }
 }
 
@@ -279,19 +294,13 @@ export class LogSigmoid extends Module {
   }
 }
 
-/** softmax(−x) along dim (required, unlike PyTorch's deprecated implicit choice). */
-export class Softmin extends Module {
-  readonly dim: number;
-  constructor(dim: number) {
-    super();
-    if (!Number.isInteger(dim)) throw new Error(`Softmin: dim is required (e.g. new nn.Softmin(1) for [N, C] inputs), got ${String(dim)}`);
-    this.dim = dim;
+/** softmax(−x) along dim (PyTorch's implicit choice when dim is null or omitted; see SoftmaxBase). */
+export class Softmin extends SoftmaxBase {
+  constructor(dim: number | null = null) {
+    super(dim);
   }
   forward(x: Tensor): Tensor {
-    return F.softmin(x, this.dim);
-  }
-  override extraRepr(): string {
-    return `dim=${this.dim}`;
+    return F.softmin(x, this.dimFor(x));
   }
 }
 

@@ -229,8 +229,8 @@ export class GroupNorm extends Module {
 
 export interface InstanceNormLayerOptions {
   eps?: number;
-  /** Running-average factor of the running statistics (default 0.1). */
-  momentum?: number;
+  /** Running-average factor of the running statistics (default 0.1); null is accepted but, as PyTorch, forward then throws. */
+  momentum?: number | null;
   /** Learn a per-channel scale and shift (default false, unlike batch norm). */
   affine?: boolean;
   /** Keep running statistics, used in evaluation mode (default false). */
@@ -244,13 +244,13 @@ export interface InstanceNormLayerOptions {
  * only with trackRunningStats (evaluation then uses the running statistics). Unbatched input works too.
  */
 abstract class InstanceNormBase extends NormBase {
-  readonly momentum: number;
+  readonly momentum: number | null;
   /** Spatial dims of the input (1 for [N, C, L], 2 for [N, C, H, W]). */
   protected abstract readonly spatial: number;
 
   constructor(numFeatures: number, options: InstanceNormLayerOptions = {}) {
     super(numFeatures, options, { affine: false, trackRunningStats: false });
-    this.momentum = options.momentum ?? 0.1;
+    this.momentum = options.momentum === undefined ? 0.1 : options.momentum;
   }
 
   forward(x: Tensor): Tensor {
@@ -263,6 +263,8 @@ abstract class InstanceNormBase extends NormBase {
     if (this.affine && x.shape[x.ndim - s - 1] !== this.numFeatures) {
       throw inputError(`${this.getName()}(${this.numFeatures})`, `${this.numFeatures} channels ([N, ${this.numFeatures}, ${names}])`, x);
     }
+    // PyTorch keeps momentum=None (and prints it) but its instance_norm rejects it on every call.
+    if (this.momentum === null) throw new Error(`${this.getName()}: momentum must be a number, got null`);
     const unbatched = x.ndim === s + 1;
     const out = F.instanceNorm(unbatched ? x.unsqueeze(0) : x, this.runningMean, this.runningVar, this.weight, this.bias, {
       useInputStats: this.training || !this.trackRunningStats,

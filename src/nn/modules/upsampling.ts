@@ -41,7 +41,9 @@ export class Upsample extends Module {
 
   override extraRepr(): string {
     const sf = this.scaleFactor;
-    const info = sf !== null ? `scale_factor=${typeof sf === 'number' ? pyFloat(sf) : `(${sf.map(pyFloat).join(', ')})`}` : `size=${pySize(this.size)}`;
+    // A list of factors prints as PyTorch's tuple of floats: (2.0,) for one.
+    const factors = (f: number[]) => (f.length === 1 ? `(${pyFloat(f[0])},)` : `(${f.map(pyFloat).join(', ')})`);
+    const info = sf !== null ? `scale_factor=${typeof sf === 'number' ? pyFloat(sf) : factors(sf)}` : `size=${pySize(this.size)}`;
     return `${info}, mode=${this.mode}`;
   }
 }
