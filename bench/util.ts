@@ -103,57 +103,71 @@ export async function timeIt(fn: () => unknown, o: TimingOptions): Promise<Timin
 
 // ---- the measured FMA peak ----------------------------------------------------------------
 
-/** fp32 FLOP per cycle per core of the FMA probe's vectors on Zen 3/4 and recent Intel (2 FMA pipes × 8 lanes × 2). */
-export const FLOP_PER_CYCLE = 32;
-
 export interface Peak {
   threads: number;
   /**
-   * The peak "% of peak" refers to: FLOP_PER_CYCLE × threads × the clock the one-thread FMA probe measured
-   * (the probe on all threads at once is printed too, but another process on a shared core drags it down).
+   * The peak "% of peak" refers to: threads × what the FMA probe measured on one thread (best of 5), i.e.
+   * FLOP/cycle × threads × clock (the probe on all threads at once is printed too, but another process on a
+   * shared core drags it down).
    */
   gflops: number;
-  /** Clock implied by the one-thread probe at FLOP_PER_CYCLE, GHz. */
+  /** fp32 FLOP per cycle per core: the one-thread probe ÷ the measured clock, to the nearest power of two (32 on Zen 4, 64 on Zen 5); 0 when the clock is unknown. */
+  flopPerCycle: number;
+  /** The core clock the addon's chain of dependent adds measured, GHz (0 when unknown). */
   ghz: number;
   /** What the FMA probe measured on `threads` threads at once (best of 3). */
   probed: number;
 }
 
-let fmaPeakFn: ((seconds: number, threads: number) => number) | null | undefined;
+interface Probes {
+  fmaPeak: (seconds: number, threads: number) => number;
+  clockProbe?: (seconds: number) => number;
+}
 
-/** The native addon's `fmaPeak(seconds, threads)`, or null when the addon is missing. */
-export function fmaProbe(): ((seconds: number, threads: number) => number) | null {
-  if (fmaPeakFn !== undefined) return fmaPeakFn;
+let probes: Probes | null | undefined;
+
+/** The native addon's `fmaPeak(seconds, threads)` and `clockProbe(seconds)`, or null when the addon is missing. */
+function nativeProbes(): Probes | null {
+  if (probes !== undefined) return probes;
   try {
     // The addon the native backend loaded (require caches it: same module, same thread pool).
     const file = nativeInfo().path ?? fileURLToPath(new URL('../build/Release/strata_native.node', import.meta.url));
-    const addon = createRequire(import.meta.url)(file) as { fmaPeak?: (seconds: number, threads: number) => number };
-    fmaPeakFn = typeof addon.fmaPeak === 'function' ? addon.fmaPeak : null;
+    const addon = createRequire(import.meta.url)(file) as Partial<Probes>;
+    probes = typeof addon.fmaPeak === 'function' ? (addon as Probes) : null;
   } catch {
-    fmaPeakFn = null;
+    probes = null;
   }
-  return fmaPeakFn;
+  return probes;
+}
+
+/** The native addon's `fmaPeak(seconds, threads)`, or null when the addon is missing. */
+export function fmaProbe(): ((seconds: number, threads: number) => number) | null {
+  return nativeProbes()?.fmaPeak ?? null;
 }
 
 /**
  * The FMA peak for each thread count (empty without the native addon): the one-thread probe (best of 5
- * probes of `seconds`) gives the clock; each thread count is probed too (best of 3).
+ * probes of `seconds`) times the thread count; each thread count is probed too (best of 3). The clock
+ * probe splits the one-thread figure into FLOP/cycle × GHz.
  */
 export function measurePeaks(threads: number[], seconds = 0.15): Map<number, Peak> {
-  const probe = fmaProbe();
+  const native = nativeProbes();
   const peaks = new Map<number, Peak>();
-  if (!probe) return peaks;
-  const best = (t: number, n: number) => Math.max(...Array.from({ length: n }, () => probe(seconds, t)));
+  if (!native) return peaks;
+  const best = (t: number, n: number) => Math.max(...Array.from({ length: n }, () => native.fmaPeak(seconds, t)));
   const one = best(1, 5);
-  const ghz = one / FLOP_PER_CYCLE;
-  for (const t of threads) peaks.set(t, { threads: t, gflops: one * t, ghz, probed: t === 1 ? one : best(t, 3) });
+  const ghz = native.clockProbe?.(seconds) ?? 0;
+  const flopPerCycle = ghz > 0 ? 2 ** Math.round(Math.log2(one / ghz)) : 0;
+  for (const t of threads) peaks.set(t, { threads: t, gflops: one * t, flopPerCycle, ghz, probed: t === 1 ? one : best(t, 3) });
   return peaks;
 }
 
-/** "2 threads: 190.0 GFLOP/s (= 32 FLOP/cycle × 2 cores × 2.97 GHz; probed on 2 threads at once: 180.1)" */
+/** "2 threads: 548.0 GFLOP/s (= 2 × 274.0 probed on one; 64 FLOP/cycle × 4.28 GHz; probed on 2 threads at once: 540.1)" */
 export function describePeak(p: Peak): string {
   const s = p.threads > 1 ? 's' : '';
-  let line = `${p.threads} thread${s}: ${p.gflops.toFixed(1)} GFLOP/s (= ${FLOP_PER_CYCLE} FLOP/cycle × ${p.threads} core${s} × ${p.ghz.toFixed(2)} GHz`;
+  const one = p.gflops / p.threads;
+  const split = p.ghz > 0 ? `; ${p.flopPerCycle} FLOP/cycle × ${p.ghz.toFixed(2)} GHz` : '';
+  let line = `${p.threads} thread${s}: ${p.gflops.toFixed(1)} GFLOP/s (= ${p.threads > 1 ? `${p.threads} × ` : ''}${one.toFixed(1)} probed on one thread${split}`;
   if (p.threads > 1) {
     line += `; probed on ${p.threads} threads at once: ${p.probed.toFixed(1)}`;
     if (p.probed < 0.85 * p.gflops) line += `, ${((100 * p.probed) / p.gflops).toFixed(0)}%: other processes are using the cores, ${p.threads}-thread numbers are noisy`;

@@ -535,6 +535,10 @@ for (const level of LEVELS) {
       add(7, 300, 5, { transB: true });
       add(300, 3, 257, { transA: true });
       add(64, 700, 150);
+      // Deeper than one depth block of a plain product (512 on AVX-512, 256 on AVX2): the epilogue runs on the last.
+      add(37, 70, 1100, { alpha: 1.5, beta: 0.5 });
+      add(29, 45, 1030, { transA: true, transB: true });
+      add(13, 50, 600, { beta: 1, transB: true });
       // Threads along one dimension take it in several chunks each (gemm_run): wide and tall products.
       add(7, 5000, 33);
       add(6, 4100, 64, { alpha: 2, beta: 0.5, transB: true });
@@ -688,7 +692,7 @@ for (const level of LEVELS) {
       const r = rng(17);
       const cases: [number, number, number, number, boolean, boolean][] = [
         [1, 1, 1, 1, false, false], [1, 37, 29, 53, false, true], [1, 128, 300, 64, true, false], [3, 17, 33, 9, false, false],
-        [2, 64, 70, 0, false, false],
+        [2, 64, 70, 0, false, false], [1, 25, 40, 1100, false, true],
       ];
       for (const [batch, m, n, k, ta, tb] of cases) {
         for (const biasDim of ['row', 'col'] as const) {

@@ -1127,6 +1127,39 @@ Napi::Value FmaPeak(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), total);
 }
 
+// clockProbe(seconds): the core clock in GHz, from a chain of dependent integer adds (one per cycle on every
+// x86-64 core), so the bench can tell FLOP per cycle (32 on Zen 4, 64 on Zen 5) instead of assuming it; 0 elsewhere.
+Napi::Value ClockProbe(const Napi::CallbackInfo& info) {
+#if defined(__x86_64__)
+  const double seconds = num(info, 0);
+  double best = 0;
+  for (i64 iters = 1 << 14;;) {
+    std::uint64_t x = 0;
+    auto t0 = std::chrono::steady_clock::now();
+    for (i64 i = 0; i < iters; i++) {
+      // 16 adds, each waiting for the last: 16 cycles whatever the loop's own instructions cost beside them.
+      asm volatile(
+          "add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\t"
+          "add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\t"
+          "add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\t"
+          "add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0"
+          : "+r"(x));
+    }
+    const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (dt < seconds / 5) {
+      iters *= 4;
+      continue;
+    }
+    best = std::max(best, static_cast<double>(x) / dt / 1e9);
+    if (dt >= seconds) break;
+    iters = static_cast<i64>(iters * 1.5);
+  }
+  return Napi::Number::New(info.Env(), best);
+#else
+  return Napi::Number::New(info.Env(), 0.0);
+#endif
+}
+
 Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
   int n = static_cast<int>(num(info, 0));
   set_max_threads(n);
@@ -1153,6 +1186,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("info", Napi::Function::New(env, Info, "info"));
   exports.Set("setCpuLevel", Napi::Function::New(env, SetCpuLevel, "setCpuLevel"));
   exports.Set("fmaPeak", Napi::Function::New(env, FmaPeak, "fmaPeak"));
+  exports.Set("clockProbe", Napi::Function::New(env, ClockProbe, "clockProbe"));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
   exports.Set("holdPoolWorkers", Napi::Function::New(env, HoldPoolWorkers, "holdPoolWorkers"));
   exports.Set("pooledArray", Napi::Function::New(env, PooledArray, "pooledArray"));

@@ -5,6 +5,7 @@
 #define STRATA_MR2 8
 #define STRATA_NV 2
 #define STRATA_KC 192
+#define STRATA_KC_PLAIN 512
 #define STRATA_MC 144
 #define STRATA_NC 4096
 #include "impl_gemm.h"
