@@ -897,6 +897,10 @@ for (const level of LEVELS) {
     pool(5, 7, 7, [7, 7], [1, 1], [0, 0], [1, 1], false);
     pool(2, 2, 19, [1, 1], [1, 1], [0, 0], [1, 1], false); // windows of −inf only: the index of their first element
     pool(2, 4, 21, [1, 2], [1, 2], [0, 0], [1, 1], false);
+    // Rows of a few outputs (vector lanes past the row are dropped): LeNet's second pooling, padded, stride 1.
+    pool(16, 10, 10, [2, 2], [2, 2], [0, 0], [1, 1], false);
+    pool(3, 5, 7, [3, 3], [2, 2], [1, 1], [1, 1], true);
+    pool(4, 6, 4, [2, 2], [1, 1], [1, 1], [1, 1], false);
 
     it('maxPool2d / avgPool2d and their backward passes', () => {
       const r = rng(13);

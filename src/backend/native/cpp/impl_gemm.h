@@ -60,18 +60,7 @@ inline void storeu(float* p, vf v) { std::memcpy(p, &v, sizeof v); }
 // x − 0 is x for every x (also −0 and NaN), so this compiles to one broadcast.
 inline vf bcast(float x) { return x - vf{}; }
 /** Even lanes of the 2W floats a ++ b (a stride-2 gather of 2W contiguous floats). */
-inline vf even_lanes(vf a, vf b) {
-#if defined(__clang__)
-  vf r;
-  for (int j = 0; j < W; j++) r[j] = j < W / 2 ? a[2 * j] : b[2 * j - W];
-  return r;
-#else
-  vi m;
-#pragma GCC unroll 16
-  for (int j = 0; j < W; j++) m[j] = 2 * j;
-  return __builtin_shuffle(a, b, m);
-#endif
-}
+inline vf even_lanes(vf a, vf b) { return even_lanes_of<vf, vi, W>(a, b); }
 inline vf relu(vf v) { return ((v > vf{}) | (v != v)) ? v : vf{}; }
 inline float relu(float v) { return v > 0 || v != v ? v : 0.0f; }
 

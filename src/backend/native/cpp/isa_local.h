@@ -41,3 +41,18 @@ struct Buf {
   T& operator[](size_t i) { return p[i]; }
   const T& operator[](size_t i) const { return p[i]; }
 };
+
+/** Lanes 0, 2, 4, … of the 2·Wn lanes of a then b (V: a vector of Wn floats, I: of Wn int32): one shuffle. */
+template <class V, class I, int Wn>
+inline V even_lanes_of(V a, V b) {
+#if defined(__clang__)
+  V r;
+  for (int j = 0; j < Wn; j++) r[j] = j < Wn / 2 ? a[2 * j] : b[2 * j - Wn];
+  return r;
+#else
+  I m;
+#pragma GCC unroll 16
+  for (int j = 0; j < Wn; j++) m[j] = 2 * j;
+  return __builtin_shuffle(a, b, m);
+#endif
+}
