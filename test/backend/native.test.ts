@@ -753,6 +753,8 @@ for (const level of LEVELS) {
     conv(64, 6, 14, 14, 16, [5, 5], [1, 1], [0, 0], [1, 1], 1); // LeNet-5 conv2 (direct kernels)
     conv(3, 5, 11, 13, 32, [3, 3], [1, 1], [2, 2], [2, 2], 1); // direct, dilated, 32 output channels
     conv(2, 3, 9, 9, 7, [3, 2], [1, 1], [1, 0], [1, 1], 1); // direct, non-square kernel
+    conv(3, 4, 12, 9, 5, [3, 3], [1, 1], [1, 1], [1, 1], 1); // direct, 6-row tile with a row to spare
+    conv(2, 2, 7, 8, 1, [2, 3], [1, 1], [0, 1], [1, 1], 1); // direct, one output channel
     conv(3, 64, 9, 11, 65, [3, 3], [1, 1], [0, 0], [1, 1], 1); // Winograd F(2×2, 3×3): odd output 7×9, no padding
     conv(2, 80, 5, 6, 64, [3, 3], [1, 1], [2, 2], [1, 1], 1); // Winograd, padding 2 (backward-input: padding 0)
     conv(2, 300, 6, 7, 70, [3, 3], [1, 1], [1, 1], [1, 1], 1); // Winograd, channels over two GEMM depth blocks

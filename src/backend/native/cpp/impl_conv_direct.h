@@ -238,6 +238,14 @@ void direct_forward_run(const float* x, const float* w, const float* bias, const
 
 void direct_forward(const float* x, const float* w, const float* bias, const ConvGeom& g, float* out,
                     const ConvPost* post = nullptr) {
+  if constexpr (MR != 6) {
+    // Six or fewer output channels (LeNet's first layer, and its second layer's input gradient): a 6-row
+    // tile wastes no rows where the 8-row one wastes a quarter (measured 25–30 % faster on AVX-512).
+    if (g.outC <= 6) {
+      direct_forward_run<6>(x, w, bias, g, out, post);
+      return;
+    }
+  }
   if constexpr (MR2 > 0) {
     if (use_alt_mr(g.outC)) {
       direct_forward_run<MR2 == 0 ? 1 : MR2>(x, w, bias, g, out, post);
