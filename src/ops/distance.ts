@@ -2,8 +2,9 @@
  * torch.cdist (PyTorch 1.13): p-norm distances between the rows of x1 [..., P, M] and x2 [..., R, M]
  * (batch dims broadcast). As torch, p = 2 uses the matrix-product form ‖a‖² − 2a·b + ‖b‖² when a side has
  * more than 25 rows (computeMode 'use_mm_for_euclid_dist_if_necessary', the default) or always
- * ('use_mm_for_euclid_dist'); otherwise a direct loop over the coordinates. The gradient of p = 2 is two
- * matrix products (exact and differentiable again; 0 where a distance is 0, as torch).
+ * ('use_mm_for_euclid_dist'); otherwise a direct loop over the coordinates. The gradient of the mm form is two
+ * matrix products, that of the direct loop is taken over the pair differences (both differentiable again;
+ * 0 where a distance is 0, as torch).
  */
 import { needsGrad, record } from '../autograd/node.js';
 import { noGrad } from '../autograd/grad-mode.js';
@@ -13,6 +14,7 @@ import { broadcastShapes, shapeStr } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { cat } from './join.js';
 import { checkTensor, empty, sumToShape } from './util.js';
+import { where } from './unary.js';
 
 export type CdistComputeMode = 'use_mm_for_euclid_dist_if_necessary' | 'use_mm_for_euclid_dist' | 'donot_use_mm_for_euclid_dist';
 export interface CdistOptions {
@@ -60,7 +62,9 @@ export function cdist(x1: Tensor, x2: Tensor, pOrOptions: number | CdistOptions 
   directDistances(a.storage as FloatArray, b.storage as FloatArray, out.storage as FloatArray, out.size / Math.max(1, P * R), P, R, M, p);
   if (!needsGrad(x1, x2)) return out;
   return record(out, 'CdistBackward0', [x1, x2], (g) => {
-    const [g1, g2] = p === 2 ? euclideanGrads(g, out, x1, x2) : pNormGrads(g, out, x1, x2, p);
+    // torch's _cdist_backward works on the pair differences for every p (p = 2 too: g·diff / dist, which
+    // keeps float32 precision that the matrix-product form of the mm path loses to cancellation).
+    const [g1, g2] = pNormGrads(g, out, x1, x2, p);
     return [x1.requiresGrad ? sumToShape(g1, x1.shape) : null, x2.requiresGrad ? sumToShape(g2, x2.shape) : null];
   }, [x1, x2, out]);
 }
@@ -70,8 +74,9 @@ function euclideanDist(a: Tensor, b: Tensor): Tensor {
   const out = noGrad(() => {
     const an = a.square().sum(-1, { keepdim: true });
     const bn = b.square().sum(-1, { keepdim: true });
-    const a2 = cat([a.mul(-2), an, an.mul(0).add(1)], -1);
-    const b2 = cat([b, bn.mul(0).add(1), bn], -1);
+    // Padding of ones made with fill, not an·0 + 1 (an infinite norm would give a NaN pad).
+    const a2 = cat([a.mul(-2), an, an.detach().clone().fill_(1)], -1);
+    const b2 = cat([b, bn.detach().clone().fill_(1), bn], -1);
     return a2.matmul(b2.mT).clamp(0).sqrt();
   });
   return record(out, 'EuclideanDistBackward0', [a, b], (g) => euclideanGrads(g, out, a, b), [a, b, out]);
@@ -89,23 +94,35 @@ function euclideanGrads(g: Tensor, dist: Tensor, x1: Tensor, x2: Tensor): [Tenso
   return [g1, g2];
 }
 
-/** Gradients for p ≠ 2 as torch's _cdist_backward, over the [..., P, R, M] differences. */
+/** sign(t), NaN where t is NaN: the sign of torch's cdist kernels (torch.sign gives 0 for NaN). */
+function nanSign(t: Tensor): Tensor {
+  return where(noGrad(() => t.isnan()), t, t.sign());
+}
+
+/** Gradients as torch's _cdist_backward, over the [..., P, R, M] differences. */
 function pNormGrads(g: Tensor, dist: Tensor, x1: Tensor, x2: Tensor, p: number): [Tensor, Tensor] {
   const diff = x1.unsqueeze(-2).sub(x2.unsqueeze(-3));
   const gu = g.unsqueeze(-1);
   const du = dist.unsqueeze(-1);
   let w: Tensor;
   if (p === 0) {
-    w = diff.mul(0);
+    w = empty(diff.shape, diff.dtype).fill_(0); // torch's zeros (not diff·0, NaN for an infinite difference)
   } else if (p === 1) {
-    w = diff.sign().mul(gu);
+    w = nanSign(diff).mul(gu);
+  } else if (p === 2) {
+    w = diff.mul(gu).div(du.maskedFill(noGrad(() => du.eq(0)), 1)).maskedFill(noGrad(() => du.eq(0)), 0);
   } else if (p === Infinity) {
-    w = diff.sign().mul(noGrad(() => diff.abs().eq(du)).to(diff.dtype)).mul(gu);
+    // torch's mask 1 − min(1, ⌈||d| − dist|⌉): 1 where |d| is the distance, NaN where both are infinite.
+    const atMax = noGrad(() => {
+      const gap = diff.abs().sub(du);
+      return where(gap.isnan(), gap, gap.eq(0).to(diff.dtype));
+    });
+    w = nanSign(diff).mul(atMax).mul(gu);
   } else {
     const zero = noGrad(() => (p < 1 ? du.eq(0).logicalOr(diff.eq(0)) : du.eq(0)));
     const safeDist = du.maskedFill(noGrad(() => du.eq(0)), 1);
     const safeDiff = p < 1 ? diff.maskedFill(zero, 1) : diff;
-    const scale = p < 2 ? safeDiff.sign().mul(safeDiff.abs().pow(p - 1)) : safeDiff.mul(safeDiff.abs().pow(p - 2));
+    const scale = p < 2 ? nanSign(safeDiff).mul(safeDiff.abs().pow(p - 1)) : safeDiff.mul(safeDiff.abs().pow(p - 2));
     w = scale.mul(gu).div(safeDist.pow(p - 1)).maskedFill(zero, 0);
   }
   return [w.sum(-2), w.sum(-3).neg()];
@@ -127,7 +144,11 @@ function directDistances(a: FloatArray, b: FloatArray, out: FloatArray, B: numbe
         let acc = 0;
         switch (kind) {
           case 0:
-            for (let k = 0; k < M; k++) if (a[ao + k] !== b[bo + k]) acc += 1;
+            // torch counts min(ceil(|d|), 1): a NaN difference makes the count NaN.
+            for (let k = 0; k < M; k++) {
+              const d = a[ao + k] - b[bo + k];
+              if (d !== 0) acc += d === d ? 1 : NaN;
+            }
             break;
           case 1:
             for (let k = 0; k < M; k++) acc += Math.abs(a[ao + k] - b[bo + k]);

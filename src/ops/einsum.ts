@@ -163,7 +163,7 @@ export function einsum(equation: string, ...operands: (Tensor | readonly Tensor[
     for (let j = k; j < terms.length; j++) for (const l of terms[j].labels) s.add(l);
     return s;
   };
-  let acc = sumUnneeded(terms[0], neededAfter(1));
+  let acc = sumUnneeded(terms[0], neededAfter(1), terms.length > 1);
   for (let k = 1; k < terms.length; k++) {
     const needed = neededAfter(k + 1);
     const next = sumUnneeded(terms[k], new Set([...needed, ...acc.labels]));
@@ -183,18 +183,44 @@ function asciiOf(id: number): number {
   return id < 26 ? 97 + id : 65 + id - 26;
 }
 
-/** Sum the dims whose labels are not in `keep`. */
-function sumUnneeded(term: Term, keep: Set<number>): Term {
+/**
+ * Sum the dims whose labels are not in `keep`; with several operands those of size 1 are squeezed, not
+ * summed, as torch does (so a bool operand stays bool; a single operand is summed, bool giving int32).
+ */
+function sumUnneeded(term: Term, keep: Set<number>, squeezeOnes = true): Term {
   const drop = term.labels.map((l, k) => (keep.has(l) ? -1 : k)).filter((k) => k >= 0);
   if (drop.length === 0) return term;
-  return { t: term.t.sum(drop), labels: term.labels.filter((l) => keep.has(l)) };
+  const summed = squeezeOnes ? drop.filter((k) => term.t.shape[k] !== 1) : drop;
+  const t = summed.length > 0 ? term.t.sum(summed, { keepdim: true }) : term.t;
+  const labels = term.labels.filter((l) => keep.has(l));
+  return { t: t.reshape(term.labels.flatMap((l, k) => (keep.has(l) ? [t.shape[k]] : []))), labels };
+}
+
+/** The term without its dim labelled l (of size 1). */
+function squeezeLabel(t: Term, l: number): Term {
+  const k = t.labels.indexOf(l);
+  return { t: t.t.squeeze(k), labels: t.labels.filter((_, j) => j !== k) };
 }
 
 /**
  * Contract two terms over their shared labels that are not `needed` later, keeping shared needed labels as
  * batch dims: permute to [batch, own, contracted] × [batch, contracted, own] and one batched matmul.
  */
-function contract(a: Term, b: Term, needed: Set<number>, size: Map<number, number>): Term {
+function contract(a0: Term, b0: Term, needed: Set<number>, size: Map<number, number>): Term {
+  let a = a0;
+  let b = b0;
+  // A label summed here that has size 1 on one side: sum the other side alone first and squeeze it from
+  // both (torch's order: an inf times a sum of mixed signs stays inf instead of inf − inf).
+  for (const l of a0.labels) {
+    if (!b.labels.includes(l) || needed.has(l)) continue;
+    const na = a.t.shape[a.labels.indexOf(l)];
+    const nb = b.t.shape[b.labels.indexOf(l)];
+    if (na !== 1 && nb !== 1) continue;
+    if (na !== 1) a = sumUnneeded(a, new Set(a.labels.filter((m) => m !== l)));
+    else a = squeezeLabel(a, l);
+    if (nb !== 1) b = sumUnneeded(b, new Set(b.labels.filter((m) => m !== l)));
+    else b = squeezeLabel(b, l);
+  }
   const inB = new Set(b.labels);
   const inA = new Set(a.labels);
   const batch = a.labels.filter((l) => inB.has(l) && needed.has(l));
@@ -208,6 +234,10 @@ function contract(a: Term, b: Term, needed: Set<number>, size: Map<number, numbe
     const ta = arrange(a, [...batch, ...aOnly], labels);
     const tb = arrange(b, [...batch, ...bOnly], labels);
     return { t: mul(ta, tb), labels };
+  }
+  // torch contracts with bmm, which takes neither bool nor two dtypes.
+  if (a.t.dtype === 'bool' || b.t.dtype === 'bool' || a.t.dtype !== b.t.dtype) {
+    throw new Error(`einsum(): contracting ${summed.map(letterOf).join(', ')} needs a matrix product, not implemented for ${a.t.dtype} and ${b.t.dtype} operands (as in PyTorch)`);
   }
   const full = (l: number) => size.get(l) ?? 1;
   // Batch and summed labels must agree in size: stretch a size-1 side (a view).

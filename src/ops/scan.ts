@@ -86,9 +86,13 @@ export function cumprod(x0: Tensor, dim: number, options?: CumOptions): Tensor {
     let gx = reversedCumsum(out.mul(g).maskedFill(notBefore, 0), d).div(safe).maskedFill(notBefore, 0);
     const firstZero = isZero.logicalAnd(zerosSoFar.eq(1));
     if (firstZero.any().item()) {
-      // Products that skip the first zero, summed over the positions at or after it.
-      const skipped = cumprod(x.maskedFill(firstZero, 1), d);
-      const atFirst = sum(g.mul(skipped).maskedFill(before, 0), d, true);
+      // As torch: (product before the first zero) · Σⱼ gⱼ·Πₗ xₗ, l over the elements strictly between the
+      // first and second zero, j from the first zero up to the second (g is 0 from there on: the products
+      // hold that zero, so an inf or NaN after it gives no NaN). Factored this way an infinite product
+      // before the zero gives ±inf, not inf − inf.
+      const prefix = cumprod(safe, d).narrow(d, x.shape[d] - 1, 1);
+      const between = cumprod(x.maskedFill(zerosSoFar.ne(1).logicalOr(firstZero), 1), d);
+      const atFirst = prefix.mul(sum(g.maskedFill(zerosSoFar.ne(1), 0).mul(between), d, true));
       gx = where(firstZero, atFirst, gx); // (not a product with a 0/1 mask: atFirst may be infinite)
     }
     return [gx];
@@ -98,7 +102,9 @@ export function cumprod(x0: Tensor, dim: number, options?: CumOptions): Tensor {
 function cumExtremum(x: Tensor, dim: number, max: boolean): MaxMinResult {
   const op = max ? 'cummax' : 'cummin';
   checkTensor(x, op);
-  const d = normalizeDim(dim, x.ndim, op);
+  // torch checks dim only for a non-empty input of rank ≥ 1 (a 0-d or empty one is copied whatever dim is).
+  const lenient = (x.ndim === 0 || x.size === 0) && Number.isInteger(dim) && (dim >= x.ndim || dim < -Math.max(x.ndim, 1));
+  const d = lenient ? 0 : normalizeDim(dim, x.ndim, op);
   const values = empty(x.shape, x.dtype);
   const indices = empty(x.shape, 'int32');
   const { data, outer, n, inner } = rowsOf(x, d);

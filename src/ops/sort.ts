@@ -33,8 +33,9 @@ export function valuesIndices(values: Tensor, indices: Tensor): MaxMinResult {
   return Object.assign([values, indices], { values, indices }) as unknown as MaxMinResult;
 }
 
-function noBool(x: Tensor, op: string): void {
-  if (x.dtype === 'bool') throw new Error(`${op}: not implemented for bool tensors (as in PyTorch); convert with .int() first`);
+/** torch's kernels take no bool (topk / kthvalue copy a 0-d input before dispatching on the dtype). */
+function noBool(x: Tensor, op: string, zeroDimOk = false): void {
+  if (x.dtype === 'bool' && !(zeroDimOk && x.ndim === 0)) throw new Error(`${op}: not implemented for bool tensors (as in PyTorch); convert with .int() first`);
 }
 
 /** Gradient of values picked at `indices` (kept-dim shape) along d: zeros elsewhere (differentiable in g). */
@@ -117,7 +118,7 @@ export function argsort(x: Tensor, dim = -1, options?: SortOptions | boolean): T
  */
 export function topk(x: Tensor, k: number, dim = -1, options: TopkOptions = {}): MaxMinResult {
   checkTensor(x, 'topk');
-  noBool(x, 'topk');
+  noBool(x, 'topk', true);
   const d = normalizeDim(dim, x.ndim, 'topk');
   const { largest = true, sorted = true } = options ?? {};
   const size = x.ndim === 0 ? 1 : x.shape[d];
@@ -192,7 +193,7 @@ function selectAlong(x: Tensor, d: number, keepdim: boolean, select: RowSelect, 
 /** The k-th smallest element (k from 1) along `dim` and its position (torch.kthvalue; NaN is largest). */
 export function kthvalue(x: Tensor, k: number, dim = -1, keepdim: KeepdimOption = false): MaxMinResult {
   checkTensor(x, 'kthvalue');
-  noBool(x, 'kthvalue');
+  noBool(x, 'kthvalue', true);
   const d = normalizeDim(dim, x.ndim, 'kthvalue');
   checkNonEmptyDim(x, d, dim, 'kthvalue');
   const size = x.ndim === 0 ? 1 : x.shape[d];
