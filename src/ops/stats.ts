@@ -484,7 +484,9 @@ export function mode(x: Tensor, dim = -1, keepdim: KeepdimOption = false): MaxMi
     for (let i = 0; i < inner; i++) {
       const pairs: [number, number][] = [];
       for (let j = 0; j < n; j++) pairs.push([data[o * n * inner + j * inner + i], j]);
-      pairs.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+      // By value (NaN last: a − b would be NaN for equal infinities and NaN, breaking the sort), then index.
+      const order = (u: number, v: number) => (u < v ? -1 : u > v ? 1 : u === v ? 0 : Number.isNaN(u) ? (Number.isNaN(v) ? 0 : 1) : -1);
+      pairs.sort((a, b) => order(a[0], b[0]) || a[1] - b[1]);
       let best = 0;
       let bestValue = pairs[0][0];
       let bestIndex = pairs[0][1];
