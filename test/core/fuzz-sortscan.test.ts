@@ -15,6 +15,7 @@ const cases = readOpFixture('fuzz_sortscan.json');
 /** The Strata call for each op key of tools/fixtures/fuzz_sortscan.py; the name errors must start with (default: the key). */
 const OPS: Record<string, OpFixtureEntry> = {
   topk: { call: (t, a) => st.topk(t[0], a.k, a.dim ?? -1, { largest: a.largest, sorted: a.sorted }), method: (t, a) => t[0].topk(a.k, a.dim ?? -1, { largest: a.largest, sorted: a.sorted }) },
+  mode: { call: (t, a) => st.mode(t[0], a.dim ?? -1) },
   kthvalue: { call: (t, a) => st.kthvalue(t[0], a.k, a.dim ?? -1, a.keepdim ?? false) },
   cumprod: { call: (t, a) => st.cumprod(t[0], a.dim, a.dtype ? { dtype: a.dtype } : undefined) },
   cummax: { call: (t, a) => st.cummax(t[0], a.dim), method: (t, a) => t[0].cummax(a.dim) },
