@@ -165,6 +165,10 @@ export function tensordot(a: Tensor, b: Tensor, dims: number | readonly [readonl
     db = (typeof y === 'number' ? [y] : [...y]).map((d) => normalizeDim(d, b.ndim, op));
     if (da.length !== db.length) throw new Error(`${op}: both dimension lists should have same length (${da.length} and ${db.length})`);
   }
+  for (const list of [da, db]) {
+    const repeated = list.find((d, i) => list.indexOf(d) !== i);
+    if (repeated !== undefined) throw new Error(`${op}: dim ${repeated} appears multiple times in the list of dims`);
+  }
   da.forEach((d, i) => {
     if (a.shape[d] !== b.shape[db[i]]) {
       throw new Error(`${op}: contracted dimensions need to match, but first has size ${a.shape[d]} in dim ${d} and second has size ${b.shape[db[i]]} in dim ${db[i]}`);
@@ -175,9 +179,14 @@ export function tensordot(a: Tensor, b: Tensor, dims: number | readonly [readonl
   const k = da.reduce((p, d) => p * a.shape[d], 1);
   const m = freeA.reduce((p, d) => p * a.shape[d], 1);
   const n = freeB.reduce((p, d) => p * b.shape[d], 1);
+  const outShape = [...freeA.map((d) => a.shape[d]), ...freeB.map((d) => b.shape[d])];
+  // Nothing to multiply: torch's zeros of the first operand's dtype, whatever the second's (bool included).
+  if (m * n * k === 0) return needsGrad(a, b) ? a.sum().mul(0).add(b.sum().mul(0).to(a.dtype)).expand(outShape).contiguous() : empty(outShape, a.dtype);
+  if (a.dtype === 'bool' || b.dtype === 'bool') throw new Error(`${op}: not implemented for bool tensors (convert with .int() or .float() first)`);
+  if (a.dtype !== b.dtype) throw new Error(`${op}: expected both operands to have the same dtype, got ${a.dtype} and ${b.dtype} (as in PyTorch; convert one with .to())`);
   const left = reshape(permute(a, [...freeA, ...da]), [m, k]);
   const right = reshape(permute(b, [...db, ...freeB]), [k, n]);
-  return reshape(mm(left, right), [...freeA.map((d) => a.shape[d]), ...freeB.map((d) => b.shape[d])]);
+  return reshape(mm(left, right), outShape);
 }
 
 /** Inner product over the last dims (a product when either is 0-d). */

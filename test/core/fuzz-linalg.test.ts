@@ -25,6 +25,8 @@ const OPS: Record<string, OpFixtureEntry> = {
   chainMatmul: { call: (t) => st.chainMatmul(...t), gradFn: false },
   cov: { call: (t) => st.cov(t[0], { aweights: t[1] ?? null }) },
   trapezoid: { call: (t, a) => st.trapezoid(t[0], t.length > 1 ? { x: t[1], dim: a.dim ?? -1 } : { dx: a.dx ?? 1, dim: a.dim ?? -1 }), gradFn: false },
+  tensordot: { call: (t, a) => st.tensordot(t[0], t[1], a.dims), gradFn: false },
+  inner: { call: (t) => st.inner(t[0], t[1]), gradFn: false },
   tril: { call: (t) => st.tril(t[0]) },
   triu: { call: (t) => st.triu(t[0]) },
 };
