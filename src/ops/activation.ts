@@ -18,12 +18,14 @@ function floatInput(x: Tensor, op: string): Tensor {
 
 export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
   return scalarOp('leakyRelu', 'leakyRelu', floatInput(x, 'leakyRelu'), negativeSlope, 0, (g, v) =>
-    g.mul(v.gt(0).to(g.dtype).mul(1 - negativeSlope).add(negativeSlope)),
+    // Select as PyTorch's x > 0 ? g : g·slope (an arithmetic mix of 1 and the slope gives NaN for an infinite one).
+    where(v.gt(0), g, g.mul(negativeSlope)),
   );
 }
 
 export function elu(x: Tensor, alpha = 1): Tensor {
-  return scalarOp('elu', 'elu', floatInput(x, 'elu'), alpha, 0, (g, v, out) => g.mul(where(v.gt(0), 1, out.add(alpha))));
+  // PyTorch's elu_backward: g·alpha·exp(x) for x ≤ 0 (not out + alpha, which is NaN for an infinite alpha).
+  return scalarOp('elu', 'elu', floatInput(x, 'elu'), alpha, 0, (g, v) => where(v.gt(0), g, g.mul(alpha).mul(v.exp())));
 }
 
 /** SELU: scale·elu(x, alpha) with the self-normalising constants. */
@@ -112,6 +114,8 @@ export function threshold(x: Tensor, thresholdValue: number, value: number): Ten
 export function prelu(x: Tensor, weight: Tensor): Tensor {
   floatInput(x, 'prelu');
   if (weight.ndim > 1) throw new Error(`prelu: weight must be 1-D, got shape ${shapeStr(weight.shape)}`);
+  // As PyTorch, the slopes must have the input's dtype (no promotion).
+  if (weight.dtype !== x.dtype) throw new Error(`prelu: expected weight of the input's dtype ${x.dtype}, got ${weight.dtype}`);
   const channels = weight.size;
   if (channels !== 1 && (x.ndim < 2 || x.shape[1] !== channels)) {
     throw new Error(`prelu: weight has ${channels} slopes but the input has ${x.ndim < 2 ? 'no channel dimension' : x.shape[1] + ' channels'} (shape ${shapeStr(x.shape)})`);

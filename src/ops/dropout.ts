@@ -46,9 +46,11 @@ function dropoutImpl(op: string, x: Tensor, options: DropoutOptions, maskShape: 
   checkTensor(x, op);
   const p = options.p ?? 0.5;
   checkP(p, op);
-  if (!(options.training ?? true) || p === 0) return x;
+  // PyTorch returns an empty input as it is, before its dtype and rank checks.
+  if (!(options.training ?? true) || p === 0 || x.size === 0) return x;
+  // PyTorch multiplies by a zero scalar of the input's dtype for p = 1, before any dtype check: integer zeros, bool false.
+  if (p === 1) return x.mul(empty([], x.dtype));
   checkFloat(x, op);
-  if (p === 1) return x.mul(0);
   return x.mul(bernoulliMask(maskShape(x), x, p, keepScale(p, x.dtype), 0));
 }
 
@@ -108,9 +110,9 @@ function alphaDropoutImpl(op: string, x: Tensor, options: DropoutOptions, maskSh
   checkTensor(x, op);
   const p = options.p ?? 0.5;
   checkP(p, op);
-  if (!(options.training ?? false) || p === 0) return x;
+  if (!(options.training ?? false) || p === 0 || x.size === 0) return x;
+  if (p === 1) return x.mul(empty([], x.dtype));
   checkFloat(x, op);
-  if (p === 1) return x.mul(0);
   // PyTorch: kept units x·a, dropped ones a·(−alpha'), plus b = alpha'·a·p, which keeps mean and variance.
   const a = 1 / Math.sqrt((SELU_ALPHA * SELU_ALPHA * p + 1) * (1 - p));
   const keep = bernoulliMask(maskShape(x), x, p, 1, 0);

@@ -259,6 +259,8 @@ export function interpolate(x: Tensor, options: InterpolateOptions = {}): Tensor
   const hasScale = options.scaleFactor !== undefined && options.scaleFactor !== null;
   if (hasSize === hasScale) throw new Error(`${op}: ${hasSize ? 'only one of size and scaleFactor should be given' : 'either size or scaleFactor should be given'}`);
   if (!isFloat(x.dtype)) throw new Error(`${op}: input must be a floating-point tensor (float32 or float64), got ${x.dtype}`);
+  // PyTorch's upsample kernels (all but 'area', an adaptive pooling) reject an input without channels.
+  if (mode !== 'area' && x.shape[1] === 0) throw new Error(`${op}: Non-empty ${x.ndim}D data tensor expected but got a tensor with sizes ${shapeStr(x.shape)}`);
   const inSizes = x.shape.slice(2);
   // 'area' is adaptive average pooling, which PyTorch lets produce an empty output.
   const minSize = mode === 'area' ? 0 : 1;

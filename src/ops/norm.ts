@@ -40,6 +40,13 @@ function checkParam(p: Tensor | null | undefined, shape: readonly number[], op: 
   }
 }
 
+/** PyTorch's layer, group and instance norm kernels reject parameters and running statistics of another float dtype. */
+function checkSameDtype(op: string, x: Tensor, params: Record<string, Tensor | null | undefined>): void {
+  for (const [name, p] of Object.entries(params)) {
+    if (p && p.dtype !== x.dtype) throw new Error(`${op}: expected ${name} of the input's dtype ${x.dtype}, got ${p.dtype}`);
+  }
+}
+
 function paramData(p: Tensor | null | undefined): Float64Array | null {
   return p ? Float64Array.from(p.contiguous().data()) : null;
 }
@@ -266,8 +273,9 @@ export function layerNorm(
   checkTensor(x, op);
   checkFloat(x, op);
   const shape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
-  if (!Array.isArray(shape) || shape.length === 0 || shape.some((d) => !Number.isInteger(d) || d < 1)) {
-    throw new Error(`${op}: normalizedShape must be a positive size or a non-empty list of them, got ${JSON.stringify(normalizedShape)}`);
+  // PyTorch accepts 0 in normalizedShape (an empty input gives an empty output).
+  if (!Array.isArray(shape) || shape.length === 0 || shape.some((d) => !Number.isInteger(d) || d < 0)) {
+    throw new Error(`${op}: normalizedShape must be a non-negative size or a non-empty list of them, got ${JSON.stringify(normalizedShape)}`);
   }
   const trailing = x.shape.slice(x.ndim - shape.length);
   if (x.ndim < shape.length || trailing.some((d, i) => d !== shape[i])) {
@@ -275,8 +283,10 @@ export function layerNorm(
   }
   checkParam(weight, shape, op, 'weight', x);
   checkParam(bias, shape, op, 'bias', x);
+  checkSameDtype(op, x, { weight, bias });
   const M = shape.reduce((a, b) => a * b, 1);
-  return rowNorm('NativeLayerNormBackward0', x, x.size / M, M, 1, M, 1, weight, bias, options.eps ?? 1e-5);
+  const R = x.shape.slice(0, x.ndim - shape.length).reduce((a, b) => a * b, 1); // not x.size / M: M may be 0
+  return rowNorm('NativeLayerNormBackward0', x, R, M, 1, M, 1, weight, bias, options.eps ?? 1e-5);
 }
 
 /** Group normalisation: statistics over each group of C/numGroups channels per sample, as torch.nn.functional.group_norm. */
@@ -291,6 +301,7 @@ export function groupNorm(x: Tensor, numGroups: number, weight?: Tensor | null, 
   }
   checkParam(weight, [C], op, 'weight', x);
   checkParam(bias, [C], op, 'bias', x);
+  checkSameDtype(op, x, { weight, bias });
   const S = x.shape.slice(2).reduce((a, b) => a * b, 1);
   const cpg = C / numGroups;
   // PyTorch checks the input viewed as [N·C/G, G, *] as batch_norm does: more than 1 value per group in all.
@@ -320,12 +331,15 @@ export function instanceNorm(
   const S = x.shape.slice(2).reduce((a, b) => a * b, 1);
   checkParam(runningMean, [C], op, 'runningMean', x);
   checkParam(runningVar, [C], op, 'runningVar', x);
+  checkSameDtype(op, x, { runningMean, runningVar, weight, bias });
   if (!useInputStats) {
     if (!runningMean || !runningVar) throw new Error(`${op}: runningMean and runningVar are required when useInputStats is false`);
     return batchNorm(x, runningMean, runningVar, weight, bias, { training: false, eps });
   }
-  if (S <= 1) throw new Error(`${op}: expected more than 1 spatial element when training, got input of shape ${shapeStr(x.shape)}`);
-  if (runningMean || runningVar) {
+  // PyTorch's _verify_spatial_size rejects exactly one spatial element (0 gives an empty output).
+  if (S === 1) throw new Error(`${op}: expected more than 1 spatial element when training, got input of shape ${shapeStr(x.shape)}`);
+  // An empty input leaves the running statistics as they are (PyTorch's batch_norm returns before updating them).
+  if ((runningMean || runningVar) && x.size > 0) {
     const xd = denseData(x);
     const meanAvg = new Float64Array(C);
     const varAvg = new Float64Array(C);
@@ -356,7 +370,8 @@ export function instanceNorm(
 export function localResponseNorm(x: Tensor, size: number, options: { alpha?: number; beta?: number; k?: number } = {}): Tensor {
   const op = 'localResponseNorm';
   checkTensor(x, op);
-  checkFloat(x, op);
+  // As PyTorch, an integer input works: x² and its (truncating) average pool stay integer, the division gives float32.
+  if (x.dtype === 'bool') throw new Error(`${op}: input must be a numeric tensor, got bool`);
   if (x.ndim < 3) throw new Error(`${op}: expected an input of shape [N, C, *] with at least 3 dims, got input of shape ${shapeStr(x.shape)}`);
   if (!Number.isInteger(size) || size < 1) throw new Error(`${op}: size must be a positive integer, got ${size}`);
   if (x.size === 0) return x;

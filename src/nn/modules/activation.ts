@@ -200,7 +200,8 @@ export class Hardtanh extends Module {
     this.minVal = options.minVal ?? -1.0;
     this.maxVal = options.maxVal ?? 1.0;
     this.inplace = options.inplace ?? false;
-    if (this.maxVal <= this.minVal) throw new Error(`Hardtanh: maxVal (${this.maxVal}) must be greater than minVal (${this.minVal})`);
+    // Negated as PyTorch's assert max_val > min_val, so that a NaN bound is rejected too.
+    if (!(this.maxVal > this.minVal)) throw new Error(`Hardtanh: maxVal (${this.maxVal}) must be greater than minVal (${this.minVal})`);
   }
   forward(x: Tensor): Tensor {
     return F.hardtanh(x, { minVal: this.minVal, maxVal: this.maxVal });

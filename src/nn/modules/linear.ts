@@ -86,6 +86,12 @@ export class Flatten extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    // As PyTorch, a 0-d input still takes dims in [-1, 0] only (the default startDim 1 is out of range).
+    if (x.ndim === 0) {
+      for (const d of [this.startDim, this.endDim]) {
+        if (d < -1 || d > 0) throw new Error(`Flatten: dimension out of range (expected to be in range of [-1, 0], but got ${d})`);
+      }
+    }
     return x.flatten(this.startDim, this.endDim);
   }
 
@@ -101,11 +107,18 @@ export class Unflatten extends Module {
 
   constructor(dim: number, unflattenedSize: readonly number[]) {
     super();
+    // PyTorch's _require_tuple_int: a TypeError for a non-integer size or dim.
+    if (!Number.isInteger(dim)) throw new Error(`Unflatten: dim must be an integer, got ${String(dim)}`);
+    if (!Array.isArray(unflattenedSize) || !unflattenedSize.every(Number.isInteger)) {
+      throw new Error(`Unflatten: unflattenedSize must be a list of integers, got ${JSON.stringify(unflattenedSize)}`);
+    }
     this.dim = dim;
     this.unflattenedSize = [...unflattenedSize];
   }
 
   forward(x: Tensor): Tensor {
+    // PyTorch accepts an empty size at construction but its unflatten rejects it.
+    if (this.unflattenedSize.length === 0) throw new Error('Unflatten: unflattenedSize must be non-empty');
     return x.unflatten(this.dim, this.unflattenedSize);
   }
 
@@ -130,6 +143,8 @@ export class Bilinear extends Module {
     for (const [n, v] of [['in1Features', in1Features], ['in2Features', in2Features], ['outFeatures', outFeatures]] as const) {
       if (!Number.isInteger(v) || v < 0) throw new Error(`Bilinear: ${n} must be a non-negative integer, got ${v}`);
     }
+    // PyTorch's reset_parameters divides by √in1Features (ZeroDivisionError); the bound would be infinite here.
+    if (in1Features === 0) throw new Error('Bilinear: in1Features must be positive (the initialisation bound is 1/√in1Features)');
     this.in1Features = in1Features;
     this.in2Features = in2Features;
     this.outFeatures = outFeatures;

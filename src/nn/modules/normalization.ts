@@ -37,7 +37,8 @@ abstract class NormBase extends Module {
     defaults: { affine: boolean; trackRunningStats: boolean },
   ) {
     super();
-    if (!Number.isInteger(numFeatures) || numFeatures <= 0) throw new Error(`${new.target.name}: numFeatures must be a positive integer, got ${numFeatures}`);
+    // PyTorch accepts 0 features (an empty weight; inputs with 0 channels, or any channels without affine for instance norm).
+    if (!Number.isInteger(numFeatures) || numFeatures < 0) throw new Error(`${new.target.name}: numFeatures must be a non-negative integer, got ${numFeatures}`);
     this.numFeatures = numFeatures;
     this.eps = options.eps ?? 1e-5;
     this.affine = options.affine ?? defaults.affine;
@@ -216,7 +217,8 @@ export class GroupNorm extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    if (!(x instanceof Tensor) || x.ndim < 2 || x.shape[1] !== this.numChannels) {
+    // As PyTorch, the channel count must match only when there are affine parameters (F.groupNorm checks divisibility).
+    if (!(x instanceof Tensor) || x.ndim < 2 || (this.affine && x.shape[1] !== this.numChannels)) {
       throw inputError(`GroupNorm(${this.numGroups}, ${this.numChannels})`, `[N, ${this.numChannels}, *]`, x);
     }
     return F.groupNorm(x, this.numGroups, this.weight, this.bias, { eps: this.eps });
