@@ -554,7 +554,27 @@ void sgd_step(float* p, const float* g, float* buf, i64 n, const SgdK& k) {
     i64 b0, b1;
     split_range(n, nth, tid, b0, b1);
     const double wd = k.wd, mom = k.mom, omd = k.oneMinusDamp, negLr = k.negLr;
-    for (i64 i = b0; i < b1; i++) {
+    // W/2 elements at a time in double vectors: the same operations and roundings as the scalar loop
+    // below (which takes the tail), so the results are the same bits.
+    constexpr int H = W / 2;
+    static_assert(H >= 1, "sgd_step: vectors of at least 2 floats");
+    const auto widen = [](const float* q) { return __builtin_convertvector(loadh(q), vd); };
+    const auto narrow = [](vd v) { return __builtin_convertvector(v, vhf); };
+    const auto rounded = [&](vd v) { return __builtin_convertvector(narrow(v), vd); };
+    i64 i = b0;
+    for (; i + H <= b1; i += H) {
+      vd d = k.maximize ? -widen(g + i) : widen(g + i);
+      if (k.hasWd) d = rounded(d + wd * widen(p + i));
+      if (k.hasMom) {
+        const vd bi = k.first ? rounded(d) : rounded(rounded(widen(buf + i) * mom) + omd * d);
+        const vhf bf = narrow(bi);
+        std::memcpy(buf + i, &bf, sizeof bf);
+        d = k.nesterov ? rounded(d + mom * bi) : bi;
+      }
+      const vhf pf = narrow(widen(p + i) + negLr * d);
+      std::memcpy(p + i, &pf, sizeof pf);
+    }
+    for (; i < b1; i++) {
       double d = k.maximize ? -static_cast<double>(g[i]) : static_cast<double>(g[i]);
       if (k.hasWd) d = fr(d + wd * p[i]);
       if (k.hasMom) {
