@@ -40,7 +40,7 @@ function checkParam(p: Tensor | null | undefined, shape: readonly number[], op: 
   }
 }
 
-/** PyTorch's layer, group and instance norm kernels reject parameters and running statistics of another float dtype. */
+/** PyTorch's batch, layer, group and instance norm kernels reject parameters and running statistics of another float dtype. */
 function checkSameDtype(op: string, x: Tensor, params: Record<string, Tensor | null | undefined>): void {
   for (const [name, p] of Object.entries(params)) {
     if (p && p.dtype !== x.dtype) throw new Error(`${op}: expected ${name} of the input's dtype ${x.dtype}, got ${p.dtype}`);
@@ -116,6 +116,7 @@ export function batchNorm(
   checkParam(runningVar, [C], op, 'runningVar', x);
   checkParam(weight, [C], op, 'weight', x);
   checkParam(bias, [C], op, 'bias', x);
+  checkSameDtype(op, x, { runningMean, runningVar, weight, bias });
   if (!training && (!runningMean || !runningVar)) {
     throw new Error(`${op}: runningMean and runningVar are required when training is false (evaluation uses the running statistics)`);
   }

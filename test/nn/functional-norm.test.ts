@@ -145,3 +145,14 @@ test('alphaDropout keeps zero mean and unit variance of standard normal input', 
     assert.ok(Math.abs(mean) < 0.03 && Math.abs(variance - 1) < 0.05, `mean ${mean}, variance ${variance}`);
   }
 });
+
+test('batchNorm: running statistics and affine parameters of another dtype than the input raise, as PyTorch', () => {
+  const x = st.randn([2, 3, 4]);
+  const [m32, v32] = [st.zeros([3]), st.ones([3])];
+  const cases: [string, () => unknown][] = [
+    ['float64 weight', () => F.batchNorm(x, m32, v32, st.ones([3], { dtype: 'float64' }), null, { training: false })],
+    ['float64 running statistics', () => F.batchNorm(x, m32.double(), v32.double(), null, null, { training: true })],
+    ['float64 input', () => F.batchNorm(x.double(), m32, v32, null, null, { training: false })],
+  ];
+  for (const [what, f] of cases) assert.throws(f, /batchNorm: expected \w+ of the input's dtype/, what);
+});
