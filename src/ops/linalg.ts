@@ -10,7 +10,7 @@ import { normalizeDim, shapeStr } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { rand, randint, randn, type RandomOptions } from '../tensor/creation.js';
 import { checkTensor, empty, sumToShape } from './util.js';
-import { bmm, dot, mm, mv } from './matmul.js';
+import { addScaled, bmm, checkBiasDType, checkGemmOperands, dot, mm, mv, scale } from './matmul.js';
 import { outer } from './products.js';
 import { clamp, where } from './unary.js';
 import { sum } from './reduce.js';
@@ -19,22 +19,6 @@ import { permute, reshape } from './view.js';
 interface ScaleOptions {
   beta?: number;
   alpha?: number;
-}
-
-const scale = (t: Tensor, f: number) => (f === 1 ? t : t.mul(f));
-
-/**
- * beta·input + alpha·product in the product's dtype (torch casts the input), dropping a zero-scaled term
- * entirely (its NaN and inf included), as torch; `keepZeroAlpha`: a zero alpha still multiplies the product.
- */
-function addScaled(input: Tensor, product: Tensor, beta: number, alpha: number, keepZeroAlpha = false): Tensor {
-  const term = alpha === 0 && !keepZeroAlpha ? empty(product.shape, product.dtype) : scale(product, alpha);
-  return beta === 0 ? term : term.add(scale(input.expand(product.shape).to(product.dtype), beta));
-}
-
-/** torch requires the bias of addmm / addbmm to have the matrices' dtype. */
-function checkSameDType(op: string, input: Tensor, mat: Tensor): void {
-  if (input.dtype !== mat.dtype) throw new Error(`${op}: self and mat2 must have the same dtype, got ${input.dtype} and ${mat.dtype}`);
 }
 
 /** Checks that the bias broadcasts to the product's shape (torch's expand_size). */
@@ -76,7 +60,7 @@ export function addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, options: S
   const product = noGrad(() => sum(bmm(batch1, batch2), 0));
   checkBias(op, input, product.shape);
   // (checked by torch's per-batch addmm, so not without batches)
-  if (batch1.shape[0] > 0) checkSameDType(op, input, batch2);
+  if (batch1.shape[0] > 0) checkBiasDType(op, input, batch2);
   const out = noGrad(() => addScaled(input, product, beta, alpha));
   if (!needsGrad(input, batch1, batch2)) return out;
   return record(out, 'AddbmmBackward0', [input, batch1, batch2], (g) => {
@@ -182,8 +166,7 @@ export function tensordot(a: Tensor, b: Tensor, dims: number | readonly [readonl
   const outShape = [...freeA.map((d) => a.shape[d]), ...freeB.map((d) => b.shape[d])];
   // Nothing to multiply: torch's zeros of the first operand's dtype, whatever the second's (bool included).
   if (m * n * k === 0) return needsGrad(a, b) ? a.sum().mul(0).add(b.sum().mul(0).to(a.dtype)).expand(outShape).contiguous() : empty(outShape, a.dtype);
-  if (a.dtype === 'bool' || b.dtype === 'bool') throw new Error(`${op}: not implemented for bool tensors (convert with .int() or .float() first)`);
-  if (a.dtype !== b.dtype) throw new Error(`${op}: expected both operands to have the same dtype, got ${a.dtype} and ${b.dtype} (as in PyTorch; convert one with .to())`);
+  checkGemmOperands(a, b, op);
   const left = reshape(permute(a, [...freeA, ...da]), [m, k]);
   const right = reshape(permute(b, [...db, ...freeB]), [k, n]);
   return reshape(mm(left, right), outShape);

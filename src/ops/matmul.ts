@@ -113,6 +113,36 @@ export function mv(a: Tensor, b: Tensor): Tensor {
   ], [a, b]);
 }
 
+/** Scale by f, skipping the multiply for 1. */
+export const scale = (t: Tensor, f: number): Tensor => (f === 1 ? t : t.mul(f));
+
+/**
+ * beta·input + alpha·product in the product's dtype (torch casts the input), dropping a zero-scaled term
+ * entirely (its NaN and inf included), as torch; `keepZeroAlpha`: a zero alpha still multiplies the product.
+ */
+export function addScaled(input: Tensor, product: Tensor, beta: number, alpha: number, keepZeroAlpha = false): Tensor {
+  const term = alpha === 0 && !keepZeroAlpha ? empty(product.shape, product.dtype) : scale(product, alpha);
+  return beta === 0 ? term : term.add(scale(input.expand(product.shape).to(product.dtype), beta));
+}
+
+/** torch requires the bias of addmm / addbmm to have the matrices' dtype. */
+export function checkBiasDType(op: string, input: Tensor, mat: Tensor): void {
+  if (input.dtype !== mat.dtype) throw new Error(`${op}: self and mat2 must have the same dtype, got ${input.dtype} and ${mat.dtype}`);
+}
+
+/**
+ * torch's GEMM kernels take one dtype and no bool: bool operands raise, and so do mixed ones unless nothing is
+ * multiplied (an empty operand).
+ */
+export function checkGemmOperands(a: Tensor, b: Tensor, op: string): void {
+  if (a.dtype === 'bool' || b.dtype === 'bool') {
+    throw new Error(`${op}: not implemented for bool tensors (got ${a.dtype} and ${b.dtype}; convert with .int() or .float() first)`);
+  }
+  if (a.dtype !== b.dtype && a.size > 0 && b.size > 0) {
+    throw new Error(`${op}: expected both operands to have the same dtype, got ${a.dtype} and ${b.dtype} (as in PyTorch; convert one with .to())`);
+  }
+}
+
 function batchedMatmul(a0: Tensor, b0: Tensor, op: string, nodeName?: string): Tensor {
   const m = a0.shape[a0.ndim - 2];
   const k = a0.shape[a0.ndim - 1];
@@ -122,13 +152,7 @@ function batchedMatmul(a0: Tensor, b0: Tensor, op: string, nodeName?: string): T
       `${op}: shapes ${shapeStr(a0.shape)} and ${shapeStr(b0.shape)} cannot be multiplied (${m}x${k} and ${b0.shape[b0.ndim - 2]}x${n})`,
     );
   }
-  if (a0.dtype === 'bool' || b0.dtype === 'bool') {
-    throw new Error(`${op}: not implemented for bool tensors (got ${a0.dtype} and ${b0.dtype}; convert with .int() or .float() first)`);
-  }
-  // torch's GEMM kernels take one dtype: mixed operands raise (unless nothing is multiplied: an empty result or k = 0).
-  if (a0.dtype !== b0.dtype && a0.size > 0 && b0.size > 0) {
-    throw new Error(`${op}: expected both operands to have the same dtype, got ${a0.dtype} and ${b0.dtype} (as in PyTorch; convert one with .to())`);
-  }
+  checkGemmOperands(a0, b0, op);
   const resultType = promoteTypes(a0.dtype, b0.dtype);
   // Integer operands are multiplied in float64 (exact for int32 products) and the result cast back, as
   // torch.matmul keeps integer dtypes.
@@ -162,15 +186,9 @@ function batchedMatmul(a0: Tensor, b0: Tensor, op: string, nodeName?: string): T
  */
 export function addmm(input: Tensor, a: Tensor, b: Tensor, options: { beta?: number; alpha?: number } = {}): Tensor {
   checkTensor(input, 'addmm');
-  if (input.dtype !== b.dtype) throw new Error(`addmm: self and mat2 must have the same dtype, got ${input.dtype} and ${b.dtype}`);
+  checkBiasDType('addmm', input, b);
   const { beta = 1, alpha = 1 } = options;
-  const scale = (t: Tensor, f: number) => (f === 1 ? t : t.mul(f));
-  const out = noGrad(() => {
-    const product = mm(a, b);
-    const term = alpha === 0 ? empty(product.shape, product.dtype) : scale(product, alpha);
-    const bias = input.expand(product.shape);
-    return beta === 0 ? term : term.add(scale(bias, beta));
-  });
+  const out = noGrad(() => addScaled(input, mm(a, b), beta, alpha));
   if (!needsGrad(input, a, b)) return out;
   return record(out, 'AddmmBackward0', [input, a, b], (g) => [
     input.requiresGrad ? scale(sumToShape(g, input.shape), beta).to(input.dtype) : null,
