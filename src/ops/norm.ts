@@ -38,13 +38,8 @@ function checkParam(p: Tensor | null | undefined, shape: readonly number[], op: 
   if (p.ndim !== shape.length || p.shape.some((d, i) => d !== shape[i])) {
     throw new Error(`${op}: expected ${name} of shape ${shapeStr(shape)} for input of shape ${shapeStr(x.shape)}, got ${name} of shape ${shapeStr(p.shape)}`);
   }
-}
-
-/** PyTorch's batch, layer, group and instance norm kernels reject parameters and running statistics of another float dtype. */
-function checkSameDtype(op: string, x: Tensor, params: Record<string, Tensor | null | undefined>): void {
-  for (const [name, p] of Object.entries(params)) {
-    if (p && p.dtype !== x.dtype) throw new Error(`${op}: expected ${name} of the input's dtype ${x.dtype}, got ${p.dtype}`);
-  }
+  // PyTorch's batch, layer, group and instance norm kernels reject parameters and running statistics of another float dtype.
+  if (p.dtype !== x.dtype) throw new Error(`${op}: expected ${name} of the input's dtype ${x.dtype}, got ${p.dtype}`);
 }
 
 function paramData(p: Tensor | null | undefined): Float64Array | null {
@@ -116,7 +111,6 @@ export function batchNorm(
   checkParam(runningVar, [C], op, 'runningVar', x);
   checkParam(weight, [C], op, 'weight', x);
   checkParam(bias, [C], op, 'bias', x);
-  checkSameDtype(op, x, { runningMean, runningVar, weight, bias });
   if (!training && (!runningMean || !runningVar)) {
     throw new Error(`${op}: runningMean and runningVar are required when training is false (evaluation uses the running statistics)`);
   }
@@ -284,7 +278,6 @@ export function layerNorm(
   }
   checkParam(weight, shape, op, 'weight', x);
   checkParam(bias, shape, op, 'bias', x);
-  checkSameDtype(op, x, { weight, bias });
   const M = shape.reduce((a, b) => a * b, 1);
   const R = x.shape.slice(0, x.ndim - shape.length).reduce((a, b) => a * b, 1); // not x.size / M: M may be 0
   return rowNorm('NativeLayerNormBackward0', x, R, M, 1, M, 1, weight, bias, options.eps ?? 1e-5);
@@ -302,7 +295,6 @@ export function groupNorm(x: Tensor, numGroups: number, weight?: Tensor | null, 
   }
   checkParam(weight, [C], op, 'weight', x);
   checkParam(bias, [C], op, 'bias', x);
-  checkSameDtype(op, x, { weight, bias });
   const S = x.shape.slice(2).reduce((a, b) => a * b, 1);
   const cpg = C / numGroups;
   // PyTorch checks the input viewed as [N·C/G, G, *] as batch_norm does: more than 1 value per group in all.
@@ -332,7 +324,8 @@ export function instanceNorm(
   const S = x.shape.slice(2).reduce((a, b) => a * b, 1);
   checkParam(runningMean, [C], op, 'runningMean', x);
   checkParam(runningVar, [C], op, 'runningVar', x);
-  checkSameDtype(op, x, { runningMean, runningVar, weight, bias });
+  checkParam(weight, [C], op, 'weight', x);
+  checkParam(bias, [C], op, 'bias', x);
   if (!useInputStats) {
     if (!runningMean || !runningVar) throw new Error(`${op}: runningMean and runningVar are required when useInputStats is false`);
     return batchNorm(x, runningMean, runningVar, weight, bias, { training: false, eps });
@@ -359,8 +352,6 @@ export function instanceNorm(
     if (runningMean) updateRunning(runningMean, meanAvg, momentum);
     if (runningVar) updateRunning(runningVar, varAvg, momentum);
   }
-  checkParam(weight, [C], op, 'weight', x);
-  checkParam(bias, [C], op, 'bias', x);
   return rowNorm('NativeGroupNormBackward0', x, N * C, S, C, 1, S, weight, bias, eps);
 }
 
