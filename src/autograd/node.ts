@@ -87,10 +87,6 @@ export class Node {
   set output(t: Tensor | null) {
     this.outputs[0] = t;
   }
-  /** Hooks of the (first) output. */
-  get hooks(): Hook[] {
-    return this.outputHooks[0];
-  }
 
   /** Declare the tensors the rule reads in backward, so that in-place changes to them are detected. */
   saveForBackward(tensors: readonly (Tensor | null | undefined)[]): void {
