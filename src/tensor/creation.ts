@@ -65,7 +65,7 @@ export function tensor(values: NestedArray | TypedArray | readonly number[], opt
   // Booleans alone make a bool tensor; mixed with numbers they count as 0/1 of the numbers' dtype.
   const dtype = options.dtype ?? (sawBool && flat.every((v) => typeof v === 'boolean') ? 'bool' : 'float32');
   const numeric = flat.map((v) => (typeof v === 'boolean' ? (v ? 1 : 0) : v));
-  for (const v of numeric) checkIntegerValue(dtype, v, 'tensor');
+  if (dtype === 'int32') for (const v of numeric) checkIntegerValue(dtype, v, 'tensor'); // (the only dtype with values it cannot hold)
   let finalShape = shape;
   if (options.shape) {
     finalShape = checkShape(options.shape, 'tensor');
