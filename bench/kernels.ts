@@ -14,7 +14,7 @@ import { nativeBackend, nativeInfo, setNativeCpuLevel, setNativeThreads, type Cp
 import type { Backend } from '../src/backend/interface.js';
 import { loadOrt, loadTfjs, ortSession, runPython, torchVersion, type Ort, type Tf } from './peers.js';
 import {
-  arg, cpuDescription, describePeak, flag, gf, grid, measurePeaks, numberList, pct, ratio, timeIt, timingOptions,
+  arg, cpuDescription, peerList, describePeak, flag, gf, grid, measurePeaks, numberList, pct, ratio, timeIt, timingOptions,
   type Peak, type Timing, type TimingOptions,
 } from './util.js';
 
@@ -83,14 +83,7 @@ export async function runKernelBench(o: KernelBenchOptions): Promise<void> {
   const threads = numberList('threads', [1, 2]);
   const timing = timingOptions(quick);
   const only = arg('only');
-  const peerArg = arg('peers');
-  const peers = (peerArg === undefined ? [...PEERS] : peerArg === 'none' ? [] : peerArg.split(',')) as PeerName[];
-  for (const p of peers) {
-    if (!PEERS.includes(p)) {
-      console.error(`unknown peer '${p}'; peers: ${PEERS.join(', ')} or none`);
-      process.exit(2);
-    }
-  }
+  const peers = peerList(PEERS);
   const cases = o.cases(quick).filter((c) => !only || c.name.includes(only));
   const poolSize = nativeInfo().threads;
 

@@ -3,7 +3,7 @@
  * Strata (native and js backends), PyTorch (Debian's python3-torch, 1 and 2 threads, OPENBLAS_NUM_THREADS=1)
  * and TensorFlow.js (cpu backend; its wasm backend is tried and reported).
  *
- *   npm run bench -- lenet [--steps N] [--peer-steps N] [--tfjs-steps N] [--data DIR]
+ *   npm run bench -- lenet [--steps N] [--tfjs-steps N] [--data DIR] [--peers torch,tfjs|none]
  *
  * Strata and PyTorch train --steps batches (default: one epoch, 938) after 10 warm-up steps;
  * TensorFlow.js trains --tfjs-steps (default 10) because it is about 1000× slower.
@@ -12,12 +12,13 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as st from '../src/index.js';
-import { arg, median, table } from './util.js';
+import { arg, median, peerList, table } from './util.js';
 
 const BATCH = 64;
 const root = st.data.defaultDataRoot(arg('data'));
 const steps = Number(arg('steps') ?? 938);
 const tfjsSteps = Number(arg('tfjs-steps') ?? 10);
+const peers = peerList(['torch', 'tfjs'] as const);
 
 const train = new st.data.MNIST(root, {
   train: true,
@@ -109,10 +110,8 @@ async function tfjs(backend: 'cpu' | 'wasm'): Promise<number | string> {
 const rows: [string, number | string][] = [];
 rows.push(['Strata native', strata('native', steps)]);
 rows.push(['Strata js (reference)', strata('js', Math.min(steps, 50))]);
-rows.push(['PyTorch, 1 thread', pytorch(1)]);
-rows.push(['PyTorch, 2 threads', pytorch(2)]);
-rows.push(['TensorFlow.js cpu', await tfjs('cpu')]);
-rows.push(['TensorFlow.js wasm', await tfjs('wasm')]);
+if (peers.includes('torch')) rows.push(['PyTorch, 1 thread', pytorch(1)], ['PyTorch, 2 threads', pytorch(2)]);
+if (peers.includes('tfjs')) rows.push(['TensorFlow.js cpu', await tfjs('cpu')], ['TensorFlow.js wasm', await tfjs('wasm')]);
 console.log(`LeNet-5 training on MNIST, batch ${BATCH}, SGD momentum 0.9 (images/s, median step; ${steps} steps)`);
 const best = Math.max(...rows.filter(([n, v]) => n.startsWith('PyTorch') && typeof v === 'number').map(([, v]) => v as number));
 console.log(table(rows, best, 'best PyTorch'));

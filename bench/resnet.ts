@@ -22,7 +22,7 @@ import { setNativeThreads } from '../src/backend/native/index.js';
 import { printMachine, requireNative } from './kernels.js';
 import { loadOrt, loadTfjs, ortSession, runPython, torchVersion, type Tf } from './peers.js';
 import { CifarResNet18, forwardFlopsPerImage } from './cifar-resnet.js';
-import { arg, flag, gf, grid, numberList, pct, ratio, timeIt, type Peak, type Timing, type TimingOptions } from './util.js';
+import { arg, flag, gf, peerList, grid, numberList, pct, ratio, timeIt, type Peak, type Timing, type TimingOptions } from './util.js';
 
 const { F } = st;
 const BATCH = 32;
@@ -31,8 +31,7 @@ const threads = numberList('threads', [1, 2]);
 const iters = Number(arg('iters') ?? (quick ? 3 : 5));
 const tfjsIters = Number(arg('tfjs-iters') ?? 1);
 const tfjsBatch = Number(arg('tfjs-batch') ?? (quick ? 8 : BATCH));
-const peerArg = arg('peers');
-const peers = peerArg === undefined ? ['torch', 'ort', 'tfjs-cpu', 'tfjs-wasm'] : peerArg === 'none' ? [] : peerArg.split(',');
+const peers: string[] = peerList(['torch', 'ort', 'tfjs-cpu', 'tfjs-wasm'] as const);
 /** `warmup` untimed calls (default 1), then `n` timed calls of one batch each. */
 const perCall = (n: number, warmup = 1): TimingOptions => ({ rounds: n, roundSeconds: 0, budgetSeconds: Infinity, warmup });
 

@@ -11,6 +11,19 @@ export function arg(name: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
+/** `--peers a,b` (each one of `known`), `--peers none`, or all of `known` when absent; exits on an unknown name. */
+export function peerList<P extends string>(known: readonly P[]): P[] {
+  const given = arg('peers');
+  const peers = (given === undefined ? [...known] : given === 'none' ? [] : given.split(',')) as P[];
+  for (const p of peers) {
+    if (!known.includes(p)) {
+      console.error(`unknown peer '${p}'; peers: ${known.join(', ')} or none`);
+      process.exit(2);
+    }
+  }
+  return peers;
+}
+
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;

@@ -80,19 +80,26 @@ BlockPool* gBlocks = new BlockPool();
 // a CIFAR ResNet-18 training step on 2 cores ran 10–15% slower.
 //
 // So pooled arrays are reported at 1/kReportedShare of their size while the pool's arrays in use have
-// grown, since a collection last returned arrays, by less than what was in use then (at least
-// kMinQuietGrowth, at most kMaxQuietGrowth: big models don't double their peak); past that they are
-// reported in full, and V8 collects soon. Like a heap's growth factor: a few collections per training
+// grown, since a collection last returned arrays, by less than a third of what was in use then (at least
+// kMinQuietGrowth, at most kMaxQuietGrowth); past that they are reported in full, and V8 collects soon.
+// (Half or more let a ResNet-18 training step peak at 1.2 GB in use instead of 0.6, past the blocks the
+// pool had cached: ~18 fresh blocks per step, 25% slower.) Like a heap's growth factor: a few collections per training
 // step (not ~10), while loops that keep little alive neither pile up much garbage (tested: RSS of a
 // loop of garbage tensors) nor take many fresh blocks (each costs page faults: ~1 ms per 8 MB, up to
 // 20 ms on a VM touching new memory).
 //
 // V8 subtracts the full size when it frees a backing store. The deleter (maybe on a GC thread, where
-// the isolate can't be called) records the unreported part in the array's isolate's ledger, and the
-// next pooledArray call on that isolate adds it back. (Isolates of worker threads share the in-use
-// counters: with several, collections are only less timely.)
+// the isolate can't be called) records the unreported part in the array's isolate's ledger, and a later
+// pooledArray call on that isolate adds it back, but only once it exceeds kSettleBytes: V8 counts
+// external memory added since its last full collection against the old generation's limit, measured
+// from the lowest point since, which a scavenge's frees have just set. Adding back each scavenge's
+// share as it came counted tens of MB of "growth" per scavenge, and with this process's small heap
+// started a full collection after nearly every scavenge (~2 per ResNet-18 forward, ~8% of its time).
+// Until settled, V8's external-memory figure reads up to kSettleBytes low. (Isolates of worker threads
+// share the in-use counters: with several, collections are only less timely.)
 constexpr int64_t kReportedShare = 64;
-constexpr int64_t kMinQuietGrowth = int64_t(128) << 20, kMaxQuietGrowth = int64_t(1) << 30;
+constexpr int64_t kSettleBytes = int64_t(256) << 20;
+constexpr int64_t kMinQuietGrowth = int64_t(128) << 20, kMaxQuietGrowth = int64_t(1) << 30, kQuietGrowthDivisor = 3;
 std::atomic<int64_t> gInUse{0};        // bytes of pooled arrays not yet returned (live or awaiting collection)
 std::atomic<int64_t> gInUseAfterGC{0}; // gInUse when a collection was last seen to have returned arrays
 std::atomic<int64_t> gInUseLastCall{0};
@@ -124,7 +131,7 @@ bool report_quietly(int64_t size) {
   if (inUse < gInUseLastCall.load(std::memory_order_relaxed)) gInUseAfterGC.store(inUse, std::memory_order_relaxed);
   gInUseLastCall.store(inUse + size, std::memory_order_relaxed);
   const int64_t after = gInUseAfterGC.load(std::memory_order_relaxed);
-  return inUse + size <= after + std::clamp(after, kMinQuietGrowth, kMaxQuietGrowth);
+  return inUse + size <= after + std::clamp(after / kQuietGrowthDivisor, kMinQuietGrowth, kMaxQuietGrowth);
 }
 
 // The deleter's data: the ledger, with bit 0 set when the array was reported at the small share.
@@ -153,8 +160,8 @@ Napi::Value PooledArray(const Napi::CallbackInfo& info) {
   if (!p) throw Napi::Error::New(env, "pooledArray: out of memory");
   v8::Isolate* isolate = v8::Isolate::GetCurrent();
   Ledger* ledger = ledger_of(isolate);
-  if (const int64_t settle = ledger->toSettle.exchange(0, std::memory_order_relaxed))
-    isolate->AdjustAmountOfExternalAllocatedMemory(settle);
+  if (ledger->toSettle.load(std::memory_order_relaxed) >= kSettleBytes)
+    isolate->AdjustAmountOfExternalAllocatedMemory(ledger->toSettle.exchange(0, std::memory_order_relaxed));
   const int64_t size = static_cast<int64_t>(bytes);
   const bool quiet = report_quietly(size);
   std::unique_ptr<v8::BackingStore> store = v8::ArrayBuffer::NewBackingStore(
