@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <climits>
 #include <cstring>
+#include <numeric>
 #include <utility>
 
 #include "strata.h"

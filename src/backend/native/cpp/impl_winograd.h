@@ -146,7 +146,12 @@ void winograd_forward_mr(const float* x, const float* w, const float* bias, cons
   // a chunk needs enough tiles to pay for streaming all of U past them (16·M·C floats).
   const i64 perRow = 16 * (C + M) * tW;
   // (At least 48 tiles: three NR-wide panels keep the micro-kernels busy between U panels.)
-  const i64 chunkRows = std::max({(i64(96) << 10) / perRow, ceil_div(48, tW), ceil_div(M * C / 2048, tW)});
+  i64 chunkRows = std::max({(i64(96) << 10) / perRow, ceil_div(48, tW), ceil_div(M * C / 2048, tW)});
+  // A chunk of whole NR-wide panels where at most twice the rows give one: the products' last panel
+  // would otherwise be part empty (48 tiles = 1.5 panels of 32 ran the 3×3 layers of a CIFAR
+  // ResNet-18 at 64–128 channels 25–30% slower).
+  const i64 panelRows = NR / std::gcd(i64(NR), tW);
+  if (round_up(chunkRows, panelRows) <= 2 * chunkRows) chunkRows = round_up(chunkRows, panelRows);
   const int nt = threads_for(2.0 * 16 * static_cast<double>(M) * C * tiles * g.n / 40.0, 15000.0);
   const bool imageSplit = nt > 1 && g.n >= nt;
   const WinoLayout<MRk> LU(M, C, chunkRows * tW);
