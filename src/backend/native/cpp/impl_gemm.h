@@ -62,6 +62,7 @@ inline void storeu(float* p, vf v) { std::memcpy(p, &v, sizeof v); }
 inline vf bcast(float x) { return x - vf{}; }
 /** Even lanes of the 2W floats a ++ b (a stride-2 gather of 2W contiguous floats). */
 inline vf even_lanes(vf a, vf b) { return even_lanes_of<vf, vi, W>(a, b); }
+inline vf odd_lanes(vf a, vf b) { return even_lanes_of<vf, vi, W, 1>(a, b); }
 inline vf relu(vf v) { return ((v > vf{}) | (v != v)) ? v : vf{}; }
 inline float relu(float v) { return v > 0 || v != v ? v : 0.0f; }
 

@@ -36,6 +36,38 @@ inline void zip_lanes(vf a, vf b, vf& lo, vf& hi) {
 #endif
 }
 
+/** Transpose the W×W block whose rows are r[0 … W−1]: swap the off-diagonal h×h blocks of every
+    2h×2h block, for h = W/2 … 1 (W·log₂W two-vector shuffles). */
+inline void transpose_block(vf (&r)[W]) {
+#pragma GCC unroll 8
+  for (int h = W / 2; h >= 1; h /= 2) {
+#if defined(__clang__)
+    for (int i = 0; i < W; i++) {
+      if (i & h) continue;
+      const vf a = r[i], b = r[i + h];
+      for (int j = 0; j < W; j++) {
+        r[i][j] = (j & h) ? b[j - h] : a[j];
+        r[i + h][j] = (j & h) ? b[j] : a[j + h];
+      }
+    }
+#else
+    vi lo, hi;
+#pragma GCC unroll 16
+    for (int j = 0; j < W; j++) {
+      lo[j] = (j & h) ? W + j - h : j;
+      hi[j] = (j & h) ? W + j : j + h;
+    }
+#pragma GCC unroll 16
+    for (int i = 0; i < W; i++) {
+      if (i & h) continue;
+      const vf a = r[i], b = r[i + h];
+      r[i] = __builtin_shuffle(a, b, lo);
+      r[i + h] = __builtin_shuffle(a, b, hi);
+    }
+#endif
+  }
+}
+
 thread_local Scratch tlsWinoPlane, tlsWinoU, tlsWinoV, tlsWinoM;
 
 /** The zero-padded 4-row strip of plane `src` under tile row th (rows 2·th − pH … 2·th + 3 − pH). */
@@ -327,15 +359,14 @@ inline void output_gradient_transform(const float* plane, i64 th, i64 tw, const 
       continue;
     }
     const float* row = plane + oh * g.outW + c0;
-    if (c0 + 2 * W + 1 <= g.outW) {
-      e[i] = even_lanes(loadu(row), loadu(row + W));
-      o[i] = even_lanes(loadu(row + 1), loadu(row + 1 + W));
-    } else {
-      alignas(64) float t[2 * W + 1] = {};
-      for (i64 l = 0; l < g.outW - c0 && l < 2 * W; l++) t[l] = row[l];
-      e[i] = even_lanes(loadu(t), loadu(t + W));
-      o[i] = even_lanes(loadu(t + 1), loadu(t + 1 + W));
+    alignas(64) float t[2 * W];
+    if (c0 + 2 * W > g.outW) {  // the row's end: zeros past it
+      for (i64 l = 0; l < 2 * W; l++) t[l] = l < g.outW - c0 ? row[l] : 0.0f;
+      row = t;
     }
+    const vf a = loadu(row), b = loadu(row + W);
+    e[i] = even_lanes(a, b);
+    o[i] = odd_lanes(a, b);
   }
   // Z = A dY (4 × 2), then dMo = Z Aᵀ: a row (z0, z1) becomes (z0, z0 + z1, z0 − z1, −z1).
   const vf z[4][2] = {{e[0], o[0]}, {e[0] + e[1], o[0] + o[1]}, {e[0] - e[1], o[0] - o[1]}, {-e[1], -o[1]}};
@@ -360,19 +391,29 @@ struct WinoGradLayout {
     sA = round_up(Mpad * t, 1024) + 16;
     sB = round_up(Cpad * t, 1024) + 16;
   }
-  /** Store the transform values v[ξ] of tiles t0 … t0 + n − 1 of `row` (stride: one ξ's matrix). */
-  template <int R>
-  void store(float* dst, i64 stride, i64 rowsPad, i64 row, i64 t0, const vf (&v)[16], i64 n) const {
-    alignas(64) float tmp[W];
-    const i64 i0 = panel_index<R>(row, t0, kb, tiles, rowsPad);
-    const bool oneBlock = t0 / kb == (t0 + n - 1) / kb;  // then lane l is at i0 + l·R
+  /**
+   * Store a block of B ≤ W channels (rows c0 … c0 + B − 1 of one R-row panel) for tiles t0 … t0 + n − 1:
+   * s[ξ][k] holds channel c0 + k's transform values over W tiles, transposed here so that each tile's
+   * B channels are one contiguous run of its panel (a store per tile, not one per value).
+   */
+  template <int R, int B>
+  void store_block(float* dst, i64 stride, i64 rowsPad, i64 c0, i64 t0, vf (&s)[16][W], i64 n) const {
+    static_assert(B <= W && R % B == 0, "a block lies inside one panel");
+    const i64 i0 = panel_index<R>(c0, t0, kb, tiles, rowsPad);
+    const bool oneBlock = t0 / kb == (t0 + n - 1) / kb;  // then tile t0 + l is at i0 + l·R
     for (int xi = 0; xi < 16; xi++) {
-      storeu(tmp, v[xi]);
+      transpose_block(s[xi]);
       float* d = dst + xi * stride;
-      if (oneBlock)
-        for (i64 l = 0; l < n; l++) d[i0 + l * R] = tmp[l];
-      else
-        for (i64 l = 0; l < n; l++) d[panel_index<R>(row, t0 + l, kb, tiles, rowsPad)] = tmp[l];
+      for (i64 l = 0; l < n; l++) {
+        float* at = d + (oneBlock ? i0 + l * R : panel_index<R>(c0, t0 + l, kb, tiles, rowsPad));
+        if constexpr (B == W) {
+          storeu(at, s[xi][l]);
+        } else {
+          alignas(64) float row[W];
+          storeu(row, s[xi][l]);
+          std::memcpy(at, row, sizeof(float) * B);
+        }
+      }
     }
   }
 };
@@ -391,6 +432,8 @@ bool winograd_backward_weight(const float* gy, const float* x, const ConvGeom& g
   const bool imageSplit = nt > 1 && g.n >= nt;
   const i64 sD = round_up(M * C, 1024) + 16;  // one dU[ξ]
   const i64 tWv = round_up(tW, W), Wp = 2 * tWv + 2 + 2 * W;
+  static_assert(MR <= W && NR % W == 0, "transform blocks: MR output channels or W input channels");
+  const i64 vBlocks = ceil_div(C, W), blocks = vBlocks + ceil_div(M, MR);
   // One dU per task, not per thread: any pool thread may run any task (several, one after another).
   const int slots = imageSplit ? nt : 1;
   float* dUs = tlsWinoDU.get(static_cast<size_t>(slots) * 16 * sD);
@@ -409,24 +452,31 @@ bool winograd_backward_weight(const float* gy, const float* x, const ConvGeom& g
       const WinoGradLayout L(M, C, tc);
       float* V = tlsWinoV.get(static_cast<size_t>(16 * L.sB));
       float* dMo = tlsWinoM.get(static_cast<size_t>(16 * L.sA));
-      // V[ξ]ᵀ and dMo[ξ] in panels, one (tile row, channel) strip at a time.
+      // V[ξ]ᵀ and dMo[ξ] in panels, one (tile row, block of channels) at a time: W input channels
+      // (inside one NR panel of V) or MR output-gradient channels (one panel of dMo).
       parallel(threads_for(static_cast<double>(nr) * (C + M) * tW * 24, 20000.0), [&](int tid, int nth) {
         i64 q0, q1;
-        split_range(nr * (C + M), nth, tid, q0, q1);
-        float* pp = tlsWinoPlane.get(static_cast<size_t>(4 * Wp));
+        split_range(nr * blocks, nth, tid, q0, q1);
+        float* pp = tlsWinoPlane.get(static_cast<size_t>(W * 4 * Wp));
         for (i64 q = q0; q < q1; q++) {
-          const i64 lr = q / (C + M), ch = q - lr * (C + M), img = (ra + lr) / tH, th = (ra + lr) - img * tH;
-          if (ch < C) load_strip(pp, Wp, x + (img * C + ch) * inHW, th, g);
+          const i64 lr = q / blocks, b = q - lr * blocks, img = (ra + lr) / tH, th = (ra + lr) - img * tH;
+          const bool input = b < vBlocks;
+          const i64 c0 = input ? b * W : (b - vBlocks) * MR, nc = std::min<i64>(input ? W : MR, (input ? C : M) - c0);
+          if (input)
+            for (i64 k = 0; k < nc; k++) load_strip(pp + k * 4 * Wp, Wp, x + (img * C + c0 + k) * inHW, th, g);
           for (i64 tw = 0; tw < tW; tw += W) {
-            vf v[16];
-            const i64 n = std::min<i64>(W, tW - tw);
-            if (ch < C) {
-              input_transform(pp, Wp, tw, v);
-              L.store<NR>(V, L.sB, L.Cpad, ch, lr * tW + tw, v, n);
-            } else {
-              output_gradient_transform(gy + (img * M + ch - C) * outHW, th, tw, g, v);
-              L.store<MR>(dMo, L.sA, L.Mpad, ch - C, lr * tW + tw, v, n);
+            vf s[16][W];
+            for (i64 k = 0; k < W; k++) {
+              vf v[16] = {};
+              if (k < nc) {
+                if (input) input_transform(pp + k * 4 * Wp, Wp, tw, v);
+                else output_gradient_transform(gy + (img * M + c0 + k) * outHW, th, tw, g, v);
+              }
+              for (int xi = 0; xi < 16; xi++) s[xi][k] = v[xi];
             }
+            const i64 n = std::min<i64>(W, tW - tw);
+            if (input) L.store_block<NR, W>(V, L.sB, L.Cpad, c0, lr * tW + tw, s, n);
+            else L.store_block<MR, MR>(dMo, L.sA, L.Mpad, c0, lr * tW + tw, s, n);
           }
         }
       });

@@ -42,17 +42,18 @@ struct Buf {
   const T& operator[](size_t i) const { return p[i]; }
 };
 
-/** Lanes 0, 2, 4, … of the 2·Wn lanes of a then b (V: a vector of Wn floats, I: of Wn int32): one shuffle. */
-template <class V, class I, int Wn>
+/** Lanes First, First + 2, First + 4, … of the 2·Wn lanes of a then b (V: a vector of Wn floats, I: of Wn
+    int32; First 0 or 1): one shuffle. */
+template <class V, class I, int Wn, int First = 0>
 inline V even_lanes_of(V a, V b) {
 #if defined(__clang__)
   V r;
-  for (int j = 0; j < Wn; j++) r[j] = j < Wn / 2 ? a[2 * j] : b[2 * j - Wn];
+  for (int j = 0; j < Wn; j++) r[j] = j < Wn / 2 ? a[2 * j + First] : b[2 * j + First - Wn];
   return r;
 #else
   I m;
 #pragma GCC unroll 16
-  for (int j = 0; j < Wn; j++) m[j] = 2 * j;
+  for (int j = 0; j < Wn; j++) m[j] = 2 * j + First;
   return __builtin_shuffle(a, b, m);
 #endif
 }
