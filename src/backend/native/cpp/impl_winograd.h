@@ -36,37 +36,38 @@ inline void zip_lanes(vf a, vf b, vf& lo, vf& hi) {
 #endif
 }
 
-/** Transpose the W×W block whose rows are r[0 … W−1]: swap the off-diagonal h×h blocks of every
-    2h×2h block, for h = W/2 … 1 (W·log₂W two-vector shuffles). */
-inline void transpose_block(vf (&r)[W]) {
-#pragma GCC unroll 8
-  for (int h = W / 2; h >= 1; h /= 2) {
+/** The two shuffles of transpose_block's stage h: (a[j] or b[j − h]) and (a[j + h] or b[j]) by lane j's bit h. */
+template <int h, int... J>
+inline vi transpose_mask_lo(std::integer_sequence<int, J...>) { return vi{((J & h) ? W + J - h : J)...}; }
+template <int h, int... J>
+inline vi transpose_mask_hi(std::integer_sequence<int, J...>) { return vi{((J & h) ? W + J : J + h)...}; }
+
+/** Swap the off-diagonal h×h blocks of every 2h×2h block of the W×W block r, then the halves of those. */
+template <int h>
+inline void transpose_stage(vf (&r)[W]) {
+  if constexpr (h >= 1) {
+    const vi lo = transpose_mask_lo<h>(std::make_integer_sequence<int, W>{});
+    const vi hi = transpose_mask_hi<h>(std::make_integer_sequence<int, W>{});
+#pragma GCC unroll 16
+    for (int i = 0; i < W; i++) {
+      if (i & h) continue;
+      const vf a = r[i], b = r[i + h];
 #if defined(__clang__)
-    for (int i = 0; i < W; i++) {
-      if (i & h) continue;
-      const vf a = r[i], b = r[i + h];
       for (int j = 0; j < W; j++) {
-        r[i][j] = (j & h) ? b[j - h] : a[j];
-        r[i + h][j] = (j & h) ? b[j] : a[j + h];
+        r[i][j] = lo[j] < W ? a[lo[j]] : b[lo[j] - W];
+        r[i + h][j] = hi[j] < W ? a[hi[j]] : b[hi[j] - W];
       }
-    }
 #else
-    vi lo, hi;
-#pragma GCC unroll 16
-    for (int j = 0; j < W; j++) {
-      lo[j] = (j & h) ? W + j - h : j;
-      hi[j] = (j & h) ? W + j : j + h;
-    }
-#pragma GCC unroll 16
-    for (int i = 0; i < W; i++) {
-      if (i & h) continue;
-      const vf a = r[i], b = r[i + h];
       r[i] = __builtin_shuffle(a, b, lo);
       r[i + h] = __builtin_shuffle(a, b, hi);
-    }
 #endif
+    }
+    transpose_stage<h / 2>(r);
   }
 }
+
+/** Transpose the W×W block whose rows are r[0 … W−1] (W·log₂W two-vector shuffles). */
+inline void transpose_block(vf (&r)[W]) { transpose_stage<W / 2>(r); }
 
 thread_local Scratch tlsWinoPlane, tlsWinoU, tlsWinoV, tlsWinoM;
 
