@@ -193,34 +193,42 @@ void winograd_forward_mr(const float* x, const float* w, const float* bias, cons
   parallel(threads_for(static_cast<double>(M) * C * 20, 20000.0), [&](int tid, int nth) {
     i64 p0, p1;
     split_range(LU.Mpad / MRk, nth, tid, p0, p1);
-    // Panel by panel, channel by channel: each ξ's packed panel is written sequentially.
+    // Panel by panel, channel by channel, vectorised over the panel's MRk rows: each ξ's packed panel
+    // is written sequentially, a run of MRk values at a time.
+    static_assert(MRk <= W, "a panel's rows fit one vector");
+    alignas(64) float taps[9][W] = {};
+    alignas(64) float run[W];
     for (i64 m0 = p0 * MRk; m0 < p1 * MRk; m0 += MRk)
-      for (i64 c = 0; c < C; c++)
-        for (i64 m = m0; m < m0 + MRk; m++) {
-          const i64 at = LU.u_index(m, c);
-          if (m >= M) {
-            for (int xi = 0; xi < 16; xi++) U[xi * LU.sU + at] = 0;
-            continue;
-          }
-          float k[9];
-          if (flipped) {  // w holds [c][m] kernels, rotated by 180°
-            const float* src = w + (c * M + m) * 9;
-            for (int j = 0; j < 9; j++) k[j] = src[8 - j];
-          } else {
-            std::memcpy(k, w + (m * C + c) * 9, sizeof k);
-          }
-          float t[4][3];
-          for (int j = 0; j < 3; j++) {
-            t[0][j] = k[j];
-            t[1][j] = 0.5f * (k[j] + k[3 + j] + k[6 + j]);
-            t[2][j] = 0.5f * (k[j] - k[3 + j] + k[6 + j]);
-            t[3][j] = k[6 + j];
-          }
-          for (int i = 0; i < 4; i++) {
-            const float u[4] = {t[i][0], 0.5f * (t[i][0] + t[i][1] + t[i][2]), 0.5f * (t[i][0] - t[i][1] + t[i][2]), t[i][2]};
-            for (int j = 0; j < 4; j++) U[(i * 4 + j) * LU.sU + at] = u[j];
+      for (i64 c = 0; c < C; c++) {
+        for (i64 l = 0; l < MRk; l++) {
+          const i64 m = m0 + l;
+          for (int j = 0; j < 9; j++)
+            taps[j][l] = m >= M ? 0.0f : flipped ? w[(c * M + m) * 9 + 8 - j] : w[(m * C + c) * 9 + j];  // flipped: w[c][m], 180°
+        }
+        vf k[9];
+        for (int j = 0; j < 9; j++) k[j] = loadu(taps[j]);
+        const vf half = bcast(0.5f);
+        vf t[4][3];
+        for (int j = 0; j < 3; j++) {
+          t[0][j] = k[j];
+          t[1][j] = half * (k[j] + k[3 + j] + k[6 + j]);
+          t[2][j] = half * (k[j] - k[3 + j] + k[6 + j]);
+          t[3][j] = k[6 + j];
+        }
+        const i64 at = LU.u_index(m0, c);  // rows m0 … m0 + MRk − 1 follow
+        for (int i = 0; i < 4; i++) {
+          const vf u[4] = {t[i][0], half * (t[i][0] + t[i][1] + t[i][2]), half * (t[i][0] - t[i][1] + t[i][2]), t[i][2]};
+          for (int j = 0; j < 4; j++) {
+            float* dst = U + (i * 4 + j) * LU.sU + at;
+            if constexpr (MRk == W) {
+              storeu(dst, u[j]);
+            } else {
+              storeu(run, u[j]);
+              std::memcpy(dst, run, sizeof(float) * MRk);
+            }
           }
         }
+      }
   });
   const i64 tWv = round_up(tW, W);        // tiles per row, padded to whole vectors
   const i64 Wp = 2 * tWv + 2 + 2 * W;     // padded input strip (vector over-reads stay inside)
