@@ -43,7 +43,7 @@ function checkParam(p: Tensor | null | undefined, shape: readonly number[], op: 
 }
 
 function paramData(p: Tensor | null | undefined): Float64Array | null {
-  return p ? Float64Array.from(p.contiguous().data()) : null;
+  return p ? new Float64Array(p.contiguous().data()) : null;
 }
 
 /** Per channel, the running mean and 1/√(running var + eps): what evaluation normalises with. */
@@ -71,7 +71,7 @@ export function batchNormEvalAffine(
 
 /** Blend `stat` into a running statistic in place: r ← (1 − m)·r + m·stat (never recorded). */
 function updateRunning(running: Tensor, stat: Float64Array, momentum: number): void {
-  const current = Float64Array.from(running.contiguous().data());
+  const current = new Float64Array(running.contiguous().data());
   const next = new Float64Array(stat.length);
   for (let i = 0; i < stat.length; i++) next[i] = (1 - momentum) * current[i] + momentum * stat[i];
   noGrad(() => running.copy_(new Tensor(next, running.shape)));
