@@ -763,6 +763,8 @@ for (const level of LEVELS) {
     conv(2, 64, 21, 19, 70, [3, 3], [1, 1], [0, 0], [1, 1], 1); // Winograd weight gradient: odd 19×17 output
     conv(2, 72, 16, 18, 64, [3, 3], [1, 1], [2, 2], [1, 1], 1); // Winograd weight gradient: padding 2
     conv(4, 64, 19, 19, 64, [3, 3], [1, 1], [0, 0], [1, 1], 1); // Winograd weight gradient: a vector of tiles across two depth blocks
+    conv(1, 64, 6, 32, 64, [3, 3], [1, 1], [1, 1], [1, 1], 1); // Winograd: output rows of exactly 2·W columns at every level
+    conv(1, 72, 5, 34, 70, [3, 3], [1, 1], [1, 1], [1, 1], 1); // Winograd: a full vector of tiles and a tail per row at every level
 
     it('conv2d forward / backward input / backward weight', () => {
       const r = rng(12);
