@@ -14,7 +14,7 @@ import { nativeBackend, nativeInfo, setNativeCpuLevel, setNativeThreads, type Cp
 import type { Backend } from '../src/backend/interface.js';
 import { loadOrt, loadTfjs, ortSession, runPython, torchVersion, type Ort, type Tf } from './peers.js';
 import {
-  arg, cpuDescription, peerList, describePeak, flag, gf, grid, measurePeaks, numberList, pct, ratio, timeIt, timingOptions,
+  arg, cpuDescription, describePeak, flag, gf, grid, measurePeaks, numberList, pct, peerList, ratio, timeIt, timingOptions,
   type Peak, type Timing, type TimingOptions,
 } from './util.js';
 

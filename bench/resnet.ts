@@ -22,7 +22,7 @@ import { setNativeThreads } from '../src/backend/native/index.js';
 import { printMachine, requireNative } from './kernels.js';
 import { loadOrt, loadTfjs, ortSession, runPython, torchVersion, type Tf } from './peers.js';
 import { CifarResNet18, forwardFlopsPerImage } from './cifar-resnet.js';
-import { arg, flag, gf, peerList, grid, numberList, pct, ratio, timeIt, type Peak, type Timing, type TimingOptions } from './util.js';
+import { arg, flag, gf, grid, numberList, pct, peerList, ratio, timeIt, type Peak, type Timing, type TimingOptions } from './util.js';
 
 const { F } = st;
 const BATCH = 32;

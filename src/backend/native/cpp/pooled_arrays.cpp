@@ -83,8 +83,8 @@ BlockPool* gBlocks = new BlockPool();
 // grown, since a collection last returned arrays, by less than a third of what was in use then (at least
 // kMinQuietGrowth, at most kMaxQuietGrowth); past that they are reported in full, and V8 collects soon.
 // (Half or more let a ResNet-18 training step peak at 1.2 GB in use instead of 0.6, past the blocks the
-// pool had cached: ~18 fresh blocks per step, 25% slower.) Like a heap's growth factor: a few collections per training
-// step (not ~10), while loops that keep little alive neither pile up much garbage (tested: RSS of a
+// pool had cached: ~18 fresh blocks per step, 25% slower.) Like a heap's growth factor: a few collections
+// per training step (not ~10), while loops that keep little alive neither pile up much garbage (tested: RSS of a
 // loop of garbage tensors) nor take many fresh blocks (each costs page faults: ~1 ms per 8 MB, up to
 // 20 ms on a VM touching new memory).
 //
