@@ -80,19 +80,16 @@ inline void load_strip(float* pp, i64 Wp, const float* src, i64 th, const ConvGe
   }
 }
 
-/** V = Bᵀ d B for the W tiles from tile tw of a strip (v[4·i + j] = V(i, j)),
+/** V = Bᵀ d B for W tiles, d[i][k] holding column k of row i of each tile's 4×4 input patch (v[4·i + j] = V(i, j)),
     Bᵀ = [[1,0,−1,0],[0,1,1,0],[0,−1,1,0],[0,1,0,−1]]. */
-inline void input_transform(const float* pp, i64 Wp, i64 tw, vf (&v)[16]) {
+inline void transform_patches(const vf (&d)[4][4], vf (&v)[16]) {
   vf t[4][4];
 #pragma GCC unroll 4
   for (int k = 0; k < 4; k++) {
-    vf d[4];
-#pragma GCC unroll 4
-    for (int i = 0; i < 4; i++) d[i] = even_lanes(loadu(pp + i * Wp + 2 * tw + k), loadu(pp + i * Wp + 2 * tw + k + W));
-    t[0][k] = d[0] - d[2];
-    t[1][k] = d[1] + d[2];
-    t[2][k] = d[2] - d[1];
-    t[3][k] = d[1] - d[3];
+    t[0][k] = d[0][k] - d[2][k];
+    t[1][k] = d[1][k] + d[2][k];
+    t[2][k] = d[2][k] - d[1][k];
+    t[3][k] = d[1][k] - d[3][k];
   }
 #pragma GCC unroll 4
   for (int i = 0; i < 4; i++) {
@@ -102,6 +99,87 @@ inline void input_transform(const float* pp, i64 Wp, i64 tw, vf (&v)[16]) {
     v[i * 4 + 3] = t[i][1] - t[i][3];
   }
 }
+
+/** V for the W tiles from tile tw of a strip (4 zero-padded input rows, Wp apart). */
+inline void input_transform(const float* pp, i64 Wp, i64 tw, vf (&v)[16]) {
+  vf d[4][4];
+#pragma GCC unroll 4
+  for (int i = 0; i < 4; i++)
+#pragma GCC unroll 4
+    for (int k = 0; k < 4; k++) d[i][k] = even_lanes(loadu(pp + i * Wp + 2 * tw + k), loadu(pp + i * Wp + 2 * tw + k + W));
+  transform_patches(d, v);
+}
+
+/**
+ * The input patches of a run of tile rows, laid out so that any W consecutive tiles (across tile rows and
+ * images) load as whole vectors: row i of X holds, tile row after tile row, input columns 2t and 2t + 1
+ * of each tile t's patch row i (patch columns 0 and 1); row 4 + i the same shifted by two columns (patch
+ * columns 2 and 3). Narrow maps (8 or 4 tiles per row) thus fill every lane.
+ */
+struct TileRowPatches {
+  i64 len;     // floats of X's rows that transform reads: twice the tiles, rounded up to whole vectors
+  i64 stride;  // between rows of X (a vector more: fill's short copies may spill one vector past a row)
+  explicit TileRowPatches(i64 tiles) : len(round_up(tiles, W) * 2), stride(round_up(tiles, W) * 2 + W) {}
+  /**
+   * Input columns [start, start + n) of an input row (null: a padding row) to dst, zeros outside the row.
+   * Copies shorter than a vector (the rows of narrow maps) move a whole vector where the source has one
+   * before `end`, spilling up to W floats past dst + n (fill overwrites or zeroes them).
+   */
+  static void copy_columns(float* dst, const float* row, i64 start, i64 n, i64 inW, const float* end) {
+    const i64 a = row ? std::clamp<i64>(-start, 0, n) : n, b = row ? std::clamp<i64>(inW - start, a, n) : n;
+    for (i64 j = 0; j < a; j++) dst[j] = 0.0f;
+    if (b - a >= W) {  // whole vectors, the last one overlapping the one before
+      for (i64 j = a; j < b; j += W) {
+        const i64 k = std::min(j, b - W);
+        storeu(dst + k, loadu(row + start + k));
+      }
+    } else if (b > a && row + start + a + W <= end) {
+      storeu(dst + a, loadu(row + start + a));
+    } else {
+      for (i64 j = a; j < b; j++) dst[j] = row[start + j];
+    }
+    for (i64 j = b; j < n; j++) dst[j] = 0.0f;
+  }
+  /** X for channel c of global tile rows [ra, ra + nr) (row r: image r / tH, tile row r % tH), zeros past
+      them; `end`: the end of x. */
+  void fill(float* X, const float* x, const float* end, i64 C, i64 c, i64 ra, i64 nr, i64 tH, i64 tW,
+            const ConvGeom& g) const {
+    for (i64 lr = 0; lr < nr; lr++) {
+      const i64 img = (ra + lr) / tH, th = (ra + lr) - img * tH;
+      const float* plane = x + (img * C + c) * g.inH * g.inW;
+      for (i64 i = 0; i < 4; i++) {
+        const i64 h = 2 * th + i - g.pH;
+        const float* row = h >= 0 && h < g.inH ? plane + h * g.inW : nullptr;
+        copy_columns(X + i * stride + lr * 2 * tW, row, -g.pW, 2 * tW, g.inW, end);
+        copy_columns(X + (4 + i) * stride + lr * 2 * tW, row, 2 - g.pW, 2 * tW, g.inW, end);
+      }
+    }
+    for (i64 i = 0; i < 8; i++) std::memset(X + i * stride + nr * 2 * tW, 0, sizeof(float) * (stride - nr * 2 * tW));
+  }
+  /** Prefetch the input rows that fill(…, c, ra, nr, …) reads. */
+  static void prefetch(const float* x, i64 C, i64 c, i64 ra, i64 nr, i64 tH, const ConvGeom& g) {
+    const i64 img = ra / tH, th = ra - img * tH;  // (rows of another image come later: not prefetched)
+    const float* plane = x + (img * C + c) * g.inH * g.inW;
+    const i64 h0 = std::max<i64>(0, 2 * th - g.pH), h1 = std::min(g.inH, 2 * std::min(th + nr, tH) + 2 - g.pH);
+    const char* p = reinterpret_cast<const char*>(plane + h0 * g.inW);
+    for (const char* e = reinterpret_cast<const char*>(plane + h1 * g.inW); p < e; p += 64) __builtin_prefetch(p);
+  }
+  /** V for tiles t … t + W − 1 of X. */
+  void transform(const float* X, i64 t, vf (&v)[16]) const {
+    vf d[4][4];
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; i++) {
+      const float* p0 = X + i * stride + 2 * t;
+      const float* p2 = X + (4 + i) * stride + 2 * t;
+      const vf a0 = loadu(p0), b0 = loadu(p0 + W), a2 = loadu(p2), b2 = loadu(p2 + W);
+      d[i][0] = even_lanes(a0, b0);
+      d[i][1] = odd_lanes(a0, b0);
+      d[i][2] = even_lanes(a2, b2);
+      d[i][3] = odd_lanes(a2, b2);
+    }
+    transform_patches(d, v);
+  }
+};
 
 /** Where (row, k) of a matrix packed as R-row panels lives: rowsPad rows in all, the depth (of
     `depth`) cut into blocks of kb, each block's panels one after another. */
@@ -175,6 +253,7 @@ void winograd_forward_mr(const float* x, const float* w, const float* bias, cons
                          const ConvPost* post) {
   const i64 C = g.inC, M = g.outC, tH = (g.outH + 1) / 2, tW = (g.outW + 1) / 2, tiles = tH * tW;
   const i64 inHW = g.inH * g.inW, outHW = g.outH * g.outW;
+  const float* const xEnd = x + g.n * C * inHW;
   // Chunks of tile rows: V and Mo of a chunk (16·(C + M) floats per tile) should stay in L2, but
   // a chunk needs enough tiles to pay for streaming all of U past them (16·M·C floats).
   const i64 perRow = 16 * (C + M) * tW;
@@ -230,8 +309,6 @@ void winograd_forward_mr(const float* x, const float* w, const float* bias, cons
         }
       }
   });
-  const i64 tWv = round_up(tW, W);        // tiles per row, padded to whole vectors
-  const i64 Wp = 2 * tWv + 2 + 2 * W;     // padded input strip (vector over-reads stay inside)
   // Global tile rows [r0, r1) (row r: image r / tH, tile row r % tH), in chunks.
   auto run_rows = [&](i64 r0, i64 r1) {
     for (i64 ra = r0; ra < r1; ra += chunkRows) {
@@ -239,43 +316,66 @@ void winograd_forward_mr(const float* x, const float* w, const float* bias, cons
       const WinoLayout<MRk> L(M, C, tc);
       float* V = tlsWinoV.get(static_cast<size_t>(16 * L.sV + W));
       float* Mo = tlsWinoM.get(static_cast<size_t>(16 * L.sM + 2 * W));
-      // Input transform, one (tile row, channel) strip of 4 input rows at a time.
+      // Input transform, a group of tile rows and a channel at a time, W consecutive tiles of the chunk per
+      // vector: rows of whole vectors from a zero-padded strip of 4 input rows (no copy to rearrange), narrower
+      // rows (8, 4 or 2 tiles wide) a vector across tile rows, from TileRowPatches. Each run of W tiles lies
+      // inside one NR panel (NR is a multiple of W); panel columns past the last tile are read by the
+      // products, so they get zeros (not NaN).
+      static_assert(NR % W == 0, "a run of W tiles lies inside one panel");
+      const bool strips = tW % W == 0;
+      const i64 groupRows = W / std::gcd(i64(W), tW), groups = ceil_div(nr, groupRows);
+      const TileRowPatches P(groupRows * tW);
+      const i64 Wp = 2 * tW + 2 + W;  // a strip's row (the last vector's over-read stays inside)
       parallel(threads_for(static_cast<double>(nr) * C * tW * 24, 20000.0), [&](int tid, int nth) {
         i64 q0, q1;
-        split_range(nr * C, nth, tid, q0, q1);
-        float* pp = tlsWinoPlane.get(static_cast<size_t>(4 * Wp));
-        alignas(64) float tmp[W];
+        split_range(groups * C, nth, tid, q0, q1);
+        // Two buffers: item q + 1's patches are gathered before item q's are transformed, so that the
+        // loads do not wait on the stores just made (a load spanning several recent stores cannot forward them).
+        float* Xs = tlsWinoPlane.get(static_cast<size_t>(strips ? 4 * Wp : 16 * P.stride));
+        const i64 sV = L.sV;
+        auto fill_item = [&](i64 q) {
+          const i64 grp = q / C, c = q - grp * C, lr0 = grp * groupRows;
+          P.fill(Xs + (q & 1) * 8 * P.stride, x, xEnd, C, c, ra + lr0, std::min(groupRows, nr - lr0), tH, tW, g);
+        };
+        // Narrow rows: the input rows of item q + kAhead, prefetched (items step from plane to plane, more
+        // interleaved streams than the hardware prefetchers follow).
+        constexpr i64 kAhead = 6;
+        auto prefetch_item = [&](i64 q) {
+          const i64 grp = q / C, c = q - grp * C, lr0 = grp * groupRows;
+          P.prefetch(x, C, c, ra + lr0, std::min(groupRows, nr - lr0), tH, g);
+        };
+        if (!strips) {
+          for (i64 q = q0; q < std::min(q1, q0 + kAhead); q++) prefetch_item(q);
+          if (q0 < q1) fill_item(q0);
+        }
         for (i64 q = q0; q < q1; q++) {
-          const i64 lr = q / C, c = q - lr * C, img = (ra + lr) / tH, th = (ra + lr) - img * tH;
+          const i64 grp = q / C, c = q - grp * C, lr0 = grp * groupRows, rows = std::min(groupRows, nr - lr0);
+          const i64 t0 = lr0 * tW, t1 = t0 + rows * tW;
+          const float* X = Xs + (q & 1) * 8 * P.stride;
+          if (strips) {
+            const i64 img = (ra + lr0) / tH, th = (ra + lr0) - img * tH;
+            load_strip(Xs, Wp, x + (img * C + c) * inHW, th, g);
+          } else {
+            if (q + kAhead < q1) prefetch_item(q + kAhead);
+            if (q + 1 < q1) fill_item(q + 1);
+          }
           i64 kcb;
           float* const dst0 = V + L.v_row(c, kcb);
-          const i64 sV = L.sV;
-          load_strip(pp, Wp, x + (img * C + c) * inHW, th, g);
-          for (i64 tw = 0; tw < tW; tw += W) {
+          for (i64 tl = t0; tl < t1; tl += W) {
             vf v[16];
-            input_transform(pp, Wp, tw, v);
-            const i64 tl = lr * tW + tw, n = std::min<i64>(W, tW - tw);
-            if (n == W && tl % W == 0) {  // one aligned run inside one NR panel
-              float* dst = dst0 + L.v_tile(tl, kcb);
+            if (strips) input_transform(Xs, Wp, tl - t0, v);
+            else P.transform(X, tl - t0, v);
+            float* dst = dst0 + L.v_tile(tl, kcb);
 #pragma GCC unroll 16
-              for (int xi = 0; xi < 16; xi++) storeu(dst + xi * sV, v[xi]);
-              continue;
-            }
-            for (int xi = 0; xi < 16; xi++) {
-              storeu(tmp, v[xi]);
-              for (i64 l = 0; l < n; l++) dst0[xi * sV + L.v_tile(tl + l, kcb)] = tmp[l];
-            }
+            for (int xi = 0; xi < 16; xi++) storeu(dst + xi * sV, v[xi]);
           }
+          if (t1 == tc)
+            for (i64 tl = round_up(tc, W); tl < L.panels * NR; tl += W) {
+              float* dst = dst0 + L.v_tile(tl, kcb);
+              for (int xi = 0; xi < 16; xi++) storeu(dst + xi * sV, vf{});
+            }
         }
       });
-      // Panel columns past the last tile are read by the products: keep them zero (not NaN).
-      if (L.panels * NR > tc)
-        for (int xi = 0; xi < 16; xi++)
-          for (i64 c = 0; c < C; c++) {
-            i64 kcb;
-            float* dst = V + xi * L.sV + L.v_row(c, kcb);
-            for (i64 t = tc; t < L.panels * NR; t++) dst[L.v_tile(t, kcb)] = 0;
-          }
       // The 16 products over channels.
       const int pn = threads_for(2.0 * 16 * static_cast<double>(M) * C * tc / 40.0, 15000.0);
       parallel(pn, [&](int tid, int nth) {
@@ -283,17 +383,15 @@ void winograd_forward_mr(const float* x, const float* w, const float* bias, cons
         split_range(16, nth, tid, x0, x1);
         winograd_products<MRk>(L, U, V, Mo, x0, x1);
       });
-      // Output transform: Y = Aᵀ Mo A + bias, Aᵀ = [[1,1,1,0],[0,1,−1,−1]].
+      // Output transform: Y = Aᵀ Mo A + bias, Aᵀ = [[1,1,1,0],[0,1,−1,−1]], one output channel at a time,
+      // W consecutive tiles of the chunk per vector (their output rows then go to each tile row's place).
       parallel(threads_for(static_cast<double>(nr) * M * tW * 20, 20000.0), [&](int tid, int nth) {
-        i64 q0, q1;
-        split_range(nr * M, nth, tid, q0, q1);
-        alignas(64) float y0[2 * W], y1[2 * W];
-        for (i64 q = q0; q < q1; q++) {
-          const i64 lr = q / M, m = q - lr * M, img = (ra + lr) / tH, th = (ra + lr) - img * tH;
+        i64 m0, m1;
+        split_range(M, nth, tid, m0, m1);
+        alignas(64) float y[2][2 * W];
+        for (i64 m = m0; m < m1; m++) {
           const vf b = bcast(bias ? bias[m] : 0.0f);
-          float* o = out + (img * M + m) * outHW;
-          for (i64 tw = 0; tw < tW; tw += W) {
-            const i64 tl = lr * tW + tw;
+          for (i64 tl = 0; tl < tc; tl += W) {
             vf s[2][4];
             for (int j = 0; j < 4; j++) {
               vf mv[4];
@@ -302,26 +400,36 @@ void winograd_forward_mr(const float* x, const float* w, const float* bias, cons
               s[1][j] = mv[1] - mv[2] - mv[3];
             }
             for (int i = 0; i < 2; i++) {
-              const i64 oh = 2 * th + i;
-              if (oh >= g.outH) break;
-              const vf ya = s[i][0] + s[i][1] + s[i][2] + b, yb = s[i][1] - s[i][2] - s[i][3] + b;
               vf lo, hi;
-              zip_lanes(ya, yb, lo, hi);
-              float* row = o + oh * g.outW + 2 * tw;
-              const i64 valid = std::min<i64>(2 * W, g.outW - 2 * tw);
-              if (valid == 2 * W) {
-                storeu(row, lo);
-                storeu(row + W, hi);
-              } else {
-                float* yy = i ? y1 : y0;
-                storeu(yy, lo);
-                storeu(yy + W, hi);
-                for (i64 l = 0; l < valid; l++) row[l] = yy[l];
+              zip_lanes(s[i][0] + s[i][1] + s[i][2] + b, s[i][1] - s[i][2] - s[i][3] + b, lo, hi);
+              storeu(y[i], lo);
+              storeu(y[i] + W, hi);
+            }
+            // Tiles [t, te) of one tile row at a time.
+            for (i64 t = tl, tEnd = std::min(tc, tl + W); t < tEnd;) {
+              const i64 lr = t / tW, tw = t - lr * tW, te = std::min(tEnd, (lr + 1) * tW);
+              const i64 img = (ra + lr) / tH, th = (ra + lr) - img * tH;
+              float* o = out + (img * M + m) * outHW + 2 * tw;
+              const i64 n = std::min(2 * (te - t), g.outW - 2 * tw);
+              for (int i = 0; i < 2 && 2 * th + i < g.outH; i++) {
+                float* row = o + (2 * th + i) * g.outW;
+                const float* from = y[i] + 2 * (t - tl);
+                if (n == 2 * W) {
+                  storeu(row, loadu(from));
+                  storeu(row + W, loadu(from + W));
+                } else {
+                  std::memcpy(row, from, sizeof(float) * n);
+                }
               }
+              t = te;
             }
           }
-          // This tile row's (up to) two output rows of channel m are complete.
-          if (post) post->run(o + 2 * th * g.outW, 0, 1, std::min<i64>(2, g.outH - 2 * th) * g.outW, m);
+          // Channel m's output rows of the chunk are complete.
+          if (post)
+            for (i64 lr = 0; lr < nr; lr++) {
+              const i64 img = (ra + lr) / tH, th = (ra + lr) - img * tH;
+              post->run(out + (img * M + m) * outHW + 2 * th * g.outW, 0, 1, std::min<i64>(2, g.outH - 2 * th) * g.outW, m);
+            }
         }
       });
     }
