@@ -767,6 +767,7 @@ for (const level of LEVELS) {
     conv(1, 72, 5, 34, 70, [3, 3], [1, 1], [1, 1], [1, 1], 1); // Winograd: a full vector of tiles and a tail per row at every level
     conv(3, 64, 10, 10, 64, [3, 3], [1, 1], [1, 1], [1, 1], 1); // Winograd: 5-tile rows, a vector across tile rows and images
     conv(2, 66, 12, 12, 64, [3, 3], [1, 1], [1, 1], [1, 1], 1); // Winograd: 6-tile rows, groups of tile rows that end mid-image
+    conv(2, 64, 5, 33, 64, [3, 3], [1, 1], [0, 0], [1, 1], 1); // Winograd: odd 31-wide output rows of whole vectors of tiles
 
     it('conv2d forward / backward input / backward weight', () => {
       const r = rng(12);

@@ -465,23 +465,13 @@ void winograd_forward(const float* x, const float* w, const float* bias, const C
 
 thread_local Scratch tlsWinoDU;
 
-/** dMo = A dY Aᵀ for the W tiles from tile tw of tile row th of one output-gradient plane
-    (A = [[1,0],[1,1],[1,−1],[0,−1]]; outputs past the plane's edge count as 0). */
-inline void output_gradient_transform(const float* plane, i64 th, i64 tw, const ConvGeom& g, vf (&d)[16]) {
-  vf e[2], o[2];  // even and odd columns of the tile's two output rows
+/** dMo = A dY Aᵀ for W tiles whose two output-gradient rows are at r0 and r1, tile t's columns at 2t and
+    2t + 1 (A = [[1,0],[1,1],[1,−1],[0,−1]]). */
+inline void output_gradient_transform(const float* r0, const float* r1, i64 t, vf (&d)[16]) {
+  vf e[2], o[2];  // even and odd columns of the tiles' two output rows
+  const float* rows[2] = {r0 + 2 * t, r1 + 2 * t};
   for (int i = 0; i < 2; i++) {
-    const i64 oh = 2 * th + i, c0 = 2 * tw;
-    if (oh >= g.outH) {
-      e[i] = o[i] = vf{};
-      continue;
-    }
-    const float* row = plane + oh * g.outW + c0;
-    alignas(64) float t[2 * W];
-    if (c0 + 2 * W > g.outW) {  // the row's end: zeros past it
-      for (i64 l = 0; l < 2 * W; l++) t[l] = l < g.outW - c0 ? row[l] : 0.0f;
-      row = t;
-    }
-    const vf a = loadu(row), b = loadu(row + W);
+    const vf a = loadu(rows[i]), b = loadu(rows[i] + W);
     e[i] = even_lanes(a, b);
     o[i] = odd_lanes(a, b);
   }
@@ -494,6 +484,27 @@ inline void output_gradient_transform(const float* plane, i64 th, i64 tw, const 
     d[i * 4 + 3] = -z[i][1];
   }
 }
+
+/** TileRowPatches' counterpart for output gradients: rows 0 and 1 of G hold, tile row after tile row, the
+    tile row's two output-gradient rows (2·tW columns, zeros past the plane's edges). */
+struct TileRowGradients {
+  i64 stride;  // between the two rows of G
+  explicit TileRowGradients(i64 tiles) : stride(round_up(tiles, W) * 2 + W) {}
+  /** G for channel m of global tile rows [ra, ra + nr); `end`: the end of gy. */
+  void fill(float* G, const float* gy, const float* end, i64 M, i64 m, i64 ra, i64 nr, i64 tH, i64 tW,
+            const ConvGeom& g) const {
+    for (i64 lr = 0; lr < nr; lr++) {
+      const i64 img = (ra + lr) / tH, th = (ra + lr) - img * tH;
+      const float* plane = gy + (img * M + m) * g.outH * g.outW;
+      for (i64 i = 0; i < 2; i++) {
+        const i64 oh = 2 * th + i;
+        TileRowPatches::copy_columns(G + i * stride + lr * 2 * tW, oh < g.outH ? plane + oh * g.outW : nullptr, 0, 2 * tW,
+                                     g.outW, end);
+      }
+    }
+    for (i64 i = 0; i < 2; i++) std::memset(G + i * stride + nr * 2 * tW, 0, sizeof(float) * (stride - nr * 2 * tW));
+  }
+};
 
 /**
  * The weight gradient's products dU[ξ] (M × C) = dMo[ξ] (M × tiles) · V[ξ]ᵀ (tiles × C) with their
@@ -548,7 +559,16 @@ bool winograd_backward_weight(const float* gy, const float* x, const ConvGeom& g
   const int nt = threads_for(2.0 * 16 * static_cast<double>(M) * C * tH * tW * g.n / 40.0, 15000.0);
   const bool imageSplit = nt > 1 && g.n >= nt;
   const i64 sD = round_up(M * C, 1024) + 16;  // one dU[ξ]
-  const i64 tWv = round_up(tW, W), Wp = 2 * tWv + 2 + 2 * W;
+  const float* const xEnd = x + g.n * C * inHW;
+  const float* const gyEnd = gy + g.n * M * outHW;
+  // As the forward's input transform: rows of whole vectors of tiles straight from strips (input) or from
+  // the plane (output gradient), narrower rows a vector across tile rows (TileRowPatches / TileRowGradients).
+  const bool strips = tW % W == 0, gradStrips = strips && g.outW == 2 * tW;  // (an odd width would over-read)
+  const i64 groupRows = W / std::gcd(i64(W), tW);
+  const TileRowPatches P(groupRows * tW);
+  const TileRowGradients Q(groupRows * tW);
+  const i64 Wp = 2 * tW + 2 + W;  // a strip's row
+  const i64 perChannel = std::max({strips ? 4 * Wp : 8 * P.stride, 2 * Q.stride, 2 * tW + W});
   static_assert(MR <= W && NR % W == 0, "transform blocks: MR output channels or W input channels");
   const i64 vBlocks = ceil_div(C, W), blocks = vBlocks + ceil_div(M, MR);
   // One dU per task, not per thread: any pool thread may run any task (several, one after another).
@@ -569,31 +589,54 @@ bool winograd_backward_weight(const float* gy, const float* x, const ConvGeom& g
       const WinoGradLayout L(M, C, tc);
       float* V = tlsWinoV.get(static_cast<size_t>(16 * L.sB));
       float* dMo = tlsWinoM.get(static_cast<size_t>(16 * L.sA));
-      // V[ξ]ᵀ and dMo[ξ] in panels, one (tile row, block of channels) at a time: W input channels
-      // (inside one NR panel of V) or MR output-gradient channels (one panel of dMo).
+      // V[ξ]ᵀ and dMo[ξ] in panels, one (group of tile rows, block of channels) at a time: W input
+      // channels (inside one NR panel of V) or MR output-gradient channels (one panel of dMo).
+      const i64 groups = ceil_div(nr, groupRows);
       parallel(threads_for(static_cast<double>(nr) * (C + M) * tW * 24, 20000.0), [&](int tid, int nth) {
         i64 q0, q1;
-        split_range(nr * blocks, nth, tid, q0, q1);
-        float* pp = tlsWinoPlane.get(static_cast<size_t>(W * 4 * Wp));
+        split_range(groups * blocks, nth, tid, q0, q1);
+        // W channels' rows, then a row of zeros (an output-gradient row past the plane's last).
+        float* buf = tlsWinoPlane.get(static_cast<size_t>((W + 1) * perChannel));
+        float* const zeros = buf + W * perChannel;
+        std::memset(zeros, 0, sizeof(float) * perChannel);
         for (i64 q = q0; q < q1; q++) {
-          const i64 lr = q / blocks, b = q - lr * blocks, img = (ra + lr) / tH, th = (ra + lr) - img * tH;
+          const i64 grp = q / blocks, b = q - grp * blocks, lr0 = grp * groupRows, rows = std::min(groupRows, nr - lr0);
+          const i64 img = (ra + lr0) / tH, th = (ra + lr0) - img * tH, t0 = lr0 * tW, t1 = t0 + rows * tW;
           const bool input = b < vBlocks;
           const i64 c0 = input ? b * W : (b - vBlocks) * MR, nc = std::min<i64>(input ? W : MR, (input ? C : M) - c0);
-          if (input)
-            for (i64 k = 0; k < nc; k++) load_strip(pp + k * 4 * Wp, Wp, x + (img * C + c0 + k) * inHW, th, g);
-          for (i64 tw = 0; tw < tW; tw += W) {
+          // Where channel k's two output-gradient rows start (strips: straight from the plane).
+          const float* gr[W][2];
+          for (i64 k = 0; k < nc; k++) {
+            float* at = buf + k * perChannel;
+            if (input && strips) {
+              load_strip(at, Wp, x + (img * C + c0 + k) * inHW, th, g);
+            } else if (input) {
+              P.fill(at, x, xEnd, C, c0 + k, ra + lr0, rows, tH, tW, g);
+            } else if (gradStrips) {
+              const float* plane = gy + (img * M + c0 + k) * outHW + 2 * th * g.outW;
+              gr[k][0] = plane;
+              gr[k][1] = 2 * th + 1 < g.outH ? plane + g.outW : zeros;
+            } else {
+              Q.fill(at, gy, gyEnd, M, c0 + k, ra + lr0, rows, tH, tW, g);
+              gr[k][0] = at;
+              gr[k][1] = at + Q.stride;
+            }
+          }
+          for (i64 tl = t0; tl < t1; tl += W) {
             vf s[16][W];
             for (i64 k = 0; k < W; k++) {
               vf v[16] = {};
               if (k < nc) {
-                if (input) input_transform(pp + k * 4 * Wp, Wp, tw, v);
-                else output_gradient_transform(gy + (img * M + c0 + k) * outHW, th, tw, g, v);
+                const float* at = buf + k * perChannel;
+                if (!input) output_gradient_transform(gr[k][0], gr[k][1], tl - t0, v);
+                else if (strips) input_transform(at, Wp, tl - t0, v);
+                else P.transform(at, tl - t0, v);
               }
               for (int xi = 0; xi < 16; xi++) s[xi][k] = v[xi];
             }
-            const i64 n = std::min<i64>(W, tW - tw);
-            if (input) L.store_block<NR, W>(V, L.sB, L.Cpad, c0, lr * tW + tw, s, n);
-            else L.store_block<MR, MR>(dMo, L.sA, L.Mpad, c0, lr * tW + tw, s, n);
+            const i64 n = std::min<i64>(W, t1 - tl);
+            if (input) L.store_block<NR, W>(V, L.sB, L.Cpad, c0, tl, s, n);
+            else L.store_block<MR, MR>(dMo, L.sA, L.Mpad, c0, tl, s, n);
           }
         }
       });
