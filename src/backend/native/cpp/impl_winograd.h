@@ -140,21 +140,30 @@ struct TileRowPatches {
     }
     for (i64 j = b; j < n; j++) dst[j] = 0.0f;
   }
-  /** X for channel c of global tile rows [ra, ra + nr) (row r: image r / tH, tile row r % tH), zeros past
-      them; `end`: the end of x. */
-  void fill(float* X, const float* x, const float* end, i64 C, i64 c, i64 ra, i64 nr, i64 tH, i64 tW,
-            const ConvGeom& g) const {
+  /**
+   * For plane ch of t (an [n, channels, H, Wd] tensor ending at `end`) and global tile rows [ra, ra + nr)
+   * (row r: image r / tH, tile row r % tH): plane row 2·th + i − padRow of each (i < R; zeros outside the
+   * plane), columns starts[s] … starts[s] + 2·tW − 1, into row s·R + i of dst (rows `stride` apart), tile
+   * row after tile row; zeros past them.
+   */
+  template <int R, int S>
+  static void gather(float* dst, i64 stride, const float* t, const float* end, i64 channels, i64 ch, i64 H, i64 Wd, i64 padRow,
+                     const i64 (&starts)[S], i64 ra, i64 nr, i64 tH, i64 tW) {
     for (i64 lr = 0; lr < nr; lr++) {
       const i64 img = (ra + lr) / tH, th = (ra + lr) - img * tH;
-      const float* plane = x + (img * C + c) * g.inH * g.inW;
-      for (i64 i = 0; i < 4; i++) {
-        const i64 h = 2 * th + i - g.pH;
-        const float* row = h >= 0 && h < g.inH ? plane + h * g.inW : nullptr;
-        copy_columns(X + i * stride + lr * 2 * tW, row, -g.pW, 2 * tW, g.inW, end);
-        copy_columns(X + (4 + i) * stride + lr * 2 * tW, row, 2 - g.pW, 2 * tW, g.inW, end);
+      const float* plane = t + (img * channels + ch) * H * Wd;
+      for (i64 i = 0; i < R; i++) {
+        const i64 h = 2 * th + i - padRow;
+        const float* row = h >= 0 && h < H ? plane + h * Wd : nullptr;
+        for (int k = 0; k < S; k++) copy_columns(dst + (k * R + i) * stride + lr * 2 * tW, row, starts[k], 2 * tW, Wd, end);
       }
     }
-    for (i64 i = 0; i < 8; i++) std::memset(X + i * stride + nr * 2 * tW, 0, sizeof(float) * (stride - nr * 2 * tW));
+    for (i64 i = 0; i < R * S; i++) std::memset(dst + i * stride + nr * 2 * tW, 0, sizeof(float) * (stride - nr * 2 * tW));
+  }
+  /** X for channel c of global tile rows [ra, ra + nr); `end`: the end of x. */
+  void fill(float* X, const float* x, const float* end, i64 C, i64 c, i64 ra, i64 nr, i64 tH, i64 tW,
+            const ConvGeom& g) const {
+    gather<4, 2>(X, stride, x, end, C, c, g.inH, g.inW, g.pH, {-g.pW, 2 - g.pW}, ra, nr, tH, tW);
   }
   /** Prefetch the input rows that fill(…, c, ra, nr, …) reads. */
   static void prefetch(const float* x, i64 C, i64 c, i64 ra, i64 nr, i64 tH, const ConvGeom& g) {
@@ -493,16 +502,7 @@ struct TileRowGradients {
   /** G for channel m of global tile rows [ra, ra + nr); `end`: the end of gy. */
   void fill(float* G, const float* gy, const float* end, i64 M, i64 m, i64 ra, i64 nr, i64 tH, i64 tW,
             const ConvGeom& g) const {
-    for (i64 lr = 0; lr < nr; lr++) {
-      const i64 img = (ra + lr) / tH, th = (ra + lr) - img * tH;
-      const float* plane = gy + (img * M + m) * g.outH * g.outW;
-      for (i64 i = 0; i < 2; i++) {
-        const i64 oh = 2 * th + i;
-        TileRowPatches::copy_columns(G + i * stride + lr * 2 * tW, oh < g.outH ? plane + oh * g.outW : nullptr, 0, 2 * tW,
-                                     g.outW, end);
-      }
-    }
-    for (i64 i = 0; i < 2; i++) std::memset(G + i * stride + nr * 2 * tW, 0, sizeof(float) * (stride - nr * 2 * tW));
+    TileRowPatches::gather<2, 1>(G, stride, gy, end, M, m, g.outH, g.outW, 0, {0}, ra, nr, tH, tW);
   }
 };
 
