@@ -87,6 +87,20 @@ function scaled(a: TensorLike, b: TensorLike | boolean, alpha: number, op: strin
   return dtype === 'bool' ? (alpha === 0 ? b.mul(0).to('bool') : b) : mul(b.to(dtype), alpha);
 }
 
+/**
+ * dst ← dst + b in dst's own storage, for an in-place add that records nothing (optimisers, gradient
+ * accumulation): b of dst's float dtype, broadcastable to dst's shape, in another storage; dst dense from
+ * its storage's start. The kernel and its operands are add's, so the values are those of add(dst, b)
+ * written back, without the intermediate tensor and the copy. False (nothing written) otherwise.
+ */
+export function addInPlace(dst: Tensor, b: Tensor): boolean {
+  if (!isFloat(dst.dtype) || b.dtype !== dst.dtype || b.storage === dst.storage) return false;
+  if (!dst.isContiguous() || dst.offset !== 0 || dst.storage.length !== dst.size || b.ndim > dst.ndim) return false;
+  if (b.shape.some((d, i) => d !== 1 && d !== dst.shape[dst.ndim - b.ndim + i])) return false;
+  kernels().binary('add', broadcastView(dst, dst.shape), broadcastView(b, dst.shape), dst.storage);
+  return true;
+}
+
 export function add(a: TensorLike, b: TensorLike, options: { alpha?: number } = {}): Tensor {
   const alpha = options.alpha ?? 1;
   checkAlpha(a, b, alpha, 'add');

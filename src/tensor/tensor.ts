@@ -311,13 +311,29 @@ export class Tensor {
       return record(values, 'FillBackward3', [current, v], (g) => [g.mul(0), v.requiresGrad ? g.sum().to(v.dtype) : null]);
     });
   }
+  /**
+   * Whether this tensor can be written in place directly, with nothing recorded and the same values as
+   * updateInPlace: gradients off (optimisers, zeroGrad, gradient accumulation), a dense float tensor.
+   */
+  private directlyWritable(): boolean {
+    return !isGradEnabled() && (this.dtype === 'float32' || this.dtype === 'float64') && this.isContiguous();
+  }
   zero_(): this {
+    if (this.directlyWritable()) {
+      this.storage.fill(0, this.offset, this.offset + this.size);
+      bumpVersion(this);
+      return this;
+    }
     return this.updateInPlace('zero_', [], (current) => {
       const values = this.filledWith(0);
       return isGradEnabled() && current.requiresGrad ? record(values, 'ZeroBackward0', [current], (g) => [g.mul(0)]) : values;
     });
   }
   add_(other: TensorLike, options?: { alpha?: number }): this {
+    if ((options?.alpha ?? 1) === 1 && other instanceof Tensor && this.directlyWritable() && ops.addInPlace(this, other)) {
+      bumpVersion(this);
+      return this;
+    }
     return this.updateInPlace('add_', [other], (current) => ops.add(current, other, options));
   }
   sub_(other: TensorLike, options?: { alpha?: number }): this {
