@@ -168,6 +168,34 @@ forEachBackend(() => {
     assert.deepEqual(row.toArray(), [[1, 2, 2], [4, 5, 5]]);
   });
 
+  test('add_ and zero_ with gradients off (optimisers, zeroGrad, accumulation): same storage, versioned, the out-of-place values', () => {
+    const cases: [string, st.Tensor, st.Tensor][] = [
+      ['same shape', st.randn([3, 4]), st.randn([3, 4])],
+      ['broadcast row', st.randn([3, 4]), st.randn([4])],
+      ['broadcast column', st.randn([3, 4]), st.randn([3, 1])],
+      ['float64', st.randn([5], { dtype: 'float64' }), st.randn([5], { dtype: 'float64' })],
+      ['other dtype (promoted, then cast)', st.randn([5]), st.randn([5], { dtype: 'float64' })],
+      ['transposed view', st.randn([4, 3]).t(), st.randn([3, 4])],
+    ];
+    for (const [label, a, b] of cases) {
+      const expected = a.add(b).to(a.dtype).toArray();
+      const storage = a.storage;
+      st.noGrad(() => a.add_(b));
+      assert.equal(a.storage, storage, label);
+      assert.deepEqual(a.toArray(), expected, label);
+    }
+    const self = st.tensor([1, 2, 3]);
+    st.noGrad(() => self.add_(self));
+    assert.deepEqual(self.toArray(), [2, 4, 6]);
+    // A gradient rule that saved w refuses to run after w is zeroed or added to.
+    for (const update of [(w: st.Tensor) => w.zero_(), (w: st.Tensor) => w.add_(st.ones([3]))]) {
+      const w = st.randn([3], { requiresGrad: true });
+      const y = w.mul(w).sum();
+      st.noGrad(() => update(w));
+      assert.throws(() => y.backward(), /inplace/);
+    }
+  });
+
   test('conversions: to/float/double/int/bool, t(), mT, clone, contiguous', () => {
     const x = st.tensor([[1.5, -2.5], [0, 3]]);
     assert.equal(x.double().dtype, 'float64');
