@@ -113,6 +113,16 @@ export function mv(a: Tensor, b: Tensor): Tensor {
   ], [a, b]);
 }
 
+/**
+ * ∂(a·b)/∂b = aᵀ·g for 2-D a and b. When b is a transposed (column-major) matrix, as a Linear layer's
+ * weight.t() is, it is computed as (gᵀ·a)ᵀ, as PyTorch's mm_mat2_backward does: the weight's gradient
+ * then comes out dense instead of transposed (and accumulates without a strided read).
+ */
+function mmGradB(a: Tensor, b: Tensor, g: Tensor): Tensor {
+  const columnMajor = b.ndim === 2 && b.strides[0] === 1 && b.strides[1] === b.shape[0];
+  return columnMajor ? g.t().matmul(a).t() : a.t().matmul(g);
+}
+
 /** Scale by f, skipping the multiply for 1. */
 export const scale = (t: Tensor, f: number): Tensor => (f === 1 ? t : t.mul(f));
 
@@ -176,7 +186,7 @@ function batchedMatmul(a0: Tensor, b0: Tensor, op: string, nodeName?: string): T
   if (!needsGrad(a, b)) return out;
   return record(out, nodeName ?? (a.ndim === 2 && b.ndim === 2 ? 'MmBackward0' : 'BmmBackward0'), [a, b], (g) => [
     a.requiresGrad ? sumToShape(g.matmul(be.mT), a.shape) : null,
-    b.requiresGrad ? sumToShape(ae.mT.matmul(g), b.shape) : null,
+    b.requiresGrad ? (a.ndim === 2 && b.ndim === 2 ? mmGradB(a, b, g) : sumToShape(ae.mT.matmul(g), b.shape)) : null,
   ], [b.requiresGrad ? a : null, a.requiresGrad ? b : null]);
 }
 
@@ -193,6 +203,6 @@ export function addmm(input: Tensor, a: Tensor, b: Tensor, options: { beta?: num
   return record(out, 'AddmmBackward0', [input, a, b], (g) => [
     input.requiresGrad ? scale(sumToShape(g, input.shape), beta).to(input.dtype) : null,
     a.requiresGrad ? scale(g.matmul(b.t()), alpha).to(a.dtype) : null,
-    b.requiresGrad ? scale(a.t().matmul(g), alpha).to(b.dtype) : null,
+    b.requiresGrad ? scale(mmGradB(a, b, g), alpha).to(b.dtype) : null,
   ], [a.requiresGrad ? b : null, b.requiresGrad ? a : null]);
 }

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import * as st from '../../src/index.js';
 import * as nn from '../../src/nn/index.js';
 import { checkLayerCase, type LayerCase } from './layer-cases.js';
+import { assertClose } from '../core/helpers.js';
 
 const fixture = JSON.parse(readFileSync(new URL('../fixtures/nn_modules.json', import.meta.url), 'utf8')) as { layers: LayerCase[] };
 
@@ -62,6 +63,22 @@ test('MaxPool2d and AdaptiveMaxPool2d with returnIndices return [values, indices
   assert.deepEqual(idx.shape, [1, 2, 2, 2]);
   const [av] = new nn.AdaptiveMaxPool2d(1, { returnIndices: true }).forward(x);
   assert.deepEqual(av.shape, [1, 2, 1, 1]);
+});
+
+test('a Linear weight gradient reaches the weight dense (as PyTorch\'s mm_mat2_backward gives it), with the values of gᵀ·x', () => {
+  for (const bias of [true, false]) {
+    const lin = new st.nn.Linear(5, 3, { bias });
+    const x = st.randn([4, 5]);
+    const g = st.randn([4, 3]);
+    let incoming: st.Tensor | null = null;
+    lin.weight.registerHook((gw) => {
+      incoming = gw;
+    });
+    lin.forward(x).backward(g);
+    assert.ok(incoming!.isContiguous(), `bias ${bias}`);
+    const grad = lin.weight.grad!;
+    assertClose(grad, g.t().matmul(x), { what: `bias ${bias}`, rtol: 1e-6, atol: 1e-6 });
+  }
 });
 
 test('BatchNorm with momentum null uses the cumulative average', () => {
