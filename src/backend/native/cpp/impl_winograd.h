@@ -117,9 +117,10 @@ inline void input_transform(const float* pp, i64 Wp, i64 tw, vf (&v)[16]) {
  * columns 2 and 3). Narrow maps (8 or 4 tiles per row) thus fill every lane.
  */
 struct TileRowPatches {
-  i64 len;     // floats of X's rows that transform reads: twice the tiles, rounded up to whole vectors
-  i64 stride;  // between rows of X (a vector more: fill's short copies may spill one vector past a row)
-  explicit TileRowPatches(i64 tiles) : len(round_up(tiles, W) * 2), stride(round_up(tiles, W) * 2 + W) {}
+  // Between rows of X: twice the tiles, rounded up to whole vectors (what transform reads), and a vector
+  // more (fill's short copies may spill one vector past a row).
+  i64 stride;
+  explicit TileRowPatches(i64 tiles) : stride(round_up(tiles, W) * 2 + W) {}
   /**
    * Input columns [start, start + n) of an input row (null: a padding row) to dst, zeros outside the row.
    * Copies shorter than a vector (the rows of narrow maps) move a whole vector where the source has one
@@ -338,14 +339,8 @@ void winograd_forward_mr(const float* x, const float* w, const float* bias, cons
       parallel(threads_for(static_cast<double>(nr) * C * tW * 24, 20000.0), [&](int tid, int nth) {
         i64 q0, q1;
         split_range(groups * C, nth, tid, q0, q1);
-        // Two buffers: item q + 1's patches are gathered before item q's are transformed, so that the
-        // loads do not wait on the stores just made (a load spanning several recent stores cannot forward them).
-        float* Xs = tlsWinoPlane.get(static_cast<size_t>(strips ? 4 * Wp : 16 * P.stride));
+        float* X = tlsWinoPlane.get(static_cast<size_t>(strips ? 4 * Wp : 8 * P.stride));
         const i64 sV = L.sV;
-        auto fill_item = [&](i64 q) {
-          const i64 grp = q / C, c = q - grp * C, lr0 = grp * groupRows;
-          P.fill(Xs + (q & 1) * 8 * P.stride, x, xEnd, C, c, ra + lr0, std::min(groupRows, nr - lr0), tH, tW, g);
-        };
         // Narrow rows: the input rows of item q + kAhead, prefetched (items step from plane to plane, more
         // interleaved streams than the hardware prefetchers follow).
         constexpr i64 kAhead = 6;
@@ -353,26 +348,23 @@ void winograd_forward_mr(const float* x, const float* w, const float* bias, cons
           const i64 grp = q / C, c = q - grp * C, lr0 = grp * groupRows;
           P.prefetch(x, C, c, ra + lr0, std::min(groupRows, nr - lr0), tH, g);
         };
-        if (!strips) {
+        if (!strips)
           for (i64 q = q0; q < std::min(q1, q0 + kAhead); q++) prefetch_item(q);
-          if (q0 < q1) fill_item(q0);
-        }
         for (i64 q = q0; q < q1; q++) {
           const i64 grp = q / C, c = q - grp * C, lr0 = grp * groupRows, rows = std::min(groupRows, nr - lr0);
           const i64 t0 = lr0 * tW, t1 = t0 + rows * tW;
-          const float* X = Xs + (q & 1) * 8 * P.stride;
           if (strips) {
             const i64 img = (ra + lr0) / tH, th = (ra + lr0) - img * tH;
-            load_strip(Xs, Wp, x + (img * C + c) * inHW, th, g);
+            load_strip(X, Wp, x + (img * C + c) * inHW, th, g);
           } else {
             if (q + kAhead < q1) prefetch_item(q + kAhead);
-            if (q + 1 < q1) fill_item(q + 1);
+            P.fill(X, x, xEnd, C, c, ra + lr0, rows, tH, tW, g);
           }
           i64 kcb;
           float* const dst0 = V + L.v_row(c, kcb);
           for (i64 tl = t0; tl < t1; tl += W) {
             vf v[16];
-            if (strips) input_transform(Xs, Wp, tl - t0, v);
+            if (strips) input_transform(X, Wp, tl - t0, v);
             else P.transform(X, tl - t0, v);
             float* dst = dst0 + L.v_tile(tl, kcb);
 #pragma GCC unroll 16
