@@ -768,6 +768,9 @@ for (const level of LEVELS) {
     conv(3, 64, 10, 10, 64, [3, 3], [1, 1], [1, 1], [1, 1], 1); // Winograd: 5-tile rows, a vector across tile rows and images
     conv(2, 66, 12, 12, 64, [3, 3], [1, 1], [1, 1], [1, 1], 1); // Winograd: 6-tile rows, groups of tile rows that end mid-image
     conv(2, 64, 5, 33, 64, [3, 3], [1, 1], [0, 0], [1, 1], 1); // Winograd: odd 31-wide output rows of whole vectors of tiles
+    conv(1, 64, 8, 66, 64, [3, 3], [1, 1], [1, 1], [1, 1], 1); // Winograd F(4×4, 3×3): 17-tile rows (a vector and a tail at every level)
+    conv(2, 64, 10, 64, 72, [3, 3], [1, 1], [1, 1], [1, 1], 1); // Winograd F(4×4): 16-tile rows, a partial last tile row
+    conv(2, 66, 10, 11, 64, [3, 3], [1, 1], [0, 0], [1, 1], 1); // Winograd F(4×4): 8×9 output, no padding (backward input: padding 2)
 
     it('conv2d forward / backward input / backward weight', () => {
       const r = rng(12);
@@ -831,15 +834,18 @@ for (const level of LEVELS) {
       resetThreads();
     });
 
-    it('conv2d forward / backward input: Winograd over several chunks of images', () => {
-      const g = { n: 257, inC: 64, inH: 4, inW: 4, outC: 64, outH: 4, outW: 4, kH: 3, kW: 3, strideH: 1, strideW: 1, padH: 1, padW: 1, dilationH: 1, dilationW: 1, groups: 1 };
-      const r = rng(15);
-      const x = uniform(r, g.n * g.inC * 16);
-      const w = uniform(r, g.outC * g.inC * 9);
-      const bias = uniform(r, g.outC);
-      const y = checkConvPass('forward', g, x, w, bias, g.n * g.outC * 16, 'winograd chunks');
-      checkConvPass('backward input', g, y, w, null, x.length, 'winograd chunks');
-    });
+    // 4×4 maps run F(2×2, 3×3), 8×8 maps F(4×4, 3×3).
+    for (const [n, hw] of [[257, 4], [65, 8]]) {
+      it(`conv2d forward / backward input: Winograd over several chunks of images (${hw}×${hw})`, () => {
+        const g = { n, inC: 64, inH: hw, inW: hw, outC: 64, outH: hw, outW: hw, kH: 3, kW: 3, strideH: 1, strideW: 1, padH: 1, padW: 1, dilationH: 1, dilationW: 1, groups: 1 };
+        const r = rng(15);
+        const x = uniform(r, g.n * g.inC * hw * hw);
+        const w = uniform(r, g.outC * g.inC * 9);
+        const bias = uniform(r, g.outC);
+        const y = checkConvPass('forward', g, x, w, bias, g.n * g.outC * hw * hw, 'winograd chunks');
+        checkConvPass('backward input', g, y, w, null, x.length, 'winograd chunks');
+      });
+    }
 
     it('conv2d backward weight: Winograd over several chunks of tile rows', () => {
       const g = { n: 20, inC: 64, inH: 16, inW: 16, outC: 64, outH: 16, outW: 16, kH: 3, kW: 3, strideH: 1, strideW: 1, padH: 1, padW: 1, dilationH: 1, dilationW: 1, groups: 1 };

@@ -1,12 +1,15 @@
-// Winograd F(2×2, 3×3) convolution (Lavin & Gray 2016) for 3×3 stride-1 layers with many channels,
-// included by impl_gemm.h inside its per-ISA anonymous namespace.
+// Winograd convolution (Lavin & Gray 2016) for 3×3 stride-1 layers with many channels, included by
+// impl_gemm.h inside its per-ISA anonymous namespace.
 //
-// Each 2×2 block of outputs ("tile") comes from a 4×4 input patch d: with the 4×4 transforms
+// F(2×2, 3×3): each 2×2 block of outputs ("tile") comes from a 4×4 input patch d: with the 4×4 transforms
 // V = Bᵀ d B (input) and U = G g Gᵀ (weights), the 16 products U ⊙ V summed over input channels
 // are 16 independent GEMMs, Mo[ξ] (M × tiles) = U[ξ] (M × C) · V[ξ] (C × tiles), and Y = Aᵀ Mo A
-// gives the tile: 16 multiplies per tile and channel pair instead of 36 (2.25× fewer FLOPs).
-// The transforms are vectorised across W neighbouring tiles of a row. Results differ from the
-// direct sum by rounding only (the transforms use the exact factors 1 and 1/2).
+// gives the tile: 16 multiplies per tile and channel pair instead of 36 (2.25× fewer FLOPs). Its
+// results differ from the direct sum by rounding only (the transforms use the exact factors 1 and 1/2).
+// F(4×4, 3×3), the same with 6×6 patches and 36 products per 4×4 tile (4× fewer FLOPs), runs the forward
+// and backward-input passes of maps from 8×8 (WinoF43); the weight gradient stays F(2×2, 3×3).
+// The transforms are vectorised across W neighbouring tiles (across tile rows and images when a row
+// has fewer).
 
 /** Whether a convolution runs as Winograd F(2×2, 3×3): 3×3, stride 1, no dilation, one group, ≥ 64 channels. */
 inline bool winograd_worthwhile(const ConvGeom& g) {
@@ -111,16 +114,19 @@ inline void input_transform(const float* pp, i64 Wp, i64 tw, vf (&v)[16]) {
 }
 
 /**
- * The input patches of a run of tile rows, laid out so that any W consecutive tiles (across tile rows and
- * images) load as whole vectors: row i of X holds, tile row after tile row, input columns 2t and 2t + 1
- * of each tile t's patch row i (patch columns 0 and 1); row 4 + i the same shifted by two columns (patch
- * columns 2 and 3). Narrow maps (8 or 4 tiles per row) thus fill every lane.
+ * The input patches of a run of tile rows for tiles of STEP × STEP outputs (patches of STEP + 2 rows and
+ * columns, STEP apart), laid out so that any W consecutive tiles (across tile rows and images) load as whole
+ * vectors: row i of X holds, tile row after tile row, the STEP input columns STEP·t … STEP·t + STEP − 1 of each
+ * tile t's patch row i (patch columns 0 … STEP − 1); row STEP + 2 + i the same shifted by STEP columns (patch
+ * columns STEP …, of which the first two are the patch's). Narrow maps thus fill every lane.
  */
+template <int STEP>
 struct TileRowPatches {
-  // Between rows of X: twice the tiles, rounded up to whole vectors (what transform reads), and a vector
-  // more (fill's short copies may spill one vector past a row).
+  static constexpr int R = STEP + 2;  // patch rows (and columns)
+  // Between rows of X: STEP floats per tile, rounded up to whole vectors of tiles (what load reads), and a
+  // vector more (fill's short copies may spill one vector past a row).
   i64 stride;
-  explicit TileRowPatches(i64 tiles) : stride(round_up(tiles, W) * 2 + W) {}
+  explicit TileRowPatches(i64 tiles) : stride(round_up(tiles, W) * STEP + W) {}
   /**
    * Input columns [start, start + n) of an input row (null: a padding row) to dst, zeros outside the row.
    * Copies shorter than a vector (the rows of narrow maps) move a whole vector where the source has one
@@ -143,51 +149,64 @@ struct TileRowPatches {
   }
   /**
    * For plane ch of t (an [n, channels, H, Wd] tensor ending at `end`) and global tile rows [ra, ra + nr)
-   * (row r: image r / tH, tile row r % tH): plane row 2·th + i − padRow of each (i < R; zeros outside the
-   * plane), columns starts[s] … starts[s] + 2·tW − 1, into row s·R + i of dst (rows `stride` apart), tile
+   * (row r: image r / tH, tile row r % tH): plane row STEP·th + i − padRow of each (i < RR; zeros outside the
+   * plane), columns starts[s] … starts[s] + STEP·tW − 1, into row s·RR + i of dst (rows `stride` apart), tile
    * row after tile row; zeros past them.
    */
-  template <int R, int S>
+  template <int RR, int S>
   static void gather(float* dst, i64 stride, const float* t, const float* end, i64 channels, i64 ch, i64 H, i64 Wd, i64 padRow,
                      const i64 (&starts)[S], i64 ra, i64 nr, i64 tH, i64 tW) {
+    const i64 width = STEP * tW;
     for (i64 lr = 0; lr < nr; lr++) {
       const i64 img = (ra + lr) / tH, th = (ra + lr) - img * tH;
       const float* plane = t + (img * channels + ch) * H * Wd;
-      for (i64 i = 0; i < R; i++) {
-        const i64 h = 2 * th + i - padRow;
+      for (i64 i = 0; i < RR; i++) {
+        const i64 h = STEP * th + i - padRow;
         const float* row = h >= 0 && h < H ? plane + h * Wd : nullptr;
-        for (int k = 0; k < S; k++) copy_columns(dst + (k * R + i) * stride + lr * 2 * tW, row, starts[k], 2 * tW, Wd, end);
+        for (int k = 0; k < S; k++) copy_columns(dst + (k * RR + i) * stride + lr * width, row, starts[k], width, Wd, end);
       }
     }
-    for (i64 i = 0; i < R * S; i++) std::memset(dst + i * stride + nr * 2 * tW, 0, sizeof(float) * (stride - nr * 2 * tW));
+    for (i64 i = 0; i < RR * S; i++) std::memset(dst + i * stride + nr * width, 0, sizeof(float) * (stride - nr * width));
   }
   /** X for channel c of global tile rows [ra, ra + nr); `end`: the end of x. */
   void fill(float* X, const float* x, const float* end, i64 C, i64 c, i64 ra, i64 nr, i64 tH, i64 tW,
             const ConvGeom& g) const {
-    gather<4, 2>(X, stride, x, end, C, c, g.inH, g.inW, g.pH, {-g.pW, 2 - g.pW}, ra, nr, tH, tW);
+    gather<R, 2>(X, stride, x, end, C, c, g.inH, g.inW, g.pH, {-g.pW, STEP - g.pW}, ra, nr, tH, tW);
   }
   /** Prefetch the input rows that fill(…, c, ra, nr, …) reads. */
   static void prefetch(const float* x, i64 C, i64 c, i64 ra, i64 nr, i64 tH, const ConvGeom& g) {
     const i64 img = ra / tH, th = ra - img * tH;  // (rows of another image come later: not prefetched)
     const float* plane = x + (img * C + c) * g.inH * g.inW;
-    const i64 h0 = std::max<i64>(0, 2 * th - g.pH), h1 = std::min(g.inH, 2 * std::min(th + nr, tH) + 2 - g.pH);
+    const i64 h0 = std::max<i64>(0, STEP * th - g.pH), h1 = std::min(g.inH, STEP * std::min(th + nr, tH) + 2 - g.pH);
     const char* p = reinterpret_cast<const char*>(plane + h0 * g.inW);
     for (const char* e = reinterpret_cast<const char*>(plane + h1 * g.inW); p < e; p += 64) __builtin_prefetch(p);
   }
-  /** V for tiles t … t + W − 1 of X. */
-  void transform(const float* X, i64 t, vf (&v)[16]) const {
-    vf d[4][4];
-#pragma GCC unroll 4
-    for (int i = 0; i < 4; i++) {
-      const float* p0 = X + i * stride + 2 * t;
-      const float* p2 = X + (4 + i) * stride + 2 * t;
-      const vf a0 = loadu(p0), b0 = loadu(p0 + W), a2 = loadu(p2), b2 = loadu(p2 + W);
-      d[i][0] = even_lanes(a0, b0);
-      d[i][1] = odd_lanes(a0, b0);
-      d[i][2] = even_lanes(a2, b2);
-      d[i][3] = odd_lanes(a2, b2);
+  /** The patches d[i][k] (row i, column k) of tiles t … t + W − 1 of X, a vector over the tiles. */
+  void load(const float* X, i64 t, vf (&d)[R][R]) const {
+#pragma GCC unroll 6
+    for (int i = 0; i < R; i++) {
+      const float* p0 = X + i * stride + STEP * t;
+      const float* p1 = X + (R + i) * stride + STEP * t;
+      if constexpr (STEP == 2) {
+        const vf a0 = loadu(p0), b0 = loadu(p0 + W), a1 = loadu(p1), b1 = loadu(p1 + W);
+        d[i][0] = even_lanes(a0, b0);
+        d[i][1] = odd_lanes(a0, b0);
+        d[i][2] = even_lanes(a1, b1);
+        d[i][3] = odd_lanes(a1, b1);
+      } else {
+        static_assert(STEP == 4, "tiles of 2 or 4 outputs");
+        // A stride-4 gather of 4W floats: even/odd lanes twice (columns 0 and 2, 1 and 3, then each).
+        const vf a0 = loadu(p0), b0 = loadu(p0 + W), c0 = loadu(p0 + 2 * W), e0 = loadu(p0 + 3 * W);
+        const vf ev = even_lanes(a0, b0), od = odd_lanes(a0, b0), ev2 = even_lanes(c0, e0), od2 = odd_lanes(c0, e0);
+        d[i][0] = even_lanes(ev, ev2);
+        d[i][1] = even_lanes(od, od2);
+        d[i][2] = odd_lanes(ev, ev2);
+        d[i][3] = odd_lanes(od, od2);
+        const vf a1 = loadu(p1), b1 = loadu(p1 + W), c1 = loadu(p1 + 2 * W), e1 = loadu(p1 + 3 * W);
+        d[i][4] = even_lanes(even_lanes(a1, b1), even_lanes(c1, e1));
+        d[i][5] = even_lanes(odd_lanes(a1, b1), odd_lanes(c1, e1));
+      }
     }
-    transform_patches(d, v);
   }
 };
 
@@ -258,15 +277,136 @@ void winograd_products(const WinoLayout<MRk>& L, const float* U, const float* V,
   }
 }
 
-template <int MRk>
+/** Interleave the lanes of four vectors: (a0, b0, c0, d0, a1, …) as four vectors at dst. */
+inline void store_interleaved4(float* dst, vf a, vf b, vf c, vf d) {
+  vf ac0, ac1, bd0, bd1, r0, r1;
+  zip_lanes(a, c, ac0, ac1);
+  zip_lanes(b, d, bd0, bd1);
+  zip_lanes(ac0, bd0, r0, r1);
+  storeu(dst, r0);
+  storeu(dst + W, r1);
+  zip_lanes(ac1, bd1, r0, r1);
+  storeu(dst + 2 * W, r0);
+  storeu(dst + 3 * W, r1);
+}
+
+/**
+ * Winograd F(2×2, 3×3): 4×4 patches, 16 products per tile of 4 outputs (2.25× fewer multiplies than the direct
+ * sum). Each function works on W tiles at once, one tile per lane.
+ */
+struct WinoF23 {
+  static constexpr int m = 2, alpha = 4, T = 16;
+  /** U = G k Gᵀ (u[4·i + j] = U(i, j)) for the 3×3 kernels k (row-major taps), G = [[1,0,0],[½,½,½],[½,−½,½],[0,0,1]]. */
+  static void weights(const vf (&k)[9], vf (&u)[T]) {
+    const vf half = bcast(0.5f);
+    vf t[4][3];
+    for (int j = 0; j < 3; j++) {
+      t[0][j] = k[j];
+      t[1][j] = half * (k[j] + k[3 + j] + k[6 + j]);
+      t[2][j] = half * (k[j] - k[3 + j] + k[6 + j]);
+      t[3][j] = k[6 + j];
+    }
+    for (int i = 0; i < 4; i++) {
+      u[4 * i + 0] = t[i][0];
+      u[4 * i + 1] = half * (t[i][0] + t[i][1] + t[i][2]);
+      u[4 * i + 2] = half * (t[i][0] - t[i][1] + t[i][2]);
+      u[4 * i + 3] = t[i][2];
+    }
+  }
+  static void inputs(const vf (&d)[4][4], vf (&v)[T]) { transform_patches(d, v); }
+  /** Y = Aᵀ Mo A + b, Aᵀ = [[1,1,1,0],[0,1,−1,−1]]: row i of the W tiles' outputs, tile after tile, to y[i]. */
+  static void outputs(const vf (&mo)[T], vf b, float (&y)[m][m * W]) {
+    vf s[2][4];
+    for (int j = 0; j < 4; j++) {
+      s[0][j] = mo[j] + mo[4 + j] + mo[8 + j];
+      s[1][j] = mo[4 + j] - mo[8 + j] - mo[12 + j];
+    }
+    for (int i = 0; i < 2; i++) {
+      vf lo, hi;
+      zip_lanes(s[i][0] + s[i][1] + s[i][2] + b, s[i][1] - s[i][2] - s[i][3] + b, lo, hi);
+      storeu(y[i], lo);
+      storeu(y[i] + W, hi);
+    }
+  }
+};
+
+/**
+ * Winograd F(4×4, 3×3) (interpolation points 0, ±1, ±2, ∞): 6×6 patches, 36 products per tile of 16 outputs
+ * (4× fewer multiplies than the direct sum, 1.78× fewer than F(2×2, 3×3)). The transforms' larger factors
+ * cost precision: about 4× F(2×2, 3×3)'s rounding error, a few float32 ulps of the output's scale.
+ */
+struct WinoF43 {
+  static constexpr int m = 4, alpha = 6, T = 36;
+  /** G k for one column (or row) of three taps, G = [[¼,0,0],[−⅙,−⅙,−⅙],[−⅙,⅙,−⅙],[1/24,1/12,⅙],[1/24,−1/12,⅙],[0,0,1]]. */
+  static void g_column(vf k0, vf k1, vf k2, vf (&o)[6]) {
+    const vf outer = k0 + k2, a = k0 * bcast(1.0f / 24) + k2 * bcast(1.0f / 6), b = k1 * bcast(1.0f / 12);
+    o[0] = k0 * bcast(0.25f);
+    o[1] = (outer + k1) * bcast(-1.0f / 6);
+    o[2] = (outer - k1) * bcast(-1.0f / 6);
+    o[3] = a + b;
+    o[4] = a - b;
+    o[5] = k2;
+  }
+  static void weights(const vf (&k)[9], vf (&u)[T]) {
+    vf t[3][6];  // t[j] = G (column j of k)
+    for (int j = 0; j < 3; j++) g_column(k[j], k[3 + j], k[6 + j], t[j]);
+    for (int i = 0; i < 6; i++) {
+      vf r[6];
+      g_column(t[0][i], t[1][i], t[2][i], r);
+      for (int j = 0; j < 6; j++) u[6 * i + j] = r[j];
+    }
+  }
+  /** Bᵀ z for one column (or row) of six values, Bᵀ = [[4,0,−5,0,1,0],[0,−4,−4,1,1,0],[0,4,−4,−1,1,0],
+      [0,−2,−1,2,1,0],[0,2,−1,−2,1,0],[0,4,0,−5,0,1]]. */
+  static void bt_column(vf z0, vf z1, vf z2, vf z3, vf z4, vf z5, vf (&o)[6]) {
+    const vf four = bcast(4.0f), five = bcast(5.0f), two = bcast(2.0f);
+    const vf a = z4 - four * z2, b = z3 - four * z1, c = z4 - z2, e = two * (z3 - z1);
+    o[0] = four * z0 - five * z2 + z4;
+    o[1] = a + b;
+    o[2] = a - b;
+    o[3] = c + e;
+    o[4] = c - e;
+    o[5] = four * z1 - five * z3 + z5;
+  }
+  /** V = Bᵀ d B (v[6·i + j] = V(i, j)). */
+  static void inputs(const vf (&d)[6][6], vf (&v)[T]) {
+    vf t[6][6];  // t[k] = Bᵀ (column k of d)
+    for (int k = 0; k < 6; k++) bt_column(d[0][k], d[1][k], d[2][k], d[3][k], d[4][k], d[5][k], t[k]);
+    for (int i = 0; i < 6; i++) {
+      vf r[6];
+      bt_column(t[0][i], t[1][i], t[2][i], t[3][i], t[4][i], t[5][i], r);
+      for (int j = 0; j < 6; j++) v[6 * i + j] = r[j];
+    }
+  }
+  /** Aᵀ z for six values, Aᵀ = [[1,1,1,1,1,0],[0,1,−1,2,−2,0],[0,1,1,4,4,0],[0,1,−1,8,−8,1]]. */
+  static void at_column(vf z0, vf z1, vf z2, vf z3, vf z4, vf z5, vf (&o)[4]) {
+    const vf p = z1 + z2, q = z1 - z2, r = z3 + z4, s = z3 - z4;
+    o[0] = z0 + p + r;
+    o[1] = q + bcast(2.0f) * s;
+    o[2] = p + bcast(4.0f) * r;
+    o[3] = q + bcast(8.0f) * s + z5;
+  }
+  static void outputs(const vf (&mo)[T], vf b, float (&y)[m][m * W]) {
+    vf t[6][4];  // t[j] = Aᵀ (column j of Mo)
+    for (int j = 0; j < 6; j++) at_column(mo[j], mo[6 + j], mo[12 + j], mo[18 + j], mo[24 + j], mo[30 + j], t[j]);
+    for (int i = 0; i < 4; i++) {
+      vf r[4];
+      at_column(t[0][i], t[1][i], t[2][i], t[3][i], t[4][i], t[5][i], r);
+      store_interleaved4(y[i], r[0] + b, r[1] + b, r[2] + b, r[3] + b);
+    }
+  }
+};
+
+template <class Wv, int MRk>
 void winograd_forward_mr(const float* x, const float* w, const float* bias, const ConvGeom& g, float* out, bool flipped,
                          const ConvPost* post) {
-  const i64 C = g.inC, M = g.outC, tH = (g.outH + 1) / 2, tW = (g.outW + 1) / 2, tiles = tH * tW;
+  constexpr int m = Wv::m, T = Wv::T;
+  const i64 C = g.inC, M = g.outC, tH = ceil_div(g.outH, m), tW = ceil_div(g.outW, m), tiles = tH * tW;
   const i64 inHW = g.inH * g.inW, outHW = g.outH * g.outW;
   const float* const xEnd = x + g.n * C * inHW;
-  // Chunks of tile rows: V and Mo of a chunk (16·(C + M) floats per tile) should stay in L2, but
-  // a chunk needs enough tiles to pay for streaming all of U past them (16·M·C floats).
-  const i64 perRow = 16 * (C + M) * tW;
+  // Chunks of tile rows: V and Mo of a chunk (T·(C + M) floats per tile) should stay in L2, but
+  // a chunk needs enough tiles to pay for streaming all of U past them (T·M·C floats).
+  const i64 perRow = T * (C + M) * tW;
   // (At least 48 tiles: three NR-wide panels keep the micro-kernels busy between U panels.)
   i64 chunkRows = std::max({(i64(96) << 10) / perRow, ceil_div(48, tW), ceil_div(M * C / 2048, tW)});
   // A chunk of whole NR-wide panels where at most twice the rows give one: the products' last panel
@@ -274,46 +414,55 @@ void winograd_forward_mr(const float* x, const float* w, const float* bias, cons
   // ResNet-18 at 64–128 channels 25–30% slower).
   const i64 panelRows = NR / std::gcd(i64(NR), tW);
   if (round_up(chunkRows, panelRows) <= 2 * chunkRows) chunkRows = round_up(chunkRows, panelRows);
-  const int nt = threads_for(2.0 * 16 * static_cast<double>(M) * C * tiles * g.n / 40.0, 15000.0);
+  const int nt = threads_for(2.0 * T * static_cast<double>(M) * C * tiles * g.n / 40.0, 15000.0);
   const bool imageSplit = nt > 1 && g.n >= nt;
   const WinoLayout<MRk> LU(M, C, chunkRows * tW);
-  // Weights: U[ξ][m][c] = (G g Gᵀ)[ξ], G = [[1,0,0],[½,½,½],[½,−½,½],[0,0,1]].
-  float* U = tlsWinoU.get(static_cast<size_t>(16 * LU.sU));
-  parallel(threads_for(static_cast<double>(M) * C * 20, 20000.0), [&](int tid, int nth) {
+  // Weights: U[ξ][m][c] = (G g Gᵀ)[ξ].
+  float* U = tlsWinoU.get(static_cast<size_t>(T * LU.sU));
+  const float* const wEnd = w + M * C * 9;
+  parallel(threads_for(static_cast<double>(M) * C * T, 20000.0), [&](int tid, int nth) {
     i64 p0, p1;
     split_range(LU.Mpad / MRk, nth, tid, p0, p1);
-    // Panel by panel, channel by channel, vectorised over the panel's MRk rows: each ξ's packed panel
-    // is written sequentially, a run of MRk values at a time.
-    static_assert(MRk <= W, "a panel's rows fit one vector");
-    alignas(64) float taps[9][W] = {};
-    alignas(64) float run[W];
+    // Each ξ's panel of a depth block is one run of floats, (channel, row) after (channel, row): W of them at
+    // a time, lane l taking the kernel of element e + l. The lanes' kernels (9 taps, 9·C or 9·M floats apart)
+    // load as the rows of W×W blocks that a transpose turns into one vector per tap.
+    constexpr int blocks = (9 + W - 1) / W;
     for (i64 m0 = p0 * MRk; m0 < p1 * MRk; m0 += MRk)
-      for (i64 c = 0; c < C; c++) {
-        for (i64 l = 0; l < MRk; l++) {
-          const i64 m = m0 + l;
-          for (int j = 0; j < 9; j++)
-            taps[j][l] = m >= M ? 0.0f : flipped ? w[(c * M + m) * 9 + 8 - j] : w[(m * C + c) * 9 + j];  // flipped: w[c][m], 180°
-        }
-        vf k[9];
-        for (int j = 0; j < 9; j++) k[j] = loadu(taps[j]);
-        const vf half = bcast(0.5f);
-        vf t[4][3];
-        for (int j = 0; j < 3; j++) {
-          t[0][j] = k[j];
-          t[1][j] = half * (k[j] + k[3 + j] + k[6 + j]);
-          t[2][j] = half * (k[j] - k[3 + j] + k[6 + j]);
-          t[3][j] = k[6 + j];
-        }
-        const i64 at = LU.u_index(m0, c);  // rows m0 … m0 + MRk − 1 follow
-        for (int i = 0; i < 4; i++) {
-          const vf u[4] = {t[i][0], half * (t[i][0] + t[i][1] + t[i][2]), half * (t[i][0] - t[i][1] + t[i][2]), t[i][2]};
-          for (int j = 0; j < 4; j++) {
-            float* dst = U + (i * 4 + j) * LU.sU + at;
-            if constexpr (MRk == W) {
-              storeu(dst, u[j]);
+      for (i64 pc = 0; pc < C; pc += LU.kb) {
+        const i64 n = std::min(LU.kb, C - pc) * MRk;  // the panel's elements in this depth block
+        const i64 at = LU.u_index(m0, pc);
+        for (i64 e = 0; e < n; e += W) {
+          vf r[blocks][W];
+          for (int l = 0; l < W; l++) {
+            const i64 el = e + l, c = pc + el / MRk, mo = m0 + el % MRk;
+            const float* kp = el >= n || mo >= M ? nullptr : flipped ? w + (c * M + mo) * 9 : w + (mo * C + c) * 9;  // flipped: w[c][m], 180°
+            for (int bl = 0; bl < blocks; bl++) {
+              const float* src = kp + bl * W;
+              if (kp && src + W <= wEnd) {
+                r[bl][l] = loadu(src);
+              } else {  // a padding row, or a vector past the end of w
+                alignas(64) float tail[W] = {};
+                if (kp) std::memcpy(tail, src, sizeof(float) * std::min<i64>(W, wEnd - src));
+                r[bl][l] = loadu(tail);
+              }
+            }
+          }
+          for (int bl = 0; bl < blocks; bl++) transpose_block(r[bl]);
+          vf k[9], u[T];
+          for (int j = 0; j < 9; j++) {
+            const int tap = flipped ? 8 - j : j;
+            k[j] = r[tap / W][tap % W];
+          }
+          Wv::weights(k, u);
+          const i64 count = std::min<i64>(W, n - e);
+          for (int xi = 0; xi < T; xi++) {
+            float* dst = U + xi * LU.sU + at + e;
+            if (count == W) {
+              storeu(dst, u[xi]);
             } else {
-              storeu(run, u[j]);
-              std::memcpy(dst, run, sizeof(float) * MRk);
+              alignas(64) float run[W];
+              storeu(run, u[xi]);
+              std::memcpy(dst, run, sizeof(float) * count);
             }
           }
         }
@@ -324,24 +473,24 @@ void winograd_forward_mr(const float* x, const float* w, const float* bias, cons
     for (i64 ra = r0; ra < r1; ra += chunkRows) {
       const i64 nr = std::min(chunkRows, r1 - ra), tc = nr * tW;
       const WinoLayout<MRk> L(M, C, tc);
-      float* V = tlsWinoV.get(static_cast<size_t>(16 * L.sV + W));
-      float* Mo = tlsWinoM.get(static_cast<size_t>(16 * L.sM + 2 * W));
+      float* V = tlsWinoV.get(static_cast<size_t>(T * L.sV + W));
+      float* Mo = tlsWinoM.get(static_cast<size_t>(T * L.sM + 2 * W));
       // Input transform, a group of tile rows and a channel at a time, W consecutive tiles of the chunk per
-      // vector: rows of whole vectors from a zero-padded strip of 4 input rows (no copy to rearrange), narrower
-      // rows (8, 4 or 2 tiles wide) a vector across tile rows, from TileRowPatches. Each run of W tiles lies
-      // inside one NR panel (NR is a multiple of W); panel columns past the last tile are read by the
-      // products, so they get zeros (not NaN).
+      // vector: F(2×2, 3×3) rows of whole vectors from a zero-padded strip of 4 input rows (no copy to
+      // rearrange), other rows (narrower, or F(4×4, 3×3)) a vector across tile rows, from TileRowPatches. Each
+      // run of W tiles lies inside one NR panel (NR is a multiple of W); panel columns past the last tile are
+      // read by the products, so they get zeros (not NaN).
       static_assert(NR % W == 0, "a run of W tiles lies inside one panel");
-      const bool strips = tW % W == 0;
+      const bool strips = m == 2 && tW % W == 0;
       const i64 groupRows = W / std::gcd(i64(W), tW), groups = ceil_div(nr, groupRows);
-      const TileRowPatches P(groupRows * tW);
+      const TileRowPatches<m> P(groupRows * tW);
       const i64 Wp = 2 * tW + 2 + W;  // a strip's row (the last vector's over-read stays inside)
-      parallel(threads_for(static_cast<double>(nr) * C * tW * 24, 20000.0), [&](int tid, int nth) {
+      parallel(threads_for(static_cast<double>(nr) * C * tW * 6 * T / m, 20000.0), [&](int tid, int nth) {
         i64 q0, q1;
         split_range(groups * C, nth, tid, q0, q1);
-        float* X = tlsWinoPlane.get(static_cast<size_t>(strips ? 4 * Wp : 8 * P.stride));
+        float* X = tlsWinoPlane.get(static_cast<size_t>(strips ? 4 * Wp : 2 * P.R * P.stride));
         const i64 sV = L.sV;
-        // Narrow rows: the input rows of item q + kAhead, prefetched (items step from plane to plane, more
+        // Patches: the input rows of item q + kAhead, prefetched (items step from plane to plane, more
         // interleaved streams than the hardware prefetchers follow).
         constexpr i64 kAhead = 6;
         auto prefetch_item = [&](i64 q) {
@@ -363,61 +512,61 @@ void winograd_forward_mr(const float* x, const float* w, const float* bias, cons
           i64 kcb;
           float* const dst0 = V + L.v_row(c, kcb);
           for (i64 tl = t0; tl < t1; tl += W) {
-            vf v[16];
-            if (strips) input_transform(X, Wp, tl - t0, v);
-            else P.transform(X, tl - t0, v);
+            vf v[T];
+            if constexpr (m == 2) {
+              if (strips) {
+                input_transform(X, Wp, tl - t0, v);
+              } else {
+                vf d[4][4];
+                P.load(X, tl - t0, d);
+                Wv::inputs(d, v);
+              }
+            } else {
+              vf d[Wv::alpha][Wv::alpha];
+              P.load(X, tl - t0, d);
+              Wv::inputs(d, v);
+            }
             float* dst = dst0 + L.v_tile(tl, kcb);
-#pragma GCC unroll 16
-            for (int xi = 0; xi < 16; xi++) storeu(dst + xi * sV, v[xi]);
+#pragma GCC unroll 36
+            for (int xi = 0; xi < T; xi++) storeu(dst + xi * sV, v[xi]);
           }
           if (t1 == tc)
             for (i64 tl = round_up(tc, W); tl < L.panels * NR; tl += W) {
               float* dst = dst0 + L.v_tile(tl, kcb);
-              for (int xi = 0; xi < 16; xi++) storeu(dst + xi * sV, vf{});
+              for (int xi = 0; xi < T; xi++) storeu(dst + xi * sV, vf{});
             }
         }
       });
-      // The 16 products over channels.
-      const int pn = threads_for(2.0 * 16 * static_cast<double>(M) * C * tc / 40.0, 15000.0);
+      // The T products over channels.
+      const int pn = threads_for(2.0 * T * static_cast<double>(M) * C * tc / 40.0, 15000.0);
       parallel(pn, [&](int tid, int nth) {
         i64 x0, x1;
-        split_range(16, nth, tid, x0, x1);
+        split_range(T, nth, tid, x0, x1);
         winograd_products<MRk>(L, U, V, Mo, x0, x1);
       });
-      // Output transform: Y = Aᵀ Mo A + bias, Aᵀ = [[1,1,1,0],[0,1,−1,−1]], one output channel at a time,
-      // W consecutive tiles of the chunk per vector (their output rows then go to each tile row's place).
-      parallel(threads_for(static_cast<double>(nr) * M * tW * 20, 20000.0), [&](int tid, int nth) {
+      // Output transform: Y = Aᵀ Mo A + bias, one output channel at a time, W consecutive tiles of the chunk
+      // per vector (their output rows then go to each tile row's place).
+      parallel(threads_for(static_cast<double>(nr) * M * tW * 5 * T / m, 20000.0), [&](int tid, int nth) {
         i64 m0, m1;
         split_range(M, nth, tid, m0, m1);
-        alignas(64) float y[2][2 * W];
-        for (i64 m = m0; m < m1; m++) {
-          const vf b = bcast(bias ? bias[m] : 0.0f);
+        alignas(64) float y[m][m * W];
+        for (i64 oc = m0; oc < m1; oc++) {
+          const vf b = bcast(bias ? bias[oc] : 0.0f);
           for (i64 tl = 0; tl < tc; tl += W) {
-            vf s[2][4];
-            for (int j = 0; j < 4; j++) {
-              vf mv[4];
-              for (int i = 0; i < 4; i++) mv[i] = loadu(Mo + (i * 4 + j) * L.sM + m * tc + tl);
-              s[0][j] = mv[0] + mv[1] + mv[2];
-              s[1][j] = mv[1] - mv[2] - mv[3];
-            }
-            for (int i = 0; i < 2; i++) {
-              vf lo, hi;
-              zip_lanes(s[i][0] + s[i][1] + s[i][2] + b, s[i][1] - s[i][2] - s[i][3] + b, lo, hi);
-              storeu(y[i], lo);
-              storeu(y[i] + W, hi);
-            }
+            vf mv[T];
+            for (int xi = 0; xi < T; xi++) mv[xi] = loadu(Mo + xi * L.sM + oc * tc + tl);
+            Wv::outputs(mv, b, y);
             // Tiles [t, te) of one tile row at a time.
             for (i64 t = tl, tEnd = std::min(tc, tl + W); t < tEnd;) {
               const i64 lr = t / tW, tw = t - lr * tW, te = std::min(tEnd, (lr + 1) * tW);
               const i64 img = (ra + lr) / tH, th = (ra + lr) - img * tH;
-              float* o = out + (img * M + m) * outHW + 2 * tw;
-              const i64 n = std::min(2 * (te - t), g.outW - 2 * tw);
-              for (int i = 0; i < 2 && 2 * th + i < g.outH; i++) {
-                float* row = o + (2 * th + i) * g.outW;
-                const float* from = y[i] + 2 * (t - tl);
-                if (n == 2 * W) {
-                  storeu(row, loadu(from));
-                  storeu(row + W, loadu(from + W));
+              float* o = out + (img * M + oc) * outHW + m * tw;
+              const i64 n = std::min(m * (te - t), g.outW - m * tw);
+              for (int i = 0; i < m && m * th + i < g.outH; i++) {
+                float* row = o + (m * th + i) * g.outW;
+                const float* from = y[i] + m * (t - tl);
+                if (n == m * W) {
+                  for (int v = 0; v < m; v++) storeu(row + v * W, loadu(from + v * W));
                 } else {
                   std::memcpy(row, from, sizeof(float) * n);
                 }
@@ -425,11 +574,11 @@ void winograd_forward_mr(const float* x, const float* w, const float* bias, cons
               t = te;
             }
           }
-          // Channel m's output rows of the chunk are complete.
+          // Channel oc's output rows of the chunk are complete.
           if (post)
             for (i64 lr = 0; lr < nr; lr++) {
               const i64 img = (ra + lr) / tH, th = (ra + lr) - img * tH;
-              post->run(out + (img * M + m) * outHW + 2 * th * g.outW, 0, 1, std::min<i64>(2, g.outH - 2 * th) * g.outW, m);
+              post->run(out + (img * M + oc) * outHW + m * th * g.outW, 0, 1, std::min<i64>(m, g.outH - m * th) * g.outW, oc);
             }
         }
       });
@@ -448,14 +597,27 @@ void winograd_forward_mr(const float* x, const float* w, const float* bias, cons
   }
 }
 
+/** Whether F(4×4, 3×3) beats F(2×2, 3×3): outputs of at least 8×8 (4×4 outputs are one tile per image and channel
+    pair, whose 36 weight products outweigh the 16 the smaller tiles need). STRATA_WINOGRAD43=0 turns it off. */
+inline bool winograd43_worthwhile(const ConvGeom& g) {
+  static const bool off = std::getenv("STRATA_WINOGRAD43") && std::getenv("STRATA_WINOGRAD43")[0] == '0';
+  return !off && g.outH >= 8 && g.outW >= 8;
+}
+
 /** The forward convolution; with `flipped`, w is the weight of the transposed convolution
     (w[c][m] rotated by 180°: the backward-input pass of a stride-1 layer, without a flipped copy). */
 void winograd_forward(const float* x, const float* w, const float* bias, const ConvGeom& g, float* out, bool flipped = false,
                       const ConvPost* post = nullptr) {
+  const bool f43 = winograd43_worthwhile(g);
   if constexpr (MR2 > 0) {
-    if (use_alt_mr(g.outC)) return winograd_forward_mr<MR2 == 0 ? 1 : MR2>(x, w, bias, g, out, flipped, post);
+    if (use_alt_mr(g.outC)) {
+      constexpr int mr2 = MR2 == 0 ? 1 : MR2;
+      if (f43) return winograd_forward_mr<WinoF43, mr2>(x, w, bias, g, out, flipped, post);
+      return winograd_forward_mr<WinoF23, mr2>(x, w, bias, g, out, flipped, post);
+    }
   }
-  winograd_forward_mr<MR>(x, w, bias, g, out, flipped, post);
+  if (f43) return winograd_forward_mr<WinoF43, MR>(x, w, bias, g, out, flipped, post);
+  winograd_forward_mr<WinoF23, MR>(x, w, bias, g, out, flipped, post);
 }
 
 // ---- weight gradient ------------------------------------------------------------------------------
@@ -494,7 +656,7 @@ struct TileRowGradients {
   /** G for channel m of global tile rows [ra, ra + nr); `end`: the end of gy. */
   void fill(float* G, const float* gy, const float* end, i64 M, i64 m, i64 ra, i64 nr, i64 tH, i64 tW,
             const ConvGeom& g) const {
-    TileRowPatches::gather<2, 1>(G, stride, gy, end, M, m, g.outH, g.outW, 0, {0}, ra, nr, tH, tW);
+    TileRowPatches<2>::gather<2, 1>(G, stride, gy, end, M, m, g.outH, g.outW, 0, {0}, ra, nr, tH, tW);
   }
 };
 
@@ -557,7 +719,7 @@ bool winograd_backward_weight(const float* gy, const float* x, const ConvGeom& g
   // the plane (output gradient), narrower rows a vector across tile rows (TileRowPatches / TileRowGradients).
   const bool strips = tW % W == 0, gradStrips = strips && g.outW == 2 * tW;  // (an odd width would over-read)
   const i64 groupRows = W / std::gcd(i64(W), tW);
-  const TileRowPatches P(groupRows * tW);
+  const TileRowPatches<2> P(groupRows * tW);
   const TileRowGradients Q(groupRows * tW);
   const i64 Wp = 2 * tW + 2 + W;  // a strip's row
   const i64 perChannel = std::max({strips ? 4 * Wp : 8 * P.stride, 2 * Q.stride, 2 * tW + W});
@@ -620,9 +782,15 @@ bool winograd_backward_weight(const float* gy, const float* x, const ConvGeom& g
               vf v[16] = {};
               if (k < nc) {
                 const float* at = buf + k * perChannel;
-                if (!input) output_gradient_transform(gr[k][0], gr[k][1], tl - t0, v);
-                else if (strips) input_transform(at, Wp, tl - t0, v);
-                else P.transform(at, tl - t0, v);
+                if (!input) {
+                  output_gradient_transform(gr[k][0], gr[k][1], tl - t0, v);
+                } else if (strips) {
+                  input_transform(at, Wp, tl - t0, v);
+                } else {
+                  vf d[4][4];
+                  P.load(at, tl - t0, d);
+                  transform_patches(d, v);
+                }
               }
               for (int xi = 0; xi < 16; xi++) s[xi][k] = v[xi];
             }
