@@ -427,46 +427,54 @@ void winograd_forward_mr(const float* x, const float* w, const float* bias, cons
     // a time, lane l taking the kernel of element e + l. The lanes' kernels (9 taps, 9·C or 9·M floats apart)
     // load as the rows of W×W blocks that a transpose turns into one vector per tap.
     constexpr int blocks = (9 + W - 1) / W;
-    for (i64 m0 = p0 * MRk; m0 < p1 * MRk; m0 += MRk)
-      for (i64 pc = 0; pc < C; pc += LU.kb) {
-        const i64 n = std::min(LU.kb, C - pc) * MRk;  // the panel's elements in this depth block
-        const i64 at = LU.u_index(m0, pc);
-        for (i64 e = 0; e < n; e += W) {
-          vf r[blocks][W];
-          for (int l = 0; l < W; l++) {
-            const i64 el = e + l, c = pc + el / MRk, mo = m0 + el % MRk;
-            const float* kp = el >= n || mo >= M ? nullptr : flipped ? w + (c * M + mo) * 9 : w + (mo * C + c) * 9;  // flipped: w[c][m], 180°
-            for (int bl = 0; bl < blocks; bl++) {
-              const float* src = kp + bl * W;
-              if (kp && src + W <= wEnd) {
-                r[bl][l] = loadu(src);
-              } else {  // a padding row, or a vector past the end of w
-                alignas(64) float tail[W] = {};
-                if (kp) std::memcpy(tail, src, sizeof(float) * std::min<i64>(W, wEnd - src));
-                r[bl][l] = loadu(tail);
-              }
-            }
-          }
-          for (int bl = 0; bl < blocks; bl++) transpose_block(r[bl]);
-          vf k[9], u[T];
-          for (int j = 0; j < 9; j++) {
-            const int tap = flipped ? 8 - j : j;
-            k[j] = r[tap / W][tap % W];
-          }
-          Wv::weights(k, u);
-          const i64 count = std::min<i64>(W, n - e);
-          for (int xi = 0; xi < T; xi++) {
-            float* dst = U + xi * LU.sU + at + e;
-            if (count == W) {
-              storeu(dst, u[xi]);
-            } else {
-              alignas(64) float run[W];
-              storeu(run, u[xi]);
-              std::memcpy(dst, run, sizeof(float) * count);
-            }
+    auto pack = [&](i64 m0, i64 pc, i64 n, i64 e) {
+      vf r[blocks][W];
+      for (int l = 0; l < W; l++) {
+        const i64 el = e + l, c = pc + el / MRk, mo = m0 + el % MRk;
+        const float* kp = el >= n || mo >= M ? nullptr : flipped ? w + (c * M + mo) * 9 : w + (mo * C + c) * 9;  // flipped: w[c][m], 180°
+        for (int bl = 0; bl < blocks; bl++) {
+          const float* src = kp + bl * W;
+          if (kp && src + W <= wEnd) {
+            r[bl][l] = loadu(src);
+          } else {  // a padding row, or a vector past the end of w
+            alignas(64) float tail[W] = {};
+            if (kp) std::memcpy(tail, src, sizeof(float) * std::min<i64>(W, wEnd - src));
+            r[bl][l] = loadu(tail);
           }
         }
       }
+      for (int bl = 0; bl < blocks; bl++) transpose_block(r[bl]);
+      vf k[9], u[T];
+      for (int j = 0; j < 9; j++) {
+        const int tap = flipped ? 8 - j : j;
+        k[j] = r[tap / W][tap % W];
+      }
+      Wv::weights(k, u);
+      const i64 at = LU.u_index(m0, pc) + e, count = std::min<i64>(W, n - e);
+      for (int xi = 0; xi < T; xi++) {
+        float* dst = U + xi * LU.sU + at;
+        if (count == W) {
+          storeu(dst, u[xi]);
+        } else {
+          alignas(64) float run[W];
+          storeu(run, u[xi]);
+          std::memcpy(dst, run, sizeof(float) * count);
+        }
+      }
+    };
+    // The loops read w along its rows: a panel's rows (w[m][c], a few sequential streams) in the inner loop,
+    // or the panels (w[c][m]: one stream). Reading a flipped w panel by panel (every vector 9·M floats on)
+    // made the backward-input pass of 512 channels at 4×4 10% slower; the other way round, the forward 30%.
+    for (i64 pc = 0; pc < C; pc += LU.kb) {
+      const i64 n = std::min(LU.kb, C - pc) * MRk;  // a panel's elements in this depth block
+      if (flipped) {
+        for (i64 e = 0; e < n; e += W)
+          for (i64 m0 = p0 * MRk; m0 < p1 * MRk; m0 += MRk) pack(m0, pc, n, e);
+      } else {
+        for (i64 m0 = p0 * MRk; m0 < p1 * MRk; m0 += MRk)
+          for (i64 e = 0; e < n; e += W) pack(m0, pc, n, e);
+      }
+    }
   });
   // Global tile rows [r0, r1) (row r: image r / tH, tile row r % tH), in chunks.
   auto run_rows = [&](i64 r0, i64 r1) {
