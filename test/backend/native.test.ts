@@ -847,13 +847,16 @@ for (const level of LEVELS) {
       });
     }
 
-    it('conv2d backward weight: Winograd over several chunks of tile rows', () => {
-      const g = { n: 20, inC: 64, inH: 16, inW: 16, outC: 64, outH: 16, outW: 16, kH: 3, kW: 3, strideH: 1, strideW: 1, padH: 1, padW: 1, dilationH: 1, dilationW: 1, groups: 1 };
-      const r = rng(16);
-      const x = uniform(r, g.n * g.inC * 256);
-      const gy = uniform(r, g.n * g.outC * 256);
-      checkConvPass('backward weight', g, gy, x, null, g.outC * g.inC * 9, 'winograd chunks');
-    });
+    // 16×16 outputs run F(4×4, 3×3), 8×8 outputs F(2×2, 3×3).
+    for (const [n, hw] of [[20, 16], [130, 8]]) {
+      it(`conv2d backward weight: Winograd over several chunks of tile rows (${hw}×${hw})`, () => {
+        const g = { n, inC: 64, inH: hw, inW: hw, outC: 64, outH: hw, outW: hw, kH: 3, kW: 3, strideH: 1, strideW: 1, padH: 1, padW: 1, dilationH: 1, dilationW: 1, groups: 1 };
+        const r = rng(16);
+        const x = uniform(r, g.n * g.inC * hw * hw);
+        const gy = uniform(r, g.n * g.outC * hw * hw);
+        checkConvPass('backward weight', g, gy, x, null, g.outC * g.inC * 9, 'winograd chunks');
+      });
+    }
 
     // The direct kernel (LeNet's conv2) and Winograd fall back to the GEMM on inf/NaN in x or gradOut.
     const nonFinite: [string, Conv2dGeometry, 'x' | 'gy'][] = [
