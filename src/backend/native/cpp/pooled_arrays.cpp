@@ -95,10 +95,13 @@ BlockPool* gBlocks = new BlockPool();
 // from the lowest point since, which a scavenge's frees have just set. Adding back each scavenge's
 // share as it came counted tens of MB of "growth" per scavenge, and with this process's small heap
 // started a full collection after nearly every scavenge (~2 per ResNet-18 forward, ~8% of its time).
-// Until settled, V8's external-memory figure reads up to kSettleBytes low. (Isolates of worker threads
+// Each settlement still starts one (its concurrent marking then competes with the kernels for the
+// cores): at 256 MB a CIFAR ResNet-18 training step (~1.2 GB of arrays) took 4–5 of them and ran 8%
+// slower than at 1 GB, where it takes about one. Until settled, V8's external-memory figure reads up
+// to kSettleBytes low. (Isolates of worker threads
 // share the in-use counters: with several, collections are only less timely.)
 constexpr int64_t kReportedShare = 64;
-constexpr int64_t kSettleBytes = int64_t(256) << 20;
+constexpr int64_t kSettleBytes = int64_t(1) << 30;
 constexpr int64_t kMinQuietGrowth = int64_t(128) << 20, kMaxQuietGrowth = int64_t(1) << 30, kQuietGrowthDivisor = 3;
 std::atomic<int64_t> gInUse{0};        // bytes of pooled arrays not yet returned (live or awaiting collection)
 std::atomic<int64_t> gInUseAfterGC{0}; // gInUse when a collection was last seen to have returned arrays
