@@ -113,6 +113,18 @@ inline void input_transform(const float* pp, i64 Wp, i64 tw, vf (&v)[16]) {
   transform_patches(d, v);
 }
 
+/** Columns 0 … 3 of W runs of 4 floats at p (a stride-4 gather of 4W floats: even/odd lanes twice) to c[0 … 3]. */
+template <int N>
+inline void load_columns4(const float* p, vf (&c)[N]) {
+  static_assert(N >= 4, "four columns");
+  const vf a = loadu(p), b = loadu(p + W), e = loadu(p + 2 * W), f = loadu(p + 3 * W);
+  const vf ev = even_lanes(a, b), od = odd_lanes(a, b), ev2 = even_lanes(e, f), od2 = odd_lanes(e, f);
+  c[0] = even_lanes(ev, ev2);
+  c[1] = even_lanes(od, od2);
+  c[2] = odd_lanes(ev, ev2);
+  c[3] = odd_lanes(od, od2);
+}
+
 /**
  * The input patches of a run of tile rows for tiles of STEP × STEP outputs (patches of STEP + 2 rows and
  * columns, STEP apart), laid out so that any W consecutive tiles (across tile rows and images) load as whole
@@ -195,13 +207,7 @@ struct TileRowPatches {
         d[i][3] = odd_lanes(a1, b1);
       } else {
         static_assert(STEP == 4, "tiles of 2 or 4 outputs");
-        // A stride-4 gather of 4W floats: even/odd lanes twice (columns 0 and 2, 1 and 3, then each).
-        const vf a0 = loadu(p0), b0 = loadu(p0 + W), c0 = loadu(p0 + 2 * W), e0 = loadu(p0 + 3 * W);
-        const vf ev = even_lanes(a0, b0), od = odd_lanes(a0, b0), ev2 = even_lanes(c0, e0), od2 = odd_lanes(c0, e0);
-        d[i][0] = even_lanes(ev, ev2);
-        d[i][1] = even_lanes(od, od2);
-        d[i][2] = odd_lanes(ev, ev2);
-        d[i][3] = odd_lanes(od, od2);
+        load_columns4(p0, d[i]);
         const vf a1 = loadu(p1), b1 = loadu(p1 + W), c1 = loadu(p1 + 2 * W), e1 = loadu(p1 + 3 * W);
         d[i][4] = even_lanes(even_lanes(a1, b1), even_lanes(c1, e1));
         d[i][5] = even_lanes(odd_lanes(a1, b1), odd_lanes(c1, e1));
@@ -670,13 +676,7 @@ inline void output_gradient_transform43(const float* const (&rows)[4], i64 t, vf
   };
   vf y[4][4];  // y[i][j]: row i, column j of the tiles' output gradients
   for (int i = 0; i < 4; i++) {
-    const float* p = rows[i] + 4 * t;
-    const vf a = loadu(p), b = loadu(p + W), c = loadu(p + 2 * W), e = loadu(p + 3 * W);
-    const vf ev = even_lanes(a, b), od = odd_lanes(a, b), ev2 = even_lanes(c, e), od2 = odd_lanes(c, e);
-    y[i][0] = even_lanes(ev, ev2);
-    y[i][1] = even_lanes(od, od2);
-    y[i][2] = odd_lanes(ev, ev2);
-    y[i][3] = odd_lanes(od, od2);
+    load_columns4(rows[i] + 4 * t, y[i]);
   }
   vf z[4][6];  // z[j] = A (column j of dY)
   for (int j = 0; j < 4; j++) a_column(y[0][j], y[1][j], y[2][j], y[3][j], z[j]);
