@@ -11,7 +11,7 @@
 // The transforms are vectorised across W neighbouring tiles (across tile rows and images when a row
 // has fewer).
 
-/** Whether a convolution runs as Winograd F(2×2, 3×3): 3×3, stride 1, no dilation, one group, ≥ 64 channels. */
+/** Whether a convolution runs as Winograd (F(2×2, 3×3) or F(4×4, 3×3)): 3×3, stride 1, no dilation, one group, ≥ 64 channels. */
 inline bool winograd_worthwhile(const ConvGeom& g) {
   static const bool off = std::getenv("STRATA_WINOGRAD") && std::getenv("STRATA_WINOGRAD")[0] == '0';
   return !off && g.groups == 1 && g.kH == 3 && g.kW == 3 && g.sH == 1 && g.sW == 1 && g.dH == 1 && g.dW == 1 &&
@@ -225,10 +225,10 @@ inline i64 panel_index(i64 row, i64 k, i64 kb, i64 depth, i64 rowsPad) {
 }
 
 /**
- * Where the 16 products' operands live, already in the GEMM's packed layouts (so the products
+ * Where the T products' operands live, already in the GEMM's packed layouts (so the products
  * pack nothing): U[ξ] as MRk-row panels and V[ξ] as NR-column panels, both cut into the GEMM's
  * depth blocks over the channels. Each ξ starts one cache line after a multiple of 4 KB, since the
- * transforms touch all 16 at the same offset (which would otherwise be one cache set).
+ * transforms touch all T at the same offset (which would otherwise be one cache set).
  */
 template <int MRk>
 struct WinoLayout {
@@ -320,6 +320,39 @@ struct WinoF23 {
     }
   }
   static void inputs(const vf (&d)[4][4], vf (&v)[T]) { transform_patches(d, v); }
+  /** dMo = A dY Aᵀ for the W tiles from tile t of two output-gradient rows (tile t's columns at 2t and 2t + 1),
+      A = [[1,0],[1,1],[1,−1],[0,−1]]. */
+  static void output_gradients(const float* const (&rows)[m], i64 t, vf (&d)[T]) {
+    vf e[2], o[2];  // even and odd columns of the tiles' two output rows
+    for (int i = 0; i < 2; i++) {
+      const vf a = loadu(rows[i] + 2 * t), b = loadu(rows[i] + 2 * t + W);
+      e[i] = even_lanes(a, b);
+      o[i] = odd_lanes(a, b);
+    }
+    // Z = A dY (4 × 2), then dMo = Z Aᵀ: a row (z0, z1) becomes (z0, z0 + z1, z0 − z1, −z1).
+    const vf z[4][2] = {{e[0], o[0]}, {e[0] + e[1], o[0] + o[1]}, {e[0] - e[1], o[0] - o[1]}, {-e[1], -o[1]}};
+    for (int i = 0; i < 4; i++) {
+      d[i * 4 + 0] = z[i][0];
+      d[i * 4 + 1] = z[i][0] + z[i][1];
+      d[i * 4 + 2] = z[i][0] - z[i][1];
+      d[i * 4 + 3] = -z[i][1];
+    }
+  }
+  /** gw (3×3, row-major) = Gᵀ dU G for W kernels. */
+  static void weight_gradient(const vf (&u)[T], vf (&k)[9]) {
+    const vf half = bcast(0.5f);
+    vf z[3][4];  // Gᵀ dU
+    for (int j = 0; j < 4; j++) {
+      z[0][j] = u[j] + half * (u[4 + j] + u[8 + j]);
+      z[1][j] = half * (u[4 + j] - u[8 + j]);
+      z[2][j] = half * (u[4 + j] + u[8 + j]) + u[12 + j];
+    }
+    for (int i = 0; i < 3; i++) {
+      k[i * 3 + 0] = z[i][0] + half * (z[i][1] + z[i][2]);
+      k[i * 3 + 1] = half * (z[i][1] - z[i][2]);
+      k[i * 3 + 2] = half * (z[i][1] + z[i][2]) + z[i][3];
+    }
+  }
   /** Y = Aᵀ Mo A + b, Aᵀ = [[1,1,1,0],[0,1,−1,−1]]: row i of the W tiles' outputs, tile after tile, to y[i]. */
   static void outputs(const vf (&mo)[T], vf b, float (&y)[m][m * W]) {
     vf s[2][4];
@@ -401,7 +434,58 @@ struct WinoF43 {
       store_interleaved4(y[i], r[0] + b, r[1] + b, r[2] + b, r[3] + b);
     }
   }
+  /** A z for four values, A = Aᵀᵀ = [[1,0,0,0],[1,1,1,1],[1,−1,1,−1],[1,2,4,8],[1,−2,4,−8],[0,0,0,1]]. */
+  static void a_column(vf z0, vf z1, vf z2, vf z3, vf (&o)[6]) {
+    const vf p = z0 + z2, q = z1 + z3, r = z0 + bcast(4.0f) * z2, s = bcast(2.0f) * z1 + bcast(8.0f) * z3;
+    o[0] = z0;
+    o[1] = p + q;
+    o[2] = p - q;
+    o[3] = r + s;
+    o[4] = r - s;
+    o[5] = z3;
+  }
+  /** dMo = A dY Aᵀ for the W tiles from tile t of four output-gradient rows (tile t's columns at 4t … 4t + 3). */
+  static void output_gradients(const float* const (&rows)[m], i64 t, vf (&d)[T]) {
+    vf y[4][4];  // y[i][j]: row i, column j of the tiles' output gradients
+    for (int i = 0; i < 4; i++) load_columns4(rows[i] + 4 * t, y[i]);
+    vf z[4][6];  // z[j] = A (column j of dY)
+    for (int j = 0; j < 4; j++) a_column(y[0][j], y[1][j], y[2][j], y[3][j], z[j]);
+    for (int i = 0; i < 6; i++) {
+      vf o[6];
+      a_column(z[0][i], z[1][i], z[2][i], z[3][i], o);
+      for (int j = 0; j < 6; j++) d[6 * i + j] = o[j];
+    }
+  }
+  /** Gᵀ z for six values (G as g_column's). */
+  static void gt_column(vf z0, vf z1, vf z2, vf z3, vf z4, vf z5, vf (&o)[3]) {
+    const vf sixth = bcast(1.0f / 6);
+    o[0] = bcast(0.25f) * z0 - sixth * (z1 + z2) + bcast(1.0f / 24) * (z3 + z4);
+    o[1] = sixth * (z2 - z1) + bcast(1.0f / 12) * (z3 - z4);
+    o[2] = sixth * (z3 + z4 - z1 - z2) + z5;
+  }
+  /** gw (3×3, row-major) = Gᵀ dU G for W kernels. */
+  static void weight_gradient(const vf (&u)[T], vf (&k)[9]) {
+    vf t[6][3];  // t[j] = Gᵀ (column j of dU)
+    for (int j = 0; j < 6; j++) gt_column(u[j], u[6 + j], u[12 + j], u[18 + j], u[24 + j], u[30 + j], t[j]);
+    for (int i = 0; i < 3; i++) {
+      vf o[3];
+      gt_column(t[0][i], t[1][i], t[2][i], t[3][i], t[4][i], t[5][i], o);
+      for (int j = 0; j < 3; j++) k[i * 3 + j] = o[j];
+    }
+  }
 };
+
+/** V for the W tiles from tile t of one channel's rows: a strip (F(2×2, 3×3) rows of whole vectors of tiles,
+    Wp apart) or TileRowPatches' layout. */
+template <class Wv>
+inline void input_tiles(const float* X, bool strips, i64 Wp, const TileRowPatches<Wv::m>& P, i64 t, vf (&v)[Wv::T]) {
+  if constexpr (Wv::m == 2) {
+    if (strips) return input_transform(X, Wp, t, v);
+  }
+  vf d[Wv::alpha][Wv::alpha];
+  P.load(X, t, d);
+  Wv::inputs(d, v);
+}
 
 template <class Wv, int MRk>
 void winograd_forward_mr(const float* x, const float* w, const float* bias, const ConvGeom& g, float* out, bool flipped,
@@ -527,19 +611,7 @@ void winograd_forward_mr(const float* x, const float* w, const float* bias, cons
           float* const dst0 = V + L.v_row(c, kcb);
           for (i64 tl = t0; tl < t1; tl += W) {
             vf v[T];
-            if constexpr (m == 2) {
-              if (strips) {
-                input_transform(X, Wp, tl - t0, v);
-              } else {
-                vf d[4][4];
-                P.load(X, tl - t0, d);
-                Wv::inputs(d, v);
-              }
-            } else {
-              vf d[Wv::alpha][Wv::alpha];
-              P.load(X, tl - t0, d);
-              Wv::inputs(d, v);
-            }
+            input_tiles<Wv>(X, strips, Wp, P, tl - t0, v);
             float* dst = dst0 + L.v_tile(tl, kcb);
 #pragma GCC unroll 36
             for (int xi = 0; xi < T; xi++) storeu(dst + xi * sV, v[xi]);
@@ -641,84 +713,6 @@ void winograd_forward(const float* x, const float* w, const float* bias, const C
 // T products with fewer FLOPs than the direct sum, whose depth is the tile count.
 
 thread_local Scratch tlsWinoDU;
-
-/** dMo = A dY Aᵀ for W tiles of F(2×2, 3×3) whose two output-gradient rows are at r0 and r1, tile t's columns at 2t
-    and 2t + 1 (A = [[1,0],[1,1],[1,−1],[0,−1]]). */
-inline void output_gradient_transform(const float* r0, const float* r1, i64 t, vf (&d)[16]) {
-  vf e[2], o[2];  // even and odd columns of the tiles' two output rows
-  const float* rows[2] = {r0 + 2 * t, r1 + 2 * t};
-  for (int i = 0; i < 2; i++) {
-    const vf a = loadu(rows[i]), b = loadu(rows[i] + W);
-    e[i] = even_lanes(a, b);
-    o[i] = odd_lanes(a, b);
-  }
-  // Z = A dY (4 × 2), then dMo = Z Aᵀ: a row (z0, z1) becomes (z0, z0 + z1, z0 − z1, −z1).
-  const vf z[4][2] = {{e[0], o[0]}, {e[0] + e[1], o[0] + o[1]}, {e[0] - e[1], o[0] - o[1]}, {-e[1], -o[1]}};
-  for (int i = 0; i < 4; i++) {
-    d[i * 4 + 0] = z[i][0];
-    d[i * 4 + 1] = z[i][0] + z[i][1];
-    d[i * 4 + 2] = z[i][0] - z[i][1];
-    d[i * 4 + 3] = -z[i][1];
-  }
-}
-
-/** dMo = A dY Aᵀ for W tiles of F(4×4, 3×3) whose four output-gradient rows are rows[0 … 3], tile t's columns at
-    4t … 4t + 3 (A = [[1,0,0,0],[1,1,1,1],[1,−1,1,−1],[1,2,4,8],[1,−2,4,−8],[0,0,0,1]]). */
-inline void output_gradient_transform43(const float* const (&rows)[4], i64 t, vf (&d)[36]) {
-  auto a_column = [](vf z0, vf z1, vf z2, vf z3, vf (&o)[6]) {
-    const vf p = z0 + z2, q = z1 + z3, r = z0 + bcast(4.0f) * z2, s = bcast(2.0f) * z1 + bcast(8.0f) * z3;
-    o[0] = z0;
-    o[1] = p + q;
-    o[2] = p - q;
-    o[3] = r + s;
-    o[4] = r - s;
-    o[5] = z3;
-  };
-  vf y[4][4];  // y[i][j]: row i, column j of the tiles' output gradients
-  for (int i = 0; i < 4; i++) {
-    load_columns4(rows[i] + 4 * t, y[i]);
-  }
-  vf z[4][6];  // z[j] = A (column j of dY)
-  for (int j = 0; j < 4; j++) a_column(y[0][j], y[1][j], y[2][j], y[3][j], z[j]);
-  for (int i = 0; i < 6; i++) {
-    vf o[6];
-    a_column(z[0][i], z[1][i], z[2][i], z[3][i], o);
-    for (int j = 0; j < 6; j++) d[6 * i + j] = o[j];
-  }
-}
-
-/** gw (3×3, row-major) = Gᵀ dU G for F(2×2, 3×3)'s dU (4×4), W kernels at a time, G = [[1,0,0],[½,½,½],[½,−½,½],[0,0,1]]. */
-inline void weight_gradient23(const vf (&u)[16], vf (&k)[9]) {
-  const vf half = bcast(0.5f);
-  vf z[3][4];  // Gᵀ dU
-  for (int j = 0; j < 4; j++) {
-    z[0][j] = u[j] + half * (u[4 + j] + u[8 + j]);
-    z[1][j] = half * (u[4 + j] - u[8 + j]);
-    z[2][j] = half * (u[4 + j] + u[8 + j]) + u[12 + j];
-  }
-  for (int i = 0; i < 3; i++) {
-    k[i * 3 + 0] = z[i][0] + half * (z[i][1] + z[i][2]);
-    k[i * 3 + 1] = half * (z[i][1] - z[i][2]);
-    k[i * 3 + 2] = half * (z[i][1] + z[i][2]) + z[i][3];
-  }
-}
-
-/** gw = Gᵀ dU G for F(4×4, 3×3)'s dU (6×6), W kernels at a time, G as WinoF43's. */
-inline void weight_gradient43(const vf (&u)[36], vf (&k)[9]) {
-  auto gt = [](vf z0, vf z1, vf z2, vf z3, vf z4, vf z5, vf (&o)[3]) {  // Gᵀ z
-    const vf sixth = bcast(1.0f / 6);
-    o[0] = bcast(0.25f) * z0 - sixth * (z1 + z2) + bcast(1.0f / 24) * (z3 + z4);
-    o[1] = sixth * (z2 - z1) + bcast(1.0f / 12) * (z3 - z4);
-    o[2] = sixth * (z3 + z4 - z1 - z2) + z5;
-  };
-  vf t[6][3];  // t[j] = Gᵀ (column j of dU)
-  for (int j = 0; j < 6; j++) gt(u[j], u[6 + j], u[12 + j], u[18 + j], u[24 + j], u[30 + j], t[j]);
-  for (int i = 0; i < 3; i++) {
-    vf o[3];
-    gt(t[0][i], t[1][i], t[2][i], t[3][i], t[4][i], t[5][i], o);
-    for (int j = 0; j < 3; j++) k[i * 3 + j] = o[j];
-  }
-}
 
 /** TileRowPatches' counterpart for output gradients: row i < STEP of G holds, tile row after tile row, output-
     gradient row STEP·th + i (STEP·tW columns, zeros past the plane's edges). */
@@ -855,24 +849,8 @@ bool winograd_backward_weight_as(const float* gy, const float* x, const ConvGeom
             for (i64 k = 0; k < W; k++) {
               vf v[T] = {};
               if (k < nc) {
-                const float* at = buf + k * perChannel;
-                if constexpr (m == 2) {
-                  if (!input) {
-                    output_gradient_transform(gr[k][0], gr[k][1], tl - t0, v);
-                  } else if (strips) {
-                    input_transform(at, Wp, tl - t0, v);
-                  } else {
-                    vf d[4][4];
-                    P.load(at, tl - t0, d);
-                    Wv::inputs(d, v);
-                  }
-                } else if (!input) {
-                  output_gradient_transform43(gr[k], tl - t0, v);
-                } else {
-                  vf d[6][6];
-                  P.load(at, tl - t0, d);
-                  Wv::inputs(d, v);
-                }
+                if (input) input_tiles<Wv>(buf + k * perChannel, strips, Wp, P, tl - t0, v);
+                else Wv::output_gradients(gr[k], tl - t0, v);
               }
               for (int xi = 0; xi < T; xi++) s[xi][k] = v[xi];
             }
@@ -929,8 +907,7 @@ bool winograd_backward_weight_as(const float* gy, const float* x, const ConvGeom
           if (partial[t]) sum += loadu(partial[t] + xi * sD + q);
         u[xi] = sum;
       }
-      if constexpr (m == 2) weight_gradient23(u, k);
-      else weight_gradient43(u, k);
+      Wv::weight_gradient(u, k);
       alignas(64) float taps[9][W];
       for (int j = 0; j < 9; j++) storeu(taps[j], k[j]);
       const i64 count = std::min<i64>(W, M * C - q);
