@@ -1,5 +1,6 @@
 import { Tensor } from '../tensor/tensor.js';
 import type { TypedArray } from '../backend/interface.js';
+import { kernels } from '../backend/registry.js';
 import { enableGrad, noGrad } from './grad-mode.js';
 import { Node, type Edge } from './node.js';
 import { shapeStr, sameShape } from '../tensor/shape.js';
@@ -157,10 +158,10 @@ function runEngine(roots: Tensor[], seeds: Tensor[], options: BackwardOptions, c
       slot.edges.forEach((edge: Edge, i) => {
         const ig = inputGrads[i];
         if (!edge || !ig || (onPath && !onPath.has(edge))) return;
-        const input = slot.inputs[i];
-        if (!sameShape(ig.shape, input.shape)) {
+        const inputShape = slot.inputShapes[i];
+        if (!sameShape(ig.shape, inputShape)) {
           throw new Error(
-            `${slot.name}: internal error, gradient for input ${i} has shape ${shapeStr(ig.shape)}, expected ${shapeStr(input.shape)}`,
+            `${slot.name}: internal error, gradient for input ${i} has shape ${shapeStr(ig.shape)}, expected ${shapeStr(inputShape)}`,
           );
         }
         handOut(ig);
@@ -168,6 +169,7 @@ function runEngine(roots: Tensor[], seeds: Tensor[], options: BackwardOptions, c
       });
     }
   });
+  if (!retainGraph) kernels().graphReleased?.();
 }
 
 /**

@@ -61,23 +61,34 @@ export class Node {
   readonly multiOutput: boolean;
   /** Tensors the rule reads in backward, with their storage version when recorded. */
   private saved: { tensor: Tensor; version: number }[] = [];
+  /** The op's inputs; a backward pass that releases the node drops them (their shapes stay). */
+  private inputTensors: readonly Tensor[];
+  /** The shape of each input (the engine checks each gradient against it). */
+  readonly inputShapes: readonly (readonly number[])[];
 
   constructor(name: string, inputs: readonly Tensor[], backwardFn: BackwardFn);
   constructor(name: string, inputs: readonly Tensor[], backwardFn: MultiBackwardFn, outputCount: number);
   constructor(
     /** Op name as shown by `t.gradFn.name`, e.g. 'MulBackward0'. */
     readonly name: string,
-    readonly inputs: readonly Tensor[],
+    inputs: readonly Tensor[],
     backwardFn: BackwardFn | MultiBackwardFn,
     outputCount?: number,
   ) {
     this.backwardFn = backwardFn;
+    this.inputTensors = inputs;
+    this.inputShapes = inputs.map((t) => t.shape);
     this.multiOutput = outputCount !== undefined;
     this.outputCount = outputCount ?? 1;
     this.edges = inputs.map((t) => (t.requiresGrad ? (t.gradFn ?? t) : null));
     this.edgeOutputs = inputs.map((t) => (t.requiresGrad && t.gradFn ? t.outputNr : 0));
     this.outputs = new Array<Tensor | null>(this.outputCount).fill(null);
     this.outputHooks = Array.from({ length: this.outputCount }, () => []);
+  }
+
+  /** The op's inputs (empty once a backward pass has released this node). */
+  get inputs(): readonly Tensor[] {
+    return this.inputTensors;
   }
 
   /** The tensor this node produced (the first, for a node with several outputs). */
@@ -113,16 +124,24 @@ export class Node {
     return this.multiOutput ? (this.backwardFn as MultiBackwardFn)(grads) : (this.backwardFn as BackwardFn)(grads[0] as Tensor);
   }
 
-  /** Drop the saved tensors (after a backward without retainGraph); rules that saved none stay usable. */
+  /**
+   * After a backward pass without retainGraph: drop the rule (rules that saved no tensors stay usable) and
+   * every tensor this node holds, as PyTorch's graph does, so that the forward pass's activations can be
+   * collected even while the output, and so this graph, is still referenced. Outputs that retain their
+   * gradient stay (the engine fills their .grad).
+   */
   release(): void {
     if (!SAVES_NO_TENSORS.has(this.name)) this.backwardFn = null;
+    this.saved = [];
+    this.inputTensors = [];
+    for (let k = 0; k < this.outputs.length; k++) if (!this.outputs[k]?.retainsGrad) this.outputs[k] = null;
   }
 
-  /** The nodes feeding this one (leaves show as 'AccumulateGrad'), for drawing the graph. */
-  get nextFunctions(): { name: string; tensor: Tensor }[] {
-    const out: { name: string; tensor: Tensor }[] = [];
+  /** The nodes feeding this one (leaves show as 'AccumulateGrad'), for drawing the graph; tensor is null once released. */
+  get nextFunctions(): { name: string; tensor: Tensor | null }[] {
+    const out: { name: string; tensor: Tensor | null }[] = [];
     this.edges.forEach((e, i) => {
-      if (e) out.push({ name: e instanceof Node ? e.name : 'AccumulateGrad', tensor: this.inputs[i] });
+      if (e) out.push({ name: e instanceof Node ? e.name : 'AccumulateGrad', tensor: this.inputTensors[i] ?? null });
     });
     return out;
   }

@@ -239,6 +239,11 @@ export interface Backend {
    * freshly mapped allocation.
    */
   uninitializedArray?(dtype: DType, size: number): TypedArray | null;
+  /**
+   * Autograd has released a graph's saved tensors (a backward pass without retainGraph): most arrays of
+   * a training step became garbage just now. The native backend then has V8 run a full collection soon.
+   */
+  graphReleased?(): void;
 }
 
 /** Hyper-parameters of one SGD step (PyTorch's formulation). */

@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { MessageChannel } from 'node:worker_threads';
+import { once } from 'node:events';
 import * as st from '../../src/index.js';
 import { kernels } from '../../src/backend/registry.js';
 
@@ -53,6 +55,35 @@ describe(`recycled output arrays are fully written (${st.getBackend()} backend)`
     for (const [name, p] of model.namedParameters()) {
       assert.ok(p.grad, `${name} has a gradient`);
       assert.ok(p.grad.isfinite().all().item(), `${name}: gradient not finite`);
+    }
+  });
+
+  it('a recycled array never moves to another thread: transfer lists copy it or refuse it, it stays intact', async () => {
+    // Its block returns to the pool when its buffer is collected, so the buffer must not be detached.
+    const array = kernels().uninitializedArray?.('float32', 100_000);
+    if (!array) return; // this backend hands out ordinary arrays
+    array.set(Array.from({ length: array.length }, (_, i) => i));
+    const buffer = array.buffer as ArrayBuffer;
+    const attempts: [string, () => Promise<ArrayBufferLike>][] = [
+      ['structuredClone', async () => structuredClone(buffer, { transfer: [buffer] })],
+      ['postMessage', async () => {
+        const { port1, port2 } = new MessageChannel();
+        const received = once(port2, 'message');
+        port1.postMessage(buffer, [buffer]);
+        const [value] = (await received) as [ArrayBuffer];
+        port1.close();
+        return value;
+      }],
+    ];
+    for (const [how, attempt] of attempts) {
+      try {
+        const copy = new Float32Array(await attempt());
+        assert.equal(copy[99_999], 99_999, `${how}: the copy holds the data`);
+      } catch (e) {
+        assert.equal((e as Error).name, 'DataCloneError', `${how}: ${e}`); // Node 21 and later refuse
+      }
+      assert.equal(array.length, 100_000, `${how}: not detached`);
+      assert.equal(array[12_345], 12_345, `${how}: intact`);
     }
   });
 });

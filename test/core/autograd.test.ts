@@ -1,6 +1,8 @@
 /** Autograd semantics: accumulation, fan-out, grad modes, hooks, graph lifetime, errors, names. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import * as st from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 import { assertClose, assertThrowsWith, forEachBackend } from './helpers.js';
@@ -409,4 +411,32 @@ test('autograd.grad runs only the nodes on a path to the requested inputs, as Py
   const [gm, gx] = st.autograd.grad(m.pow(2).sum(), [m, x2]);
   assert.deepEqual(Array.from(gm!.data()), [6, 12]);
   assert.deepEqual(Array.from(gx!.data()), [18, 36]);
+});
+
+test('after backward the graph keeps no activation alive, even while the output is referenced (as PyTorch)', async () => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  // A WeakRef keeps its target alive until the current job ends, so each check runs in a later one.
+  const collected = async (ref: WeakRef<object>) => {
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    return ref.deref() === undefined;
+  };
+  const x = st.randn([64, 64], { requiresGrad: true });
+  const make = () => {
+    const hidden = x.mul(2); // saved by exp's rule, referenced only by the graph below
+    return { y: hidden.exp().sum(), ref: new WeakRef(hidden) };
+  };
+  const { y, ref } = make();
+  assert.equal(await collected(ref), false, 'the graph holds the activation before backward');
+  y.backward();
+  assert.equal(await collected(ref), true, 'released by backward while y (and y.gradFn) are alive');
+  assert.equal(y.gradFn?.name, 'SumBackward0');
+  assert.deepEqual(y.gradFn?.nextFunctions.map((f) => [f.name, f.tensor]), [['ExpBackward0', null]]);
+  // retainGraph keeps everything for a second backward.
+  const again = make();
+  again.y.backward(null, { retainGraph: true });
+  assert.equal(await collected(again.ref), false);
+  again.y.backward();
+  assert.ok(x.grad);
 });

@@ -18,6 +18,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { markAsUntransferable } from 'node:worker_threads';
 import type {
   AdamStepOptions, ArgReduceOp, Backend, BinaryOp, Conv2dGeometry, ConvPost, ConvPostAct, DType, FloatArray, MatmulArgs, Pool2dGeometry, ReduceOp,
   ScalarOp, SgdStepOptions, TypedArray, UnaryOp, View,
@@ -53,6 +54,7 @@ interface Addon {
   setNumThreads(n: number): number;
   holdPoolWorkers(hold: boolean): void;
   pooledArray(length: number, kind: 0 | 1): Float32Array | Int32Array;
+  graphReleased(): void;
   copy(x: TypedArray, meta: Float64Array, out: TypedArray): void;
   unary(op: number, x: Float32Array, meta: Float64Array, out: TypedArray): void;
   scalar(op: number, x: Float32Array, meta: Float64Array, a: number, b: number, out: Float32Array): void;
@@ -442,10 +444,15 @@ function makeKernels(n: Addon): Partial<Backend> & { name: string } {
 
     uninitializedArray(dtype: DType, size: number): TypedArray | null {
       // Small arrays are cheap for V8 (and may live on its heap); large ones are recycled native blocks.
-      if (size < POOLED_MIN_ELEMENTS) return null;
-      if (dtype === 'float32') return n.pooledArray(size, 0);
-      if (dtype === 'int32') return n.pooledArray(size, 1);
-      return null;
+      if (size < POOLED_MIN_ELEMENTS || (dtype !== 'float32' && dtype !== 'int32')) return null;
+      const array = n.pooledArray(size, dtype === 'float32' ? 0 : 1);
+      // The block returns to the pool when this buffer is collected: it must not move to another thread.
+      markAsUntransferable(array.buffer);
+      return array;
+    },
+
+    graphReleased(): void {
+      n.graphReleased();
     },
 
     matmulBiasAct(

@@ -26,6 +26,8 @@
 namespace strata {
 Napi::Value PooledArray(const Napi::CallbackInfo& info);  // pooled_arrays.cpp
 Napi::Value PooledStats(const Napi::CallbackInfo& info);
+Napi::Value GraphReleased(const Napi::CallbackInfo& info);
+void EnableRequestedCollections();
 }
 
 namespace strata {
@@ -1189,8 +1191,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("clockProbe", Napi::Function::New(env, ClockProbe, "clockProbe"));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
   exports.Set("holdPoolWorkers", Napi::Function::New(env, HoldPoolWorkers, "holdPoolWorkers"));
+  EnableRequestedCollections();
   exports.Set("pooledArray", Napi::Function::New(env, PooledArray, "pooledArray"));
   exports.Set("pooledStats", Napi::Function::New(env, PooledStats, "pooledStats"));
+  exports.Set("graphReleased", Napi::Function::New(env, GraphReleased, "graphReleased"));
   exports.Set("copy", Napi::Function::New(env, Copy, "copy"));
   exports.Set("unary", Napi::Function::New(env, Unary, "unary"));
   exports.Set("scalar", Napi::Function::New(env, Scalar, "scalar"));

@@ -5,13 +5,22 @@
 // mapped pages (a page fault per 4 KB). PyTorch avoids this with a caching
 // allocator; this is Strata's: blocks of exactly the requested size are kept
 // on free lists and handed out again, uninitialised. The arrays stay ordinary
-// garbage-collected typed arrays: V8 calls the backing store's deleter when the
-// array is collected (possibly on a GC helper thread, hence the mutex), and
-// that returns the block to its free list. Nobody calls dispose().
+// garbage-collected typed arrays, and nobody calls dispose().
 //
-// This one file uses V8's API directly (N-API has no backing-store deleter that
-// runs at collection time: its external buffers are finalized from the event
-// loop, which a synchronous training loop never reaches).
+// Ownership. V8 sees a block as memory it neither owns nor counts (a backing
+// store with an empty deleter). A weak handle on each ArrayBuffer says when V8
+// has collected it, and its block then returns to its free list. So the
+// external memory V8 counts for these arrays is exactly what this file reports
+// to it, and that decides when V8 runs a full collection (see "When V8
+// collects" below). The block must not outlive its ArrayBuffer, so moving the
+// buffer elsewhere is refused: a detach key here blocks detaching
+// (ArrayBuffer.prototype.transfer), and the JavaScript side marks each buffer
+// untransferable for postMessage and structuredClone.
+//
+// This one file uses V8's API directly (N-API has neither backing stores with
+// an empty deleter nor weak callbacks that run at collection time: its
+// finalizers run from the event loop, which a synchronous training loop never
+// reaches).
 #include <napi.h>
 #include <v8.h>
 
@@ -27,7 +36,7 @@ namespace strata {
 namespace {
 
 struct BlockPool {
-  std::mutex mu;
+  std::mutex mu;  // isolates of worker threads share the pool
   std::unordered_map<size_t, std::vector<void*>> free;  // by byte size
   size_t cachedBytes = 0;
   uint64_t reused = 0, allocated = 0;  // blocks handed out from a free list / fresh from the system
@@ -73,79 +82,150 @@ struct BlockPool {
 // Leaked on purpose: arrays may be collected during isolate teardown, after static destructors.
 BlockPool* gBlocks = new BlockPool();
 
-// V8 counts every backing store as external memory and starts a GC after every few MB of new ones
-// (this process's JavaScript heap is small, and its allocation limit counts external bytes too).
-// A training step allocates hundreds of MB of activations and gradients, so that meant a full GC
-// every few kernels, whose helper threads then competed with the kernel threads for the cores:
-// a CIFAR ResNet-18 training step on 2 cores ran 10–15% slower.
+// When V8 collects.
 //
-// So pooled arrays are reported at 1/kReportedShare of their size while the pool's arrays in use have
-// grown, since a collection last returned arrays, by less than a third of what was in use then (at least
-// kMinQuietGrowth, at most kMaxQuietGrowth); past that they are reported in full, and V8 collects soon.
-// (Half or more let a ResNet-18 training step peak at 1.2 GB in use instead of 0.6, past the blocks the
-// pool had cached: ~18 fresh blocks per step, 25% slower.) Like a heap's growth factor: a few collections
-// per training step (not ~10), while loops that keep little alive neither pile up much garbage (tested: RSS of a
-// loop of garbage tensors) nor take many fresh blocks (each costs page faults: ~1 ms per 8 MB, up to
-// 20 ms on a VM touching new memory).
+// Two kinds of garbage, two kinds of collection:
+//  - Arrays that die young (an inference pass's activations, the backward pass's gradients) are freed
+//    by V8's young-generation collections (scavenges: ~0.3 ms here), which V8 itself starts only when
+//    JavaScript objects fill the young generation: arrays of hundreds of MB would pile up in between.
+//    So after every kYoungCollectionBytes of new arrays without a collection, this file asks for one.
+//    V8's one API for that is meant for tests and needs --expose-gc, which the addon sets when it loads
+//    (a side effect: `gc()` exists in contexts created afterwards).
+//  - The arrays of a training step (activations kept for the backward pass) outlive several young
+//    collections, so only full collections free them. V8 starts one when the external memory reported
+//    since the last grows past a few MB. Reporting every array in full thus meant a full collection
+//    every few kernels, and even at 1/64 of their size about three per CIFAR ResNet-18 training step.
+//    Each marks the JavaScript heap concurrently for ~20 ms on a helper thread, which on 2 cores takes
+//    a core from the kernels: a 64-channel convolution ran 1.4× slower inside the training loop than
+//    alone.
 //
-// V8 subtracts the full size when it frees a backing store. The deleter (maybe on a GC thread, where
-// the isolate can't be called) records the unreported part in the array's isolate's ledger, and a later
-// pooledArray call on that isolate adds it back, but only once it exceeds kSettleBytes: V8 counts
-// external memory added since its last full collection against the old generation's limit, measured
-// from the lowest point since, which a scavenge's frees have just set. Adding back each scavenge's
-// share as it came counted tens of MB of "growth" per scavenge, and with this process's small heap
-// started a full collection after nearly every scavenge (~2 per ResNet-18 forward, ~8% of its time).
-// Each settlement still starts one (its concurrent marking then competes with the kernels for the
-// cores): at 256 MB a CIFAR ResNet-18 training step (~1.2 GB of arrays) took 4–5 of them and ran 8%
-// slower than at 1 GB, where it takes about one. Until settled, V8's external-memory figure reads up
-// to kSettleBytes low. (Isolates of worker threads
-// share the in-use counters: with several, collections are only less timely.)
-constexpr int64_t kReportedShare = 64;
-constexpr int64_t kSettleBytes = int64_t(1) << 30;
-constexpr int64_t kMinQuietGrowth = int64_t(128) << 20, kMaxQuietGrowth = int64_t(1) << 30, kQuietGrowthDivisor = 3;
-std::atomic<int64_t> gInUse{0};        // bytes of pooled arrays not yet returned (live or awaiting collection)
-std::atomic<int64_t> gInUseAfterGC{0}; // gInUse when a collection was last seen to have returned arrays
-std::atomic<int64_t> gInUseLastCall{0};
+// So arrays are reported to V8 only when a full collection is wanted, and then in full until V8 starts
+// marking ("loud"); otherwise not at all ("quiet"). A full collection is wanted
+//  - once autograd has released a graph (graphReleased(), after a backward pass): most of a step's
+//    arrays just became garbage; unless the arrays in use have grown by less than kMinGrowth since the
+//    last full collection (small models: young collections free what they drop);
+//  - when the arrays in use outgrow what the last full collection left by a third (at least kMinGrowth,
+//    at most kMaxGrowth), like a heap's growth factor, for programs without backward passes, but not
+//    below the last training step's peak plus a quarter: a forward pass, whose arrays all stay alive,
+//    then does not collect in vain.
+// One full collection per training step instead of ~3, and ~10 young ones instead of ~30: a CIFAR
+// ResNet-18 training step 270 → 245 ms on 2 cores.
+constexpr int64_t kMinGrowth = int64_t(128) << 20, kMaxGrowth = int64_t(1) << 30;
+constexpr int64_t kYoungCollectionBytes = int64_t(64) << 20;
 
-/** Per isolate: unreported bytes of its returned arrays, to add back to its V8 count. Leaked (see gBlocks). */
-struct alignas(8) Ledger {
-  std::atomic<int64_t> toSettle{0};
+struct LiveArray;
+
+/** Per isolate (the main thread's and each worker's): its arrays and when to collect them. */
+struct IsolateState {
+  v8::Isolate* isolate = nullptr;
+  v8::Global<v8::Symbol> detachKey;
+  LiveArray* live = nullptr;          // this isolate's uncollected arrays (a doubly linked list)
+  int64_t inUse = 0;                  // their bytes
+  int64_t reportedCollected = 0;      // bytes reported to V8 of arrays since collected: subtracted on the next call
+  int64_t inUseAfterFullGC = 0;       // inUse when the last full collection ended
+  int64_t peakSinceRelease = 0;       // the highest inUse since the last graphReleased()
+  int64_t quietCeiling = 0;           // the last training step's peak plus a quarter
+  bool collectionWanted = false;      // report arrays loudly until V8 starts marking
+  bool marking = false;               // V8 is marking (or compacting): nothing more to report
+  int64_t inUseAtMarkingStart = 0;
+  int64_t allocatedSinceGC = 0;       // bytes of arrays made since V8's last collection of any kind
+  bool tornDown = false;
 };
-std::mutex gLedgersMu;
-std::unordered_map<v8::Isolate*, Ledger*> gLedgers;
 
-Ledger* ledger_of(v8::Isolate* isolate) {
-  thread_local v8::Isolate* cachedIsolate = nullptr;
-  thread_local Ledger* cached = nullptr;
-  if (isolate != cachedIsolate) {
-    std::lock_guard<std::mutex> lk(gLedgersMu);
-    Ledger*& l = gLedgers[isolate];
-    if (!l) l = new Ledger();
-    cachedIsolate = isolate;
-    cached = l;
-  }
-  return cached;
+struct LiveArray {
+  v8::Global<v8::ArrayBuffer> buffer;
+  IsolateState* owner;
+  void* data;
+  int64_t bytes;
+  bool reported;
+  LiveArray *prev, *next;
+};
+
+std::mutex gStatesMu;
+std::unordered_map<v8::Isolate*, IsolateState*> gStates;  // states are leaked: a GC callback may outlive teardown
+std::atomic<int64_t> gInUseAll{0};                       // over all isolates, for pooledStats()
+
+void unlink(IsolateState* s, LiveArray* a) {
+  (a->prev ? a->prev->next : s->live) = a->next;
+  if (a->next) a->next->prev = a->prev;
+  s->inUse -= a->bytes;
+  gInUseAll.fetch_sub(a->bytes, std::memory_order_relaxed);
 }
 
-/** Whether a new array of `size` bytes is to be reported at the small share (else in full). */
-bool report_quietly(int64_t size) {
-  const int64_t inUse = gInUse.fetch_add(size, std::memory_order_relaxed);
-  // Only collections return arrays: a drop since the last call means one ran.
-  if (inUse < gInUseLastCall.load(std::memory_order_relaxed)) gInUseAfterGC.store(inUse, std::memory_order_relaxed);
-  gInUseLastCall.store(inUse + size, std::memory_order_relaxed);
-  const int64_t after = gInUseAfterGC.load(std::memory_order_relaxed);
-  return inUse + size <= after + std::clamp(after / kQuietGrowthDivisor, kMinQuietGrowth, kMaxQuietGrowth);
+// Runs on the isolate's thread during a collection (first pass: no V8 calls but resetting the handle).
+void on_collected(const v8::WeakCallbackInfo<LiveArray>& info) {
+  LiveArray* a = info.GetParameter();
+  a->buffer.Reset();
+  IsolateState* s = a->owner;
+  unlink(s, a);
+  if (a->reported) s->reportedCollected += a->bytes;
+  gBlocks->give(a->data, static_cast<size_t>(a->bytes));
+  delete a;
 }
 
-// The deleter's data: the ledger, with bit 0 set when the array was reported at the small share.
-void release(void* data, size_t length, void* ledgerAndQuiet) {
-  const uintptr_t tag = reinterpret_cast<uintptr_t>(ledgerAndQuiet);
-  if (tag & 1) {
-    const int64_t size = static_cast<int64_t>(length);
-    reinterpret_cast<Ledger*>(tag & ~uintptr_t(1))->toSettle.fetch_add(size - size / kReportedShare, std::memory_order_relaxed);
+void on_gc_start(v8::Isolate*, v8::GCType type, v8::GCCallbackFlags, void* data) {
+  auto* s = static_cast<IsolateState*>(data);
+  if (type & (v8::kGCTypeScavenge | v8::kGCTypeMinorMarkCompact | v8::kGCTypeMarkSweepCompact)) s->allocatedSinceGC = 0;
+  if (type & (v8::kGCTypeIncrementalMarking | v8::kGCTypeMarkSweepCompact)) {
+    if (!s->marking) s->inUseAtMarkingStart = s->inUse;
+    s->marking = true;
+    s->collectionWanted = false;
   }
-  gInUse.fetch_sub(static_cast<int64_t>(length), std::memory_order_relaxed);
-  gBlocks->give(data, length);
+}
+
+void on_gc_end(v8::Isolate*, v8::GCType type, v8::GCCallbackFlags, void* data) {
+  auto* s = static_cast<IsolateState*>(data);
+  if (type & v8::kGCTypeMarkSweepCompact) {
+    s->marking = false;
+    s->inUseAfterFullGC = s->inUse;  // the weak callbacks of this collection have run
+  }
+}
+
+// Environment teardown (a worker ending, or the process): no JavaScript can reach the arrays any more.
+void on_teardown(void* data) {
+  auto* s = static_cast<IsolateState*>(data);
+  s->isolate->RemoveGCPrologueCallback(on_gc_start, s);
+  s->isolate->RemoveGCEpilogueCallback(on_gc_end, s);
+  while (LiveArray* a = s->live) {
+    a->buffer.Reset();
+    unlink(s, a);
+    gBlocks->give(a->data, static_cast<size_t>(a->bytes));
+    delete a;
+  }
+  s->detachKey.Reset();
+  s->tornDown = true;
+  std::lock_guard<std::mutex> lk(gStatesMu);
+  gStates.erase(s->isolate);
+}
+
+IsolateState* state_of(napi_env env, v8::Isolate* isolate) {
+  thread_local IsolateState* cached = nullptr;
+  if (cached && cached->isolate == isolate && !cached->tornDown) return cached;
+  std::lock_guard<std::mutex> lk(gStatesMu);
+  IsolateState*& s = gStates[isolate];
+  if (!s) {
+    s = new IsolateState();
+    s->isolate = isolate;
+    s->detachKey.Reset(isolate, v8::Symbol::New(isolate));
+    isolate->AddGCPrologueCallback(on_gc_start, s, v8::kGCTypeAll);
+    isolate->AddGCEpilogueCallback(on_gc_end, s, v8::kGCTypeMarkSweepCompact);
+    napi_add_env_cleanup_hook(env, on_teardown, s);
+  }
+  cached = s;
+  return s;
+}
+
+int64_t growth_allowed(int64_t base) { return std::clamp(base / 3, kMinGrowth, kMaxGrowth); }
+
+/** Whether a new array of `bytes` is to be reported to V8 (see "When V8 collects"). */
+bool report_loudly(IsolateState* s, int64_t bytes) {
+  const int64_t now = s->inUse + bytes;
+  s->peakSinceRelease = std::max(s->peakSinceRelease, now);
+  // While V8 marks, reports make it mark in steps on this thread, so that it finishes sooner: only
+  // when the arrays keep growing as they would have to start a collection.
+  if (s->marking) return now > s->inUseAtMarkingStart + growth_allowed(s->inUseAtMarkingStart);
+  if (s->collectionWanted) return true;
+  return now > std::max(s->quietCeiling, s->inUseAfterFullGC + growth_allowed(s->inUseAfterFullGC));
 }
 
 }  // namespace
@@ -159,23 +239,57 @@ Napi::Value PooledArray(const Napi::CallbackInfo& info) {
     throw Napi::RangeError::New(env, "pooledArray: expected a positive integer length and kind 0 (float32) or 1 (int32)");
   }
   const size_t n = static_cast<size_t>(len), bytes = n * 4;
+  v8::Isolate* isolate = v8::Isolate::GetCurrent();
+  IsolateState* s = state_of(env, isolate);
+  if (s->reportedCollected) {
+    isolate->AdjustAmountOfExternalAllocatedMemory(-s->reportedCollected);
+    s->reportedCollected = 0;
+  }
+  if ((s->allocatedSinceGC += static_cast<int64_t>(bytes)) > kYoungCollectionBytes) {
+    // Returns this isolate's young garbage arrays to the free lists before taking a block.
+    isolate->RequestGarbageCollectionForTesting(v8::Isolate::kMinorGarbageCollection);
+  }
   void* p = gBlocks->take(bytes);
   if (!p) throw Napi::Error::New(env, "pooledArray: out of memory");
-  v8::Isolate* isolate = v8::Isolate::GetCurrent();
-  Ledger* ledger = ledger_of(isolate);
-  if (ledger->toSettle.load(std::memory_order_relaxed) >= kSettleBytes)
-    isolate->AdjustAmountOfExternalAllocatedMemory(ledger->toSettle.exchange(0, std::memory_order_relaxed));
-  const int64_t size = static_cast<int64_t>(bytes);
-  const bool quiet = report_quietly(size);
-  std::unique_ptr<v8::BackingStore> store = v8::ArrayBuffer::NewBackingStore(
-      p, bytes, release, reinterpret_cast<void*>(reinterpret_cast<uintptr_t>(ledger) | (quiet ? 1 : 0)));
+
+  auto* a = new LiveArray{{}, s, p, static_cast<int64_t>(bytes), report_loudly(s, static_cast<int64_t>(bytes)), nullptr, s->live};
+  if (s->live) s->live->prev = a;
+  s->live = a;
+  s->inUse += a->bytes;
+  gInUseAll.fetch_add(a->bytes, std::memory_order_relaxed);
+
+  std::unique_ptr<v8::BackingStore> store = v8::ArrayBuffer::NewBackingStore(p, bytes, v8::BackingStore::EmptyDeleter, nullptr);
   v8::Local<v8::ArrayBuffer> buffer = v8::ArrayBuffer::New(isolate, std::move(store));
-  if (quiet) isolate->AdjustAmountOfExternalAllocatedMemory(-(size - size / kReportedShare));
+  buffer->SetDetachKey(s->detachKey.Get(isolate));
+  a->buffer.Reset(isolate, buffer);
+  a->buffer.SetWeak(a, on_collected, v8::WeakCallbackType::kParameter);
+  if (a->reported) isolate->AdjustAmountOfExternalAllocatedMemory(a->bytes);
+
   v8::Local<v8::Value> array;
   if (kind == 0) array = v8::Float32Array::New(buffer, 0, n);
   else array = v8::Int32Array::New(buffer, 0, n);
   // A napi_value is a V8 local handle (valid in this callback's handle scope).
   return Napi::Value(env, reinterpret_cast<napi_value>(*array));
+}
+
+/**
+ * graphReleased(): autograd has released a graph's saved tensors (a backward pass without retainGraph), so
+ * most arrays of a training step are garbage now: a full collection is wanted, unless they were few.
+ */
+Napi::Value GraphReleased(const Napi::CallbackInfo& info) {
+  IsolateState* s = state_of(info.Env(), v8::Isolate::GetCurrent());
+  if (s->inUse - s->inUseAfterFullGC >= kMinGrowth) {
+    s->quietCeiling = s->peakSinceRelease + s->peakSinceRelease / 4;
+    s->collectionWanted = !s->marking;
+  }
+  s->peakSinceRelease = s->inUse;
+  return info.Env().Undefined();
+}
+
+/** Called once when the addon loads: young collections on request need --expose-gc (see above). */
+void EnableRequestedCollections() {
+  static std::once_flag once;  // flags are process-wide; workers load the addon too
+  std::call_once(once, [] { v8::V8::SetFlagsFromString("--expose-gc"); });
 }
 
 /** pooledStats(): { reused, allocated, cachedBytes, inUseBytes } of the block pool. */
@@ -186,7 +300,7 @@ Napi::Value PooledStats(const Napi::CallbackInfo& info) {
   o.Set("reused", Napi::Number::New(env, static_cast<double>(gBlocks->reused)));
   o.Set("allocated", Napi::Number::New(env, static_cast<double>(gBlocks->allocated)));
   o.Set("cachedBytes", Napi::Number::New(env, static_cast<double>(gBlocks->cachedBytes)));
-  o.Set("inUseBytes", Napi::Number::New(env, static_cast<double>(gInUse.load())));
+  o.Set("inUseBytes", Napi::Number::New(env, static_cast<double>(gInUseAll.load())));
   return o;
 }
 
