@@ -4,10 +4,10 @@
  * has one closed-form gradient rule instead of a long chain of elementwise ops; a recorded backward
  * (createGraph) differentiates the same normalisation written with tensor ops instead.
  */
-import { needsGrad, record } from '../autograd/node.js';
+import { bumpVersion, needsGrad, record } from '../autograd/node.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { compositeGrads } from '../autograd/double-backward.js';
-import type { FloatArray } from '../backend/interface.js';
+import type { DType, FloatArray } from '../backend/interface.js';
 import { jsFused } from '../backend/js/fused.js';
 import { kernels } from '../backend/registry.js';
 import { shapeStr } from '../tensor/shape.js';
@@ -71,10 +71,25 @@ export function batchNormEvalAffine(
 
 /** Blend `stat` into a running statistic in place: r ← (1 − m)·r + m·stat (never recorded). */
 function updateRunning(running: Tensor, stat: Float64Array, momentum: number): void {
+  if (running.isContiguous()) {
+    // Straight into the buffer (what copy_ of the blend would write, rounded once to the buffer's dtype).
+    const data = running.storage as FloatArray;
+    const at = running.offset;
+    for (let i = 0; i < stat.length; i++) data[at + i] = (1 - momentum) * data[at + i] + momentum * stat[i];
+    bumpVersion(running);
+    return;
+  }
   const current = new Float64Array(running.contiguous().data());
   const next = new Float64Array(stat.length);
   for (let i = 0; i < stat.length; i++) next[i] = (1 - momentum) * current[i] + momentum * stat[i];
   noGrad(() => running.copy_(new Tensor(next, running.shape)));
+}
+
+/** A [C] tensor of `dtype` (float32 or float64) with element c = value(c), rounded once. */
+function perChannel(dtype: DType, C: number, value: (c: number) => number): Tensor {
+  const data = dtype === 'float64' ? new Float64Array(C) : new Float32Array(C);
+  for (let c = 0; c < C; c++) data[c] = value(c);
+  return new Tensor(data, [C]);
 }
 
 /** x·weight + bias with the parameters (either may be absent) viewed as `shape`. */
@@ -150,8 +165,8 @@ export function batchNorm(
     const gx = x.requiresGrad ? uninitialized(x.shape, x.dtype) : null;
     const backward = kernels().batchNormBackward ?? jsFused.batchNormBackward;
     backward(gd, xd, N, C, S, w, mean, invstd, training, sumG, sumGX, (gx?.storage as FloatArray) ?? null);
-    const gw = weight?.requiresGrad ? new Tensor(sumGX.map((v, c) => v * invstd[c]), [C]).to(weight.dtype) : null;
-    const gb = bias?.requiresGrad ? new Tensor(Float64Array.from(sumG), [C]).to(bias.dtype) : null;
+    const gw = weight?.requiresGrad ? perChannel(weight.dtype, C, (c) => sumGX[c] * invstd[c]) : null;
+    const gb = bias?.requiresGrad ? perChannel(bias.dtype, C, (c) => sumG[c]) : null;
     const grads: (Tensor | null)[] = [gx];
     if (weight) grads.push(gw);
     if (bias) grads.push(gb);
