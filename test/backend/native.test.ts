@@ -918,6 +918,10 @@ for (const level of LEVELS) {
     pool(16, 10, 10, [2, 2], [2, 2], [0, 0], [1, 1], false);
     pool(3, 5, 7, [3, 3], [2, 2], [1, 1], [1, 1], true);
     pool(4, 6, 4, [2, 2], [1, 1], [1, 1], [1, 1], false);
+    // Enough planes for two threads: a row's last vector spills into the next row, never past a thread's planes.
+    pool(1024, 10, 10, [2, 2], [2, 2], [0, 0], [1, 1], false);
+    pool(384, 28, 28, [2, 2], [2, 2], [0, 0], [1, 1], false);
+    pool(301, 9, 13, [3, 3], [2, 2], [1, 1], [1, 1], true);
 
     it('maxPool2d / avgPool2d and their backward passes', () => {
       const r = rng(13);

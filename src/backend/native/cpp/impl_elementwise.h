@@ -954,7 +954,9 @@ void max_pool(const float* x, const PoolGeom& g, float* out, int32_t* indices) {
   const MaxTaps h = max_taps(g.kH, g.outH, g.inH, g.sH, g.pH, g.dH);
   const MaxTaps v = max_taps(g.kW, g.outW, g.inW, g.sW, g.pW, g.dW);
   const i64 inPlane = g.inH * g.inW, outPlane = g.outH * g.outW;
-  const int nt = threads_for(static_cast<double>(g.planes) * outPlane * g.kH * g.kW * 0.3, 20000.0);
+  // A row costs about a vector's worth of outputs more than its width: narrow rows (LeNet's 10×10 → 5×5,
+  // 1,024 planes: 65 µs on one thread) are worth two threads.
+  const int nt = threads_for(static_cast<double>(g.planes) * g.outH * (g.outW + W) * g.kH * g.kW * 0.3, 20000.0);
   // Vector path (stride 1 or 2 and dilation 1 along rows) over the output columns [vlo, vhi)
   // whose windows lie inside the row. A block's loads may run past the row (those lanes are
   // dropped) but never past the end of x. Rows of a few outputs too: one vector with lanes to drop still
@@ -970,6 +972,9 @@ void max_pool(const float* x, const PoolGeom& g, float* out, int32_t* indices) {
     split_range(g.planes, nth, tid, p0, p1);
     alignas(64) float tv[W];
     alignas(64) int32_t ti[W];
+    // A vector of a row's last outputs may spill into the outputs after it, up to this thread's last:
+    // those are written later (rows in order), so narrow rows need no partial stores.
+    const i64 spillEnd = p1 * outPlane;
     for (i64 p = p0; p < p1; p++) {
       const float* base = x + p * inPlane;
       float* o = out + p * outPlane;
@@ -996,13 +1001,14 @@ void max_pool(const float* x, const PoolGeom& g, float* out, int32_t* indices) {
             const i64 iw = ow * g.sW - g.pW;
             if (lastRow + iw + g.kW - 1 + loadLen > xEnd) break;  // would read past x: scalar tail
             const i64 at = oh * g.outW + ow, n = std::min<i64>(W, vhi - ow);
-            float* od = n == W ? o + at : tv;
-            int32_t* id = n == W ? ix + at : ti;
+            const bool whole = n == W || p * outPlane + at + W <= spillEnd;
+            float* od = whole ? o + at : tv;
+            int32_t* id = whole ? ix + at : ti;
             if (g.sW == 1)
               max_window_vec<1>(base, g.inW, ih0, g.kH, g.dH, iw, g.kW, od, id);
             else
               max_window_vec<2>(base, g.inW, ih0, g.kH, g.dH, iw, g.kW, od, id);
-            if (n < W) {
+            if (!whole) {
               for (i64 j = 0; j < n; j++) {
                 o[at + j] = tv[j];
                 ix[at + j] = ti[j];
