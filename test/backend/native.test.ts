@@ -858,18 +858,24 @@ for (const level of LEVELS) {
       });
     }
 
-    // The direct kernel (LeNet's conv2) and Winograd fall back to the GEMM on inf/NaN in x or gradOut.
-    const nonFinite: [string, Conv2dGeometry, 'x' | 'gy'][] = [
+    // The direct kernel (LeNet's conv2) and Winograd fall back to the GEMM on inf/NaN in x or gradOut. Inf/NaN
+    // weights reach the zero padding as in the reference (im2col: 0·inf is NaN), and the input gradient sums
+    // only the real products (col2im).
+    const nonFinite: [string, Conv2dGeometry, 'x' | 'gy' | 'w'][] = [
       ['direct, x', convCases.find((c) => c.n === 64 && c.inC === 6)!, 'x'],
+      ['direct, weights', convCases.find((c) => c.n === 64 && c.inC === 6)!, 'w'],
+      ['direct, padded, weights', convCases.find((c) => c.n === 64 && c.inC === 1)!, 'w'],
       ['Winograd, x', { ...convCases.find((c) => c.inC === 64 && c.inH === 34)!, n: 2 }, 'x'],
       ['Winograd, gradOut', { ...convCases.find((c) => c.inC === 64 && c.inH === 34)!, n: 2 }, 'gy'],
+      ['Winograd, weights', { ...convCases.find((c) => c.inC === 64 && c.inH === 34)!, n: 2 }, 'w'],
     ];
     for (const [name, g, where] of nonFinite) {
       it(`conv2d forward, backward input and backward weight: inf and NaN propagate as in the reference (${name})`, () => {
         const r = rng(14);
         const x = uniform(r, g.n * g.inC * g.inH * g.inW);
         const gy = uniform(r, g.n * g.outC * g.outH * g.outW);
-        const poisoned = where === 'x' ? x : gy;
+        const w = uniform(r, g.outC * g.inC * g.kH * g.kW);
+        const poisoned = where === 'x' ? x : where === 'gy' ? gy : w;
         poisoned[17] = Infinity;
         poisoned[Math.floor(poisoned.length * 0.6) + 5] = NaN;
         poisoned[Math.floor(poisoned.length * 0.3) + 2] = -Infinity;
@@ -886,7 +892,6 @@ for (const level of LEVELS) {
         close(gw1, gw2, 'gw');
         // The forward (from x) and the input gradient (from gradOut) too: Winograd's transforms would turn an
         // inf into NaN over whole output tiles, where the sums give ±inf.
-        const w = uniform(r, gw1.length);
         const [y1, y2] = [new Float32Array(gy.length), new Float32Array(gy.length)];
         nat().conv2d(x, w, null, g, y1);
         ref.conv2d(x, w, null, g, y2);

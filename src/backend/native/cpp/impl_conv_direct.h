@@ -16,6 +16,7 @@ struct DirectLayout {
   i64 C, H, Wd, pH, pW;  // input channels, size, padding
   i64 Hp, Wp, J;         // padded plane: Hp × Wp = J floats
   i64 M, outH, outW;     // output channels and size
+  i64 kH, kW, dH;        // kernel size, row dilation
   i64 taps;              // C·kH·kW
   i64 rowsLen;           // outH·Wp: the flat positions that hold every output pixel
   i64 reach;             // largest tap offset: (C−1)·J + (kH−1)·dH·Wp + (kW−1)·dW
@@ -33,6 +34,9 @@ struct DirectLayout {
     M = g.outC;
     outH = g.outH;
     outW = g.outW;
+    kH = g.kH;
+    kW = g.kW;
+    dH = g.dH;
     taps = C * g.kH * g.kW;
     rowsLen = outH * Wp;
     reach = (C - 1) * J + (g.kH - 1) * g.dH * Wp + (g.kW - 1) * g.dW;
@@ -70,15 +74,23 @@ inline bool direct_worthwhile(const ConvGeom& g) {
 
 thread_local Scratch tlsDirectX, tlsDirectOut, tlsDirectG;
 
-/** acc = Σ_taps A[tap][i] · xp[offs[tap] + j + lanes]: MRk output channels × NR flat positions. */
+/** Whether every value is finite (a skipped or dropped product must be exactly 0·x = 0). */
+inline bool all_finite(const float* x, i64 n) {
+  vf acc = vf{};
+  i64 i = 0;
+  for (; i + W <= n; i += W) acc += loadu(x + i) * vf{};
+  float s = 0;
+  for (; i < n; i++) s += x[i] * 0.0f;
+  for (int l = 0; l < W; l++) s += acc[l];
+  return s == 0.0f;
+}
+
+
+/** acc += Σ_taps A[tap][i] · xp[offs[tap] + j + lanes]: MRk output channels × NR flat positions. */
 template <int MRk>
-__attribute__((always_inline)) inline void direct_tile(i64 taps, const float* __restrict A, const float* __restrict xp,
-                                                       const i64* __restrict offs, vf (&acc)[MRk][NV],
-                                                       i64 prefetchAhead = 0) {
-#pragma GCC unroll 16
-  for (int i = 0; i < MRk; i++)
-#pragma GCC unroll 4
-    for (int v = 0; v < NV; v++) acc[i][v] = vf{};
+__attribute__((always_inline)) inline void direct_tile_add(i64 taps, const float* __restrict A, const float* __restrict xp,
+                                                           const i64* __restrict offs, vf (&acc)[MRk][NV],
+                                                           i64 prefetchAhead = 0) {
 #pragma GCC unroll 2
   for (i64 t = 0; t < taps; t++) {
     const float* s = xp + offs[t];
@@ -96,13 +108,45 @@ __attribute__((always_inline)) inline void direct_tile(i64 taps, const float* __
   }
 }
 
+/** acc = Σ_taps A[tap][i] · xp[offs[tap] + j + lanes]. */
+template <int MRk>
+__attribute__((always_inline)) inline void direct_tile(i64 taps, const float* __restrict A, const float* __restrict xp,
+                                                       const i64* __restrict offs, vf (&acc)[MRk][NV],
+                                                       i64 prefetchAhead = 0) {
+#pragma GCC unroll 16
+  for (int i = 0; i < MRk; i++)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) acc[i][v] = vf{};
+  direct_tile_add<MRk>(taps, A, xp, offs, acc, prefetchAhead);
+}
+
 /** One image × one block of MRk output channels: every flat tile into os (MRk × jlen), then out rows + bias. */
 template <int MRk>
 __attribute__((noinline)) void direct_block(const DirectLayout& d, const float* A, const float* xp, i64 jlen, float* os,
-                                            i64 m0, int mr, const float* bias, float* outImg, const ConvPost* post) {
+                                            i64 m0, int mr, const float* bias, float* outImg, const ConvPost* post,
+                                            bool skipPadding) {
   vf acc[MRk][NV];
+  const i64 kHW = d.kH * d.kW;
   for (i64 j = 0; j < jlen; j += NR) {
-    direct_tile<MRk>(d.taps, A, xp + j, d.offs.data(), acc);
+    // Kernel rows that read only padding rows for every output row of this tile add nothing (with finite
+    // weights: 0·inf is NaN): near the top and bottom of a heavily padded map (the input gradient of a 5×5
+    // layer: a third of the taps). A bound may include a row it could skip (a zero product), never the reverse.
+    const i64 ohLo = j / d.Wp, ohHi = std::min(d.outH - 1, (j + NR - 1) / d.Wp);
+    const i64 khLo = skipPadding ? std::max<i64>(0, ceil_div(std::max<i64>(d.pH - ohHi, 0), d.dH)) : 0;
+    const i64 khHi = skipPadding ? std::min(d.kH, (d.pH + d.H - 1 - ohLo) / d.dH + 1) : d.kH;
+    if (khLo == 0 && khHi == d.kH) {
+      direct_tile<MRk>(d.taps, A, xp + j, d.offs.data(), acc);
+    } else {
+#pragma GCC unroll 16
+      for (int i = 0; i < MRk; i++)
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; v++) acc[i][v] = vf{};
+      if (khLo < khHi)
+        for (i64 c = 0; c < d.C; c++) {
+          const i64 t0 = c * kHW + khLo * d.kW;
+          direct_tile_add<MRk>((khHi - khLo) * d.kW, A + t0 * MRk, xp + j, d.offs.data() + t0, acc);
+        }
+    }
 #pragma GCC unroll 16
     for (int i = 0; i < MRk; i++)
 #pragma GCC unroll 4
@@ -213,6 +257,7 @@ void direct_forward_run(const float* x, const float* w, const float* bias, const
   const i64 xpFloats = std::max(d.C * d.J, d.reach + jlen) + W;
   const i64 mblocks = ceil_div(d.M, MRk);
   const Buf<float> wp = pack_direct_weights<MRk>(w, d.M, d.taps);
+  const bool skipPadding = all_finite(w, d.M * d.taps);
   const i64 items = g.n * mblocks;
   const double flops = 2.0 * static_cast<double>(mblocks * MRk) * d.taps * jlen * g.n;
   const int nt = threads_for(flops / 40.0, 15000.0);
@@ -231,7 +276,8 @@ void direct_forward_run(const float* x, const float* w, const float* bias, const
         loaded = img;
       }
       const int mr = static_cast<int>(std::min<i64>(MRk, d.M - mb * MRk));
-      direct_block<MRk>(d, wp.data() + mb * d.taps * MRk, xp, jlen, os, mb * MRk, mr, bias, out + img * outImg, post);
+      direct_block<MRk>(d, wp.data() + mb * d.taps * MRk, xp, jlen, os, mb * MRk, mr, bias, out + img * outImg, post,
+                        skipPadding);
     }
   });
 }
@@ -305,17 +351,6 @@ void bw_row(BwBlockFn* row, std::integer_sequence<int, TBs...>) {
 template <int... MBs>
 void bw_table(BwBlockFn (*table)[BW_TB], std::integer_sequence<int, MBs...>) {
   (bw_row<MBs + 1>(table[MBs], std::make_integer_sequence<int, BW_TB>{}), ...);
-}
-
-/** Whether every value is finite (a dropped position must contribute exactly 0·x = 0). */
-inline bool all_finite(const float* x, i64 n) {
-  vf acc = vf{};
-  i64 i = 0;
-  for (; i + W <= n; i += W) acc += loadu(x + i) * vf{};
-  float s = 0;
-  for (; i < n; i++) s += x[i] * 0.0f;
-  for (int l = 0; l < W; l++) s += acc[l];
-  return s == 0.0f;
 }
 
 /** Returns false (and writes nothing) when x holds inf or NaN: the caller then uses the GEMM. */

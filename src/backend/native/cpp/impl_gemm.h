@@ -1282,11 +1282,9 @@ void conv2d_impl(const float* x, const float* w, const float* bias, const ConvGe
     direct_forward(x, w, bias, g, out, post);
     return;
   }
-  // Winograd's transforms turn an inf in x into NaN where the direct sum gives ±inf: finite inputs only.
-  if (winograd_worthwhile(g) && all_finite(x, g.n * g.inC * g.inH * g.inW)) {
-    winograd_forward(x, w, bias, g, out, false, post);
-    return;
-  }
+  // Winograd's transforms turn an inf in x or w into NaN where the direct sum gives ±inf: finite inputs
+  // only (w is checked as its transform reads it).
+  if (winograd_worthwhile(g) && all_finite(x, g.n * g.inC * g.inH * g.inW) && winograd_forward(x, w, bias, g, out, false, post)) return;
   if (cinG == 1) {
     depthwise_forward(x, w, bias, g, out, post);
     return;
@@ -1381,13 +1379,15 @@ void conv2d_backward_input_impl(const float* gy, const float* w, const ConvGeom&
   }
   // Stride 1 with padding ≤ d·(k − 1): gradIn is the forward convolution of gradOut with the flipped,
   // transposed weights, so it runs as an implicit GEMM with no scatter (Winograd reads the weights in
-  // that order itself). A larger padding would make that convolution's padding negative: col2im below.
-  if (g.sH == 1 && g.sW == 1 && g.pH <= g.dH * (g.kH - 1) && g.pW <= g.dW * (g.kW - 1)) {
-    const ConvGeom t = flipped_geometry(g);
-    if (winograd_worthwhile(t) && all_finite(gy, t.n * t.inC * t.inH * t.inW)) {
-      winograd_forward(gy, w, nullptr, t, gx, true);
-      return;
-    }
+  // that order itself). A larger padding would make that convolution's padding negative, and inf or NaN
+  // weights would meet gradOut's zero border there (0·inf is NaN where PyTorch sums only real products):
+  // col2im below.
+  const ConvGeom t = flipped_geometry(g);
+  const bool flippedForward = g.sH == 1 && g.sW == 1 && g.pH <= g.dH * (g.kH - 1) && g.pW <= g.dW * (g.kW - 1);
+  if (flippedForward && winograd_worthwhile(t) && all_finite(gy, t.n * t.inC * t.inH * t.inW) &&
+      winograd_forward(gy, w, nullptr, t, gx, true))
+    return;
+  if (flippedForward && all_finite(w, g.outC * Kg)) {
     // wt[c][m][t] = w[m][c][kHW−1−t] per group, in blocks of output channels so that both the reads
     // (along w's rows) and the writes (runs of the block's kernels) stay local; scratch is reused.
     float* wt = tlsWt.get(static_cast<size_t>(g.outC) * Kg);

@@ -488,7 +488,7 @@ inline void input_tiles(const float* X, bool strips, i64 Wp, const TileRowPatche
 }
 
 template <class Wv, int MRk>
-void winograd_forward_mr(const float* x, const float* w, const float* bias, const ConvGeom& g, float* out, bool flipped,
+bool winograd_forward_mr(const float* x, const float* w, const float* bias, const ConvGeom& g, float* out, bool flipped,
                          const ConvPost* post) {
   constexpr int m = Wv::m, T = Wv::T;
   const i64 C = g.inC, M = g.outC, tH = ceil_div(g.outH, m), tW = ceil_div(g.outW, m), tiles = tH * tW;
@@ -510,9 +510,11 @@ void winograd_forward_mr(const float* x, const float* w, const float* bias, cons
   // Weights: U[ξ][m][c] = (G g Gᵀ)[ξ].
   float* U = tlsWinoU.get(static_cast<size_t>(T * LU.sU));
   const float* const wEnd = w + M * C * 9;
+  std::atomic<bool> weightsFinite{true};
   parallel(threads_for(static_cast<double>(M) * C * T, 20000.0), [&](int tid, int nth) {
     i64 p0, p1;
     split_range(LU.Mpad / MRk, nth, tid, p0, p1);
+    vf zeroIfFinite = vf{};  // Σ k·0 over every kernel read: NaN if one holds inf or NaN
     // Each ξ's panel of a depth block is one run of floats, (channel, row) after (channel, row): W of them at
     // a time, lane l taking the kernel of element e + l. The lanes' kernels (9 taps, 9·C or 9·M floats apart)
     // load as the rows of W×W blocks that a transpose turns into one vector per tap.
@@ -539,6 +541,7 @@ void winograd_forward_mr(const float* x, const float* w, const float* bias, cons
         const int tap = flipped ? 8 - j : j;
         k[j] = r[tap / W][tap % W];
       }
+      for (int j = 0; j < 9; j++) zeroIfFinite += k[j] * vf{};
       Wv::weights(k, u);
       const i64 at = LU.u_index(m0, pc) + e, count = std::min<i64>(W, n - e);
       for (int xi = 0; xi < T; xi++) {
@@ -565,7 +568,12 @@ void winograd_forward_mr(const float* x, const float* w, const float* bias, cons
           for (i64 e = 0; e < n; e += W) pack(m0, pc, n, e);
       }
     }
+    float sum = 0;
+    for (int l = 0; l < W; l++) sum += zeroIfFinite[l];
+    if (sum != 0.0f) weightsFinite.store(false, std::memory_order_relaxed);
   });
+  // Inf or NaN weights: the transforms would spread them (a NaN where the direct sum gives ±inf).
+  if (!weightsFinite.load()) return false;
   // Global tile rows [r0, r1) (row r: image r / tH, tile row r % tH), in chunks.
   auto run_rows = [&](i64 r0, i64 r1) {
     for (i64 ra = r0; ra < r1; ra += chunkRows) {
@@ -681,6 +689,7 @@ void winograd_forward_mr(const float* x, const float* w, const float* bias, cons
   } else {
     run_rows(0, g.n * tH);
   }
+  return true;
 }
 
 /** Whether F(4×4, 3×3) beats F(2×2, 3×3): outputs of at least 8×8 (4×4 outputs are one tile per image and channel
@@ -691,8 +700,9 @@ inline bool winograd43_worthwhile(const ConvGeom& g) {
 }
 
 /** The forward convolution; with `flipped`, w is the weight of the transposed convolution
-    (w[c][m] rotated by 180°: the backward-input pass of a stride-1 layer, without a flipped copy). */
-void winograd_forward(const float* x, const float* w, const float* bias, const ConvGeom& g, float* out, bool flipped = false,
+    (w[c][m] rotated by 180°: the backward-input pass of a stride-1 layer, without a flipped copy).
+    False (nothing written) when w holds inf or NaN: the caller then uses another method. */
+bool winograd_forward(const float* x, const float* w, const float* bias, const ConvGeom& g, float* out, bool flipped = false,
                       const ConvPost* post = nullptr) {
   const bool f43 = winograd43_worthwhile(g);
   if constexpr (MR2 > 0) {
@@ -703,7 +713,7 @@ void winograd_forward(const float* x, const float* w, const float* bias, const C
     }
   }
   if (f43) return winograd_forward_mr<WinoF43, MR>(x, w, bias, g, out, flipped, post);
-  winograd_forward_mr<WinoF23, MR>(x, w, bias, g, out, flipped, post);
+  return winograd_forward_mr<WinoF23, MR>(x, w, bias, g, out, flipped, post);
 }
 
 // ---- weight gradient ------------------------------------------------------------------------------
