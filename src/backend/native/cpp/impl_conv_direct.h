@@ -134,18 +134,17 @@ __attribute__((noinline)) void direct_block(const DirectLayout& d, const float* 
     const i64 ohLo = j / d.Wp, ohHi = std::min(d.outH - 1, (j + NR - 1) / d.Wp);
     const i64 khLo = skipPadding ? std::max<i64>(0, ceil_div(std::max<i64>(d.pH - ohHi, 0), d.dH)) : 0;
     const i64 khHi = skipPadding ? std::min(d.kH, (d.pH + d.H - 1 - ohLo) / d.dH + 1) : d.kH;
-    if (khLo == 0 && khHi == d.kH) {
-      direct_tile<MRk>(d.taps, A, xp + j, d.offs.data(), acc);
-    } else {
 #pragma GCC unroll 16
-      for (int i = 0; i < MRk; i++)
+    for (int i = 0; i < MRk; i++)
 #pragma GCC unroll 4
-        for (int v = 0; v < NV; v++) acc[i][v] = vf{};
-      if (khLo < khHi)
-        for (i64 c = 0; c < d.C; c++) {
-          const i64 t0 = c * kHW + khLo * d.kW;
-          direct_tile_add<MRk>((khHi - khLo) * d.kW, A + t0 * MRk, xp + j, d.offs.data() + t0, acc);
-        }
+      for (int v = 0; v < NV; v++) acc[i][v] = vf{};
+    if (khLo == 0 && khHi == d.kH) {
+      direct_tile_add<MRk>(d.taps, A, xp + j, d.offs.data(), acc);
+    } else {
+      for (i64 c = 0; c < d.C && khLo < khHi; c++) {
+        const i64 t0 = c * kHW + khLo * d.kW;
+        direct_tile_add<MRk>((khHi - khLo) * d.kW, A + t0 * MRk, xp + j, d.offs.data() + t0, acc);
+      }
     }
 #pragma GCC unroll 16
     for (int i = 0; i < MRk; i++)

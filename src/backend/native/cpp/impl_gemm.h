@@ -1284,7 +1284,8 @@ void conv2d_impl(const float* x, const float* w, const float* bias, const ConvGe
   }
   // Winograd's transforms turn an inf in x or w into NaN where the direct sum gives ±inf: finite inputs
   // only (w is checked as its transform reads it).
-  if (winograd_worthwhile(g) && all_finite(x, g.n * g.inC * g.inH * g.inW) && winograd_forward(x, w, bias, g, out, false, post)) return;
+  if (winograd_worthwhile(g) && all_finite(x, g.n * g.inC * g.inH * g.inW) && winograd_forward(x, w, bias, g, out, false, post))
+    return;
   if (cinG == 1) {
     depthwise_forward(x, w, bias, g, out, post);
     return;

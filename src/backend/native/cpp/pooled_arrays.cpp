@@ -126,7 +126,7 @@ struct IsolateState {
   int64_t peakSinceRelease = 0;       // the highest inUse since the last graphReleased()
   int64_t quietCeiling = 0;           // the last training step's peak plus a quarter
   bool collectionWanted = false;      // report arrays loudly until V8 starts marking
-  bool marking = false;               // V8 is marking (or compacting): nothing more to report
+  bool marking = false;               // V8 is marking: report only what outgrows inUseAtMarkingStart (see report_loudly)
   int64_t inUseAtMarkingStart = 0;
   int64_t allocatedSinceGC = 0;       // bytes of arrays made since V8's last collection of any kind
   bool tornDown = false;
