@@ -3,21 +3,23 @@
  * Strata (native and js backends), PyTorch (Debian's python3-torch, 1 and 2 threads, OPENBLAS_NUM_THREADS=1)
  * and TensorFlow.js (cpu backend; its wasm backend is tried and reported).
  *
- *   npm run bench -- lenet [--steps N] [--tfjs-steps N] [--data DIR] [--peers torch,tfjs|none]
+ *   npm run bench -- lenet [--steps N] [--rounds R] [--tfjs-steps N] [--data DIR] [--peers torch,tfjs|none]
  *
- * Strata and PyTorch train --steps batches (default: one epoch, 938) after 10 warm-up steps, each batch
- * indexed out of the training set normalised once (so data loading is not timed, on either side);
- * TensorFlow.js trains --tfjs-steps (default 10) because it is about 1000× slower.
+ * Strata native and PyTorch (1 and 2 threads; kept running, bench/torch_serve.py) take turns: R rounds
+ * (default 5) in which each runs 10 warm-up steps and --steps / R timed ones (--steps default: one epoch,
+ * 938), so that all sample the same spells of a noisy machine. Each batch is indexed out of the training set
+ * normalised once (data loading is not timed, on either side). Strata's reference backend trains 50 steps
+ * on its own; TensorFlow.js trains --tfjs-steps (default 10) because it is about 1000× slower.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import * as st from '../src/index.js';
-import { arg, median, peerList, table } from './util.js';
+import { PythonPeer } from './peers.js';
+import { arg, median, peerList, table, timedCalls } from './util.js';
 
 const BATCH = 64;
 const root = st.data.defaultDataRoot(arg('data'));
 const steps = Number(arg('steps') ?? 938);
+const rounds = Math.max(1, Math.min(steps, Number(arg('rounds') ?? 5)));
+const WARMUP = 10;
 const tfjsSteps = Number(arg('tfjs-steps') ?? 10);
 const peers = peerList(['torch', 'tfjs'] as const);
 
@@ -31,40 +33,57 @@ const train = new st.data.MNIST(root, {
 const [xAll, yAll] = train.getBatch!(Int32Array.from({ length: train.length }, (_, i) => i)) as [st.Tensor, st.Tensor];
 const order = st.randperm(train.length, { generator: new st.Generator(0) });
 
-/** Images per second of the median of `count` training steps of Strata's LeNet-5 on `backend`. */
-function strata(backend: string, count: number): number {
+/** Strata's LeNet-5 training on `backend`: a function running `warmup` untimed and `count` timed steps (seconds each). */
+function strata(backend: string): (warmup: number, count: number) => number[] {
   st.setBackend(backend);
   st.manualSeed(0);
   const model = st.models.create('lenet5');
   const opt = new st.optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
-  const step = (i: number) => {
-    const start = (i * BATCH) % (train.length - BATCH);
-    const idx = order.narrow(0, start, BATCH);
+  let done = 0;
+  const step = () => {
+    const idx = order.narrow(0, (done++ * BATCH) % (train.length - BATCH), BATCH);
     opt.zeroGrad();
     st.F.crossEntropy(model.forward(xAll.indexSelect(0, idx)), yAll.indexSelect(0, idx)).backward();
     opt.step();
   };
-  for (let i = 0; i < 10; i++) step(i);
-  const perStep: number[] = [];
-  for (let i = 0; i < count; i++) {
-    const t0 = performance.now();
-    step(i);
-    perStep.push(performance.now() - t0);
-  }
-  // Median per-step time (as the peer reports): robust to a noisy machine.
-  return (BATCH * 1000) / median(perStep);
+  return (warmup, count) => {
+    st.setBackend(backend);
+    return timedCalls(step, warmup, count);
+  };
 }
 
-function pytorch(threads: number): number | string {
-  const python = '/usr/bin/python3';
-  if (!existsSync(python)) return 'no /usr/bin/python3';
-  const script = fileURLToPath(new URL('./torch_lenet.py', import.meta.url));
-  const r = spawnSync(python, [script, root, String(steps), String(BATCH), String(threads)], {
-    encoding: 'utf8',
-    env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: String(threads) },
-  });
-  if (r.status !== 0) return `failed: ${(r.stderr || '').trim().split('\n').pop()}`;
-  return JSON.parse(r.stdout.trim().split('\n').pop()!).imagesPerSecond;
+/** Images per second of the median of per-step seconds (or the reason there are none). */
+const imagesPerSecond = (times: number[] | string) => (typeof times === 'string' ? times : BATCH / median(times));
+
+/**
+ * Strata native and PyTorch at 1 and 2 threads in turns (see the header): images/s of each one's median step.
+ */
+async function interleaved(): Promise<[string, number | string][]> {
+  const native = strata('native');
+  const peer = peers.includes('torch') ? await PythonPeer.start<{ torch: string }>('torch_lenet.py', [root, String(BATCH)]) : null;
+  const torchThreads = [1, 2];
+  const nativeTimes: number[] = [];
+  const torchTimes: (number[] | string)[] = torchThreads.map(() => (typeof peer === 'string' ? peer : []));
+  try {
+    for (let r = 0; r < rounds; r++) {
+      const count = Math.floor(((r + 1) * steps) / rounds) - Math.floor((r * steps) / rounds);
+      nativeTimes.push(...native(WARMUP, count));
+      for (const [i, threads] of torchThreads.entries()) {
+        const times = torchTimes[i];
+        if (!peer || typeof peer === 'string' || typeof times === 'string') continue;
+        try {
+          times.push(...(await peer.request<{ times: number[] }>({ op: 'train', threads, warmup: WARMUP, count })).times);
+        } catch (e) {
+          torchTimes[i] = `failed: ${(e as Error).message.split('\n')[0]}`;
+        }
+      }
+    }
+  } finally {
+    if (peer && typeof peer !== 'string') peer.close();
+  }
+  const rows: [string, number | string][] = [['Strata native', imagesPerSecond(nativeTimes)]];
+  if (peer) torchThreads.forEach((t, i) => rows.push([`PyTorch, ${t} thread${t > 1 ? 's' : ''}`, imagesPerSecond(torchTimes[i])]));
+  return rows;
 }
 
 async function tfjs(backend: 'cpu' | 'wasm'): Promise<number | string> {
@@ -111,12 +130,11 @@ async function tfjs(backend: 'cpu' | 'wasm'): Promise<number | string> {
   return (BATCH * 1000) / median(times);
 }
 
-const rows: [string, number | string][] = [];
-rows.push(['Strata native', strata('native', steps)]);
-rows.push(['Strata js (reference)', strata('js', Math.min(steps, 50))]);
-if (peers.includes('torch')) rows.push(['PyTorch, 1 thread', pytorch(1)], ['PyTorch, 2 threads', pytorch(2)]);
+const rows = await interleaved();
+rows.splice(1, 0, ['Strata js (reference)', imagesPerSecond(strata('js')(WARMUP, Math.min(steps, 50)))]);
+st.setBackend('native');
 if (peers.includes('tfjs')) rows.push(['TensorFlow.js cpu', await tfjs('cpu')], ['TensorFlow.js wasm', await tfjs('wasm')]);
-console.log(`LeNet-5 training on MNIST, batch ${BATCH}, SGD momentum 0.9 (images/s of the median step; ${steps} steps, batches indexed out of the normalised training set)`);
+console.log(`LeNet-5 training on MNIST, batch ${BATCH}, SGD momentum 0.9 (images/s of the median step; ${steps} steps each, in ${rounds} interleaved rounds; batches indexed out of the normalised training set)`);
 const best = Math.max(...rows.filter(([n, v]) => n.startsWith('PyTorch') && typeof v === 'number').map(([, v]) => v as number));
 console.log(table(rows, best, 'best PyTorch'));
 process.exit(0);

@@ -7,9 +7,11 @@
  * - TensorFlow.js (devDependencies @tensorflow/tfjs, @tensorflow/tfjs-backend-wasm): the pure-JS cpu backend
  *   and the wasm backend (XNNPACK, SIMD; single-threaded in Node, where its thread count cannot be set).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
@@ -53,6 +55,63 @@ export function runPython<T>(script: string, args: string[]): T | string {
     return JSON.parse(r.stdout.trim().split('\n').pop()!) as T;
   } catch {
     return `${script} printed no JSON result`;
+  }
+}
+
+/**
+ * A PyTorch peer kept running (bench/`script`, whose loop is bench/torch_serve.py) so that the benchmark can
+ * alternate between Strata and PyTorch, a few batches each, instead of timing one after the other: on a noisy
+ * machine (a VM whose speed drifts for seconds at a time) both sides then sample the same slow and fast
+ * spells, and their ratio stops depending on which ran first.
+ */
+export class PythonPeer<Hello = unknown> {
+  private constructor(
+    private readonly child: import('node:child_process').ChildProcess,
+    private readonly lines: AsyncIterator<string>,
+    private readonly stderr: string[],
+    /** The peer's first line (its versions). */
+    readonly hello: Hello,
+  ) {}
+
+  /** Starts bench/`script` with `args` (OPENBLAS_NUM_THREADS=1, as runPython), or says why it could not. */
+  static async start<Hello>(script: string, args: string[] = []): Promise<PythonPeer<Hello> | string> {
+    const missing = torchMissing();
+    if (missing) return missing;
+    const file = fileURLToPath(new URL(`./${script}`, import.meta.url));
+    const child = spawn(PYTHON, [file, ...args], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' },
+    });
+    const stderr: string[] = [];
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));
+    const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+    const first = await lines.next();
+    if (first.done) {
+      if (child.exitCode === null) await once(child, 'close');
+      return `${script} failed: ${PythonPeer.lastLine(stderr) || 'no output'}`;
+    }
+    return new PythonPeer<Hello>(child, lines, stderr, JSON.parse(first.value) as Hello);
+  }
+
+  private static lastLine(chunks: string[]): string {
+    return chunks.join('').trim().split('\n').pop() ?? '';
+  }
+
+  /** Sends `request` ({op, ...}) and returns the reply; throws with the peer's reason when it reports one or dies. */
+  async request<T>(request: { op: string } & Record<string, unknown>): Promise<T> {
+    this.child.stdin!.write(`${JSON.stringify(request)}\n`);
+    const line = await this.lines.next();
+    if (line.done) {
+      if (this.child.exitCode === null) await once(this.child, 'close');
+      throw new Error(`the PyTorch peer exited: ${PythonPeer.lastLine(this.stderr)}`);
+    }
+    const reply = JSON.parse(line.value) as T & { error?: string };
+    if (reply.error) throw new Error(reply.error);
+    return reply;
+  }
+
+  close(): void {
+    this.child.stdin!.end();
   }
 }
 

@@ -3,14 +3,17 @@
  * PyTorch (the same architecture, 1 and 2 threads), onnxruntime-node (PyTorch's model exported to ONNX,
  * forward) and TensorFlow.js (cpu and wasm backends, forward; the cpu backend is slow, so few iterations).
  *
- *   npm run bench -- resnet [--quick] [--threads 1,2] [--iters N] [--tfjs-iters N] [--tfjs-batch N]
+ *   npm run bench -- resnet [--quick] [--threads 1,2] [--rounds R] [--iters N] [--tfjs-iters N] [--tfjs-batch N]
  *                           [--peers torch,ort,tfjs-cpu,tfjs-wasm|none]
  *
  * The architecture is the widely used CIFAR ResNet-18 of kuangliu/pytorch-cifar: BasicBlock [2, 2, 2, 2],
  * 64-128-256-512 channels, a 3×3 stride-1 stem without max pooling, 4×4 average pooling, a linear classifier.
  * (The zoo's `resnet18` is torchvision's ImageNet network: 7×7 stride-2 stem and max pooling.)
  * Forward: eval mode under noGrad. Training step: cross-entropy, backward, SGD lr 0.01 momentum 0.9.
- * Reported: images/s of the median batch time (--iters timed batches after warm-up, default 5; 3 with --quick),
+ * Strata, PyTorch (kept running, bench/torch_serve.py) and onnxruntime take turns: R rounds (default 3; 2 with
+ * --quick) in which, for each thread count and mode, each runs a warm-up batch and N timed ones (default 3;
+ * 2 with --quick), so that all of them sample the same spells of a noisy machine.
+ * Reported: images/s of the median of each one's R × N timed batches,
  * effective GFLOP/s (convolution and linear FLOP; a training step counted as 3× the forward FLOP) as % of the
  * FMA peak, and ratios to the best PyTorch thread count.
  */
@@ -20,22 +23,25 @@ import path from 'node:path';
 import * as st from '../src/index.js';
 import { setNativeThreads } from '../src/backend/native/index.js';
 import { printMachine, requireNative } from './kernels.js';
-import { loadOrt, loadTfjs, ortSession, runPython, torchVersion, type Tf } from './peers.js';
+import { loadOrt, loadTfjs, ortSession, PythonPeer, type Ort, type Tf } from './peers.js';
 import { CifarResNet18, forwardFlopsPerImage } from './cifar-resnet.js';
-import { arg, flag, gf, grid, numberList, pct, peerList, ratio, timeIt, type Peak, type Timing, type TimingOptions } from './util.js';
+import { arg, flag, gf, grid, numberList, pct, peerList, ratio, timedCalls, timeIt, timingOf, type Peak, type Timing, type TimingOptions } from './util.js';
 
 const { F } = st;
 const BATCH = 32;
 const quick = flag('quick');
 const threads = numberList('threads', [1, 2]);
-const iters = Number(arg('iters') ?? (quick ? 3 : 5));
+const rounds = Number(arg('rounds') ?? (quick ? 2 : 3));
+const iters = Number(arg('iters') ?? (quick ? 2 : 3));
 const tfjsIters = Number(arg('tfjs-iters') ?? 1);
 const tfjsBatch = Number(arg('tfjs-batch') ?? (quick ? 8 : BATCH));
 const peers: string[] = peerList(['torch', 'ort', 'tfjs-cpu', 'tfjs-wasm'] as const);
 /** `warmup` untimed calls (default 1), then `n` timed calls of one batch each. */
 const perCall = (n: number, warmup = 1): TimingOptions => ({ rounds: n, roundSeconds: 0, budgetSeconds: Infinity, warmup });
 
-// ---- Strata -------------------------------------------------------------------------------------
+// ---- the contenders ------------------------------------------------------------------------------
+
+type Mode = 'forward' | 'train';
 
 interface Row {
   name: string;
@@ -46,51 +52,104 @@ interface Row {
   batch?: number;
 }
 
-async function strata(t: number): Promise<Row> {
-  setNativeThreads(t);
+/**
+ * One framework in the interleaved rounds: `measure` runs `warmup` untimed and `count` timed batches of a mode at
+ * a thread count and returns their seconds (or throws why it cannot).
+ */
+interface Contender {
+  name: string;
+  modes: Mode[];
+  measure(mode: Mode, threads: number, warmup: number, count: number): Promise<number[]>;
+}
+
+function strataContender(): Contender {
   st.manualSeed(0);
   const model = new CifarResNet18();
   const x = st.randn([BATCH, 3, 32, 32]);
   const y = st.randint(0, 10, [BATCH]);
-  model.eval();
-  const forward = await timeIt(() => st.noGrad(() => model.forward(x)), perCall(iters));
-  model.train();
   const opt = new st.optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
+  const forward = () => st.noGrad(() => model.forward(x));
   const step = () => {
     opt.zeroGrad();
     F.crossEntropy(model.forward(x), y).backward();
     opt.step();
   };
-  step(); // second warm-up step (the first creates the momentum buffers)
-  const train = await timeIt(step, perCall(iters));
-  return { name: 'Strata native', threads: t, forward, train };
+  return {
+    name: 'Strata native',
+    modes: ['forward', 'train'],
+    async measure(mode, threads, warmup, count) {
+      setNativeThreads(threads);
+      model.train(mode === 'train');
+      return timedCalls(mode === 'train' ? step : forward, warmup, count);
+    },
+  };
 }
 
-// ---- peers ----------------------------------------------------------------------------------------
-
-interface TorchResult {
-  torch: string;
-  results: Record<string, { forward: Timing; train: Timing }>;
-  onnx: string | null;
+function torchContender(peer: PythonPeer<{ torch: string }>): Contender {
+  return {
+    name: `PyTorch ${peer.hello.torch}`,
+    modes: ['forward', 'train'],
+    async measure(mode, threads, warmup, count) {
+      return (await peer.request<{ times: number[] }>({ op: mode, threads, warmup, count })).times;
+    },
+  };
 }
 
-async function ortRows(onnxFile: string | null, onnxError: string): Promise<Row[]> {
-  const ort = loadOrt();
-  if (typeof ort === 'string') return [{ name: 'onnxruntime-node', threads: '', forward: ort }];
-  if (!onnxFile) return [{ name: 'onnxruntime-node', threads: '', forward: onnxError }];
+/** Has the peer export its eval-mode model to `file`; null, or why that failed. */
+async function exportOnnx(peer: PythonPeer, file: string): Promise<string | null> {
+  const { onnx } = await peer.request<{ onnx: string | null }>({ op: 'onnx', path: file });
+  return onnx && `torch.onnx.export failed: ${onnx}`;
+}
+
+function ortContender(ort: Ort, onnxFile: string): Contender {
   const x = new ort.Tensor('float32', st.randn([BATCH, 3, 32, 32]).data() as Float32Array, [BATCH, 3, 32, 32]);
-  const rows: Row[] = [];
-  for (const t of threads) {
-    try {
-      const session = await ortSession(ort, onnxFile, t);
+  const sessions = new Map<number, Promise<import('onnxruntime-node').InferenceSession>>();
+  return {
+    name: `onnxruntime-node ${ort.env.versions.node ?? ''}`,
+    modes: ['forward'],
+    async measure(_mode, threads, warmup, count) {
+      if (!sessions.has(threads)) sessions.set(threads, ortSession(ort, onnxFile, threads));
+      const session = await sessions.get(threads)!;
       const feeds = { [session.inputNames[0]]: x };
-      rows.push({ name: `onnxruntime-node ${ort.env.versions.node ?? ''}`, threads: t, forward: await timeIt(() => session.run(feeds), perCall(iters)) });
-      await session.release();
-    } catch (e) {
-      rows.push({ name: 'onnxruntime-node', threads: t, forward: `failed: ${(e as Error).message.split('\n')[0]}` });
-    }
-  }
-  return rows;
+      const times: number[] = [];
+      for (let i = 0; i < warmup + count; i++) {
+        const t0 = performance.now();
+        await session.run(feeds);
+        if (i >= warmup) times.push((performance.now() - t0) / 1000);
+      }
+      return times;
+    },
+  };
+}
+
+/**
+ * `rounds` rounds; in each, for each thread count and mode, every contender in turn runs a warm-up batch and
+ * `iters` timed ones. Returns each contender's rows: the median over all its timed batches (or why it failed).
+ */
+async function interleaved(contenders: Contender[]): Promise<Row[]> {
+  const samples = new Map<string, number[] | string>();
+  const key = (c: Contender, t: number, mode: Mode) => `${c.name}|${t}|${mode}`;
+  for (let r = 0; r < rounds; r++)
+    for (const t of threads)
+      for (const mode of ['forward', 'train'] as const)
+        for (const c of contenders) {
+          const k = key(c, t, mode);
+          const soFar = samples.get(k) ?? [];
+          if (!c.modes.includes(mode) || typeof soFar === 'string') continue;
+          try {
+            // The first training round warms up twice (the first step creates the momentum buffers).
+            samples.set(k, [...soFar, ...(await c.measure(mode, t, r === 0 && mode === 'train' ? 2 : 1, iters))]);
+          } catch (e) {
+            samples.set(k, `failed: ${(e as Error).message.split('\n')[0]}`);
+          }
+        }
+  const result = (c: Contender, t: number, mode: Mode) => {
+    const s = samples.get(key(c, t, mode));
+    return typeof s === 'string' ? s : timingOf(s!);
+  };
+  return contenders.flatMap((c) =>
+    threads.map((t) => ({ name: c.name, threads: t, forward: result(c, t, 'forward'), train: c.modes.includes('train') ? result(c, t, 'train') : undefined })),
+  );
 }
 
 /** The same network in TensorFlow.js layers (NHWC; 'same' padding pads stride-2 convolutions bottom-right). */
@@ -149,35 +208,32 @@ const peaks: Map<number, Peak> = printMachine(threads, quick);
 const flopsPerImage = forwardFlopsPerImage();
 console.log(`forward: ${(flopsPerImage / 1e9).toFixed(3)} GFLOP per image (convolutions + linear); training step ≈ 3× that`);
 
-const rows: Row[] = [];
-for (const t of threads) rows.push(await strata(t));
-setNativeThreads(poolSize);
-
-let onnxFile: string | null = null;
-let onnxError = 'not exported';
+const contenders: Contender[] = [strataContender()];
+const failed: Row[] = [];
+let rows: Row[] = [];
+let peer: PythonPeer<{ torch: string }> | string = 'not started';
 const tmp = mkdtempSync(path.join(tmpdir(), 'strata-bench-'));
 try {
-  const torchRows: Row[] = [];
-  if (peers.includes('torch') || peers.includes('ort')) {
-    const want = peers.includes('ort') ? path.join(tmp, 'resnet18.onnx') : null;
-    const r = runPython<TorchResult>('torch_resnet.py', [JSON.stringify({ batch: BATCH, threads, iters, onnx: want, time: peers.includes('torch') })]);
-    if (typeof r === 'string') {
-      torchRows.push({ name: 'PyTorch', threads: '', forward: r });
-      onnxError = `no ONNX model: PyTorch exports it (${r})`;
-    } else {
-      for (const t of threads) {
-        const res = r.results[String(t)];
-        if (res) torchRows.push({ name: `PyTorch ${torchVersion()}`, threads: t, forward: res.forward, train: res.train });
-      }
-      if (r.onnx) onnxError = `torch.onnx.export failed: ${r.onnx}`;
-      else onnxFile = want;
-    }
-    if (peers.includes('torch')) rows.push(...torchRows);
+  if (peers.includes('torch') || peers.includes('ort')) peer = await PythonPeer.start<{ torch: string }>('torch_resnet.py', [String(BATCH)]);
+  if (peers.includes('torch')) {
+    if (typeof peer === 'string') failed.push({ name: 'PyTorch', threads: '', forward: peer });
+    else contenders.push(torchContender(peer));
   }
-  if (peers.includes('ort')) rows.push(...(await ortRows(onnxFile, onnxError)));
+  if (peers.includes('ort')) {
+    // onnxruntime runs PyTorch's model, exported to ONNX.
+    const ort = loadOrt();
+    const onnxFile = path.join(tmp, 'resnet18.onnx');
+    const exportError = typeof peer === 'string' ? `no ONNX model: PyTorch exports it (${peer})` : await exportOnnx(peer, onnxFile);
+    if (typeof ort === 'string') failed.push({ name: 'onnxruntime-node', threads: '', forward: ort });
+    else if (exportError) failed.push({ name: 'onnxruntime-node', threads: '', forward: exportError });
+    else contenders.push(ortContender(ort, onnxFile));
+  }
+  rows = [...(await interleaved(contenders)), ...failed];
 } finally {
+  if (typeof peer !== 'string') peer.close();
   rmSync(tmp, { recursive: true, force: true });
 }
+setNativeThreads(poolSize);
 for (const backend of ['cpu', 'wasm'] as const) if (peers.includes(`tfjs-${backend}`)) rows.push(await tfjsRow(backend));
 
 // ---- table ----------------------------------------------------------------------------------------

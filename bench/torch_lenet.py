@@ -1,16 +1,26 @@
 """PyTorch peer of bench/lenet.ts: the same LeNet-5, batch size, optimiser and MNIST batches.
 
-Prints one JSON line {"imagesPerSecond": ..., "threads": ..., "steps": ...}: images per second of the median step.
-Run with OPENBLAS_NUM_THREADS=1 (torch uses its own threads; nested pools slow it down).
+    OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/torch_lenet.py DATA_ROOT BATCH
+
+Serves bench/lenet.ts's requests (bench/torch_serve.py: one JSON line each way), so that PyTorch's steps
+alternate with Strata's:
+    {"op": "train", "threads": t, "warmup": w, "count": n}
+        -> {"times": [seconds of each of the n timed steps]} (torch.set_num_threads(t) first; the steps go
+           on through one fixed shuffle of the training set)
+Its first line is {"torch": version}. Run with OPENBLAS_NUM_THREADS=1 (torch uses its own threads; nested
+pools slow it down).
 """
-import gzip, json, sys, time
+import gzip
+import sys
+
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-root, steps, batch, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-torch.set_num_threads(threads)
+from torch_serve import serve, timed
+
+root, batch = sys.argv[1], int(sys.argv[2])
 with gzip.open(f"{root}/mnist/train-images-idx3-ubyte.gz") as f:
     images = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 1, 28, 28)
 with gzip.open(f"{root}/mnist/train-labels-idx1-ubyte.gz") as f:
@@ -25,21 +35,22 @@ model = nn.Sequential(
     nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
 opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
 order = torch.randperm(len(y_all))
+steps_done = 0
 
-def step(i):
-    idx = order[(i * batch) % (len(order) - batch):][:batch]
+
+def step():
+    global steps_done
+    start = (steps_done * batch) % (len(order) - batch)
+    idx = order[start:start + batch]
+    steps_done += 1
     opt.zero_grad()
-    loss = F.cross_entropy(model(x_all[idx]), y_all[idx])
-    loss.backward()
+    F.cross_entropy(model(x_all[idx]), y_all[idx]).backward()
     opt.step()
 
-for i in range(10):
-    step(i)
-times = []
-for i in range(steps):
-    t0 = time.perf_counter()
-    step(i)
-    times.append(time.perf_counter() - t0)
-times.sort()
-# The median step, as bench/lenet.ts reports Strata's (robust to a noisy machine).
-print(json.dumps({"imagesPerSecond": batch / times[len(times) // 2], "threads": threads, "steps": steps}))
+
+def train(request):
+    torch.set_num_threads(request['threads'])
+    return {'times': timed(step, request['warmup'], request['count'])}
+
+
+serve({'torch': torch.__version__}, {'train': train})

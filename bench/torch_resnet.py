@@ -2,26 +2,26 @@
 """PyTorch peer of bench/resnet.ts: CIFAR ResNet-18 (kuangliu/pytorch-cifar: BasicBlock [2, 2, 2, 2],
 64-128-256-512 channels, 3x3 stem, no max pool, 4x4 average pool, 10 classes), float32, CPU.
 
-    OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/torch_resnet.py SPEC_JSON
+    OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/torch_resnet.py BATCH
 
-SPEC_JSON: {"batch": 32, "threads": [1, 2], "iters": 5, "onnx": "/tmp/.../resnet18.onnx" or null, "time": true}
-Times `iters` forward passes (eval mode, no_grad) and `iters` training steps (SGD lr 0.01 momentum 0.9,
-cross-entropy) after warm-up, at each thread count (torch.set_num_threads; "time": false skips this). With "onnx", also exports the
-eval-mode model there (torch.onnx.export, opset 13, fixed batch) for onnxruntime-node.
-
-Prints one JSON line: {"torch": version, "results": {threads: {"forward": T, "train": T}}, "onnx": null | error}
-with T = {"median": s, "best": s, "rounds": n} seconds per batch.
+Serves bench/resnet.ts's requests (bench/torch_serve.py: one JSON line each way), so that PyTorch's batches
+alternate with Strata's:
+    {"op": "forward", "threads": t, "warmup": w, "count": n}  eval mode, no_grad
+    {"op": "train", "threads": t, "warmup": w, "count": n}    cross-entropy, backward, SGD lr 0.01 momentum 0.9
+        -> {"times": [seconds of each timed batch]} (torch.set_num_threads(t) first)
+    {"op": "onnx", "path": p}  the eval-mode model exported there (opset 13, fixed batch) for onnxruntime-node
+        -> {"onnx": null or why the export failed}
+Its first line is {"torch": version}.
 """
-import json
 import sys
-import time
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-spec = json.loads(sys.argv[1])
-batch, iters = spec['batch'], spec['iters']
+from torch_serve import serve, timed
+
+batch = int(sys.argv[1])
 
 
 class BasicBlock(nn.Module):
@@ -60,20 +60,6 @@ class ResNet18(nn.Module):
         return self.linear(out)
 
 
-def time_calls(fn, warmup):
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(iters):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    times.sort()
-    mid = len(times) // 2
-    med = times[mid] if len(times) % 2 else (times[mid - 1] + times[mid]) / 2
-    return {'median': med, 'best': times[0], 'rounds': len(times)}
-
-
 torch.manual_seed(0)
 model = ResNet18()
 x = torch.randn(batch, 3, 32, 32)
@@ -92,19 +78,21 @@ def train_step():
     opt.step()
 
 
-results = {}
-for t in spec['threads'] if spec.get('time', True) else []:
-    torch.set_num_threads(t)
-    model.eval()
-    fwd = time_calls(forward, 1)
-    model.train()
-    results[str(t)] = {'forward': fwd, 'train': time_calls(train_step, 2)}
+def timing(fn, train):
+    def handle(request):
+        torch.set_num_threads(request['threads'])
+        model.train(train)
+        return {'times': timed(fn, request['warmup'], request['count'])}
+    return handle
 
-onnx_error = None
-if spec.get('onnx'):
+
+def export_onnx(request):
     try:
         model.eval()
-        torch.onnx.export(model, x, spec['onnx'], opset_version=13, input_names=['x'], output_names=['logits'])
+        torch.onnx.export(model, x, request['path'], opset_version=13, input_names=['x'], output_names=['logits'])
+        return {'onnx': None}
     except Exception as e:  # report why (e.g. a torch build without ONNX export)
-        onnx_error = f'{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ""}'
-print(json.dumps({'torch': torch.__version__, 'results': results, 'onnx': onnx_error}))
+        return {'onnx': f'{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ""}'}
+
+
+serve({'torch': torch.__version__}, {'forward': timing(forward, False), 'train': timing(train_step, True), 'onnx': export_onnx})

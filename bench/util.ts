@@ -114,6 +114,23 @@ export async function timeIt(fn: () => unknown, o: TimingOptions): Promise<Timin
   return { median: median(perCall), best: Math.min(...perCall), rounds };
 }
 
+/** Seconds taken by each of `count` calls of `fn` (synchronous), after `warmup` untimed calls. */
+export function timedCalls(fn: () => unknown, warmup: number, count: number): number[] {
+  for (let i = 0; i < warmup; i++) fn();
+  const times: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const t0 = performance.now();
+    fn();
+    times.push((performance.now() - t0) / 1000);
+  }
+  return times;
+}
+
+/** The Timing of per-call samples (seconds). */
+export function timingOf(samples: number[]): Timing {
+  return { median: median(samples), best: Math.min(...samples), rounds: samples.length };
+}
+
 // ---- the measured FMA peak ----------------------------------------------------------------
 
 export interface Peak {
