@@ -1283,9 +1283,8 @@ void conv2d_impl(const float* x, const float* w, const float* bias, const ConvGe
     return;
   }
   // Winograd's transforms turn an inf in x or w into NaN where the direct sum gives ±inf: finite inputs
-  // only (w is checked as its transform reads it).
-  if (winograd_worthwhile(g) && all_finite(x, g.n * g.inC * g.inH * g.inW) && winograd_forward(x, w, bias, g, out, false, post))
-    return;
+  // only (checked as its transforms read them; it declines the others).
+  if (winograd_worthwhile(g) && winograd_forward(x, w, bias, g, out, false, post)) return;
   if (cinG == 1) {
     depthwise_forward(x, w, bias, g, out, post);
     return;
@@ -1385,9 +1384,7 @@ void conv2d_backward_input_impl(const float* gy, const float* w, const ConvGeom&
   // col2im below.
   const ConvGeom t = flipped_geometry(g);
   const bool flippedForward = g.sH == 1 && g.sW == 1 && g.pH <= g.dH * (g.kH - 1) && g.pW <= g.dW * (g.kW - 1);
-  if (flippedForward && winograd_worthwhile(t) && all_finite(gy, t.n * t.inC * t.inH * t.inW) &&
-      winograd_forward(gy, w, nullptr, t, gx, true))
-    return;
+  if (flippedForward && winograd_worthwhile(t) && winograd_forward(gy, w, nullptr, t, gx, true)) return;
   if (flippedForward && all_finite(w, g.outC * Kg)) {
     // wt[c][m][t] = w[m][c][kHW−1−t] per group, in blocks of output channels so that both the reads
     // (along w's rows) and the writes (runs of the block's kernels) stay local; scratch is reused.

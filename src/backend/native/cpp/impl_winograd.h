@@ -257,11 +257,13 @@ struct WinoLayout {
   static i64 v_tile(i64 t, i64 kcb) { return (t / NR) * v_panel(kcb) + t % NR; }
 };
 
-/** The products Mo[ξ] = U[ξ] · V[ξ] for ξ in [x0, x1), from the packed operands. */
+/** The products Mo[ξ] = U[ξ] · V[ξ] for ξ in [x0, x1), from the packed operands: U laid out as LU (its rows
+    LU.M: all output channels, or a block of them, whose first row of Mo is at Mo), V and Mo as L. */
 template <int MRk>
-void winograd_products(const WinoLayout<MRk>& L, const float* U, const float* V, float* Mo, i64 x0, i64 x1) {
+void winograd_products(const WinoLayout<MRk>& LU, const WinoLayout<MRk>& L, const float* U, const float* V, float* Mo,
+                       i64 x0, i64 x1) {
   const Epi e;
-  const i64 M = L.M, C = L.C, tc = L.tiles, kb = L.kb;
+  const i64 M = LU.M, C = L.C, tc = L.tiles, kb = L.kb;
   // Column chunks whose V panels stay in L2 while each U panel streams past them once.
   const i64 chunk = std::max<i64>(NR, round_up(B_CHUNK_FLOATS / kb, NR));
   for (i64 xi = x0; xi < x1; xi++) {
@@ -269,7 +271,7 @@ void winograd_products(const WinoLayout<MRk>& L, const float* U, const float* V,
     for (i64 pc = 0; pc < C; pc += kb) {
       const i64 kc = std::min(kb, C - pc);
       const bool first = pc == 0, last = pc + kc >= C;
-      const float* Ab = U + xi * L.sU + L.u_block(pc);
+      const float* Ab = U + xi * LU.sU + LU.u_block(pc);
       const float* Bb = V + xi * L.sV + L.v_block(pc);
       for (i64 jc = 0; jc < tc; jc += chunk) {
         const i64 je = std::min(tc, jc + chunk);
@@ -487,16 +489,102 @@ inline void input_tiles(const float* X, bool strips, i64 Wp, const TileRowPatche
   Wv::inputs(d, v);
 }
 
+/**
+ * U[ξ] = (G g Gᵀ)[ξ] into U (laid out as LU) for its MRk-row panels [p0, p1): layout row r holds output channel
+ * mBase + r (rows past M are zero). zeroIfFinite accumulates Σ k·0 over every kernel read (NaN if one holds inf
+ * or NaN).
+ */
 template <class Wv, int MRk>
-bool winograd_forward_mr(const float* x, const float* w, const float* bias, const ConvGeom& g, float* out, bool flipped,
-                         const ConvPost* post) {
-  constexpr int m = Wv::m, T = Wv::T;
-  const i64 C = g.inC, M = g.outC, tH = ceil_div(g.outH, m), tW = ceil_div(g.outW, m), tiles = tH * tW;
-  const i64 inHW = g.inH * g.inW, outHW = g.outH * g.outW;
-  const float* const xEnd = x + g.n * C * inHW;
+void winograd_weights(const float* w, const ConvGeom& g, bool flipped, const WinoLayout<MRk>& LU, float* U, i64 mBase,
+                      i64 p0, i64 p1, vf& zeroIfFinite) {
+  constexpr int T = Wv::T;
+  const i64 C = g.inC, M = g.outC;
+  const float* const wEnd = w + M * C * 9;
+  // Each ξ's panel of a depth block is one run of floats, (channel, row) after (channel, row): W of them at
+  // a time, lane l taking the kernel of element e + l. The lanes' kernels (9 taps, 9·C or 9·M floats apart)
+  // load as the rows of W×W blocks that a transpose turns into one vector per tap.
+  constexpr int blocks = (9 + W - 1) / W;
+  auto pack = [&](i64 m0, i64 pc, i64 n, i64 e) {
+    vf r[blocks][W];
+    for (int l = 0; l < W; l++) {
+      const i64 el = e + l, c = pc + el / MRk, mo = mBase + m0 + el % MRk;
+      const float* kp = el >= n || mo >= M ? nullptr : flipped ? w + (c * M + mo) * 9 : w + (mo * C + c) * 9;  // flipped: w[c][m], 180°
+      for (int bl = 0; bl < blocks; bl++) {
+        const float* src = kp + bl * W;
+        if (kp && src + W <= wEnd) {
+          r[bl][l] = loadu(src);
+        } else {  // a padding row, or a vector past the end of w
+          alignas(64) float tail[W] = {};
+          if (kp) std::memcpy(tail, src, sizeof(float) * std::min<i64>(W, wEnd - src));
+          r[bl][l] = loadu(tail);
+        }
+      }
+    }
+    for (int bl = 0; bl < blocks; bl++) transpose_block(r[bl]);
+    vf k[9], u[T];
+    for (int j = 0; j < 9; j++) {
+      const int tap = flipped ? 8 - j : j;
+      k[j] = r[tap / W][tap % W];
+    }
+    for (int j = 0; j < 9; j++) zeroIfFinite += k[j] * vf{};
+    Wv::weights(k, u);
+    const i64 at = LU.u_index(m0, pc) + e, count = std::min<i64>(W, n - e), sU = LU.sU;
+    float* const dst0 = U + at;  // (locals: stores through float* would otherwise reload them)
+    for (int xi = 0; xi < T; xi++) {
+      float* dst = dst0 + xi * sU;
+      if (count == W) {
+        storeu(dst, u[xi]);
+      } else {
+        alignas(64) float run[W];
+        storeu(run, u[xi]);
+        std::memcpy(dst, run, sizeof(float) * count);
+      }
+    }
+  };
+  // The loops read w along its rows: a panel's rows (w[m][c], a few sequential streams) in the inner loop,
+  // or the panels (w[c][m]: one stream). Reading a flipped w panel by panel (every vector 9·M floats on)
+  // made the backward-input pass of 512 channels at 4×4 10% slower; the other way round, the forward 30%.
+  for (i64 pc = 0; pc < C; pc += LU.kb) {
+    const i64 n = std::min(LU.kb, C - pc) * MRk;  // a panel's elements in this depth block
+    if (flipped) {
+      for (i64 e = 0; e < n; e += W)
+        for (i64 m0 = p0 * MRk; m0 < p1 * MRk; m0 += MRk) pack(m0, pc, n, e);
+    } else {
+      // The panel's MRk rows are read W / MRk kernels at a time: prefetched kAhead calls on (loads waiting
+      // for w took a third of the transform; 512 channels at 4×4: 3.2 → 2.7 ms, 256 at 8×8: 3.1 → 2.4 ms).
+      constexpr i64 kAhead = 4;
+      const i64 cEnd = pc + n / MRk;
+      for (i64 m0 = p0 * MRk; m0 < p1 * MRk; m0 += MRk) {
+        const i64 rows = std::min<i64>(MRk, M - mBase - m0);
+        for (i64 e = 0; e < n; e += W) {
+          const i64 cAhead = pc + (e + kAhead * W) / MRk;
+          if (cAhead < cEnd)
+            for (i64 r = 0; r < rows; r++) {
+              const char* p = reinterpret_cast<const char*>(w + ((mBase + m0 + r) * C + cAhead) * 9);
+              __builtin_prefetch(p);
+              __builtin_prefetch(p + 64);
+            }
+          pack(m0, pc, n, e);
+        }
+      }
+    }
+  }
+}
+
+/** Whether a thread's Σ v·0 says that every value it read was finite. */
+inline void note_finite(vf zeroIfFinite, std::atomic<bool>& finite) {
+  float sum = 0;
+  for (int l = 0; l < W; l++) sum += zeroIfFinite[l];
+  if (sum != 0.0f) finite.store(false, std::memory_order_relaxed);
+}
+
+/** Tile rows per chunk of the forward pass (see winograd_forward_mr). */
+template <class Wv>
+i64 winograd_chunk_rows(const ConvGeom& g) {
+  const i64 C = g.inC, M = g.outC, tW = ceil_div(g.outW, Wv::m);
   // Chunks of tile rows: V and Mo of a chunk (T·(C + M) floats per tile) should stay in L2, but
   // a chunk needs enough tiles to pay for streaming all of U past them (T·M·C floats).
-  const i64 perRow = T * (C + M) * tW;
+  const i64 perRow = Wv::T * (C + M) * tW;
   // (At least 48 tiles: three NR-wide panels keep the micro-kernels busy between U panels.)
   i64 chunkRows = std::max({(i64(96) << 10) / perRow, ceil_div(48, tW), ceil_div(M * C / 2048, tW)});
   // A chunk of whole NR-wide panels where at most twice the rows give one: the products' last panel
@@ -504,181 +592,197 @@ bool winograd_forward_mr(const float* x, const float* w, const float* bias, cons
   // ResNet-18 at 64–128 channels 25–30% slower).
   const i64 panelRows = NR / std::gcd(i64(NR), tW);
   if (round_up(chunkRows, panelRows) <= 2 * chunkRows) chunkRows = round_up(chunkRows, panelRows);
+  return chunkRows;
+}
+
+/**
+ * Whether the forward pass streams its weights (transforming U a block of output channels at a time, just before
+ * that block's products) rather than transforming all of U first: when all tiles fit one chunk and are few next to
+ * the output channels. All of U (T·M·C floats: 38 MB for F(4×4, 3×3) at 512 channels) would otherwise be written
+ * to memory and read back, while the tiles' V (T·C·tiles floats), read again for each block, stays in L3.
+ */
+template <class Wv>
+bool winograd_streams_weights(const ConvGeom& g) {
+  const i64 rows = g.n * ceil_div(g.outH, Wv::m), tiles = rows * ceil_div(g.outW, Wv::m);
+  return rows <= winograd_chunk_rows<Wv>(g) && tiles * 4 <= g.outC;
+}
+
+thread_local Scratch tlsWinoUBlock;
+
+template <class Wv, int MRk>
+bool winograd_forward_mr(const float* x, const float* w, const float* bias, const ConvGeom& g, float* out, bool flipped,
+                         const ConvPost* post) {
+  constexpr int m = Wv::m, T = Wv::T;
+  const i64 C = g.inC, M = g.outC, tH = ceil_div(g.outH, m), tW = ceil_div(g.outW, m), tiles = tH * tW;
+  const i64 inHW = g.inH * g.inW, outHW = g.outH * g.outW, rowsAll = g.n * tH;
+  const float* const xEnd = x + g.n * C * inHW;
+  const i64 chunkRows = winograd_chunk_rows<Wv>(g);
   const int nt = threads_for(2.0 * T * static_cast<double>(M) * C * tiles * g.n / 40.0, 15000.0);
-  const bool imageSplit = nt > 1 && g.n >= nt;
-  const WinoLayout<MRk> LU(M, C, chunkRows * tW);
-  // Weights: U[ξ][m][c] = (G g Gᵀ)[ξ].
-  float* U = tlsWinoU.get(static_cast<size_t>(T * LU.sU));
-  const float* const wEnd = w + M * C * 9;
+  const bool streamWeights = winograd_streams_weights<Wv>(g);
+  const bool imageSplit = !streamWeights && nt > 1 && g.n >= nt;
   std::atomic<bool> weightsFinite{true};
-  parallel(threads_for(static_cast<double>(M) * C * T, 20000.0), [&](int tid, int nth) {
-    i64 p0, p1;
-    split_range(LU.Mpad / MRk, nth, tid, p0, p1);
-    vf zeroIfFinite = vf{};  // Σ k·0 over every kernel read: NaN if one holds inf or NaN
-    // Each ξ's panel of a depth block is one run of floats, (channel, row) after (channel, row): W of them at
-    // a time, lane l taking the kernel of element e + l. The lanes' kernels (9 taps, 9·C or 9·M floats apart)
-    // load as the rows of W×W blocks that a transpose turns into one vector per tap.
-    constexpr int blocks = (9 + W - 1) / W;
-    auto pack = [&](i64 m0, i64 pc, i64 n, i64 e) {
-      vf r[blocks][W];
-      for (int l = 0; l < W; l++) {
-        const i64 el = e + l, c = pc + el / MRk, mo = m0 + el % MRk;
-        const float* kp = el >= n || mo >= M ? nullptr : flipped ? w + (c * M + mo) * 9 : w + (mo * C + c) * 9;  // flipped: w[c][m], 180°
-        for (int bl = 0; bl < blocks; bl++) {
-          const float* src = kp + bl * W;
-          if (kp && src + W <= wEnd) {
-            r[bl][l] = loadu(src);
-          } else {  // a padding row, or a vector past the end of w
-            alignas(64) float tail[W] = {};
-            if (kp) std::memcpy(tail, src, sizeof(float) * std::min<i64>(W, wEnd - src));
-            r[bl][l] = loadu(tail);
+  // Inf or NaN inputs: the transforms would spread them (a NaN where the direct sum gives ±inf). Weights are
+  // checked as their transform reads them, inputs as theirs does (a separate pass over x cost up to 5% of a
+  // layer): Σ_ξ V[ξ]·0 over every tile is NaN if one holds inf or NaN (or if the sum overflows: then the
+  // caller's other method is merely unneeded).
+  std::atomic<bool> inputsFinite{true};
+  // Weights: U[ξ][m][c] = (G g Gᵀ)[ξ], all of them first unless they are streamed.
+  const WinoLayout<MRk> LU(M, C, chunkRows * tW);
+  float* U = nullptr;
+  if (!streamWeights) {
+    U = tlsWinoU.get(static_cast<size_t>(T * LU.sU));
+    parallel(threads_for(static_cast<double>(M) * C * T, 20000.0), [&](int tid, int nth) {
+      i64 p0, p1;
+      split_range(LU.Mpad / MRk, nth, tid, p0, p1);
+      vf zeroIfFinite = vf{};
+      winograd_weights<Wv, MRk>(w, g, flipped, LU, U, 0, p0, p1, zeroIfFinite);
+      note_finite(zeroIfFinite, weightsFinite);
+    });
+    if (!weightsFinite.load()) return false;
+  }
+  // V for the global tile rows [ra, ra + nr) (row r: image r / tH, tile row r % tH), laid out as L.
+  auto transform_inputs = [&](i64 ra, i64 nr, const WinoLayout<MRk>& L, float* V) {
+    const i64 tc = nr * tW;
+    // Input transform, a group of tile rows and a channel at a time, W consecutive tiles of the chunk per
+    // vector: F(2×2, 3×3) rows of whole vectors from a zero-padded strip of 4 input rows (no copy to
+    // rearrange), other rows (narrower, or F(4×4, 3×3)) a vector across tile rows, from TileRowPatches. Each
+    // run of W tiles lies inside one NR panel (NR is a multiple of W); panel columns past the last tile are
+    // read by the products, so they get zeros (not NaN).
+    static_assert(NR % W == 0, "a run of W tiles lies inside one panel");
+    const bool strips = m == 2 && tW % W == 0;
+    const i64 groupRows = W / std::gcd(i64(W), tW), groups = ceil_div(nr, groupRows);
+    const TileRowPatches<m> P(groupRows * tW);
+    const i64 Wp = 2 * tW + 2 + W;  // a strip's row (the last vector's over-read stays inside)
+    parallel(threads_for(static_cast<double>(nr) * C * tW * 6 * T / m, 20000.0), [&](int tid, int nth) {
+      i64 q0, q1;
+      split_range(groups * C, nth, tid, q0, q1);
+      float* X = tlsWinoPlane.get(static_cast<size_t>(strips ? 4 * Wp : 2 * P.R * P.stride));
+      const i64 sV = L.sV;
+      // Patches: the input rows of item q + kAhead, prefetched (items step from plane to plane, more
+      // interleaved streams than the hardware prefetchers follow).
+      constexpr i64 kAhead = 6;
+      auto prefetch_item = [&](i64 q) {
+        const i64 grp = q / C, c = q - grp * C, lr0 = grp * groupRows;
+        P.prefetch(x, C, c, ra + lr0, std::min(groupRows, nr - lr0), tH, g);
+      };
+      if (!strips)
+        for (i64 q = q0; q < std::min(q1, q0 + kAhead); q++) prefetch_item(q);
+      vf zeroIfFinite = vf{};
+      for (i64 q = q0; q < q1; q++) {
+        const i64 grp = q / C, c = q - grp * C, lr0 = grp * groupRows, rows = std::min(groupRows, nr - lr0);
+        const i64 t0 = lr0 * tW, t1 = t0 + rows * tW;
+        if (strips) {
+          const i64 img = (ra + lr0) / tH, th = (ra + lr0) - img * tH;
+          load_strip(X, Wp, x + (img * C + c) * inHW, th, g);
+        } else {
+          if (q + kAhead < q1) prefetch_item(q + kAhead);
+          P.fill(X, x, xEnd, C, c, ra + lr0, rows, tH, tW, g);
+        }
+        i64 kcb;
+        float* const dst0 = V + L.v_row(c, kcb);
+        for (i64 tl = t0; tl < t1; tl += W) {
+          vf v[T];
+          input_tiles<Wv>(X, strips, Wp, P, tl - t0, v);
+          float* dst = dst0 + L.v_tile(tl, kcb);
+          vf sum = v[0];
+#pragma GCC unroll 36
+          for (int xi = 0; xi < T; xi++) {
+            storeu(dst + xi * sV, v[xi]);
+            if (xi) sum += v[xi];
+          }
+          zeroIfFinite += sum * vf{};
+        }
+        if (t1 == tc)
+          for (i64 tl = round_up(tc, W); tl < L.panels * NR; tl += W) {
+            float* dst = dst0 + L.v_tile(tl, kcb);
+            for (int xi = 0; xi < T; xi++) storeu(dst + xi * sV, vf{});
+          }
+      }
+      note_finite(zeroIfFinite, inputsFinite);
+    });
+  };
+  // out for those rows from their Mo.
+  auto transform_outputs = [&](i64 ra, i64 nr, const WinoLayout<MRk>& L, const float* Mo) {
+    const i64 tc = nr * tW;
+    // Output transform: Y = Aᵀ Mo A + bias, one output channel at a time, W consecutive tiles of the chunk
+    // per vector (their output rows then go to each tile row's place).
+    parallel(threads_for(static_cast<double>(nr) * M * tW * 5 * T / m, 20000.0), [&](int tid, int nth) {
+      i64 m0, m1;
+      split_range(M, nth, tid, m0, m1);
+      alignas(64) float y[m][m * W];
+      for (i64 oc = m0; oc < m1; oc++) {
+        const vf b = bcast(bias ? bias[oc] : 0.0f);
+        for (i64 tl = 0; tl < tc; tl += W) {
+          vf mv[T];
+          for (int xi = 0; xi < T; xi++) mv[xi] = loadu(Mo + xi * L.sM + oc * tc + tl);
+          Wv::outputs(mv, b, y);
+          // Tiles [t, te) of one tile row at a time.
+          for (i64 t = tl, tEnd = std::min(tc, tl + W); t < tEnd;) {
+            const i64 lr = t / tW, tw = t - lr * tW, te = std::min(tEnd, (lr + 1) * tW);
+            const i64 img = (ra + lr) / tH, th = (ra + lr) - img * tH;
+            float* o = out + (img * M + oc) * outHW + m * tw;
+            const i64 n = std::min(m * (te - t), g.outW - m * tw);
+            for (int i = 0; i < m && m * th + i < g.outH; i++) {
+              float* row = o + (m * th + i) * g.outW;
+              const float* from = y[i] + m * (t - tl);
+              // Whole vectors, then the rest (a library memcpy call for 32 floats cost ~4% of a layer).
+              i64 v = 0;
+              for (; v + W <= n; v += W) storeu(row + v, loadu(from + v));
+              if (v < n) std::memcpy(row + v, from + v, sizeof(float) * (n - v));
+            }
+            t = te;
           }
         }
+        // Channel oc's output rows of the chunk are complete.
+        if (post)
+          for (i64 lr = 0; lr < nr; lr++) {
+            const i64 img = (ra + lr) / tH, th = (ra + lr) - img * tH;
+            post->run(out + (img * M + oc) * outHW + m * th * g.outW, 0, 1, std::min<i64>(m, g.outH - m * th) * g.outW, oc);
+          }
       }
-      for (int bl = 0; bl < blocks; bl++) transpose_block(r[bl]);
-      vf k[9], u[T];
-      for (int j = 0; j < 9; j++) {
-        const int tap = flipped ? 8 - j : j;
-        k[j] = r[tap / W][tap % W];
-      }
-      for (int j = 0; j < 9; j++) zeroIfFinite += k[j] * vf{};
-      Wv::weights(k, u);
-      const i64 at = LU.u_index(m0, pc) + e, count = std::min<i64>(W, n - e);
-      for (int xi = 0; xi < T; xi++) {
-        float* dst = U + xi * LU.sU + at;
-        if (count == W) {
-          storeu(dst, u[xi]);
-        } else {
-          alignas(64) float run[W];
-          storeu(run, u[xi]);
-          std::memcpy(dst, run, sizeof(float) * count);
-        }
-      }
-    };
-    // The loops read w along its rows: a panel's rows (w[m][c], a few sequential streams) in the inner loop,
-    // or the panels (w[c][m]: one stream). Reading a flipped w panel by panel (every vector 9·M floats on)
-    // made the backward-input pass of 512 channels at 4×4 10% slower; the other way round, the forward 30%.
-    for (i64 pc = 0; pc < C; pc += LU.kb) {
-      const i64 n = std::min(LU.kb, C - pc) * MRk;  // a panel's elements in this depth block
-      if (flipped) {
-        for (i64 e = 0; e < n; e += W)
-          for (i64 m0 = p0 * MRk; m0 < p1 * MRk; m0 += MRk) pack(m0, pc, n, e);
-      } else {
-        for (i64 m0 = p0 * MRk; m0 < p1 * MRk; m0 += MRk)
-          for (i64 e = 0; e < n; e += W) pack(m0, pc, n, e);
-      }
-    }
-    float sum = 0;
-    for (int l = 0; l < W; l++) sum += zeroIfFinite[l];
-    if (sum != 0.0f) weightsFinite.store(false, std::memory_order_relaxed);
-  });
-  // Inf or NaN weights: the transforms would spread them (a NaN where the direct sum gives ±inf).
-  if (!weightsFinite.load()) return false;
-  // Global tile rows [r0, r1) (row r: image r / tH, tile row r % tH), in chunks.
+    });
+  };
   auto run_rows = [&](i64 r0, i64 r1) {
     for (i64 ra = r0; ra < r1; ra += chunkRows) {
       const i64 nr = std::min(chunkRows, r1 - ra), tc = nr * tW;
       const WinoLayout<MRk> L(M, C, tc);
       float* V = tlsWinoV.get(static_cast<size_t>(T * L.sV + W));
       float* Mo = tlsWinoM.get(static_cast<size_t>(T * L.sM + 2 * W));
-      // Input transform, a group of tile rows and a channel at a time, W consecutive tiles of the chunk per
-      // vector: F(2×2, 3×3) rows of whole vectors from a zero-padded strip of 4 input rows (no copy to
-      // rearrange), other rows (narrower, or F(4×4, 3×3)) a vector across tile rows, from TileRowPatches. Each
-      // run of W tiles lies inside one NR panel (NR is a multiple of W); panel columns past the last tile are
-      // read by the products, so they get zeros (not NaN).
-      static_assert(NR % W == 0, "a run of W tiles lies inside one panel");
-      const bool strips = m == 2 && tW % W == 0;
-      const i64 groupRows = W / std::gcd(i64(W), tW), groups = ceil_div(nr, groupRows);
-      const TileRowPatches<m> P(groupRows * tW);
-      const i64 Wp = 2 * tW + 2 + W;  // a strip's row (the last vector's over-read stays inside)
-      parallel(threads_for(static_cast<double>(nr) * C * tW * 6 * T / m, 20000.0), [&](int tid, int nth) {
-        i64 q0, q1;
-        split_range(groups * C, nth, tid, q0, q1);
-        float* X = tlsWinoPlane.get(static_cast<size_t>(strips ? 4 * Wp : 2 * P.R * P.stride));
-        const i64 sV = L.sV;
-        // Patches: the input rows of item q + kAhead, prefetched (items step from plane to plane, more
-        // interleaved streams than the hardware prefetchers follow).
-        constexpr i64 kAhead = 6;
-        auto prefetch_item = [&](i64 q) {
-          const i64 grp = q / C, c = q - grp * C, lr0 = grp * groupRows;
-          P.prefetch(x, C, c, ra + lr0, std::min(groupRows, nr - lr0), tH, g);
-        };
-        if (!strips)
-          for (i64 q = q0; q < std::min(q1, q0 + kAhead); q++) prefetch_item(q);
-        for (i64 q = q0; q < q1; q++) {
-          const i64 grp = q / C, c = q - grp * C, lr0 = grp * groupRows, rows = std::min(groupRows, nr - lr0);
-          const i64 t0 = lr0 * tW, t1 = t0 + rows * tW;
-          if (strips) {
-            const i64 img = (ra + lr0) / tH, th = (ra + lr0) - img * tH;
-            load_strip(X, Wp, x + (img * C + c) * inHW, th, g);
-          } else {
-            if (q + kAhead < q1) prefetch_item(q + kAhead);
-            P.fill(X, x, xEnd, C, c, ra + lr0, rows, tH, tW, g);
-          }
-          i64 kcb;
-          float* const dst0 = V + L.v_row(c, kcb);
-          for (i64 tl = t0; tl < t1; tl += W) {
-            vf v[T];
-            input_tiles<Wv>(X, strips, Wp, P, tl - t0, v);
-            float* dst = dst0 + L.v_tile(tl, kcb);
-#pragma GCC unroll 36
-            for (int xi = 0; xi < T; xi++) storeu(dst + xi * sV, v[xi]);
-          }
-          if (t1 == tc)
-            for (i64 tl = round_up(tc, W); tl < L.panels * NR; tl += W) {
-              float* dst = dst0 + L.v_tile(tl, kcb);
-              for (int xi = 0; xi < T; xi++) storeu(dst + xi * sV, vf{});
-            }
-        }
-      });
+      transform_inputs(ra, nr, L, V);
       // The T products over channels.
       const int pn = threads_for(2.0 * T * static_cast<double>(M) * C * tc / 40.0, 15000.0);
       parallel(pn, [&](int tid, int nth) {
         i64 x0, x1;
         split_range(T, nth, tid, x0, x1);
-        winograd_products<MRk>(L, U, V, Mo, x0, x1);
+        winograd_products<MRk>(L, L, U, V, Mo, x0, x1);
       });
-      // Output transform: Y = Aᵀ Mo A + bias, one output channel at a time, W consecutive tiles of the chunk
-      // per vector (their output rows then go to each tile row's place).
-      parallel(threads_for(static_cast<double>(nr) * M * tW * 5 * T / m, 20000.0), [&](int tid, int nth) {
-        i64 m0, m1;
-        split_range(M, nth, tid, m0, m1);
-        alignas(64) float y[m][m * W];
-        for (i64 oc = m0; oc < m1; oc++) {
-          const vf b = bcast(bias ? bias[oc] : 0.0f);
-          for (i64 tl = 0; tl < tc; tl += W) {
-            vf mv[T];
-            for (int xi = 0; xi < T; xi++) mv[xi] = loadu(Mo + xi * L.sM + oc * tc + tl);
-            Wv::outputs(mv, b, y);
-            // Tiles [t, te) of one tile row at a time.
-            for (i64 t = tl, tEnd = std::min(tc, tl + W); t < tEnd;) {
-              const i64 lr = t / tW, tw = t - lr * tW, te = std::min(tEnd, (lr + 1) * tW);
-              const i64 img = (ra + lr) / tH, th = (ra + lr) - img * tH;
-              float* o = out + (img * M + oc) * outHW + m * tw;
-              const i64 n = std::min(m * (te - t), g.outW - m * tw);
-              for (int i = 0; i < m && m * th + i < g.outH; i++) {
-                float* row = o + (m * th + i) * g.outW;
-                const float* from = y[i] + m * (t - tl);
-                if (n == m * W) {
-                  for (int v = 0; v < m; v++) storeu(row + v * W, loadu(from + v * W));
-                } else {
-                  std::memcpy(row, from, sizeof(float) * n);
-                }
-              }
-              t = te;
-            }
-          }
-          // Channel oc's output rows of the chunk are complete.
-          if (post)
-            for (i64 lr = 0; lr < nr; lr++) {
-              const i64 img = (ra + lr) / tH, th = (ra + lr) - img * tH;
-              post->run(out + (img * M + oc) * outHW + m * th * g.outW, 0, 1, std::min<i64>(m, g.outH - m * th) * g.outW, oc);
-            }
-        }
-      });
+      transform_outputs(ra, nr, L, Mo);
     }
   };
-  if (imageSplit) {
+  if (streamWeights) {
+    // One chunk; the products a block of output channels at a time, whose U each thread transforms into
+    // a block that stays in its L2 just before multiplying it.
+    const i64 tc = rowsAll * tW;
+    const WinoLayout<MRk> L(M, C, tc);
+    float* V = tlsWinoV.get(static_cast<size_t>(T * L.sV + W));
+    float* Mo = tlsWinoM.get(static_cast<size_t>(T * L.sM + 2 * W));
+    transform_inputs(0, rowsAll, L, V);
+    const i64 Mb = 2 * MRk, blocks = ceil_div(M, Mb);  // (1 to 8 panels: within noise; U of 2 is 1.2 MB at 512 channels)
+    parallel(threads_for(2.0 * T * static_cast<double>(M) * C * tc / 40.0, 15000.0), [&](int tid, int nth) {
+      i64 b0, b1;
+      split_range(blocks, nth, tid, b0, b1);
+      float* Ub = tlsWinoUBlock.get(static_cast<size_t>(T * WinoLayout<MRk>(Mb, C, tc).sU));
+      vf zeroIfFinite = vf{};
+      for (i64 b = b0; b < b1; b++) {
+        const i64 m0 = b * Mb;
+        const WinoLayout<MRk> LB(std::min(Mb, M - m0), C, tc);
+        winograd_weights<Wv, MRk>(w, g, flipped, LB, Ub, m0, 0, LB.Mpad / MRk, zeroIfFinite);
+        winograd_products<MRk>(LB, L, Ub, V, Mo + m0 * tc, 0, T);
+      }
+      note_finite(zeroIfFinite, weightsFinite);
+    });
+    transform_outputs(0, rowsAll, L, Mo);
+  } else if (imageSplit) {
     // Enough images: each thread transforms and multiplies its own images (which the previous
     // kernel wrote on that thread, and the next one reads there), with single-threaded GEMMs.
     parallel(nt, [&](int tid, int nth) {
@@ -687,21 +791,28 @@ bool winograd_forward_mr(const float* x, const float* w, const float* bias, cons
       run_rows(n0 * tH, n1 * tH);
     });
   } else {
-    run_rows(0, g.n * tH);
+    run_rows(0, rowsAll);
   }
-  return true;
+  return weightsFinite.load() && inputsFinite.load();
 }
 
-/** Whether F(4×4, 3×3) beats F(2×2, 3×3): outputs of at least 8×8 (4×4 outputs are one tile per image and channel
-    pair, whose 36 weight products outweigh the 16 the smaller tiles need). STRATA_WINOGRAD43=0 turns it off. */
+/**
+ * Whether F(4×4, 3×3) beats F(2×2, 3×3): outputs of at least 8×8, or maps of 3×3 to 4×4 (one 4×4 tile per image
+ * and channel pair: 36 products where F(2×2, 3×3) needs 64) with at least a whole panel of images (fewer leave
+ * most of each panel empty: with 8 images, 512 channels at 4×4 took twice as long as F(2×2, 3×3)).
+ * STRATA_WINOGRAD43=0 turns it off.
+ */
 inline bool winograd43_worthwhile(const ConvGeom& g) {
   static const bool off = std::getenv("STRATA_WINOGRAD43") && std::getenv("STRATA_WINOGRAD43")[0] == '0';
-  return !off && g.outH >= 8 && g.outW >= 8;
+  if (off) return false;
+  const bool oneTile = g.outH >= 3 && g.outH <= 4 && g.outW >= 3 && g.outW <= 4;
+  return (g.outH >= 8 && g.outW >= 8) || (oneTile && g.n >= NR);
 }
 
 /** The forward convolution; with `flipped`, w is the weight of the transposed convolution
     (w[c][m] rotated by 180°: the backward-input pass of a stride-1 layer, without a flipped copy).
-    False (nothing written) when w holds inf or NaN: the caller then uses another method. */
+    False when w or x holds inf or NaN (out then holds nothing useful; nothing written when it is w): the caller
+    then uses another method, which writes all of out. */
 bool winograd_forward(const float* x, const float* w, const float* bias, const ConvGeom& g, float* out, bool flipped = false,
                       const ConvPost* post = nullptr) {
   const bool f43 = winograd43_worthwhile(g);
