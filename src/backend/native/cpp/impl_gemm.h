@@ -1317,8 +1317,9 @@ void conv2d_backward_weight_impl(const float* gy, const float* x, const ConvGeom
   }
   if (direct_worthwhile(g) && direct_backward_weight(gy, x, g, gw)) return;
   // (Below 8×8 outputs the tiles are too few for the products' depth: the GEMM is faster there,
-  // measured 7×7 with 512 channels 147 against 104 GF/s; at 8×8 with 256 Winograd wins 148 to 117.)
-  if (winograd_worthwhile(g) && g.outH * g.outW >= 64 && winograd_backward_weight(gy, x, g, gw)) return;
+  // measured 7×7 with 512 channels 147 against 104 GF/s; at 8×8 with 256 Winograd wins 148 to 117; unless
+  // dU streams.)
+  if (winograd_backward_weight_worthwhile(g) && winograd_backward_weight(gy, x, g, gw)) return;
   if (cinG == 1) {
     depthwise_backward_weight(gy, x, g, gw);
     return;

@@ -547,8 +547,15 @@ void winograd_weights(const float* w, const ConvGeom& g, bool flipped, const Win
   for (i64 pc = 0; pc < C; pc += LU.kb) {
     const i64 n = std::min(LU.kb, C - pc) * MRk;  // a panel's elements in this depth block
     if (flipped) {
-      for (i64 e = 0; e < n; e += W)
+      // Each step reads the panels' kernels of W / MRk (≤ 2) channels, one run of floats per channel: those of
+      // the channels kAhead steps on are prefetched.
+      constexpr i64 kAhead = 4;
+      const i64 cEnd = pc + n / MRk, r0 = mBase + p0 * MRk, r1 = std::min(M, mBase + p1 * MRk);
+      for (i64 e = 0; e < n; e += W) {
+        for (i64 c = pc + (e + kAhead * W) / MRk, k = 0; k < 2 && c < cEnd; c++, k++)
+          for (const float *p = w + (c * M + r0) * 9, *end = w + (c * M + r1) * 9; p < end; p += 16) __builtin_prefetch(p);
         for (i64 m0 = p0 * MRk; m0 < p1 * MRk; m0 += MRk) pack(m0, pc, n, e);
+      }
     } else {
       // The panel's MRk rows are read W / MRk kernels at a time: prefetched kAhead calls on (loads waiting
       // for w took a third of the transform; 512 channels at 4×4: 3.2 → 2.7 ms, 256 at 8×8: 3.1 → 2.4 ms).
@@ -889,6 +896,18 @@ struct WinoGradLayout {
 };
 
 /**
+ * Whether the weight gradient streams dU (see winograd_backward_weight_as): few tiles next to the output channels,
+ * so that dU (T·M·C floats, the products' output) is the big operand, and all tiles' V and dMo (T·(C + M) floats
+ * per tile) within 32 MB, read again for each block of dU. 512 channels at 4×4, 2 threads: 32 images 5.9 → 2.9 ms,
+ * 128 images 23.7 → 11.3 ms (against the GEMM).
+ */
+template <class Wv>
+bool winograd_streams_weight_gradient(const ConvGeom& g) {
+  const i64 tiles = g.n * ceil_div(g.outH, Wv::m) * ceil_div(g.outW, Wv::m);
+  return tiles * Wv::T * (g.inC + g.outC) <= (i64(8) << 20) && tiles * 4 <= g.outC;
+}
+
+/**
  * gw = ∂L/∂w of a Winograd-eligible convolution. Returns false (writing nothing) when x or gy
  * hold inf or NaN: the transforms would turn ±inf into NaN where the direct sum keeps ±inf.
  */
@@ -901,7 +920,9 @@ bool winograd_backward_weight_as(const float* gy, const float* x, const ConvGeom
   // products' depth is the chunk's tile count, so chunks are larger than the forward's.
   const i64 chunkRows = std::max<i64>(1, (i64(1) << 20) / (T * (C + M) * tW));
   const int nt = threads_for(2.0 * T * static_cast<double>(M) * C * tH * tW * g.n / 40.0, 15000.0);
-  const bool imageSplit = nt > 1 && g.n >= nt;
+  const i64 rowsAll = g.n * tH;
+  const bool streamDU = winograd_streams_weight_gradient<Wv>(g);
+  const bool imageSplit = !streamDU && nt > 1 && g.n >= nt;
   const i64 sD = round_up(M * C, 1024) + 16;  // one dU[ξ]
   const float* const xEnd = x + g.n * C * inHW;
   const float* const gyEnd = gy + g.n * M * outHW;
@@ -915,6 +936,113 @@ bool winograd_backward_weight_as(const float* gy, const float* x, const ConvGeom
   const i64 perChannel = std::max({strips ? 4 * Wp : 2 * P.R * P.stride, m * Q.stride, 2 * tW + W});
   static_assert(MR <= W && NR % W == 0, "transform blocks: MR output channels or W input channels");
   const i64 vBlocks = ceil_div(C, W), blocks = vBlocks + ceil_div(M, MR);
+  // V[ξ]ᵀ and dMo[ξ] of the global tile rows [ra, ra + nr), laid out as L.
+  auto transform_chunk = [&](i64 ra, i64 nr, const WinoGradLayout& L, float* V, float* dMo) {
+    // V[ξ]ᵀ and dMo[ξ] in panels, one (group of tile rows, block of channels) at a time: W input
+    // channels (inside one NR panel of V) or MR output-gradient channels (one panel of dMo).
+    const i64 groups = ceil_div(nr, groupRows);
+    parallel(threads_for(static_cast<double>(nr) * (C + M) * tW * 6 * T / m, 20000.0), [&](int tid, int nth) {
+      i64 q0, q1;
+      split_range(groups * blocks, nth, tid, q0, q1);
+      // W channels' rows, then a row of zeros (an output-gradient row past the plane's last).
+      float* buf = tlsWinoPlane.get(static_cast<size_t>((W + 1) * perChannel));
+      float* const zeros = buf + W * perChannel;
+      std::memset(zeros, 0, sizeof(float) * perChannel);
+      for (i64 q = q0; q < q1; q++) {
+        const i64 grp = q / blocks, b = q - grp * blocks, lr0 = grp * groupRows, rows = std::min(groupRows, nr - lr0);
+        const i64 img = (ra + lr0) / tH, th = (ra + lr0) - img * tH, t0 = lr0 * tW, t1 = t0 + rows * tW;
+        const bool input = b < vBlocks;
+        const i64 c0 = input ? b * W : (b - vBlocks) * MR, nc = std::min<i64>(input ? W : MR, (input ? C : M) - c0);
+        // Where channel k's output-gradient rows start (F(2×2) strips: straight from the plane).
+        const float* gr[W][m];
+        for (i64 k = 0; k < nc; k++) {
+          float* at = buf + k * perChannel;
+          if (input && strips) {
+            load_strip(at, Wp, x + (img * C + c0 + k) * inHW, th, g);
+          } else if (input) {
+            P.fill(at, x, xEnd, C, c0 + k, ra + lr0, rows, tH, tW, g);
+          } else if (gradStrips) {
+            const float* plane = gy + (img * M + c0 + k) * outHW + 2 * th * g.outW;
+            gr[k][0] = plane;
+            gr[k][1] = 2 * th + 1 < g.outH ? plane + g.outW : zeros;
+          } else {
+            Q.fill(at, gy, gyEnd, M, c0 + k, ra + lr0, rows, tH, tW, g);
+            for (int i = 0; i < m; i++) gr[k][i] = at + i * Q.stride;
+          }
+        }
+        for (i64 tl = t0; tl < t1; tl += W) {
+          vf s[T][W];
+          for (i64 k = 0; k < W; k++) {
+            vf v[T] = {};
+            if (k < nc) {
+              if (input) input_tiles<Wv>(buf + k * perChannel, strips, Wp, P, tl - t0, v);
+              else Wv::output_gradients(gr[k], tl - t0, v);
+            }
+            for (int xi = 0; xi < T; xi++) s[xi][k] = v[xi];
+          }
+          const i64 n = std::min<i64>(W, t1 - tl);
+          if (input) L.store_block<NR, W, T>(V, L.sB, L.Cpad, c0, tl, s, n);
+          else L.store_block<MR, MR, T>(dMo, L.sA, L.Mpad, c0, tl, s, n);
+        }
+      }
+    });
+  };
+  // gw for the kernels [q0, q1) (q = m·C + c) from T·sD-strided sums of dU parts (the parts end at least W floats
+  // past their last kernel, so a last partial vector reads inside them).
+  static_assert(W <= 16, "a dU slot's padding holds a vector's over-read");
+  auto store_gw = [&](const float* const* parts, size_t nParts, i64 sD, i64 q0, i64 q1, float* gwAt) {
+    for (i64 q = q0; q < q1; q += W) {
+      vf u[T], k[9];
+      for (int xi = 0; xi < T; xi++) {
+        vf sum = {};
+        for (size_t t = 0; t < nParts; t++)
+          if (parts[t]) sum += loadu(parts[t] + xi * sD + q);
+        u[xi] = sum;
+      }
+      Wv::weight_gradient(u, k);
+      alignas(64) float taps[9][W];
+      for (int j = 0; j < 9; j++) storeu(taps[j], k[j]);
+      const i64 count = std::min<i64>(W, q1 - q);
+      for (i64 l = 0; l < count; l++)
+        for (int j = 0; j < 9; j++) gwAt[(q + l) * 9 + j] = taps[j][l];
+    }
+  };
+  if (streamDU) {
+    // All tiles in one chunk, then dU a block of output channels at a time, each block's gw made from it while
+    // it is in L2 (its dU, T·Mb·C floats, is never written to memory).
+    if (!all_finite(x, g.n * C * inHW) || !all_finite(gy, g.n * M * outHW)) return false;
+    const i64 tc = rowsAll * tW;
+    const WinoGradLayout L(M, C, tc);
+    float* V = tlsWinoV.get(static_cast<size_t>(T * L.sB));
+    float* dMo = tlsWinoM.get(static_cast<size_t>(T * L.sA));
+    transform_chunk(0, rowsAll, L, V, dMo);
+    const i64 Mb = 2 * MR, blocks = ceil_div(M, Mb), sDb = round_up(Mb * C, 1024) + 16;
+    parallel(threads_for(T * static_cast<double>(M) * C * tc / 40.0, 20000.0), [&](int tid, int nth) {
+      const Epi e;
+      i64 b0, b1;
+      split_range(blocks, nth, tid, b0, b1);
+      float* dU = tlsWinoDU.get(static_cast<size_t>(T * sDb));
+      for (i64 b = b0; b < b1; b++) {
+        const i64 m0 = b * Mb, m1 = std::min(M, m0 + Mb);
+        for (int xi = 0; xi < T; xi++) {
+          const PlainC cp{dU + xi * sDb, C};
+          for (i64 pc = 0; pc < tc; pc += L.kb) {
+            const i64 kc = std::min(L.kb, tc - pc);
+            const float* Ab = dMo + xi * L.sA + pc * L.Mpad;
+            const float* Bb = V + xi * L.sB + pc * L.Cpad;
+            for (i64 jr = 0; jr < C; jr += NR)
+              for (i64 ir = m0; ir < m1; ir += MR)
+                micro_tile<MR>(kc, Ab + (ir / MR) * kc * MR, Bb + (jr / NR) * kc * NR, cp, ir - m0, jr,
+                               static_cast<int>(std::min<i64>(MR, m1 - ir)), static_cast<int>(std::min<i64>(NR, C - jr)),
+                               e, pc == 0, pc + kc >= tc);
+          }
+        }
+        const float* part = dU;
+        store_gw(&part, 1, sDb, 0, (m1 - m0) * C, gw + m0 * C * 9);
+      }
+    });
+    return true;
+  }
   // One dU per task, not per thread: any pool thread may run any task (several, one after another).
   const int slots = imageSplit ? nt : 1;
   float* dUs = tlsWinoDU.get(static_cast<size_t>(slots) * T * sD);
@@ -933,54 +1061,7 @@ bool winograd_backward_weight_as(const float* gy, const float* x, const ConvGeom
       const WinoGradLayout L(M, C, tc);
       float* V = tlsWinoV.get(static_cast<size_t>(T * L.sB));
       float* dMo = tlsWinoM.get(static_cast<size_t>(T * L.sA));
-      // V[ξ]ᵀ and dMo[ξ] in panels, one (group of tile rows, block of channels) at a time: W input
-      // channels (inside one NR panel of V) or MR output-gradient channels (one panel of dMo).
-      const i64 groups = ceil_div(nr, groupRows);
-      parallel(threads_for(static_cast<double>(nr) * (C + M) * tW * 6 * T / m, 20000.0), [&](int tid, int nth) {
-        i64 q0, q1;
-        split_range(groups * blocks, nth, tid, q0, q1);
-        // W channels' rows, then a row of zeros (an output-gradient row past the plane's last).
-        float* buf = tlsWinoPlane.get(static_cast<size_t>((W + 1) * perChannel));
-        float* const zeros = buf + W * perChannel;
-        std::memset(zeros, 0, sizeof(float) * perChannel);
-        for (i64 q = q0; q < q1; q++) {
-          const i64 grp = q / blocks, b = q - grp * blocks, lr0 = grp * groupRows, rows = std::min(groupRows, nr - lr0);
-          const i64 img = (ra + lr0) / tH, th = (ra + lr0) - img * tH, t0 = lr0 * tW, t1 = t0 + rows * tW;
-          const bool input = b < vBlocks;
-          const i64 c0 = input ? b * W : (b - vBlocks) * MR, nc = std::min<i64>(input ? W : MR, (input ? C : M) - c0);
-          // Where channel k's output-gradient rows start (F(2×2) strips: straight from the plane).
-          const float* gr[W][m];
-          for (i64 k = 0; k < nc; k++) {
-            float* at = buf + k * perChannel;
-            if (input && strips) {
-              load_strip(at, Wp, x + (img * C + c0 + k) * inHW, th, g);
-            } else if (input) {
-              P.fill(at, x, xEnd, C, c0 + k, ra + lr0, rows, tH, tW, g);
-            } else if (gradStrips) {
-              const float* plane = gy + (img * M + c0 + k) * outHW + 2 * th * g.outW;
-              gr[k][0] = plane;
-              gr[k][1] = 2 * th + 1 < g.outH ? plane + g.outW : zeros;
-            } else {
-              Q.fill(at, gy, gyEnd, M, c0 + k, ra + lr0, rows, tH, tW, g);
-              for (int i = 0; i < m; i++) gr[k][i] = at + i * Q.stride;
-            }
-          }
-          for (i64 tl = t0; tl < t1; tl += W) {
-            vf s[T][W];
-            for (i64 k = 0; k < W; k++) {
-              vf v[T] = {};
-              if (k < nc) {
-                if (input) input_tiles<Wv>(buf + k * perChannel, strips, Wp, P, tl - t0, v);
-                else Wv::output_gradients(gr[k], tl - t0, v);
-              }
-              for (int xi = 0; xi < T; xi++) s[xi][k] = v[xi];
-            }
-            const i64 n = std::min<i64>(W, t1 - tl);
-            if (input) L.store_block<NR, W, T>(V, L.sB, L.Cpad, c0, tl, s, n);
-            else L.store_block<MR, MR, T>(dMo, L.sA, L.Mpad, c0, tl, s, n);
-          }
-        }
-      });
+      transform_chunk(ra, nr, L, V, dMo);
       // dU[ξ] (+)= dMo[ξ] · V[ξ]ᵀ, micro-tiles straight over the panels (padding rows and columns of
       // the panels are never stored to dU, so they need no zeros).
       const bool firstChunk = ra == n0 * tH;
@@ -1014,27 +1095,11 @@ bool winograd_backward_weight_as(const float* gy, const float* x, const ConvGeom
     run_images(0, g.n, 0);
   }
   if (!finite) return false;
-  // gw = Gᵀ (Σ_threads dU) G, W kernels at a time (the ξ of a kernel are T streams sD apart; the slots end
-  // at least W floats past M·C, so a last partial vector reads inside them).
-  static_assert(W <= 16, "a dU slot's padding holds a vector's over-read");
+  // gw = Gᵀ (Σ_threads dU) G, W kernels at a time.
   parallel(threads_for(static_cast<double>(M) * C * 2.5 * T, 20000.0), [&](int tid, int nth) {
     i64 v0, v1;
     split_range(ceil_div(M * C, W), nth, tid, v0, v1);
-    for (i64 q = v0 * W; q < std::min(v1 * W, M * C); q += W) {
-      vf u[T], k[9];
-      for (int xi = 0; xi < T; xi++) {
-        vf sum = {};
-        for (size_t t = 0; t < partial.size(); t++)
-          if (partial[t]) sum += loadu(partial[t] + xi * sD + q);
-        u[xi] = sum;
-      }
-      Wv::weight_gradient(u, k);
-      alignas(64) float taps[9][W];
-      for (int j = 0; j < 9; j++) storeu(taps[j], k[j]);
-      const i64 count = std::min<i64>(W, M * C - q);
-      for (i64 l = 0; l < count; l++)
-        for (int j = 0; j < 9; j++) gw[(q + l) * 9 + j] = taps[j][l];
-    }
+    store_gw(partial.data(), partial.size(), sD, v0 * W, std::min(v1 * W, M * C), gw);
   });
   return true;
 }
@@ -1042,6 +1107,14 @@ bool winograd_backward_weight_as(const float* gy, const float* x, const ConvGeom
 bool winograd_backward_weight(const float* gy, const float* x, const ConvGeom& g, float* gw) {
   // F(4×4, 3×3) from 16×16 outputs: 2 threads, 32 images, 64 channels at 32×32 4.8 → 4.4 ms and 128 at 16×16
   // 3.9 → 2.8 ms, but 256 at 8×8 3.8 → 4.5 ms (each thread's dU, 36·M·C floats, then outgrows the caches).
-  if (winograd43_worthwhile(g) && g.outH >= 16 && g.outW >= 16) return winograd_backward_weight_as<WinoF43>(gy, x, g, gw);
+  // Maps of one F(4×4) tile stream dU instead (see winograd43_worthwhile).
+  if (winograd43_worthwhile(g) && ((g.outH >= 16 && g.outW >= 16) || (g.outH <= 4 && winograd_streams_weight_gradient<WinoF43>(g))))
+    return winograd_backward_weight_as<WinoF43>(gy, x, g, gw);
   return winograd_backward_weight_as<WinoF23>(gy, x, g, gw);
+}
+
+/** Whether the weight gradient runs as Winograd: maps of 8×8 or more, or smaller ones whose dU streams. */
+inline bool winograd_backward_weight_worthwhile(const ConvGeom& g) {
+  return winograd_worthwhile(g) && (g.outH * g.outW >= 64 || winograd_streams_weight_gradient<WinoF23>(g) ||
+                                    (winograd43_worthwhile(g) && winograd_streams_weight_gradient<WinoF43>(g)));
 }
