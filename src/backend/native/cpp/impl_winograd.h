@@ -873,6 +873,22 @@ struct WinoGradLayout {
    * s[ξ][k] holds channel c0 + k's transform values over W tiles, transposed here so that each tile's
    * B channels are one contiguous run of its panel (a store per tile, not one per value).
    */
+  /** Rows [m0, m1) of dU[ξ] (row m0 at dU, C floats apart), set (`first`) or accumulated: dMo[ξ] · V[ξ]ᵀ over
+      the tiles, micro-tiles straight over the panels (their padding rows and columns are never stored). */
+  void products(const float* dMo, const float* V, i64 xi, i64 m0, i64 m1, i64 C, float* dU, bool first) const {
+    const Epi e;
+    const PlainC cp{dU, C};
+    for (i64 pc = 0; pc < tiles; pc += kb) {
+      const i64 kc = std::min(kb, tiles - pc);
+      const float* Ab = dMo + xi * sA + pc * Mpad;
+      const float* Bb = V + xi * sB + pc * Cpad;
+      for (i64 jr = 0; jr < C; jr += NR)
+        for (i64 ir = m0; ir < m1; ir += MR)
+          micro_tile<MR>(kc, Ab + (ir / MR) * kc * MR, Bb + (jr / NR) * kc * NR, cp, ir - m0, jr,
+                         static_cast<int>(std::min<i64>(MR, m1 - ir)), static_cast<int>(std::min<i64>(NR, C - jr)), e,
+                         first && pc == 0, pc + kc >= tiles);
+    }
+  }
   template <int R, int B, int T>
   void store_block(float* dst, i64 stride, i64 rowsPad, i64 c0, i64 t0, vf (&s)[T][W], i64 n) const {
     static_assert(B <= W && R % B == 0, "a block lies inside one panel");
@@ -1018,25 +1034,12 @@ bool winograd_backward_weight_as(const float* gy, const float* x, const ConvGeom
     transform_chunk(0, rowsAll, L, V, dMo);
     const i64 Mb = 2 * MR, blocks = ceil_div(M, Mb), sDb = round_up(Mb * C, 1024) + 16;
     parallel(threads_for(T * static_cast<double>(M) * C * tc / 40.0, 20000.0), [&](int tid, int nth) {
-      const Epi e;
       i64 b0, b1;
       split_range(blocks, nth, tid, b0, b1);
       float* dU = tlsWinoDU.get(static_cast<size_t>(T * sDb));
       for (i64 b = b0; b < b1; b++) {
         const i64 m0 = b * Mb, m1 = std::min(M, m0 + Mb);
-        for (int xi = 0; xi < T; xi++) {
-          const PlainC cp{dU + xi * sDb, C};
-          for (i64 pc = 0; pc < tc; pc += L.kb) {
-            const i64 kc = std::min(L.kb, tc - pc);
-            const float* Ab = dMo + xi * L.sA + pc * L.Mpad;
-            const float* Bb = V + xi * L.sB + pc * L.Cpad;
-            for (i64 jr = 0; jr < C; jr += NR)
-              for (i64 ir = m0; ir < m1; ir += MR)
-                micro_tile<MR>(kc, Ab + (ir / MR) * kc * MR, Bb + (jr / NR) * kc * NR, cp, ir - m0, jr,
-                               static_cast<int>(std::min<i64>(MR, m1 - ir)), static_cast<int>(std::min<i64>(NR, C - jr)),
-                               e, pc == 0, pc + kc >= tc);
-          }
-        }
+        for (int xi = 0; xi < T; xi++) L.products(dMo, V, xi, m0, m1, C, dU + xi * sDb, true);
         const float* part = dU;
         store_gw(&part, 1, sDb, 0, (m1 - m0) * C, gw + m0 * C * 9);
       }
@@ -1062,26 +1065,12 @@ bool winograd_backward_weight_as(const float* gy, const float* x, const ConvGeom
       float* V = tlsWinoV.get(static_cast<size_t>(T * L.sB));
       float* dMo = tlsWinoM.get(static_cast<size_t>(T * L.sA));
       transform_chunk(ra, nr, L, V, dMo);
-      // dU[ξ] (+)= dMo[ξ] · V[ξ]ᵀ, micro-tiles straight over the panels (padding rows and columns of
-      // the panels are never stored to dU, so they need no zeros).
+      // dU[ξ] (+)= dMo[ξ] · V[ξ]ᵀ.
       const bool firstChunk = ra == n0 * tH;
       parallel(threads_for(T * static_cast<double>(M) * C * tc / 40.0, 20000.0), [&](int tid, int nth) {
-        const Epi e;
         i64 x0, x1;
         split_range(T, nth, tid, x0, x1);
-        for (i64 xi = x0; xi < x1; xi++) {
-          const PlainC cp{dU + xi * sD, C};
-          for (i64 pc = 0; pc < tc; pc += L.kb) {
-            const i64 kc = std::min(L.kb, tc - pc);
-            const float* Ab = dMo + xi * L.sA + pc * L.Mpad;
-            const float* Bb = V + xi * L.sB + pc * L.Cpad;
-            for (i64 jr = 0; jr < C; jr += NR)
-              for (i64 ir = 0; ir < M; ir += MR)
-                micro_tile<MR>(kc, Ab + (ir / MR) * kc * MR, Bb + (jr / NR) * kc * NR, cp, ir, jr,
-                               static_cast<int>(std::min<i64>(MR, M - ir)), static_cast<int>(std::min<i64>(NR, C - jr)),
-                               e, firstChunk && pc == 0, pc + kc >= tc);
-          }
-        }
+        for (i64 xi = x0; xi < x1; xi++) L.products(dMo, V, xi, 0, M, C, dU + xi * sD, firstChunk);
       });
     }
   };
