@@ -6,8 +6,8 @@
  *   npm run bench -- lenet [--steps N] [--rounds R] [--tfjs-steps N] [--data DIR] [--peers torch,tfjs|none]
  *
  * Strata native and PyTorch (1 and 2 threads; kept running, bench/torch_serve.py) take turns: R rounds
- * (default 5) in which each runs 10 warm-up steps and --steps / R timed ones (--steps default: one epoch,
- * 938), so that all sample the same spells of a noisy machine. Each batch is indexed out of the training set
+ * (default 5) in which each runs 10 warm-up steps (300 in the first round) and --steps / R timed ones (--steps
+ * default: one epoch, 938), so that all sample the same spells of a noisy machine. Each batch is indexed out of the training set
  * normalised once (data loading is not timed, on either side). Strata's reference backend trains 50 steps
  * on its own; TensorFlow.js trains --tfjs-steps (default 10) because it is about 1000× slower.
  */
@@ -19,7 +19,10 @@ const BATCH = 64;
 const root = st.data.defaultDataRoot(arg('data'));
 const steps = Number(arg('steps') ?? 938);
 const rounds = Math.max(1, Math.min(steps, Number(arg('rounds') ?? 5)));
+/** Untimed steps before each turn; the first turn warms up longer (Strata's JavaScript is still being compiled by
+    V8 over its first few hundred steps: their median was 1.74 ms where later steps took 1.35). */
 const WARMUP = 10;
+const FIRST_WARMUP = 300;
 const tfjsSteps = Number(arg('tfjs-steps') ?? 10);
 const peers = peerList(['torch', 'tfjs'] as const);
 
@@ -67,12 +70,13 @@ async function interleaved(): Promise<[string, number | string][]> {
   try {
     for (let r = 0; r < rounds; r++) {
       const count = Math.floor(((r + 1) * steps) / rounds) - Math.floor((r * steps) / rounds);
-      nativeTimes.push(...native(WARMUP, count));
+      const warmup = r === 0 ? FIRST_WARMUP : WARMUP;
+      nativeTimes.push(...native(warmup, count));
       for (const [i, threads] of torchThreads.entries()) {
         const times = torchTimes[i];
         if (!peer || typeof peer === 'string' || typeof times === 'string') continue;
         try {
-          times.push(...(await peer.request<{ times: number[] }>({ op: 'train', threads, warmup: WARMUP, count })).times);
+          times.push(...(await peer.request<{ times: number[] }>({ op: 'train', threads, warmup, count })).times);
         } catch (e) {
           torchTimes[i] = `failed: ${(e as Error).message.split('\n')[0]}`;
         }
