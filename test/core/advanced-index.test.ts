@@ -181,3 +181,28 @@ forEachBackend(() => {
     assert.deepEqual(Array.from((x.grad as Tensor).index(1).data()), [0, 2, 0, 2]);
   });
 });
+
+forEachBackend(() => {
+  // Rows of 64 elements or more are copied as blocks (a dataset batch); shorter ones element by element.
+  const longRows: [string, number[], number, number[]][] = [
+    ['dim 0, rows of 784', [5, 1, 28, 28], 0, [4, 0, 4, 2]],
+    ['dim 1, rows of 64', [2, 3, 64], 1, [2, 2, 0]],
+    ['dim 1, rows of 63', [2, 3, 63], 1, [1, 0]],
+    ['last dim', [3, 70], 1, [69, 0, 5]],
+  ];
+  for (const dtype of ['float32', 'float64', 'int32'] as const)
+    for (const [name, shape, dim, index] of longRows)
+      test(`indexSelect ${name} (${dtype}) equals selecting each element`, () => {
+        const n = shape.reduce((a, b) => a * b, 1);
+        const x = st.arange(0, n, 1, { dtype }).reshape(shape);
+        const got = x.indexSelect(dim, index);
+        const outer = shape.slice(0, dim).reduce((a, b) => a * b, 1);
+        const size = shape[dim];
+        const inner = shape.slice(dim + 1).reduce((a, b) => a * b, 1);
+        const want: number[] = [];
+        for (let o = 0; o < outer; o++) for (const i of index) for (let k = 0; k < inner; k++) want.push((o * size + i) * inner + k);
+        assert.deepEqual(got.shape, [...shape.slice(0, dim), index.length, ...shape.slice(dim + 1)]);
+        assert.equal(got.dtype, dtype);
+        assert.deepEqual(Array.from(got.data()), want);
+      });
+});
