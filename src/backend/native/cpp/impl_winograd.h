@@ -585,6 +585,12 @@ inline void note_finite(vf zeroIfFinite, std::atomic<bool>& finite) {
   if (sum != 0.0f) finite.store(false, std::memory_order_relaxed);
 }
 
+/** The tiles of all images. */
+template <class Wv>
+i64 winograd_tiles(const ConvGeom& g) {
+  return g.n * ceil_div(g.outH, Wv::m) * ceil_div(g.outW, Wv::m);
+}
+
 /** Tile rows per chunk of the forward pass (see winograd_forward_mr). */
 template <class Wv>
 i64 winograd_chunk_rows(const ConvGeom& g) {
@@ -610,8 +616,7 @@ i64 winograd_chunk_rows(const ConvGeom& g) {
  */
 template <class Wv>
 bool winograd_streams_weights(const ConvGeom& g) {
-  const i64 rows = g.n * ceil_div(g.outH, Wv::m), tiles = rows * ceil_div(g.outW, Wv::m);
-  return rows <= winograd_chunk_rows<Wv>(g) && tiles * 4 <= g.outC;
+  return g.n * ceil_div(g.outH, Wv::m) <= winograd_chunk_rows<Wv>(g) && winograd_tiles<Wv>(g) * 4 <= g.outC;
 }
 
 thread_local Scratch tlsWinoUBlock;
@@ -634,9 +639,9 @@ bool winograd_forward_mr(const float* x, const float* w, const float* bias, cons
   // caller's other method is merely unneeded).
   std::atomic<bool> inputsFinite{true};
   // Weights: U[ξ][m][c] = (G g Gᵀ)[ξ], all of them first unless they are streamed.
-  const WinoLayout<MRk> LU(M, C, chunkRows * tW);
   float* U = nullptr;
   if (!streamWeights) {
+    const WinoLayout<MRk> LU(M, C, chunkRows * tW);
     U = tlsWinoU.get(static_cast<size_t>(T * LU.sU));
     parallel(threads_for(static_cast<double>(M) * C * T, 20000.0), [&](int tid, int nth) {
       i64 p0, p1;
@@ -868,11 +873,6 @@ struct WinoGradLayout {
     sA = round_up(Mpad * t, 1024) + 16;
     sB = round_up(Cpad * t, 1024) + 16;
   }
-  /**
-   * Store a block of B ≤ W channels (rows c0 … c0 + B − 1 of one R-row panel) for tiles t0 … t0 + n − 1:
-   * s[ξ][k] holds channel c0 + k's transform values over W tiles, transposed here so that each tile's
-   * B channels are one contiguous run of its panel (a store per tile, not one per value).
-   */
   /** Rows [m0, m1) of dU[ξ] (row m0 at dU, C floats apart), set (`first`) or accumulated: dMo[ξ] · V[ξ]ᵀ over
       the tiles, micro-tiles straight over the panels (their padding rows and columns are never stored). */
   void products(const float* dMo, const float* V, i64 xi, i64 m0, i64 m1, i64 C, float* dU, bool first) const {
@@ -889,6 +889,11 @@ struct WinoGradLayout {
                          first && pc == 0, pc + kc >= tiles);
     }
   }
+  /**
+   * Store a block of B ≤ W channels (rows c0 … c0 + B − 1 of one R-row panel) for tiles t0 … t0 + n − 1:
+   * s[ξ][k] holds channel c0 + k's transform values over W tiles, transposed here so that each tile's
+   * B channels are one contiguous run of its panel (a store per tile, not one per value).
+   */
   template <int R, int B, int T>
   void store_block(float* dst, i64 stride, i64 rowsPad, i64 c0, i64 t0, vf (&s)[T][W], i64 n) const {
     static_assert(B <= W && R % B == 0, "a block lies inside one panel");
@@ -919,7 +924,7 @@ struct WinoGradLayout {
  */
 template <class Wv>
 bool winograd_streams_weight_gradient(const ConvGeom& g) {
-  const i64 tiles = g.n * ceil_div(g.outH, Wv::m) * ceil_div(g.outW, Wv::m);
+  const i64 tiles = winograd_tiles<Wv>(g);
   return tiles * Wv::T * (g.inC + g.outC) <= (i64(8) << 20) && tiles * 4 <= g.outC;
 }
 
@@ -1023,10 +1028,14 @@ bool winograd_backward_weight_as(const float* gy, const float* x, const ConvGeom
         for (int j = 0; j < 9; j++) gwAt[(q + l) * 9 + j] = taps[j][l];
     }
   };
+  // Whether x and gy of the images [n0, n1) are finite (else the transforms would turn ±inf into NaN).
+  auto images_finite = [&](i64 n0, i64 n1) {
+    return all_finite(x + n0 * C * inHW, (n1 - n0) * C * inHW) && all_finite(gy + n0 * M * outHW, (n1 - n0) * M * outHW);
+  };
   if (streamDU) {
     // All tiles in one chunk, then dU a block of output channels at a time, each block's gw made from it while
     // it is in L2 (its dU, T·Mb·C floats, is never written to memory).
-    if (!all_finite(x, g.n * C * inHW) || !all_finite(gy, g.n * M * outHW)) return false;
+    if (!images_finite(0, g.n)) return false;
     const i64 tc = rowsAll * tW;
     const WinoGradLayout L(M, C, tc);
     float* V = tlsWinoV.get(static_cast<size_t>(T * L.sB));
@@ -1053,7 +1062,7 @@ bool winograd_backward_weight_as(const float* gy, const float* x, const ConvGeom
   std::atomic<bool> finite{true};
   // dU over the images [n0, n1) into its task's slot (or nothing when a value is not finite).
   auto run_images = [&](i64 n0, i64 n1, int slot) {
-    if (!all_finite(x + n0 * C * inHW, (n1 - n0) * C * inHW) || !all_finite(gy + n0 * M * outHW, (n1 - n0) * M * outHW)) {
+    if (!images_finite(n0, n1)) {
       finite = false;
       return;
     }
