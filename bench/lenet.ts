@@ -6,9 +6,9 @@
  *   npm run bench -- lenet [--steps N] [--rounds R] [--tfjs-steps N] [--data DIR] [--peers torch,tfjs|none]
  *
  * Strata native and PyTorch (1 and 2 threads; kept running, bench/torch_serve.py) take turns: R rounds
- * (default 5) in which each runs 10 warm-up steps (300 in the first round) and --steps / R timed ones (--steps
- * default: one epoch, 938), so that all sample the same spells of a noisy machine. Each batch is indexed out of the training set
- * normalised once (data loading is not timed, on either side). Strata's reference backend trains 50 steps
+ * (default 5) in which each runs 10 warm-up steps (300 in the first round) and --steps / R timed ones
+ * (--steps default: one epoch, 938), so that all sample the same spells of a noisy machine. Each batch is
+ * indexed out of the training set normalised once (data loading is not timed, on either side). Strata's reference backend trains 50 steps
  * on its own; TensorFlow.js trains --tfjs-steps (default 10) because it is about 1000× slower.
  */
 import * as st from '../src/index.js';
@@ -37,7 +37,7 @@ const [xAll, yAll] = train.getBatch!(Int32Array.from({ length: train.length }, (
 const order = st.randperm(train.length, { generator: new st.Generator(0) });
 
 /** Strata's LeNet-5 training on `backend`: a function running `warmup` untimed and `count` timed steps (seconds each). */
-function strata(backend: string): (warmup: number, count: number) => number[] {
+function strata(backend: string): (warmup: number, count: number) => Promise<number[]> {
   st.setBackend(backend);
   st.manualSeed(0);
   const model = st.models.create('lenet5');
@@ -71,7 +71,7 @@ async function interleaved(): Promise<[string, number | string][]> {
     for (let r = 0; r < rounds; r++) {
       const count = Math.floor(((r + 1) * steps) / rounds) - Math.floor((r * steps) / rounds);
       const warmup = r === 0 ? FIRST_WARMUP : WARMUP;
-      nativeTimes.push(...native(warmup, count));
+      nativeTimes.push(...(await native(warmup, count)));
       for (const [i, threads] of torchThreads.entries()) {
         const times = torchTimes[i];
         if (!peer || typeof peer === 'string' || typeof times === 'string') continue;
@@ -135,7 +135,7 @@ async function tfjs(backend: 'cpu' | 'wasm'): Promise<number | string> {
 }
 
 const rows = await interleaved();
-rows.splice(1, 0, ['Strata js (reference)', imagesPerSecond(strata('js')(WARMUP, Math.min(steps, 50)))]);
+rows.splice(1, 0, ['Strata js (reference)', imagesPerSecond(await strata('js')(WARMUP, Math.min(steps, 50)))]);
 st.setBackend('native');
 if (peers.includes('tfjs')) rows.push(['TensorFlow.js cpu', await tfjs('cpu')], ['TensorFlow.js wasm', await tfjs('wasm')]);
 console.log(`LeNet-5 training on MNIST, batch ${BATCH}, SGD momentum 0.9 (images/s of the median step; ${steps} steps each, in ${rounds} interleaved rounds; batches indexed out of the normalised training set)`);

@@ -37,19 +37,21 @@ export function torchVersion(): string {
   return spawnSync(PYTHON, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' }).stdout.trim();
 }
 
+/** The path of bench/`script` and the environment it runs in: OPENBLAS_NUM_THREADS=1 (torch sets its own thread
+    count; a nested BLAS pool only slows it down). */
+function pythonScript(script: string): { file: string; env: NodeJS.ProcessEnv } {
+  return { file: fileURLToPath(new URL(`./${script}`, import.meta.url)), env: { ...process.env, OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' } };
+}
+
 /**
- * Runs bench/`script` with /usr/bin/python3 and OPENBLAS_NUM_THREADS=1 (torch sets its own thread count;
- * a nested BLAS pool only slows it down); its last stdout line is JSON. Returns it, or why it failed.
+ * Runs bench/`script` with /usr/bin/python3 (see pythonScript); its last stdout line is JSON. Returns it, or why
+ * it failed.
  */
 export function runPython<T>(script: string, args: string[]): T | string {
   const missing = torchMissing();
   if (missing) return missing;
-  const file = fileURLToPath(new URL(`./${script}`, import.meta.url));
-  const r = spawnSync(PYTHON, [file, ...args], {
-    encoding: 'utf8',
-    maxBuffer: 64 << 20,
-    env: { ...process.env, OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' },
-  });
+  const { file, env } = pythonScript(script);
+  const r = spawnSync(PYTHON, [file, ...args], { encoding: 'utf8', maxBuffer: 64 << 20, env });
   if (r.status !== 0) return `${script} failed: ${(r.stderr || r.error?.message || `status ${r.status}`).trim().split('\n').pop()}`;
   try {
     return JSON.parse(r.stdout.trim().split('\n').pop()!) as T;
@@ -73,15 +75,12 @@ export class PythonPeer<Hello = unknown> {
     readonly hello: Hello,
   ) {}
 
-  /** Starts bench/`script` with `args` (OPENBLAS_NUM_THREADS=1, as runPython), or says why it could not. */
+  /** Starts bench/`script` with `args` (see pythonScript), or says why it could not. */
   static async start<Hello>(script: string, args: string[] = []): Promise<PythonPeer<Hello> | string> {
     const missing = torchMissing();
     if (missing) return missing;
-    const file = fileURLToPath(new URL(`./${script}`, import.meta.url));
-    const child = spawn(PYTHON, [file, ...args], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' },
-    });
+    const { file, env } = pythonScript(script);
+    const child = spawn(PYTHON, [file, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env });
     const stderr: string[] = [];
     child.stderr!.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));
     const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();

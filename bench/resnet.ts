@@ -111,13 +111,7 @@ function ortContender(ort: Ort, onnxFile: string): Contender {
       if (!sessions.has(threads)) sessions.set(threads, ortSession(ort, onnxFile, threads));
       const session = await sessions.get(threads)!;
       const feeds = { [session.inputNames[0]]: x };
-      const times: number[] = [];
-      for (let i = 0; i < warmup + count; i++) {
-        const t0 = performance.now();
-        await session.run(feeds);
-        if (i >= warmup) times.push((performance.now() - t0) / 1000);
-      }
-      return times;
+      return timedCalls(() => session.run(feeds), warmup, count);
     },
   };
 }
