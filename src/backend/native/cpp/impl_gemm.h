@@ -156,15 +156,47 @@ struct ConvC {
 
 // ---- micro-kernel ---------------------------------------------------------------
 
-template <int MRk>
+/**
+ * Cache lines to prefetch into L2, one at a time: `rows` rows of `bytes` bytes, `stride` floats apart.
+ * The micro-kernel issues one every other depth step, so the lines arrive spread over the products
+ * instead of in a burst that would fill the miss queues.
+ */
+struct LineStream {
+  const char* line = nullptr;  // next line to ask for
+  const char* rowEnd = nullptr;
+  i64 rowBytes = 0, strideBytes = 0, rowsLeft = 0;
+
+  static LineStream rows(const float* first, i64 stride, i64 rows, i64 floats) {
+    LineStream s;
+    const i64 bytes = floats * static_cast<i64>(sizeof(float));
+    // From the line holding the first byte, so that a row's last partial line is covered too.
+    s.line = reinterpret_cast<const char*>(reinterpret_cast<uintptr_t>(first) & ~uintptr_t(63));
+    s.rowEnd = reinterpret_cast<const char*>(first) + bytes;
+    s.rowBytes = s.rowEnd - s.line;
+    s.strideBytes = stride * static_cast<i64>(sizeof(float));
+    s.rowsLeft = rows;
+    return s;
+  }
+  bool done() const { return rowsLeft <= 0; }
+  void next() {
+    __builtin_prefetch(line, 0, 2);
+    line += 64;
+    if (line >= rowEnd) {
+      rowEnd += strideBytes;
+      line = rowEnd - rowBytes;
+      rowsLeft--;
+    }
+  }
+};
+
+template <int MRk, bool Prefetching>
 __attribute__((always_inline)) inline void compute(i64 kc, const float* __restrict A, const float* __restrict B,
-                                                   vf (&acc)[MRk][NV]) {
+                                                   vf (&acc)[MRk][NV], LineStream* prefetch) {
 #pragma GCC unroll 16
   for (int i = 0; i < MRk; i++)
 #pragma GCC unroll 4
     for (int v = 0; v < NV; v++) acc[i][v] = vf{};
-#pragma GCC unroll 4
-  for (i64 k = 0; k < kc; k++) {
+  auto step = [&]() __attribute__((always_inline)) {
     vf b[NV];
 #pragma GCC unroll 4
     for (int v = 0; v < NV; v++) b[v] = loadu(B + v * W);
@@ -176,7 +208,19 @@ __attribute__((always_inline)) inline void compute(i64 kc, const float* __restri
     }
     A += MRk;
     B += NR;
+  };
+  i64 k = 0;
+  if constexpr (Prefetching) {
+    LineStream s = *prefetch;
+    for (; k + 2 <= kc && !s.done(); k += 2) {
+      step();
+      step();
+      s.next();
+    }
+    *prefetch = s;
   }
+#pragma GCC unroll 4
+  for (; k < kc; k++) step();
 }
 
 /** C rows [0, rows) of a full-width tile at c (leading dimension ldc) ← epilogue(acc). */
@@ -205,9 +249,10 @@ inline void store_rows(vf (&acc)[MRk][NV], float* c, i64 ldc, int rows, i64 i0, 
   if (last && e.post) e.post->run(c, ldc, rows, NR, i0);
 }
 
-template <int MRk, class CP>
+template <int MRk, class CP, bool Prefetching = false>
 __attribute__((noinline)) void micro_tile(i64 kc, const float* A, const float* B, const CP& cp, i64 i0, i64 j0,
-                                          int mr, int nr, const Epi& e, bool first, bool last) {
+                                          int mr, int nr, const Epi& e, bool first, bool last,
+                                          LineStream* prefetch = nullptr) {
   vf acc[MRk][NV];
   i64 ldc = 0;
   // Full-width tiles store with vectors (all MRk rows, or the mr rows of the last row block).
@@ -216,7 +261,7 @@ __attribute__((noinline)) void micro_tile(i64 kc, const float* A, const float* B
 #pragma GCC unroll 16
     for (int i = 0; i < MRk; i++) __builtin_prefetch(c + i * (i < mr ? ldc : 0), 1);
   }
-  compute<MRk>(kc, A, B, acc);
+  compute<MRk, Prefetching>(kc, A, B, acc, prefetch);
   if (c) {
     const bool plain = e.plain(last);
     if (plain && mr == MRk) {
@@ -354,6 +399,12 @@ struct PlainB {
     }
   }
 
+  /** The source rows pack_block(p0, kc, j0, nc) reads, as a stream of cache lines to prefetch. */
+  LineStream source_lines(i64 p0, i64 kc, i64 j0, i64 nc) const {
+    if (trans || kc <= 0 || nc <= 0) return {};
+    return LineStream::rows(b + p0 * ldb + j0, ldb, kc, nc);
+  }
+
   void pack_trans(i64 p0, i64 kc, i64 j0, int nr, float* __restrict dst) const {
     // B(p, j) = b[j·ldb + p]: transpose blocks of 8 depth steps so that both
     // the reads (along a row of b) and the writes stay in short contiguous runs.
@@ -384,6 +435,15 @@ inline i64 depth_block(i64 K, i64 target = KC) {
   return round_up(ceil_div(K, nb), 4);
 }
 
+/** pb.source_lines(...) for packers that have it; an empty stream for the others. */
+template <class P>
+inline auto source_lines_of(const P& p, int, i64 p0, i64 kc, i64 j0, i64 nc)
+    -> decltype(p.source_lines(p0, kc, j0, nc)) {
+  return p.source_lines(p0, kc, j0, nc);
+}
+template <class P>
+inline LineStream source_lines_of(const P&, long, i64, i64, i64, i64) { return {}; }
+
 /** The depth-block target of packer p: its depth_target() if it has one, else KC. */
 template <class P>
 inline auto depth_target_of(const P& p, int) -> decltype(p.depth_target()) { return p.depth_target(); }
@@ -401,7 +461,7 @@ void gemm_region(i64 m0, i64 m1, i64 n0, i64 n1, i64 K, const PA& pa, const PB& 
   const i64 ncb = round_up(ceil_div(n1 - n0, ncount), NR);
   float* bufA = tlsA.get(static_cast<size_t>(mc * kb) + 64);
   const i64 mcc = m1 - m0;
-  if (mcount == 1 && round_up(mcc, MRk) * K * static_cast<i64>(sizeof(float)) <= (i64(192) << 10)) {
+  if (mcount == 1 && round_up(mcc, MRk) * K * static_cast<i64>(sizeof(float)) <= (i64(256) << 10)) {
     // Few rows: pack all of A once (it stays in L2).
     const i64 mpad = round_up(mcc, MRk);
     bufA = tlsA.get(static_cast<size_t>(mpad * K) + 64);
@@ -422,13 +482,21 @@ void gemm_region(i64 m0, i64 m1, i64 n0, i64 n1, i64 K, const PA& pa, const PB& 
         const i64 kc = std::min(kb, K - pc);
         const bool first = pc == 0, last = pc + kc >= K;
         pb.pack_block(pc, kc, jc, nc, bufB);
+        // The source of the block packed next is prefetched a line at a time inside the products, so that a
+        // B streamed from L3 or memory is in L2 when its turn comes (B is used only M times per element).
+        const bool lastDepth = pc + kb >= K;
+        const i64 nextP = lastDepth ? 0 : pc + kb, nextJ = lastDepth ? jc + chunk : jc;
+        LineStream next = source_lines_of(pb, 0, nextP, std::min(kb, K - nextP), nextJ, std::min(chunk, n1 - nextJ));
         const float* ap = bufA + pc * mpad;
         for (i64 jr = 0; jr < nc; jr += NR) {
           const int nr = static_cast<int>(std::min<i64>(NR, nc - jr));
           const float* bp = bufB + (jr / NR) * kc * NR;
-          for (i64 ir = 0; ir < mcc; ir += MRk)
-            micro_tile<MRk>(kc, ap + (ir / MRk) * kc * MRk, bp, cp, m0 + ir, jc + jr,
-                            static_cast<int>(std::min<i64>(MRk, mcc - ir)), nr, e, first, last);
+          for (i64 ir = 0; ir < mcc; ir += MRk) {
+            const float* a = ap + (ir / MRk) * kc * MRk;
+            const int mr = static_cast<int>(std::min<i64>(MRk, mcc - ir));
+            if (next.done()) micro_tile<MRk>(kc, a, bp, cp, m0 + ir, jc + jr, mr, nr, e, first, last);
+            else micro_tile<MRk, CP, true>(kc, a, bp, cp, m0 + ir, jc + jr, mr, nr, e, first, last, &next);
+          }
         }
       }
     }
