@@ -1,11 +1,11 @@
 /**
  * The driver behind bench/gemm.ts and bench/conv.ts: times each kernel case with Strata's native backend
  * at every thread count, then with each peer, and prints one table (GFLOP/s, % of the measured FMA peak,
- * Strata/peer ratios). All timings are medians of rounds (bench/util.ts timeIt).
+ * Strata/peer ratios). All timings are medians of short samples (bench/util.ts timeIt).
  *
  * Common options:
  *   --threads 1,2        thread counts (Strata's pool, torch.set_num_threads, ORT intra-op threads)
- *   --quick              3 rounds of 0.1 s per measurement (default 5 of 0.3 s) and fewer cases
+ *   --quick              0.3 s of samples per measurement (default 1.5 s) and fewer cases
  *   --peers LIST         torch,ort,tfjs-cpu,tfjs-wasm (default: all) or none
  *   --only TEXT          cases whose name contains TEXT
  *   --level LEVEL        native CPU level (avx2, avx512, scalar)
@@ -147,7 +147,7 @@ export async function runKernelBench(o: KernelBenchOptions): Promise<void> {
   }
   console.log(`\nGFLOP/s = useful FLOP / median time per call; %peak of the FMA peak at that thread count; S/X = Strata ÷ X.`);
   console.log(grid(header, rows, 2));
-  if (fewRounds.seen) console.log('* fewer than 3 timed rounds (one call is slower than the time budget allows)');
+  if (fewRounds.seen) console.log('* fewer than 3 timed samples (one call is slower than the time budget allows)');
   for (const v of versions) console.log(`peer: ${v}`);
   for (const p of peers) {
     const pr = peerResults.get(p);

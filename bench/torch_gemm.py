@@ -10,7 +10,7 @@ SPEC_JSON (written by the TypeScript benchmark):
                 "n": .., "inC": .., "hw": .., "outC": .., "k": .., "s": .., "p": .., "groups": ..}]}
 
 Prints one JSON line: {"torch": version, "results": {name: {threads: {"median": s, "best": s, "rounds": r}}}}
-with seconds per call, timed as bench/util.ts timeIt does (one warm-up call, calibrated rounds).
+with seconds per call, timed as bench/util.ts timeIt does (one warm-up call, then the median of short samples).
 """
 import json
 import sys
@@ -24,7 +24,11 @@ timing = spec['timing']
 torch.manual_seed(0)
 
 
+SAMPLE_SECONDS = 0.002  # as bench/util.ts
+
+
 def time_it(fn):
+    """Median and best seconds per call over short samples, as bench/util.ts timeIt times Strata."""
     def run(reps):
         t0 = time.perf_counter()
         for _ in range(reps):
@@ -32,17 +36,18 @@ def time_it(fn):
         return time.perf_counter() - t0
 
     first = run(1)
-    reps, rounds = 1, timing['rounds']
+    reps, samples = 1, timing['rounds']
     if first >= timing['roundSeconds']:
-        rounds = max(1, min(rounds, int(timing['budgetSeconds'] // first)))
+        samples = max(1, min(samples, int(timing['budgetSeconds'] // first)))
     else:
         n = max(1, int(timing['roundSeconds'] / 4 / max(first, 1e-6)))
-        t = run(n) / n
-        reps = max(1, round(timing['roundSeconds'] / max(t, 1e-7)))
-    per_call = sorted(run(reps) / reps for _ in range(rounds))
+        t = max(run(n) / n, 1e-7)
+        reps = max(1, round(SAMPLE_SECONDS / t))
+        samples = max(timing['rounds'], round(timing['rounds'] * timing['roundSeconds'] / (reps * t)))
+    per_call = sorted(run(reps) / reps for _ in range(samples))
     mid = len(per_call) // 2
     med = per_call[mid] if len(per_call) % 2 else (per_call[mid - 1] + per_call[mid]) / 2
-    return {'median': med, 'best': per_call[0], 'rounds': rounds}
+    return {'median': med, 'best': per_call[0], 'rounds': samples}
 
 
 def make(case):

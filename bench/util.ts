@@ -58,11 +58,11 @@ export function numberList(name: string, dflt: number[]): number[] {
 // ---- timing -------------------------------------------------------------------------------
 
 export interface TimingOptions {
-  /** Timed rounds (each the same number of calls); the result is their median and best. */
+  /** Timed rounds: the calls are timed for rounds × roundSeconds in all, in short samples. */
   rounds: number;
-  /** Target length of one round, seconds (the calls per round are calibrated to it). */
+  /** Target length of one round, seconds. */
   roundSeconds: number;
-  /** Slow functions (one call longer than a round) run one call per round, as many rounds as fit here (≥ 1). */
+  /** Slow functions (one call longer than a round) run one call per sample, as many as fit here (≥ 1, ≤ rounds). */
   budgetSeconds: number;
   /** Untimed calls first (default 1; the first also calibrates). */
   warmup?: number;
@@ -73,17 +73,23 @@ export function timingOptions(quick: boolean): TimingOptions {
   return quick ? { rounds: 3, roundSeconds: 0.1, budgetSeconds: 2 } : { rounds: 5, roundSeconds: 0.3, budgetSeconds: 6 };
 }
 
-/** Seconds per call: median and best over the rounds, and how many rounds there were. */
+/** Seconds per call: median and best over the samples, and how many samples there were. */
 export interface Timing {
   median: number;
   best: number;
   rounds: number;
 }
 
+/** A timed sample of fast calls lasts about this long (slower calls are timed one by one). */
+export const SAMPLE_SECONDS = 0.002;
+
 /**
- * Times `fn` (sync or async) in rounds after a warm-up call: median and best seconds per call.
- * Without warm-up (warmup: 0) it runs single-call rounds.
- * Machines are noisy (shared cores, turbo, other jobs): use the median, and ratios measured in the same run.
+ * Times `fn` (sync or async) after a warm-up call: median and best seconds per call over short samples, each
+ * one call or as many calls as fill SAMPLE_SECONDS, for rounds × roundSeconds in all. Without warm-up
+ * (warmup: 0) it times `rounds` single calls.
+ * Machines are noisy (shared cores, turbo, other jobs): the median of short samples leaves out the moments a
+ * core was taken away, which a long timed round would average in; compare ratios measured in the same run.
+ * bench/torch_gemm.py times PyTorch the same way.
  */
 export async function timeIt(fn: () => unknown, o: TimingOptions): Promise<Timing> {
   const run = async (reps: number) => {
@@ -98,20 +104,21 @@ export async function timeIt(fn: () => unknown, o: TimingOptions): Promise<Timin
   let first = Infinity;
   for (let i = 0; i < warmup; i++) first = Math.min(first, await run(1));
   let reps = 1;
-  let rounds = o.rounds;
+  let samples = o.rounds;
   if (warmup === 0) {
-    // single-call rounds, as many as asked
+    // single-call samples, as many as asked
   } else if (first >= o.roundSeconds) {
-    rounds = Math.max(1, Math.min(o.rounds, Math.floor(o.budgetSeconds / first)));
+    samples = Math.max(1, Math.min(o.rounds, Math.floor(o.budgetSeconds / first)));
   } else {
     // Calibrate on a second, warm measurement.
     const n = Math.max(1, Math.floor(o.roundSeconds / 4 / Math.max(first, 1e-6)));
-    const t = (await run(n)) / n;
-    reps = Math.max(1, Math.round(o.roundSeconds / Math.max(t, 1e-7)));
+    const t = Math.max((await run(n)) / n, 1e-7);
+    reps = Math.max(1, Math.round(SAMPLE_SECONDS / t));
+    samples = Math.max(o.rounds, Math.round((o.rounds * o.roundSeconds) / (reps * t)));
   }
   const perCall: number[] = [];
-  for (let r = 0; r < rounds; r++) perCall.push((await run(reps)) / reps);
-  return { median: median(perCall), best: Math.min(...perCall), rounds };
+  for (let r = 0; r < samples; r++) perCall.push((await run(reps)) / reps);
+  return { median: median(perCall), best: Math.min(...perCall), rounds: samples };
 }
 
 /** Seconds taken by each of `count` calls of `fn` (sync or async), after `warmup` untimed calls. */
