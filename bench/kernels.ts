@@ -14,7 +14,7 @@ import { nativeBackend, nativeInfo, setNativeCpuLevel, setNativeThreads, type Cp
 import type { Backend } from '../src/backend/interface.js';
 import { loadOrt, loadTfjs, ortSession, runPython, torchVersion, type Ort, type Tf } from './peers.js';
 import {
-  arg, cpuDescription, describePeak, flag, gf, grid, measurePeaks, numberList, pct, peerList, ratio, timeIt, timingOptions,
+  arg, cpuDescription, describePeak, flag, gf, grid, measurePeaks, numberList, pct, peakNow, peerList, ratio, timeIt, timingOptions,
   type Peak, type Timing, type TimingOptions,
 } from './util.js';
 
@@ -91,11 +91,21 @@ export async function runKernelBench(o: KernelBenchOptions): Promise<void> {
   const peaks = printMachine(threads, quick);
   const started = performance.now();
 
-  // Strata
+  // Strata, with the FMA peak probed between measurements: a case's % of peak is against the higher of the
+  // probes just before and just after it (the clock of a virtual machine drifts by several % in minutes).
   const strata: Results = new Map();
+  const localPeak = new Map<string, number>(); // key as in Results: one-thread peak × threads
+  let before = peakNow(1);
+  const probedOne = before === undefined ? [] : [before];
   for (const t of threads) {
     setNativeThreads(t);
-    for (const [i, c] of cases.entries()) strata.set(`${i}/${t}`, await timeIt(c.strata, timing));
+    for (const [i, c] of cases.entries()) {
+      strata.set(`${i}/${t}`, await timeIt(c.strata, timing));
+      const after = peakNow(1);
+      if (after !== undefined) probedOne.push(after);
+      if (before !== undefined && after !== undefined) localPeak.set(`${i}/${t}`, t * Math.max(before, after));
+      before = after;
+    }
   }
   setNativeThreads(poolSize);
 
@@ -134,7 +144,7 @@ export async function runKernelBench(o: KernelBenchOptions): Promise<void> {
   for (const [i, c] of cases.entries()) {
     for (const t of threads) {
       const [s, sv] = value(c, strata.get(`${i}/${t}`));
-      const row = [c.name, c.pass, String(t), s, pct(sv, peaks.get(t)?.gflops)];
+      const row = [c.name, c.pass, String(t), s, pct(sv, localPeak.get(`${i}/${t}`) ?? peaks.get(t)?.gflops)];
       for (const p of peers) {
         const pr = peerResults.get(p);
         // TensorFlow.js runs on one thread in Node: shown on the first thread count's rows.
@@ -145,7 +155,11 @@ export async function runKernelBench(o: KernelBenchOptions): Promise<void> {
       rows.push(row);
     }
   }
-  console.log(`\nGFLOP/s = useful FLOP / median time per call; %peak of the FMA peak at that thread count; S/X = Strata ÷ X.`);
+  if (probedOne.length) {
+    const lo = Math.min(...probedOne), hi = Math.max(...probedOne);
+    console.log(`\nFMA peak probed between the measurements: ${lo.toFixed(1)}–${hi.toFixed(1)} GFLOP/s on one thread`);
+  }
+  console.log(`\nGFLOP/s = useful FLOP / median time per call; %peak of the FMA peak at that thread count, probed just before and after that measurement (the higher); S/X = Strata ÷ X.`);
   console.log(grid(header, rows, 2));
   if (fewRounds.seen) console.log('* fewer than 3 timed samples (one call is slower than the time budget allows)');
   for (const v of versions) console.log(`peer: ${v}`);

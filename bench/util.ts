@@ -183,6 +183,16 @@ export function fmaProbe(): ((seconds: number, threads: number) => number) | nul
 }
 
 /**
+ * The FMA peak of `threads` threads right now (threads × the best of three 30 ms probes on one thread), or
+ * undefined without the native addon. A virtual machine's clock drifts (4.29–4.51 GHz within minutes on the
+ * development VM), so a kernel's % of peak is taken against probes made next to its measurement.
+ */
+export function peakNow(threads: number): number | undefined {
+  const probe = nativeProbes()?.fmaPeak;
+  return probe ? threads * Math.max(probe(0.03, 1), probe(0.03, 1), probe(0.03, 1)) : undefined;
+}
+
+/**
  * The FMA peak for each thread count (empty without the native addon): the one-thread probe (best of 5
  * probes of `seconds`) times the thread count; each thread count is probed too (best of 3). The clock
  * probe splits the one-thread figure into FLOP/cycle × GHz.
