@@ -748,6 +748,10 @@ for (const level of LEVELS) {
     conv(1, 3, 40, 40, 64, [7, 7], [2, 2], [3, 3], [1, 1], 1);
     conv(1, 2, 9, 140, 3, [3, 3], [2, 2], [1, 1], [1, 1], 1); // wide stride-2 rows (full panels at every level)
     conv(2, 12, 8, 8, 12, [1, 1], [1, 1], [0, 0], [1, 1], 3);
+    conv(5, 32, 21, 21, 40, [3, 3], [2, 2], [1, 1], [1, 1], 1); // strided backward input: images split over threads (5 of them)
+    conv(4, 64, 18, 18, 48, [3, 3], [2, 2], [1, 1], [1, 1], 2); // the same, grouped
+    conv(5, 64, 16, 16, 96, [1, 1], [2, 2], [0, 0], [1, 1], 1); // the same, 1×1 stride 2 (ResNet's shortcut)
+    conv(3, 64, 64, 64, 8, [3, 3], [2, 2], [1, 1], [1, 1], 1); // the same, one image per dcol chunk: several chunks per thread
     conv(1, 2, 3, 70, 3, [1, 65], [1, 1], [0, 2], [1, 1], 1); // a kernel wider than the packer's tables
     conv(1, 2, 70, 3, 3, [66, 2], [2, 1], [1, 0], [1, 1], 1);
     conv(64, 1, 28, 28, 6, [5, 5], [1, 1], [2, 2], [1, 1], 1); // LeNet-5 conv1 (direct kernels)

@@ -57,3 +57,19 @@ inline V even_lanes_of(V a, V b) {
   return __builtin_shuffle(a, b, m);
 #endif
 }
+
+/** Lanes Half·Wn/2, … of a spread over the even lanes, with f in the odd ones (Half 0: a's first half, 1: its
+    second): (a0, f, a1, f, …). The inverse of even_lanes_of; one shuffle. */
+template <class V, class I, int Wn, int Half>
+inline V spread_even_of(V a, V f) {
+#if defined(__clang__)
+  V r;
+  for (int j = 0; j < Wn; j++) r[j] = j % 2 ? f[0] : a[Half * Wn / 2 + j / 2];
+  return r;
+#else
+  I m;
+#pragma GCC unroll 16
+  for (int j = 0; j < Wn; j++) m[j] = j % 2 ? Wn : Half * Wn / 2 + j / 2;
+  return __builtin_shuffle(a, f, m);
+#endif
+}
