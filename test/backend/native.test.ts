@@ -760,6 +760,8 @@ for (const level of LEVELS) {
     conv(2, 3, 9, 9, 7, [3, 2], [1, 1], [1, 0], [1, 1], 1); // direct, non-square kernel
     conv(3, 4, 12, 9, 5, [3, 3], [1, 1], [1, 1], [1, 1], 1); // direct, 6-row tile with a row to spare
     conv(2, 2, 7, 8, 1, [2, 3], [1, 1], [0, 1], [1, 1], 1); // direct, one output channel
+    conv(3, 7, 9, 12, 32, [3, 3], [1, 1], [0, 0], [1, 1], 1); // direct, channels in the lanes: odd row count, two vectors on AVX-512
+    conv(2, 3, 30, 30, 16, [5, 5], [1, 1], [0, 0], [1, 1], 1); // the same, rows of 26 in three chunks, 16 channels
     conv(3, 64, 9, 11, 65, [3, 3], [1, 1], [0, 0], [1, 1], 1); // Winograd F(2×2, 3×3): odd output 7×9, no padding
     conv(2, 80, 5, 6, 64, [3, 3], [1, 1], [2, 2], [1, 1], 1); // Winograd, padding 2 (backward-input: padding 0)
     conv(3, 64, 4, 4, 130, [3, 3], [1, 1], [1, 1], [1, 1], 1); // Winograd F(2×2), weights streamed in blocks (the last one partial)

@@ -73,3 +73,38 @@ inline V spread_even_of(V a, V f) {
   return __builtin_shuffle(a, f, m);
 #endif
 }
+
+/** One stage of transpose_square_of: swaps the off-diagonal b × b blocks of every 2b × 2b block. */
+template <class V, class I, int Wn, int B>
+inline void transpose_stage_of(V (&r)[Wn]) {
+#pragma GCC unroll 16
+  for (int i = 0; i < Wn; i++) {
+    if (i & B) continue;
+    const V a = r[i], c = r[i + B];
+#if defined(__clang__)
+    V lo, hi;
+    for (int l = 0; l < Wn; l++) {
+      lo[l] = (l & B) ? c[l - B] : a[l];
+      hi[l] = (l & B) ? c[l] : a[l + B];
+    }
+#else
+    I mlo, mhi;
+#pragma GCC unroll 16
+    for (int l = 0; l < Wn; l++) {
+      mlo[l] = (l & B) ? Wn + l - B : l;
+      mhi[l] = (l & B) ? Wn + l : l + B;
+    }
+    const V lo = __builtin_shuffle(a, c, mlo), hi = __builtin_shuffle(a, c, mhi);
+#endif
+    r[i] = lo;
+    r[i + B] = hi;
+  }
+  if constexpr (B > 1) transpose_stage_of<V, I, Wn, B / 2>(r);
+}
+
+/** Transposes the Wn × Wn matrix held in rows r[0..Wn) (V: a vector of Wn floats, I: of Wn int32) in
+    log2(Wn) stages of Wn two-input shuffles, for block sizes Wn/2, …, 1. */
+template <class V, class I, int Wn>
+inline void transpose_square_of(V (&r)[Wn]) {
+  transpose_stage_of<V, I, Wn, Wn / 2>(r);
+}
