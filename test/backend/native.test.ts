@@ -945,6 +945,10 @@ for (const level of LEVELS) {
     pool(1024, 10, 10, [2, 2], [2, 2], [0, 0], [1, 1], false);
     pool(384, 28, 28, [2, 2], [2, 2], [0, 0], [1, 1], false);
     pool(301, 9, 13, [3, 3], [2, 2], [1, 1], [1, 1], true);
+    // Windows that tile the input: ceil mode's partial last windows, 3×3, a column left over.
+    pool(2, 9, 11, [2, 2], [2, 2], [0, 0], [1, 1], true);
+    pool(2, 9, 10, [3, 3], [3, 3], [0, 0], [1, 1], false);
+    pool(40, 7, 37, [2, 2], [2, 2], [0, 0], [1, 1], false);
 
     it('maxPool2d / avgPool2d and their backward passes', () => {
       const r = rng(13);
