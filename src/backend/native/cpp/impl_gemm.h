@@ -157,7 +157,7 @@ struct ConvC {
 // ---- micro-kernel ---------------------------------------------------------------
 
 /**
- * Cache lines to prefetch into L2, one at a time: `rows` rows of `bytes` bytes, `stride` floats apart.
+ * Cache lines to prefetch into L2, one at a time: `rows` rows of `floats` floats, `stride` floats apart.
  * The micro-kernel issues one every other depth step, so the lines arrive spread over the products
  * instead of in a burst that would fill the miss queues.
  */
