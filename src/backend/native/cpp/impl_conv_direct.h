@@ -384,7 +384,7 @@ void direct_oc_forward(const float* x, const float* w, const float* bias, const 
           vf r[W];
 #pragma GCC unroll 16
           for (int i = 0; i < W; i++) r[i] = loadu(st + (p0 + i) * M + ob * W);
-          transpose_square_of<vf, vi, W>(r);
+          transpose_block(r);
 #pragma GCC unroll 16
           for (int l = 0; l < W; l++) {
             const i64 m = ob * W + l;

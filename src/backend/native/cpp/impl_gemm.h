@@ -63,6 +63,60 @@ inline vf bcast(float x) { return x - vf{}; }
 /** Even lanes of the 2W floats a ++ b (a stride-2 gather of 2W contiguous floats). */
 inline vf even_lanes(vf a, vf b) { return even_lanes_of<vf, vi, W>(a, b); }
 inline vf odd_lanes(vf a, vf b) { return even_lanes_of<vf, vi, W, 1>(a, b); }
+
+/** Interleave the lanes of a and b: (a0, b0, a1, b1, …) as two vectors. */
+inline void zip_lanes(vf a, vf b, vf& lo, vf& hi) {
+#if defined(__clang__)
+  for (int j = 0; j < W; j++) {
+    const int k = j / 2;
+    lo[j] = j % 2 ? b[k] : a[k];
+    hi[j] = j % 2 ? b[W / 2 + k] : a[W / 2 + k];
+  }
+#else
+  vi ml, mh;
+#pragma GCC unroll 16
+  for (int j = 0; j < W; j++) {
+    ml[j] = (j % 2 ? W : 0) + j / 2;
+    mh[j] = (j % 2 ? W : 0) + W / 2 + j / 2;
+  }
+  lo = __builtin_shuffle(a, b, ml);
+  hi = __builtin_shuffle(a, b, mh);
+#endif
+}
+
+/** The two shuffles of transpose_block's stage h: (a[j] or b[j − h]) and (a[j + h] or b[j]) by lane j's bit h. */
+template <int h, int... J>
+inline vi transpose_mask_lo(std::integer_sequence<int, J...>) { return vi{((J & h) ? W + J - h : J)...}; }
+template <int h, int... J>
+inline vi transpose_mask_hi(std::integer_sequence<int, J...>) { return vi{((J & h) ? W + J : J + h)...}; }
+
+/** Swap the off-diagonal h×h blocks of every 2h×2h block of the W×W block r, then the halves of those. */
+template <int h>
+inline void transpose_stage(vf (&r)[W]) {
+  if constexpr (h >= 1) {
+    const vi lo = transpose_mask_lo<h>(std::make_integer_sequence<int, W>{});
+    const vi hi = transpose_mask_hi<h>(std::make_integer_sequence<int, W>{});
+#pragma GCC unroll 16
+    for (int i = 0; i < W; i++) {
+      if (i & h) continue;
+      const vf a = r[i], b = r[i + h];
+#if defined(__clang__)
+      for (int j = 0; j < W; j++) {
+        r[i][j] = lo[j] < W ? a[lo[j]] : b[lo[j] - W];
+        r[i + h][j] = hi[j] < W ? a[hi[j]] : b[hi[j] - W];
+      }
+#else
+      r[i] = __builtin_shuffle(a, b, lo);
+      r[i + h] = __builtin_shuffle(a, b, hi);
+#endif
+    }
+    transpose_stage<h / 2>(r);
+  }
+}
+
+/** Transpose the W×W block whose rows are r[0 … W−1] (W·log₂W two-vector shuffles). */
+inline void transpose_block(vf (&r)[W]) { transpose_stage<W / 2>(r); }
+
 inline vf relu(vf v) { return ((v > vf{}) | (v != v)) ? v : vf{}; }
 inline float relu(float v) { return v > 0 || v != v ? v : 0.0f; }
 
@@ -1427,16 +1481,17 @@ void col2im_add(const ConvIm2col& cx, i64 cinG, const float* dcol, i64 ldcol, i6
             if (cx.sW == 1) {
               for (i64 t = lo; t < hi; t++) dst[t] += src[t];
             } else if (cx.sW == 2) {
-              // Stride 2 (ResNet's downsampling layers): W values spread over the even lanes of 2W, −0 in the
-              // odd ones (x + −0 is x for every x), while those 2W floats stay in this thread's plane.
+              // Stride 2 (ResNet's downsampling layers): W values zipped with −0 into 2W lanes (x + −0 is x
+              // for every x), while those 2W floats stay in this thread's plane.
               const float* planeEnd = gxGroup + sg.xoff + (c + 1) * cx.inHW;
               const vf negZero = bcast(-0.0f);
               i64 t = lo;
               for (; t + W <= hi && dst + 2 * t + 2 * W <= planeEnd; t += W) {
-                const vf v = loadu(src + t);
+                vf head, tail;  // the 2W lanes: src values in the even ones
+                zip_lanes(loadu(src + t), negZero, head, tail);
                 float* d = dst + 2 * t;
-                storeu(d, loadu(d) + spread_even_of<vf, vi, W, 0>(v, negZero));
-                storeu(d + W, loadu(d + W) + spread_even_of<vf, vi, W, 1>(v, negZero));
+                storeu(d, loadu(d) + head);
+                storeu(d + W, loadu(d + W) + tail);
               }
               for (; t < hi; t++) dst[t * 2] += src[t];
             } else {

@@ -19,59 +19,6 @@ inline bool winograd_worthwhile(const ConvGeom& g) {
          g.outH >= 2 && g.outW >= 2 && g.outH == g.inH + 2 * g.pH - 2 && g.outW == g.inW + 2 * g.pW - 2;
 }
 
-/** Interleave the lanes of a and b: (a0, b0, a1, b1, …) as two vectors. */
-inline void zip_lanes(vf a, vf b, vf& lo, vf& hi) {
-#if defined(__clang__)
-  for (int j = 0; j < W; j++) {
-    const int k = j / 2;
-    lo[j] = j % 2 ? b[k] : a[k];
-    hi[j] = j % 2 ? b[W / 2 + k] : a[W / 2 + k];
-  }
-#else
-  vi ml, mh;
-#pragma GCC unroll 16
-  for (int j = 0; j < W; j++) {
-    ml[j] = (j % 2 ? W : 0) + j / 2;
-    mh[j] = (j % 2 ? W : 0) + W / 2 + j / 2;
-  }
-  lo = __builtin_shuffle(a, b, ml);
-  hi = __builtin_shuffle(a, b, mh);
-#endif
-}
-
-/** The two shuffles of transpose_block's stage h: (a[j] or b[j − h]) and (a[j + h] or b[j]) by lane j's bit h. */
-template <int h, int... J>
-inline vi transpose_mask_lo(std::integer_sequence<int, J...>) { return vi{((J & h) ? W + J - h : J)...}; }
-template <int h, int... J>
-inline vi transpose_mask_hi(std::integer_sequence<int, J...>) { return vi{((J & h) ? W + J : J + h)...}; }
-
-/** Swap the off-diagonal h×h blocks of every 2h×2h block of the W×W block r, then the halves of those. */
-template <int h>
-inline void transpose_stage(vf (&r)[W]) {
-  if constexpr (h >= 1) {
-    const vi lo = transpose_mask_lo<h>(std::make_integer_sequence<int, W>{});
-    const vi hi = transpose_mask_hi<h>(std::make_integer_sequence<int, W>{});
-#pragma GCC unroll 16
-    for (int i = 0; i < W; i++) {
-      if (i & h) continue;
-      const vf a = r[i], b = r[i + h];
-#if defined(__clang__)
-      for (int j = 0; j < W; j++) {
-        r[i][j] = lo[j] < W ? a[lo[j]] : b[lo[j] - W];
-        r[i + h][j] = hi[j] < W ? a[hi[j]] : b[hi[j] - W];
-      }
-#else
-      r[i] = __builtin_shuffle(a, b, lo);
-      r[i + h] = __builtin_shuffle(a, b, hi);
-#endif
-    }
-    transpose_stage<h / 2>(r);
-  }
-}
-
-/** Transpose the W×W block whose rows are r[0 … W−1] (W·log₂W two-vector shuffles). */
-inline void transpose_block(vf (&r)[W]) { transpose_stage<W / 2>(r); }
-
 thread_local Scratch tlsWinoPlane, tlsWinoU, tlsWinoV, tlsWinoM;
 
 /** The zero-padded 4-row strip of plane `src` under tile row th (rows 2·th − pH … 2·th + 3 − pH). */
@@ -544,12 +491,12 @@ void winograd_weights(const float* w, const ConvGeom& g, bool flipped, const Win
   // The loops read w along its rows: a panel's rows (w[m][c], a few sequential streams) in the inner loop,
   // or the panels (w[c][m]: one stream). Reading a flipped w panel by panel (every vector 9·M floats on)
   // made the backward-input pass of 512 channels at 4×4 10% slower; the other way round, the forward 30%.
+  constexpr i64 kAhead = 4;  // steps of W elements between a prefetch and the read
   for (i64 pc = 0; pc < C; pc += LU.kb) {
     const i64 n = std::min(LU.kb, C - pc) * MRk;  // a panel's elements in this depth block
     if (flipped) {
       // Each step reads the panels' kernels of W / MRk (≤ 2) channels, one run of floats per channel: those of
       // the channels kAhead steps on are prefetched.
-      constexpr i64 kAhead = 4;
       const i64 cEnd = pc + n / MRk, r0 = mBase + p0 * MRk, r1 = std::min(M, mBase + p1 * MRk);
       for (i64 e = 0; e < n; e += W) {
         for (i64 c = pc + (e + kAhead * W) / MRk, k = 0; k < 2 && c < cEnd; c++, k++)
@@ -559,7 +506,6 @@ void winograd_weights(const float* w, const ConvGeom& g, bool flipped, const Win
     } else {
       // The panel's MRk rows are read W / MRk kernels at a time: prefetched kAhead calls on (loads waiting
       // for w took a third of the transform; 512 channels at 4×4: 3.2 → 2.7 ms, 256 at 8×8: 3.1 → 2.4 ms).
-      constexpr i64 kAhead = 4;
       const i64 cEnd = pc + n / MRk;
       for (i64 m0 = p0 * MRk; m0 < p1 * MRk; m0 += MRk) {
         const i64 rows = std::min<i64>(MRk, M - mBase - m0);
