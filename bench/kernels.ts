@@ -14,7 +14,7 @@ import { nativeBackend, nativeInfo, setNativeCpuLevel, setNativeThreads, type Cp
 import type { Backend } from '../src/backend/interface.js';
 import { loadOrt, loadTfjs, ortSession, runPython, torchVersion, type Ort, type Tf } from './peers.js';
 import {
-  arg, cpuDescription, describePeak, flag, gf, grid, measurePeaks, numberList, pct, peakNow, peerList, ratio, timeIt, timingOptions,
+  arg, cpuDescription, describePeak, flag, gf, grid, measurePeaks, numberList, pct, oneThreadPeakNow, peerList, ratio, timeIt, timingOptions,
   type Peak, type Timing, type TimingOptions,
 } from './util.js';
 
@@ -95,13 +95,13 @@ export async function runKernelBench(o: KernelBenchOptions): Promise<void> {
   // probes just before and just after it (the clock of a virtual machine drifts by several % in minutes).
   const strata: Results = new Map();
   const localPeak = new Map<string, number>(); // key as in Results: one-thread peak × threads
-  let before = peakNow(1);
+  let before = oneThreadPeakNow();
   const probedOne = before === undefined ? [] : [before];
   for (const t of threads) {
     setNativeThreads(t);
     for (const [i, c] of cases.entries()) {
       strata.set(`${i}/${t}`, await timeIt(c.strata, timing));
-      const after = peakNow(1);
+      const after = oneThreadPeakNow();
       if (after !== undefined) probedOne.push(after);
       if (before !== undefined && after !== undefined) localPeak.set(`${i}/${t}`, t * Math.max(before, after));
       before = after;

@@ -8,8 +8,9 @@
  * Strata native and PyTorch (1 and 2 threads; kept running, bench/torch_serve.py) take turns: R rounds
  * (default 5) in which each runs 10 warm-up steps (300 in the first round) and --steps / R timed ones
  * (--steps default: one epoch, 938), so that all sample the same spells of a noisy machine. Each batch is
- * indexed out of the training set normalised once (data loading is not timed, on either side). Strata's reference backend trains 50 steps
- * on its own; TensorFlow.js trains --tfjs-steps (default 10) because it is about 1000× slower.
+ * indexed out of the training set normalised once (data loading is not timed, on either side). Strata's
+ * reference backend trains 50 steps on its own; TensorFlow.js trains --tfjs-steps (default 10) because it is
+ * about 1000× slower.
  */
 import * as st from '../src/index.js';
 import { PythonPeer } from './peers.js';

@@ -182,14 +182,19 @@ export function fmaProbe(): ((seconds: number, threads: number) => number) | nul
   return nativeProbes()?.fmaPeak ?? null;
 }
 
+/** The best of `count` FMA probes of `seconds` on `threads` threads at once, GFLOP/s. */
+function bestProbe(native: Probes, threads: number, seconds: number, count: number): number {
+  return Math.max(...Array.from({ length: count }, () => native.fmaPeak(seconds, threads)));
+}
+
 /**
- * The FMA peak of `threads` threads right now (threads × the best of three 30 ms probes on one thread), or
- * undefined without the native addon. A virtual machine's clock drifts (4.29–4.51 GHz within minutes on the
- * development VM), so a kernel's % of peak is taken against probes made next to its measurement.
+ * The one-thread FMA peak right now (the best of three 30 ms probes), or undefined without the native addon.
+ * A virtual machine's clock drifts (4.29–4.51 GHz within minutes on the development VM), so a kernel's % of
+ * peak is taken against probes made next to its measurement.
  */
-export function peakNow(threads: number): number | undefined {
-  const probe = nativeProbes()?.fmaPeak;
-  return probe ? threads * Math.max(probe(0.03, 1), probe(0.03, 1), probe(0.03, 1)) : undefined;
+export function oneThreadPeakNow(): number | undefined {
+  const native = nativeProbes();
+  return native ? bestProbe(native, 1, 0.03, 3) : undefined;
 }
 
 /**
@@ -201,11 +206,12 @@ export function measurePeaks(threads: number[], seconds = 0.15): Map<number, Pea
   const native = nativeProbes();
   const peaks = new Map<number, Peak>();
   if (!native) return peaks;
-  const best = (t: number, n: number) => Math.max(...Array.from({ length: n }, () => native.fmaPeak(seconds, t)));
-  const one = best(1, 5);
+  const one = bestProbe(native, 1, seconds, 5);
   const ghz = native.clockProbe?.(seconds) ?? 0;
   const flopPerCycle = ghz > 0 ? 2 ** Math.round(Math.log2(one / ghz)) : 0;
-  for (const t of threads) peaks.set(t, { threads: t, gflops: one * t, flopPerCycle, ghz, probed: t === 1 ? one : best(t, 3) });
+  for (const t of threads) {
+    peaks.set(t, { threads: t, gflops: one * t, flopPerCycle, ghz, probed: t === 1 ? one : bestProbe(native, t, seconds, 3) });
+  }
   return peaks;
 }
 
